@@ -1,0 +1,16 @@
+/**
+ * Bittern: a BitTorrent library for Deno.
+ *
+ * This is the front door: everything public is re-exported from here.
+ *
+ * @example Decoding bencode
+ * ```ts
+ * import { decode } from "@bittern/bittern";
+ *
+ * console.log(decode(new TextEncoder().encode("i42e"))); // 42
+ * ```
+ *
+ * @module
+ */
+export * from "./src/bencode/mod.ts";
+export { VERSION } from "./src/version.ts";

@@ -1,0 +1,85 @@
+/**
+ * One file of a torrent, laid out in the torrent's byte stream.
+ */
+export interface TorrentFile {
+  /**
+   * Safe path segments relative to the download directory. For a single-file
+   * torrent this is `[name]`; for a multi-file torrent `[name, ...path]`.
+   * Every segment has been sanitised (see {@linkcode parseTorrent}) so that
+   * joining them never leaves the download directory.
+   */
+  readonly path: readonly string[];
+  /** Length in bytes. */
+  readonly length: number;
+  /** Offset of the file's first byte within the torrent's concatenated data. */
+  readonly offset: number;
+  /** Whether the file is a BEP 47 padding file (`attr` contains `p`). */
+  readonly padding: boolean;
+}
+
+/**
+ * A parsed BitTorrent v1 metainfo file.
+ */
+export interface Torrent {
+  /** SHA-1 of the raw `info` dictionary bytes, exactly as they appear in the file. */
+  readonly infoHash: Uint8Array;
+  /** {@linkcode Torrent.infoHash} as 40 lowercase hex digits. */
+  readonly infoHashHex: string;
+  /** Display name (UTF-8, from `name.utf-8` when present), sanitised. */
+  readonly name: string;
+  /** Nominal piece length in bytes; the last piece may be shorter. */
+  readonly pieceLength: number;
+  /** Number of pieces. */
+  readonly pieceCount: number;
+  /** The concatenated 20-byte SHA-1 piece hashes. */
+  readonly pieceHashes: Uint8Array;
+  /** Files in torrent order. */
+  readonly files: readonly TorrentFile[];
+  /** Whether the torrent has a `files` list (a directory) rather than one file. */
+  readonly multiFile: boolean;
+  /** Total length of all files, in bytes. */
+  readonly length: number;
+  /** BEP 27 private flag. */
+  readonly private: boolean;
+  /** Announce URL tiers (BEP 12 `announce-list`, else `[[announce]]`, else `[]`). */
+  readonly announce: readonly (readonly string[])[];
+  /** `creation date`, when present. */
+  readonly creationDate?: Date;
+  /** `created by`, when present. */
+  readonly createdBy?: string;
+  /** `comment`, when present. */
+  readonly comment?: string;
+  /** The raw `info` dictionary bytes (for BEP 9 metadata exchange). */
+  readonly infoBytes: Uint8Array;
+}
+
+/**
+ * Length of piece `index`: the nominal piece length, except for the last piece.
+ *
+ * @example
+ * ```ts
+ * import { pieceLengthAt, type Torrent } from "@bittern/bittern";
+ *
+ * declare const torrent: Torrent;
+ * const last = pieceLengthAt(torrent, torrent.pieceCount - 1);
+ * ```
+ */
+export function pieceLengthAt(torrent: Torrent, index: number): number {
+  if (index < torrent.pieceCount - 1) return torrent.pieceLength;
+  return torrent.length - torrent.pieceLength * (torrent.pieceCount - 1);
+}
+
+/**
+ * The expected SHA-1 of piece `index` (a 20-byte view into {@linkcode Torrent.pieceHashes}).
+ *
+ * @example
+ * ```ts
+ * import { pieceHashAt, type Torrent } from "@bittern/bittern";
+ *
+ * declare const torrent: Torrent;
+ * console.log(pieceHashAt(torrent, 0).length); // 20
+ * ```
+ */
+export function pieceHashAt(torrent: Torrent, index: number): Uint8Array {
+  return torrent.pieceHashes.subarray(index * 20, index * 20 + 20);
+}
