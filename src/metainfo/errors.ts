@@ -1,0 +1,64 @@
+/** One thing wrong with a metainfo document: where, and what was expected there. */
+export interface TorrentProblem {
+  /** Field path, e.g. `info.pieces` or `info.files[3].length`. */
+  readonly path: string;
+  /** What the field should have been. */
+  readonly expected: string;
+}
+
+/**
+ * Thrown when a metainfo document is malformed or inconsistent, or a torrent
+ * cannot be created; names every field that is wrong.
+ *
+ * @example Reading which field is wrong
+ * ```ts
+ * import { parseTorrent, TorrentError } from "@bittern/bittern";
+ *
+ * try {
+ *   parseTorrent(new TextEncoder().encode("d4:infodee"));
+ * } catch (error) {
+ *   if (error instanceof TorrentError) console.log(error.problems[0].path); // info.name
+ * }
+ * ```
+ */
+export class TorrentError extends Error {
+  /** Every problem found, in document order. */
+  readonly problems: readonly TorrentProblem[];
+
+  /**
+   * Creates an error listing `problems` (at least one).
+   *
+   * @param problems The fields that are wrong and what each should be.
+   * @param options The underlying error as `cause`.
+   */
+  constructor(problems: readonly TorrentProblem[], options?: ErrorOptions) {
+    const text = problems.map((p) => `${p.path}: expected ${p.expected}`).join("; ");
+    super(`invalid torrent: ${text}`, options);
+    this.name = "TorrentError";
+    this.problems = problems;
+  }
+
+  /** The field paths of {@linkcode TorrentError.problems}. */
+  get paths(): string[] {
+    return this.problems.map((p) => p.path);
+  }
+}
+
+/**
+ * Shorthand for a {@linkcode TorrentError} with one problem.
+ *
+ * @example
+ * ```ts
+ * import { torrentError } from "@bittern/bittern";
+ *
+ * throw torrentError("info.pieces", "a multiple of 20 bytes");
+ * ```
+ *
+ * @param path The field path.
+ * @param expected What the field should have been.
+ * @param options The underlying error as `cause`.
+ * @returns The error, to be thrown.
+ */
+export function torrentError(path: string, expected: string, options?: ErrorOptions): TorrentError {
+  return new TorrentError([{ path, expected }], options);
+}

@@ -1,0 +1,37 @@
+/**
+ * Metainfo (`.torrent`) files: parsing with safe file names, and creation.
+ *
+ * @example Parsing a torrent
+ * ```ts
+ * import { parseTorrent } from "@bittern/bittern";
+ *
+ * const torrent = parseTorrent(await Deno.readFile("x.torrent"));
+ * console.log(torrent.infoHashHex);
+ * ```
+ *
+ * @module
+ */
+export { pieceHashAt, pieceLengthAt } from "./torrent.ts";
+export type { Torrent, TorrentFile } from "./torrent.ts";
+export { TorrentError, torrentError } from "./errors.ts";
+export type { TorrentProblem } from "./errors.ts";
+export {
+  DEFAULT_MAX_SEGMENT_BYTES,
+  FALLBACK_SEGMENT,
+  sanitizeFilePaths,
+  sanitizePath,
+  sanitizePathSegment,
+} from "./sanitize.ts";
+export type { SanitizeOptions } from "./sanitize.ts";
+export { DEFAULT_MAX_FILES, DEFAULT_MAX_PATH_SEGMENTS, parseTorrent } from "./parse.ts";
+export type { ParseTorrentOptions } from "./parse.ts";
+export { createTorrent } from "./create.ts";
+export type { CreatedTorrent, CreateTorrentOptions } from "./create.ts";
+export type { MemoryFile, TorrentSource } from "./create_source.ts";
+export {
+  choosePieceLength,
+  MAX_AUTO_PIECE_LENGTH,
+  MIN_AUTO_PIECE_LENGTH,
+  TARGET_PIECE_COUNT,
+} from "./piece_length.ts";
+export { PieceHasher } from "./piece_hasher.ts";
