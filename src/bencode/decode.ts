@@ -1,4 +1,4 @@
-import { BencodeDict, textToBinary } from "./dict.ts";
+import { BencodeDict, bytesToBinary, textToBinary } from "./dict.ts";
 import { BencodeError } from "./errors.ts";
 import type { BencodeValue } from "./types.ts";
 
@@ -222,15 +222,18 @@ class Decoder {
     while (this.#peek() !== CHAR_E) {
       const keyStart = this.pos;
       const key = this.#key();
-      if (previous !== undefined && key <= previous) {
+      if (seen === undefined && previous !== undefined && key <= previous) {
         if (key === previous) throw new BencodeError("a key different from the last one", keyStart);
         if (!this.#allowUnsorted) {
           throw new BencodeError("keys in sorted order (or allowUnsortedKeys)", keyStart);
         }
-        seen ??= new Set(keys);
-        if (seen.has(key)) throw new BencodeError("a key not already in this dictionary", keyStart);
+        // Out of order: from here on, duplicates can hide anywhere, so track every key.
+        seen = new Set(keys);
       }
-      seen?.add(key);
+      if (seen !== undefined) {
+        if (seen.has(key)) throw new BencodeError("a key not already in this dictionary", keyStart);
+        seen.add(key);
+      }
       keys.push(key);
       values.push(this.value(depth));
       previous = key;
@@ -244,12 +247,9 @@ class Decoder {
     const c = this.#bytes[this.pos];
     if (c < CHAR_0 || c > CHAR_9) throw new BencodeError("a byte-string key", this.pos);
     const length = this.#length();
-    const bytes = this.#bytes;
     const start = this.pos;
     this.pos += length;
-    let key = "";
-    for (let i = start; i < this.pos; i++) key += String.fromCharCode(bytes[i]);
-    return key;
+    return internKey(this.#bytes, start, this.pos);
   }
 
   #string(): Uint8Array {
@@ -312,4 +312,30 @@ class Decoder {
       ? Number(big)
       : big;
   }
+}
+
+/**
+ * Recently seen keys, by a cheap hash of their bytes. Documents repeat the
+ * same few keys thousands of times (`length`, `path`): comparing bytes with
+ * a cached string is much cheaper than building the string again.
+ */
+const keyCache: string[] = new Array(1024).fill("");
+const MAX_CACHED_KEY = 32;
+
+function internKey(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length === 0) return "";
+  if (length > MAX_CACHED_KEY) return bytesToBinary(bytes, start, end);
+  const slot =
+    (length * 31 + bytes[start] * 7 + bytes[end - 1] * 131 + bytes[start + (length >> 1)]) &
+    1023;
+  const cached = keyCache[slot];
+  if (cached.length === length) {
+    let i = 0;
+    while (i < length && cached.charCodeAt(i) === bytes[start + i]) i++;
+    if (i === length) return cached;
+  }
+  const key = bytesToBinary(bytes, start, end);
+  keyCache[slot] = key;
+  return key;
 }

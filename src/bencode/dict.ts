@@ -63,7 +63,7 @@ export class BencodeDict {
   constructor(entries?: Iterable<[string | Uint8Array, BencodeValue]>) {
     this.#keys = [];
     this.#values = [];
-    if (entries) for (const [key, value] of entries) this.set(key, value);
+    if (entries) { for (const [key, value] of entries) this.set(key, value); }
   }
 
   /** @internal Builds a dictionary from parallel arrays without copying (decoder fast path). */
@@ -145,7 +145,9 @@ export class BencodeDict {
 
   /** `[text key, value]` pairs, in order (keys as in {@linkcode BencodeDict.keys}). */
   *entries(): IterableIterator<[string, BencodeValue]> {
-    for (let i = 0; i < this.#keys.length; i++) yield [binaryToText(this.#keys[i]), this.#values[i]];
+    for (let i = 0; i < this.#keys.length; i++) {
+      yield [binaryToText(this.#keys[i]), this.#values[i]];
+    }
   }
 
   /** `[text key, value]` pairs, in order. */

@@ -38,14 +38,17 @@ class Writer {
   readonly #active = new Set<object>();
 
   result(): Uint8Array {
+    // A nearly full buffer is handed out as is, saving a copy of large outputs.
+    const spare = this.#buffer.length - this.#pos;
+    if (spare <= this.#buffer.length >> 2) return this.#buffer.subarray(0, this.#pos);
     return this.#buffer.slice(0, this.#pos);
   }
 
   #reserve(count: number): void {
     const needed = this.#pos + count;
     if (needed <= this.#buffer.length) return;
-    let size = this.#buffer.length * 2;
-    while (size < needed) size *= 2;
+    // Grow by a quarter past what is needed: doubling would waste half on one big write.
+    const size = Math.max(this.#buffer.length * 2, needed + (needed >> 2));
     const grown = new Uint8Array(size);
     grown.set(this.#buffer.subarray(0, this.#pos));
     this.#buffer = grown;

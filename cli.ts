@@ -1,0 +1,60 @@
+// deno-lint-ignore-file no-console -- command-line output is this file's job
+/**
+ * The `bittern` command line: parses flags and calls the library.
+ *
+ * Run with the permissions a command needs, for example:
+ * `deno run --allow-net --allow-write cli.ts download <url> --out dl/`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { main as version } from "./cli/version.ts";
+
+/** A sub-command: gets its own arguments, returns the exit code. */
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  version: { run: version, summary: "print the version" },
+};
+
+const HELP = `bittern: a BitTorrent client for Deno
+
+Usage: bittern <command> [options]
+
+Commands:
+${
+  Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`).join(
+    "\n",
+  )
+}
+
+Run 'bittern <command> --help' for a command's options.`;
+
+/** Runs the CLI with `args` and returns the process exit code. */
+export async function runCli(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "help") {
+    console.log(HELP);
+    return 0;
+  }
+  if (name.startsWith("-")) {
+    const { values } = parseArgs({
+      args: [name],
+      options: { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "V" } },
+      strict: false,
+    });
+    if (values.version) return await version([]);
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`bittern: unknown command '${name}'\n\n${HELP}`);
+    return 2;
+  }
+  return await command.run(rest);
+}
+
+if (import.meta.main) Deno.exit(await runCli(Deno.args));
