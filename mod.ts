@@ -13,4 +13,6 @@
  * @module
  */
 export * from "./src/bencode/mod.ts";
+export * from "./src/picker/mod.ts";
+export { Bitfield, BitfieldError } from "./src/util/bitfield.ts";
 export { VERSION } from "./src/version.ts";

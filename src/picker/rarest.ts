@@ -1,0 +1,99 @@
+import type { Bitfield } from "../util/bitfield.ts";
+import { Availability } from "./availability.ts";
+import type { PieceSelector } from "./selector.ts";
+
+/** Options for {@linkcode RarestFirstSelector}. */
+export interface RarestFirstOptions {
+  /**
+   * Pick at random among the equally rarest pieces the peer has, so that
+   * leechers in a swarm spread out instead of all fetching the same piece.
+   * Default `false` (lowest index among the rarest).
+   */
+  randomize?: boolean;
+  /** Source of randomness in [0, 1), for reproducible tests. Default `Math.random`. */
+  random?: () => number;
+}
+
+/**
+ * Rarest first: the piece the fewest connected peers have. Availability is
+ * kept incrementally ({@linkcode Availability}), so selecting walks the
+ * pieces from rarest up and stops at the first the peer can give.
+ *
+ * @example Randomized rarest first
+ * ```ts
+ * import { RarestFirstSelector } from "@bittern/bittern";
+ *
+ * const selector = new RarestFirstSelector({ randomize: true });
+ * console.log(selector.name); // random-rarest
+ * ```
+ */
+export class RarestFirstSelector implements PieceSelector {
+  /** `"rarest"` or `"random-rarest"`. */
+  readonly name: string;
+  readonly #availability = new Availability();
+  readonly #randomize: boolean;
+  readonly #random: () => number;
+  #done = new Uint8Array(0);
+
+  /** @param options Whether to randomize among the rarest. */
+  constructor(options: RarestFirstOptions = {}) {
+    this.#randomize = options.randomize ?? false;
+    this.#random = options.random ?? Math.random;
+    this.name = this.#randomize ? "random-rarest" : "rarest";
+  }
+
+  /** @inheritdoc */
+  init(pieceCount: number): void {
+    this.#availability.init(pieceCount);
+    this.#done = new Uint8Array(pieceCount);
+  }
+
+  /** @inheritdoc */
+  peerAdded(pieces: Bitfield): void {
+    this.#availability.add(pieces);
+  }
+
+  /** @inheritdoc */
+  peerHave(index: number): void {
+    this.#availability.increment(index);
+  }
+
+  /** @inheritdoc */
+  peerRemoved(pieces: Bitfield): void {
+    this.#availability.remove(pieces);
+  }
+
+  /** @inheritdoc */
+  pieceDone(index: number): void {
+    this.#done[index] = 1;
+  }
+
+  /** How many connected peers have piece `index`. */
+  availability(index: number): number {
+    return this.#availability.of(index);
+  }
+
+  /** @inheritdoc */
+  select(peer: Bitfield, eligible: (index: number) => boolean): number | undefined {
+    const availability = this.#availability;
+    const done = this.#done;
+    let rank = 0;
+    while (rank < availability.size) {
+      // One bucket of equally rare pieces: collect the peer's eligible ones.
+      const end = availability.bucketEnd(rank);
+      let chosen: number | undefined;
+      let seen = 0;
+      for (; rank < end; rank++) {
+        const index = availability.at(rank);
+        if (done[index] || !peer.get(index) || !eligible(index)) continue;
+        if (!this.#randomize) {
+          if (chosen === undefined || index < chosen) chosen = index;
+        } else if (this.#random() * ++seen < 1) {
+          chosen = index; // reservoir sampling: uniform among the candidates
+        }
+      }
+      if (chosen !== undefined) return chosen;
+    }
+    return undefined;
+  }
+}
