@@ -1,0 +1,46 @@
+/**
+ * HTTP trackers: announce and scrape (BEP 3, 23, 7, 48), multi-tracker tiers (BEP 12), an
+ * announce scheduler per torrent, and a small tracker server for tests and local swarms.
+ *
+ * @example A local tracker and one announce
+ * ```ts
+ * import { announce, generatePeerId, TrackerServer } from "@bittern/bittern";
+ *
+ * const server = new TrackerServer();
+ * await server.start();
+ * const response = await announce(server.url, {
+ *   infoHash: new Uint8Array(20),
+ *   peerId: generatePeerId(),
+ *   port: 6881,
+ *   uploaded: 0,
+ *   downloaded: 0,
+ *   left: 0,
+ *   event: "started",
+ * });
+ * console.log(response.interval);
+ * await server.close();
+ * ```
+ *
+ * @module
+ */
+export { announce, buildAnnounceUrl } from "./announce.ts";
+export { scrape, scrapeUrlFor } from "./scrape.ts";
+export { parseAnnounceResponse, parseScrapeResponse } from "./response.ts";
+export { percentDecodeBytes, percentEncodeBytes } from "./percent.ts";
+export { decodeCompactPeers, encodeCompactPeer } from "./compact.ts";
+export { TrackerError } from "./errors.ts";
+export type { TrackerErrorKind } from "./errors.ts";
+export type {
+  AnnounceEventName,
+  AnnounceParams,
+  AnnounceResponse,
+  PeerAddress,
+  ScrapeCounts,
+  TrackerRequestOptions,
+} from "./types.ts";
+export { randomShuffle, TrackerTiers } from "./tiers.ts";
+export type { Shuffle } from "./tiers.ts";
+export { TrackerClient } from "./client.ts";
+export type { TrackerClientEventMap, TrackerClientOptions, TrackerStats } from "./client.ts";
+export { TrackerServer } from "./server.ts";
+export type { TrackerServerOptions } from "./server.ts";
