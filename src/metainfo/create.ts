@@ -1,6 +1,7 @@
 import { type Encodable, encode } from "../bencode/mod.ts";
 import { torrentError } from "./errors.ts";
 import {
+  checkSegment,
   type ListedSource,
   listSource,
   type SourceFile,
@@ -101,6 +102,7 @@ export async function createTorrent(
       await hashFile(file, hasher, buffers, totalLength, options);
     }
   }
+  if (options.name !== undefined) checkSegment(options.name, "name");
   const name = options.name ?? listed.name;
   const bytes = encode(metainfo(listed, name, pieceLength, hasher.digest(), options));
   return { bytes, torrent: parseTorrent(bytes) };

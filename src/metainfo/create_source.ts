@@ -103,8 +103,19 @@ function listMemory(
   return { name: source.name, multiFile: true, files };
 }
 
-/** In-memory names must already be safe: Bittern does not create torrents it would sanitise. */
-function checkSegment(segment: string, where: string): void {
+/**
+ * Throws unless `segment` is a plain name: given names must already be safe,
+ * as Bittern does not create torrents it would have to sanitise.
+ *
+ * @example
+ * ```ts ignore
+ * checkSegment(options.name, "name");
+ * ```
+ *
+ * @param segment The name.
+ * @param where The option's path, for the error.
+ */
+export function checkSegment(segment: string, where: string): void {
   // deno-lint-ignore no-control-regex
   if (segment === "" || segment === "." || segment === ".." || /[/\\\u0000]/.test(segment)) {
     throw torrentError(where, `a plain file name without '/', '\\', NUL, '.' or '..'`);
