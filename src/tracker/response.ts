@@ -47,7 +47,7 @@ function decodeTopDict(bytes: Uint8Array, label: string): BencodeDict {
   return value;
 }
 
-const HOST_PATTERN = /^[0-9A-Za-z.:\-]{1,255}$/;
+const HOST_PATTERN = /^(\[[0-9A-Fa-f:.]{2,45}\]|[0-9A-Za-z.:\-]{1,255})$/;
 
 function dictionaryPeers(list: BencodeValue[]): PeerAddress[] | string {
   const peers: PeerAddress[] = [];
