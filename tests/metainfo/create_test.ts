@@ -59,7 +59,10 @@ Deno.test("createTorrent hashes a single file piece by piece", async () => {
       assert.equal(torrent.length, 100_000);
       assert.equal(torrent.pieceCount, 7);
       for (let i = 0; i < torrent.pieceCount; i++) {
-        assert.deepEqual(pieceHashAt(torrent, i), sha1(content.subarray(i * 16384, (i + 1) * 16384)));
+        assert.deepEqual(
+          pieceHashAt(torrent, i),
+          sha1(content.subarray(i * 16384, (i + 1) * 16384)),
+        );
       }
     }
   });

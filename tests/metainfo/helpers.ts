@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { encode, type Encodable } from "../../src/bencode/mod.ts";
+import { type Encodable, encode } from "../../src/bencode/mod.ts";
 
 /** SHA-1 of `bytes` as lowercase hex. */
 export function sha1Hex(bytes: Uint8Array): string {
@@ -21,5 +21,11 @@ export function torrentBytes(
 
 /** A minimal valid single-file info dictionary. */
 export function singleInfo(overrides: Record<string, Encodable> = {}): Record<string, Encodable> {
-  return { name: "file.bin", "piece length": 16384, length: 40000, pieces: pieces(3), ...overrides };
+  return {
+    name: "file.bin",
+    "piece length": 16384,
+    length: 40000,
+    pieces: pieces(3),
+    ...overrides,
+  };
 }

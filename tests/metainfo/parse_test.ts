@@ -30,7 +30,12 @@ Deno.test("parseTorrent reads a single-file torrent", () => {
   assert.equal(torrent.length, 40000);
   assert.equal(torrent.multiFile, false);
   assert.equal(torrent.private, true);
-  assert.deepEqual(torrent.files, [{ path: ["file.bin"], length: 40000, offset: 0, padding: false }]);
+  assert.deepEqual(torrent.files, [{
+    path: ["file.bin"],
+    length: 40000,
+    offset: 0,
+    padding: false,
+  }]);
   assert.deepEqual(torrent.announce, [["http://tracker/announce"]]);
   assert.equal(torrent.comment, "hello");
   assert.equal(torrent.createdBy, "test 1.0");
@@ -159,9 +164,16 @@ Deno.test("parseTorrent names the wrong field", () => {
         pieces: pieces(1),
         files: [{ length: 1, path: ["x"] }, { length: "1", path: "x" }, { path: [5] }],
       }),
-      ["info.files[1].length", "info.files[1].path", "info.files[2].length", "info.files[2].path[0]"],
+      [
+        "info.files[1].length",
+        "info.files[1].path",
+        "info.files[2].length",
+        "info.files[2].path[0]",
+      ],
     ],
-    [torrentBytes({ name: "d", "piece length": 16384, pieces: pieces(1), files: [] }), ["info.files"]],
+    [torrentBytes({ name: "d", "piece length": 16384, pieces: pieces(1), files: [] }), [
+      "info.files",
+    ]],
     [utf8.encode("d4:infoi5ee"), ["info"]],
     [utf8.encode("d8:announce1:xe"), ["info"]],
     [utf8.encode("le"), ["(root)"]],
