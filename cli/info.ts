@@ -1,0 +1,90 @@
+// deno-lint-ignore-file no-console -- command-line output is this file's job
+/** `bittern info`: shows what a torrent holds. */
+import { parseArgs } from "node:util";
+import { fetchTorrent } from "../src/fetch/mod.ts";
+import type { Torrent } from "../src/metainfo/mod.ts";
+import { fileTreeLines, formatBytes, reportError, usageError } from "./render.ts";
+
+const USAGE = `Usage: bittern info <torrent> [--json]
+
+Shows a torrent's name, info hash, size, pieces, trackers and files.
+<torrent> is a path, a file: URL or an http(s): URL.
+
+Options:
+  --json      print JSON instead of text
+  -h, --help  show this help`;
+
+/**
+ * Runs `bittern info` with `args`.
+ *
+ * @param args The arguments after `info`.
+ * @returns The exit code: 0, 1 on failure, 2 on bad usage.
+ */
+export async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    return usageError("info", (error as Error).message, USAGE);
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (parsed.positionals.length !== 1) return usageError("info", "expected one torrent", USAGE);
+  let torrent: Torrent;
+  try {
+    torrent = await fetchTorrent(parsed.positionals[0]);
+  } catch (error) {
+    return reportError("info", error);
+  }
+  console.log(parsed.values.json ? JSON.stringify(toJson(torrent), null, 2) : toText(torrent));
+  return 0;
+}
+
+function toJson(torrent: Torrent): Record<string, unknown> {
+  return {
+    name: torrent.name,
+    infoHash: torrent.infoHashHex,
+    length: torrent.length,
+    pieceLength: torrent.pieceLength,
+    pieceCount: torrent.pieceCount,
+    private: torrent.private,
+    multiFile: torrent.multiFile,
+    announce: torrent.announce,
+    creationDate: torrent.creationDate?.toISOString(),
+    createdBy: torrent.createdBy,
+    comment: torrent.comment,
+    files: torrent.files.map((file) => ({
+      path: file.path,
+      length: file.length,
+      offset: file.offset,
+      padding: file.padding,
+    })),
+  };
+}
+
+function toText(torrent: Torrent): string {
+  const lines = [
+    `name:          ${torrent.name}`,
+    `info hash:     ${torrent.infoHashHex}`,
+    `size:          ${formatBytes(torrent.length)} (${torrent.length} bytes)`,
+    `pieces:        ${torrent.pieceCount} x ${formatBytes(torrent.pieceLength)}`,
+    `private:       ${torrent.private ? "yes" : "no"}`,
+  ];
+  if (torrent.creationDate) lines.push(`created:       ${torrent.creationDate.toISOString()}`);
+  if (torrent.createdBy) lines.push(`created by:    ${torrent.createdBy}`);
+  if (torrent.comment) lines.push(`comment:       ${torrent.comment}`);
+  lines.push(`trackers:${torrent.announce.length === 0 ? "      (none)" : ""}`);
+  torrent.announce.forEach((tier, i) => {
+    for (const url of tier) lines.push(`  tier ${i + 1}: ${url}`);
+  });
+  const dataFiles = torrent.files.filter((file) => !file.padding);
+  lines.push(`files:         ${dataFiles.length}`);
+  lines.push(...fileTreeLines(dataFiles));
+  return lines.join("\n");
+}

@@ -1,0 +1,65 @@
+// deno-lint-ignore-file no-console -- command-line output is this file's job
+/** Shared rendering for the metainfo commands. */
+import type { TorrentFile } from "../src/metainfo/mod.ts";
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** `1536` -> `1.5 KiB`. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
+}
+
+interface TreeNode {
+  children: Map<string, TreeNode>;
+  length?: number;
+}
+
+/** Lines of an indented file tree with sizes, e.g. `  dir/` then `    a.txt  1.0 KiB`. */
+export function fileTreeLines(files: readonly TorrentFile[]): string[] {
+  const root: TreeNode = { children: new Map() };
+  for (const file of files) {
+    let node = root;
+    for (const segment of file.path) {
+      let child = node.children.get(segment);
+      if (!child) {
+        child = { children: new Map() };
+        node.children.set(segment, child);
+      }
+      node = child;
+    }
+    node.length = file.length;
+  }
+  const lines: string[] = [];
+  const visit = (node: TreeNode, depth: number) => {
+    for (const [name, child] of node.children) {
+      const indent = "  ".repeat(depth + 1);
+      if (child.length !== undefined && child.children.size === 0) {
+        lines.push(`${indent}${name}  ${formatBytes(child.length)}`);
+      } else {
+        lines.push(`${indent}${name}/`);
+        visit(child, depth + 1);
+      }
+    }
+  };
+  visit(root, 0);
+  return lines;
+}
+
+/** Prints `error` as one line on stderr, prefixed by the command; returns exit code 1. */
+export function reportError(command: string, error: unknown): number {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  console.error(`bittern ${command}: ${message}`);
+  return 1;
+}
+
+/** Prints a flag problem and the usage on stderr; returns exit code 2. */
+export function usageError(command: string, problem: string, usage: string): number {
+  console.error(`bittern ${command}: ${problem}\n\n${usage}`);
+  return 2;
+}
