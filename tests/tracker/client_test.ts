@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TrackerClient, TrackerError } from "../../src/tracker/mod.ts";
+import { TrackerClient, type TrackerError } from "../../src/tracker/mod.ts";
 import type { TrackerClientEventMap, TrackerClientOptions } from "../../src/tracker/mod.ts";
 import { bencodeResponse, filled, nextEvent, serveLocal } from "./helpers.ts";
 

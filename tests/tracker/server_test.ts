@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BencodeDict, decode } from "../../src/bencode/mod.ts";
+import { type BencodeDict, decode } from "../../src/bencode/mod.ts";
 import { announce, scrape, TrackerError, TrackerServer } from "../../src/tracker/mod.ts";
 import type { AnnounceParams } from "../../src/tracker/mod.ts";
 import { filled } from "./helpers.ts";
