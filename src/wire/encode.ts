@@ -1,0 +1,157 @@
+import { WireOptionsError } from "./errors.ts";
+import { type Message, MessageId } from "./messages.ts";
+
+/** Length prefix + id + index + begin: the bytes before a piece message's block. */
+export const PIECE_HEADER_LENGTH = 13;
+
+/** Writes `value` as a 32-bit big-endian unsigned integer at `offset`. */
+export function writeUint32(target: Uint8Array, offset: number, value: number): void {
+  target[offset] = value >>> 24;
+  target[offset + 1] = value >>> 16;
+  target[offset + 2] = value >>> 8;
+  target[offset + 3] = value;
+}
+
+/** Reads a 32-bit big-endian unsigned integer at `offset`. */
+export function readUint32(source: Uint8Array, offset: number): number {
+  return (
+    (source[offset] * 0x1000000) +
+    ((source[offset + 1] << 16) | (source[offset + 2] << 8) | source[offset + 3])
+  );
+}
+
+function frame(id: number, payloadLength: number): Uint8Array {
+  const bytes = new Uint8Array(5 + payloadLength);
+  writeUint32(bytes, 0, payloadLength + 1);
+  bytes[4] = id;
+  return bytes;
+}
+
+function checkUint32(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new WireOptionsError(
+      `wire encode: ${what} must be an integer in 0..2^32-1, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function checkByte(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 255) {
+    throw new WireOptionsError(`wire encode: ${what} must be an integer in 0..255, got ${value}`);
+  }
+  return value;
+}
+
+const KEEP_ALIVE_BYTES = new Uint8Array(4);
+const STATE_IDS = {
+  choke: MessageId.choke,
+  unchoke: MessageId.unchoke,
+  interested: MessageId.interested,
+  "not-interested": MessageId.notInterested,
+} as const;
+
+/**
+ * Writes the 13-byte header of a `piece` message (length prefix, id, index,
+ * begin) for a block of `blockLength` bytes, so the block itself can be
+ * written after it without being copied.
+ *
+ * @example
+ * ```ts
+ * import { encodePieceHeader } from "@bittern/bittern";
+ *
+ * const header = encodePieceHeader(0, 16384, 16384);
+ * console.log(header.length); // 13
+ * ```
+ *
+ * @param index Piece index.
+ * @param begin Offset of the block within the piece.
+ * @param blockLength Length of the block that follows.
+ * @param target Where to write (at offset 0); a new 13-byte array by default.
+ * @returns `target`.
+ */
+export function encodePieceHeader(
+  index: number,
+  begin: number,
+  blockLength: number,
+  target: Uint8Array = new Uint8Array(PIECE_HEADER_LENGTH),
+): Uint8Array {
+  writeUint32(target, 0, checkUint32(blockLength + 9, "piece frame length"));
+  target[4] = MessageId.piece;
+  writeUint32(target, 5, checkUint32(index, "piece index"));
+  writeUint32(target, 9, checkUint32(begin, "piece begin"));
+  return target;
+}
+
+/**
+ * Encodes one message as a complete length-prefixed frame in a single new
+ * buffer (piece blocks are copied once into it).
+ *
+ * Throws {@linkcode WireOptionsError} for values that do not fit the wire format.
+ *
+ * @example
+ * ```ts
+ * import { encodeMessage } from "@bittern/bittern";
+ *
+ * const bytes = encodeMessage({ type: "have", index: 7 });
+ * console.log([...bytes]); // [0, 0, 0, 5, 4, 0, 0, 0, 7]
+ * ```
+ *
+ * @param message The message to encode.
+ * @returns The frame bytes.
+ */
+export function encodeMessage(message: Message): Uint8Array {
+  switch (message.type) {
+    case "keep-alive":
+      return KEEP_ALIVE_BYTES.slice();
+    case "choke":
+    case "unchoke":
+    case "interested":
+    case "not-interested":
+      return frame(STATE_IDS[message.type], 0);
+    case "have": {
+      const bytes = frame(MessageId.have, 4);
+      writeUint32(bytes, 5, checkUint32(message.index, "have index"));
+      return bytes;
+    }
+    case "bitfield": {
+      const bytes = frame(MessageId.bitfield, message.bitfield.length);
+      bytes.set(message.bitfield, 5);
+      return bytes;
+    }
+    case "request":
+    case "cancel": {
+      const bytes = frame(message.type === "request" ? MessageId.request : MessageId.cancel, 12);
+      writeUint32(bytes, 5, checkUint32(message.index, `${message.type} index`));
+      writeUint32(bytes, 9, checkUint32(message.begin, `${message.type} begin`));
+      writeUint32(bytes, 13, checkUint32(message.length, `${message.type} length`));
+      return bytes;
+    }
+    case "piece": {
+      const bytes = new Uint8Array(PIECE_HEADER_LENGTH + message.block.length);
+      encodePieceHeader(message.index, message.begin, message.block.length, bytes);
+      bytes.set(message.block, PIECE_HEADER_LENGTH);
+      return bytes;
+    }
+    case "port": {
+      if (!Number.isInteger(message.port) || message.port < 0 || message.port > 0xffff) {
+        throw new WireOptionsError(`wire encode: port must be in 0..65535, got ${message.port}`);
+      }
+      const bytes = frame(MessageId.port, 2);
+      bytes[5] = message.port >>> 8;
+      bytes[6] = message.port;
+      return bytes;
+    }
+    case "extended": {
+      const bytes = frame(MessageId.extended, 1 + message.payload.length);
+      bytes[5] = checkByte(message.id, "extended id");
+      bytes.set(message.payload, 6);
+      return bytes;
+    }
+    case "unknown": {
+      const bytes = frame(checkByte(message.id, "message id"), message.payload.length);
+      bytes.set(message.payload, 5);
+      return bytes;
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * What went wrong on a peer connection, as a stable machine-readable code.
+ *
+ * - `frame-too-large`: a length prefix above the configured bound for its message id.
+ * - `bad-length`: a fixed-size message (have, request, ...) with the wrong length.
+ * - `bad-bitfield`: a bitfield of the wrong size for the torrent, or with spare bits set.
+ * - `out-of-range`: a have/request/piece/cancel outside the torrent's pieces.
+ * - `request-too-large`: a request for more than the configured block length.
+ * - `bad-request`: a request or cancel for zero bytes.
+ * - `handshake-timeout`: the handshake did not arrive in time.
+ * - `bad-handshake`: the handshake is not the BitTorrent protocol, or names another torrent.
+ * - `unknown-info-hash`: an incoming handshake for a torrent we do not serve.
+ * - `rejected`: a {@linkcode HandshakeHandler} rejected the peer.
+ * - `bad-extended-handshake`: the BEP 10 handshake is not a bencoded dictionary.
+ * - `bad-extended-message`: a registered extension's decoder rejected a message.
+ * - `connection-closed`: the peer closed the connection mid-handshake or mid-frame.
+ * - `idle-timeout`: nothing arrived from the peer for too long.
+ */
+export type ProtocolErrorCode =
+  | "frame-too-large"
+  | "bad-length"
+  | "bad-bitfield"
+  | "out-of-range"
+  | "request-too-large"
+  | "bad-request"
+  | "handshake-timeout"
+  | "bad-handshake"
+  | "unknown-info-hash"
+  | "rejected"
+  | "bad-extended-handshake"
+  | "bad-extended-message"
+  | "connection-closed"
+  | "idle-timeout";
+
+/**
+ * A peer broke the wire protocol (or a limit). The connection to that peer is
+ * closed; nothing else is affected.
+ *
+ * @example Telling protocol errors apart
+ * ```ts
+ * import { ProtocolError } from "@bittern/bittern";
+ *
+ * const error = new ProtocolError("frame-too-large", "frame of 99999999 bytes exceeds 16393");
+ * if (error instanceof ProtocolError && error.code === "frame-too-large") {
+ *   console.log(error.message);
+ * }
+ * ```
+ */
+export class ProtocolError extends Error {
+  /** Which rule was broken. */
+  readonly code: ProtocolErrorCode;
+  /** The offending values (lengths, indices, limits), for logs and tests. */
+  readonly detail: Readonly<Record<string, number | string>>;
+
+  /**
+   * @param code Which rule was broken.
+   * @param message What happened, naming the offending values.
+   * @param detail The offending values.
+   * @param options The underlying error as `cause`, if any.
+   */
+  constructor(
+    code: ProtocolErrorCode,
+    message: string,
+    detail: Readonly<Record<string, number | string>> = {},
+    options?: ErrorOptions,
+  ) {
+    super(`wire: ${message}`, options);
+    this.name = "ProtocolError";
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/**
+ * An option given to the wire layer is invalid (a programming error, not a peer's fault).
+ *
+ * @example
+ * ```ts
+ * import { resolveWireLimits, WireOptionsError } from "@bittern/bittern";
+ *
+ * try {
+ *   resolveWireLimits({ maxBlockLength: -1 });
+ * } catch (error) {
+ *   console.log(error instanceof WireOptionsError); // true
+ * }
+ * ```
+ */
+export class WireOptionsError extends Error {
+  /**
+   * @param message Which option is wrong and why.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "WireOptionsError";
+  }
+}

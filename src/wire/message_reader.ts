@@ -1,0 +1,129 @@
+import { type DecoderOptions, FrameDecoder } from "./decode.ts";
+import type { WireContext } from "./limits.ts";
+import type { Message } from "./messages.ts";
+
+/** Where a {@linkcode MessageReader} reads from: `Deno.Conn` satisfies this. */
+export interface ByteSource {
+  /** Reads into `buffer`, returning the byte count, or `null` at end of stream. */
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+/** Options for {@linkcode MessageReader}. */
+export interface MessageReaderOptions extends DecoderOptions {
+  /** Size of each read buffer. Default 256 KiB. */
+  readonly bufferLength?: number;
+  /** Bytes that arrived with the handshake, decoded before anything is read. */
+  readonly initialBytes?: Uint8Array;
+}
+
+/** Below this much free space a read buffer is retired and a fresh one allocated. */
+const MIN_READ_SPACE = 32 * 1024;
+
+/**
+ * Reads messages straight from a socket with `read(buffer)`, without Web
+ * Streams in between. Each read goes into the unused tail of a large buffer
+ * that is never overwritten, so decoded `piece` blocks are views that stay
+ * valid; when the tail runs low a fresh buffer is allocated. This is the fast
+ * path {@linkcode PeerWire} uses; {@linkcode MessageDecoderStream} is the
+ * Web Streams equivalent.
+ *
+ * @example
+ * ```ts
+ * import { MessageReader } from "@bittern/bittern";
+ *
+ * declare const conn: Deno.Conn; // after the handshake
+ * for await (const message of new MessageReader(conn)) console.log(message.type);
+ * ```
+ */
+export class MessageReader implements AsyncIterable<Message> {
+  readonly #source: ByteSource;
+  readonly #decoder: FrameDecoder;
+  readonly #bufferLength: number;
+  #buffer: Uint8Array;
+  #used = 0;
+  #initial: Uint8Array | undefined;
+  #batch: Message[] = [];
+  #batchIndex = 0;
+  #ended = false;
+  #bytesReceived = 0;
+  readonly #collect = (message: Message) => this.#batch.push(message);
+
+  /**
+   * @param source The socket (or anything with `read`).
+   * @param options Limits, torrent context, buffer size.
+   */
+  constructor(source: ByteSource, options: MessageReaderOptions = {}) {
+    this.#source = source;
+    this.#decoder = new FrameDecoder(options);
+    this.#bufferLength = Math.max(options.bufferLength ?? 256 * 1024, MIN_READ_SPACE * 2);
+    this.#buffer = new Uint8Array(this.#bufferLength);
+    this.#initial = options.initialBytes?.length ? options.initialBytes : undefined;
+  }
+
+  /** The torrent's shape for range checks; may be set once the metadata is known. */
+  get context(): WireContext | undefined {
+    return this.#decoder.context;
+  }
+  set context(context: WireContext | undefined) {
+    this.#decoder.context = context;
+  }
+
+  /** Total bytes read from the socket so far. */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
+  }
+
+  /**
+   * The next message, or `undefined` at the end of the stream. Throws
+   * {@linkcode ProtocolError} on a violation; the reader is then unusable.
+   *
+   * @returns The next message, or `undefined` when the peer closed the stream.
+   */
+  async next(): Promise<Message | undefined> {
+    while (this.#batchIndex >= this.#batch.length) {
+      if (this.#ended) return undefined;
+      this.#batch.length = 0;
+      this.#batchIndex = 0;
+      await this.#fill();
+    }
+    return this.#batch[this.#batchIndex++];
+  }
+
+  /** Reads until at least one message is decoded or the stream ends. */
+  async #fill(): Promise<void> {
+    if (this.#initial) {
+      const initial = this.#initial;
+      this.#initial = undefined;
+      this.#bytesReceived += initial.length;
+      this.#decoder.push(initial, this.#collect);
+      return;
+    }
+    if (this.#buffer.length - this.#used < MIN_READ_SPACE) {
+      this.#buffer = new Uint8Array(this.#bufferLength);
+      this.#used = 0;
+    }
+    const space = this.#buffer.subarray(this.#used);
+    const count = await this.#source.read(space);
+    if (count === null) {
+      this.#ended = true;
+      this.#decoder.end();
+      return;
+    }
+    this.#used += count;
+    this.#bytesReceived += count;
+    this.#decoder.push(space.subarray(0, count), this.#collect);
+  }
+
+  /**
+   * Iterates messages until the stream ends.
+   *
+   * @returns An async iterator of messages.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    for (;;) {
+      const message = await this.next();
+      if (message === undefined) return;
+      yield message;
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/** Message ids of the peer wire protocol (BEP 3, plus `port` from BEP 5 and `extended` from BEP 10). */
+export const MessageId = {
+  choke: 0,
+  unchoke: 1,
+  interested: 2,
+  notInterested: 3,
+  have: 4,
+  bitfield: 5,
+  request: 6,
+  piece: 7,
+  cancel: 8,
+  port: 9,
+  extended: 20,
+} as const;
+
+/** A keep-alive: a zero-length frame. */
+export interface KeepAliveMessage {
+  /** Discriminant. */
+  readonly type: "keep-alive";
+}
+/** One of the four state messages, which carry no payload. */
+export interface StateMessage {
+  /** Discriminant. */
+  readonly type: "choke" | "unchoke" | "interested" | "not-interested";
+}
+/** The sender has verified piece `index`. */
+export interface HaveMessage {
+  /** Discriminant. */
+  readonly type: "have";
+  /** Zero-based piece index. */
+  readonly index: number;
+}
+/** The pieces the sender has, one bit per piece, high bit first. */
+export interface BitfieldMessage {
+  /** Discriminant. */
+  readonly type: "bitfield";
+  /** `ceil(pieceCount / 8)` bytes; spare bits are zero. */
+  readonly bitfield: Uint8Array;
+}
+/** A request for, or the cancellation of a request for, one block. */
+export interface BlockRequestMessage {
+  /** Discriminant. */
+  readonly type: "request" | "cancel";
+  /** Piece index. */
+  readonly index: number;
+  /** Byte offset within the piece. */
+  readonly begin: number;
+  /** Number of bytes. */
+  readonly length: number;
+}
+/** One block of piece data. */
+export interface PieceMessage {
+  /** Discriminant. */
+  readonly type: "piece";
+  /** Piece index. */
+  readonly index: number;
+  /** Byte offset within the piece. */
+  readonly begin: number;
+  /**
+   * The block's bytes. When decoded this is usually a view into the socket's
+   * read buffer (not a copy); it stays valid as long as it is referenced.
+   */
+  readonly block: Uint8Array;
+}
+/** The sender's DHT port (BEP 5). */
+export interface PortMessage {
+  /** Discriminant. */
+  readonly type: "port";
+  /** UDP port, 0-65535. */
+  readonly port: number;
+}
+/** A BEP 10 extended message: `id` 0 is the extended handshake, others are per-connection ids. */
+export interface ExtendedMessage {
+  /** Discriminant. */
+  readonly type: "extended";
+  /** Extended message id (0 = extended handshake). */
+  readonly id: number;
+  /** The message body after the extended id byte. */
+  readonly payload: Uint8Array;
+}
+/** A message with an id this codec does not know; it is passed on, never fatal. */
+export interface UnknownMessage {
+  /** Discriminant. */
+  readonly type: "unknown";
+  /** The message id byte. */
+  readonly id: number;
+  /** The body after the id byte. */
+  readonly payload: Uint8Array;
+}
+
+/**
+ * Every peer wire message, discriminated by `type`.
+ *
+ * @example Switching on a message
+ * ```ts
+ * import type { Message } from "@bittern/bittern";
+ *
+ * function describe(message: Message): string {
+ *   switch (message.type) {
+ *     case "piece":
+ *       return `block ${message.index}:${message.begin} (${message.block.length} bytes)`;
+ *     case "have":
+ *       return `has ${message.index}`;
+ *     default:
+ *       return message.type;
+ *   }
+ * }
+ * ```
+ */
+export type Message =
+  | KeepAliveMessage
+  | StateMessage
+  | HaveMessage
+  | BitfieldMessage
+  | BlockRequestMessage
+  | PieceMessage
+  | PortMessage
+  | ExtendedMessage
+  | UnknownMessage;
+
+/** The `type` of a {@linkcode Message}. */
+export type MessageType = Message["type"];
+
+/**
+ * Shared instances of the payload-less messages, so decoding them allocates nothing.
+ *
+ * @example Sending interest
+ * ```ts
+ * import { Messages } from "@bittern/bittern";
+ *
+ * console.log(Messages.interested.type); // "interested"
+ * ```
+ */
+export const Messages: {
+  readonly keepAlive: KeepAliveMessage;
+  readonly choke: StateMessage;
+  readonly unchoke: StateMessage;
+  readonly interested: StateMessage;
+  readonly notInterested: StateMessage;
+} = Object.freeze({
+  keepAlive: Object.freeze({ type: "keep-alive" }),
+  choke: Object.freeze({ type: "choke" }),
+  unchoke: Object.freeze({ type: "unchoke" }),
+  interested: Object.freeze({ type: "interested" }),
+  notInterested: Object.freeze({ type: "not-interested" }),
+});

@@ -1,0 +1,457 @@
+import { BencodeDict } from "../bencode/dict.ts";
+import { encode } from "../bencode/encode.ts";
+import { toHex } from "../util/bytes.ts";
+import { ProtocolError } from "./errors.ts";
+import { type ExtendedHandshake, parseExtendedHandshake } from "./extensions.ts";
+import { type HandshakeContext, type HandshakeHandler, runHandlers } from "./handlers.ts";
+import {
+  type Handshake,
+  hasReservedBit,
+  readHandshake,
+  ReservedBits,
+  writeHandshake,
+} from "./handshake.ts";
+import { resolveWireLimits, type WireContext, type WireLimits } from "./limits.ts";
+import { MessageReader } from "./message_reader.ts";
+import { MessageWriter, type MessageWriterOptions } from "./message_writer.ts";
+import type { ExtendedMessage, Message } from "./messages.ts";
+
+/** Options shared by {@linkcode PeerWire.connect} and {@linkcode PeerWire.accept}. */
+export interface PeerWireOptions {
+  /** Our 20-byte peer id. */
+  readonly peerId: Uint8Array;
+  /** Handshake plug-ins, run in order (include an {@linkcode ExtensionProtocol} for BEP 10). */
+  readonly handlers?: readonly HandshakeHandler[];
+  /** Bounds on what the peer may send. */
+  readonly limits?: WireLimits;
+  /** The torrent's shape for range checks (a `Torrent` fits); omit while unknown. */
+  readonly context?: WireContext;
+  /** Send a keep-alive after this many ms without sending anything. Default 60 000; 0: never. */
+  readonly keepAliveInterval?: number;
+  /**
+   * Close the connection (`idle-timeout`) when nothing arrives for this many ms
+   * while we are reading. Default 180 000; 0: never.
+   */
+  readonly idleTimeout?: number;
+  /** Aborts the handshake. */
+  readonly signal?: AbortSignal;
+  /** Send-queue bounds. */
+  readonly writer?: MessageWriterOptions;
+}
+
+/** Options for {@linkcode PeerWire.connect}. */
+export interface ConnectOptions extends PeerWireOptions {
+  /** The torrent's 20-byte info hash. */
+  readonly infoHash: Uint8Array;
+}
+
+/** What {@linkcode AcceptOptions.findTorrent} returns for a torrent we serve. */
+export interface IncomingTorrent {
+  /** The torrent's shape for range checks; omit while unknown. */
+  readonly context?: WireContext;
+  /** Handlers for this torrent; default {@linkcode PeerWireOptions.handlers}. */
+  readonly handlers?: readonly HandshakeHandler[];
+}
+
+/** Options for {@linkcode PeerWire.accept}. */
+export interface AcceptOptions extends PeerWireOptions {
+  /**
+   * Finds the torrent an incoming handshake asks for; `undefined` closes the
+   * connection with `unknown-info-hash` (before we send anything).
+   */
+  readonly findTorrent: (
+    infoHash: Uint8Array,
+  ) => IncomingTorrent | undefined | Promise<IncomingTorrent | undefined>;
+}
+
+/**
+ * One peer connection after a successful handshake: typed messages in
+ * (`for await (const message of wire)`), typed messages out (`send`), BEP 10
+ * extended messages by name, keep-alives and an idle timeout. It holds no
+ * session policy (choking, requests): that is the caller's.
+ *
+ * A protocol violation closes this connection only: iteration throws the
+ * {@linkcode ProtocolError} and {@linkcode PeerWire.closed} resolves with it.
+ *
+ * @example Connecting to a peer
+ * ```ts
+ * import { ExtensionProtocol, PeerWire } from "@bittern/bittern";
+ *
+ * declare const infoHash: Uint8Array;
+ * declare const peerId: Uint8Array;
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 6881 });
+ * const wire = await PeerWire.connect(conn, {
+ *   infoHash,
+ *   peerId,
+ *   handlers: [new ExtensionProtocol()],
+ * });
+ * await wire.send({ type: "interested" });
+ * for await (const message of wire) {
+ *   if (message.type === "unchoke") break;
+ * }
+ * wire.close();
+ * ```
+ */
+export class PeerWire implements AsyncIterable<Message> {
+  /** The connection. */
+  readonly conn: Deno.Conn;
+  /** Handshake state: our and the peer's handshakes, extension ids. */
+  readonly handshake: HandshakeContext;
+  /** Resolves when the connection is closed: with the error that closed it, or `undefined`. */
+  readonly closed: Promise<Error | undefined>;
+  /**
+   * Resolves with the peer's first extended handshake; `undefined` if the
+   * connection closes first or BEP 10 was not negotiated.
+   */
+  readonly extendedHandshake: Promise<ExtendedHandshake | undefined>;
+  readonly #handlers: readonly HandshakeHandler[];
+  readonly #reader: MessageReader;
+  readonly #writer: MessageWriter;
+  #closeError: Error | undefined;
+  #isClosed = false;
+  #resolveClosed!: (error: Error | undefined) => void;
+  #resolveExtended!: (handshake: ExtendedHandshake | undefined) => void;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #reading = false;
+
+  private constructor(
+    conn: Deno.Conn,
+    handshake: HandshakeContext,
+    handlers: readonly HandshakeHandler[],
+    options: PeerWireOptions,
+    context: WireContext | undefined,
+  ) {
+    this.conn = conn;
+    this.handshake = handshake;
+    this.#handlers = handlers;
+    this.#reader = new MessageReader(conn, { limits: options.limits, context });
+    this.#writer = new MessageWriter(conn, options.writer);
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.extendedHandshake = new Promise((resolve) => this.#resolveExtended = resolve);
+    if (!this.supportsExtensions) this.#resolveExtended(undefined);
+    this.#startTimers(options.keepAliveInterval ?? 60_000, options.idleTimeout ?? 180_000);
+  }
+
+  /**
+   * Opens the protocol on a connection we made: sends our handshake, reads
+   * the peer's (it must name the same torrent), runs the handlers, and sends
+   * our extended handshake when both sides support BEP 10. On failure the
+   * connection is closed and a {@linkcode ProtocolError} thrown.
+   *
+   * @param conn A connected socket.
+   * @param options Info hash, peer id, handlers, limits.
+   * @returns The ready connection.
+   */
+  static async connect(conn: Deno.Conn, options: ConnectOptions): Promise<PeerWire> {
+    const handlers = options.handlers ?? [];
+    const context = createContext(conn, "outgoing", options.infoHash, options.peerId);
+    try {
+      await runHandlers(handlers, (handler) => handler.onLocalHandshake?.(context));
+      await writeHandshake(conn, {
+        reserved: context.reserved,
+        infoHash: options.infoHash,
+        peerId: options.peerId,
+      });
+      const remote = await readHandshake(conn, {
+        timeout: resolveWireLimits(options.limits).handshakeTimeout,
+        signal: options.signal,
+        expectedInfoHash: options.infoHash,
+      });
+      return await PeerWire.#open(conn, context, remote, handlers, options, options.context);
+    } catch (error) {
+      throw failHandshake(conn, error);
+    }
+  }
+
+  /**
+   * Opens the protocol on a connection a peer made: reads its handshake up to
+   * the info hash, looks the torrent up (unknown: closed with
+   * `unknown-info-hash`), answers, reads the peer id, runs the handlers, and
+   * sends our extended handshake when both sides support BEP 10.
+   *
+   * @param conn An accepted socket.
+   * @param options Torrent look-up, peer id, handlers, limits.
+   * @returns The ready connection.
+   */
+  static async accept(conn: Deno.Conn, options: AcceptOptions): Promise<PeerWire> {
+    let context: MutableContext | undefined;
+    let torrent: IncomingTorrent | undefined;
+    let handlers = options.handlers ?? [];
+    try {
+      const remote = await readHandshake(conn, {
+        timeout: resolveWireLimits(options.limits).handshakeTimeout,
+        signal: options.signal,
+        onInfoHash: async (infoHash) => {
+          torrent = await options.findTorrent(infoHash);
+          if (!torrent) {
+            throw new ProtocolError(
+              "unknown-info-hash",
+              `incoming handshake for unknown torrent ${toHex(infoHash)}`,
+              { infoHash: toHex(infoHash) },
+            );
+          }
+          handlers = torrent.handlers ?? handlers;
+          context = createContext(conn, "incoming", infoHash, options.peerId);
+          const local = context;
+          await runHandlers(handlers, (handler) => handler.onLocalHandshake?.(local));
+          await writeHandshake(conn, {
+            reserved: local.reserved,
+            infoHash,
+            peerId: options.peerId,
+          });
+        },
+      });
+      const resolved = context!;
+      return await PeerWire.#open(
+        conn,
+        resolved,
+        remote,
+        handlers,
+        options,
+        torrent?.context ?? options.context,
+      );
+    } catch (error) {
+      throw failHandshake(conn, error);
+    }
+  }
+
+  static async #open(
+    conn: Deno.Conn,
+    context: MutableContext,
+    remote: Handshake,
+    handlers: readonly HandshakeHandler[],
+    options: PeerWireOptions,
+    wireContext: WireContext | undefined,
+  ): Promise<PeerWire> {
+    context.remote = remote;
+    await runHandlers(handlers, (handler) => handler.onRemoteHandshake?.(context, remote));
+    const wire = new PeerWire(conn, context, handlers, options, wireContext);
+    if (wire.supportsExtensions) {
+      const fields = new BencodeDict();
+      await runHandlers(handlers, (handler) => handler.onLocalExtendedHandshake?.(context, fields));
+      await wire.send({ type: "extended", id: 0, payload: encode(fields) });
+    }
+    return wire;
+  }
+
+  /** The peer's handshake (reserved bits, info hash, peer id). */
+  get remote(): Handshake {
+    return this.handshake.remote!;
+  }
+
+  /** Whether both sides set the BEP 10 bit and a handler created extension ids. */
+  get supportsExtensions(): boolean {
+    const context = this.handshake;
+    return context.extensions !== undefined &&
+      hasReservedBit(context.reserved, ReservedBits.extensionProtocol) &&
+      hasReservedBit(context.remote!.reserved, ReservedBits.extensionProtocol);
+  }
+
+  /** The torrent's shape for range checks; set it when the metadata becomes known. */
+  get context(): WireContext | undefined {
+    return this.#reader.context;
+  }
+  set context(context: WireContext | undefined) {
+    this.#reader.context = context;
+  }
+
+  /** Whether {@linkcode PeerWire.close} has run (by us, the peer, or an error). */
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  /** Bytes received and sent so far, after the handshake. */
+  get bytes(): { received: number; sent: number } {
+    return { received: this.#reader.bytesReceived, sent: this.#writer.bytesSent };
+  }
+
+  /**
+   * Sends a message; resolves when the send queue has room again
+   * (back-pressure). Rejects with the close reason once the connection is closed.
+   *
+   * @param message The message.
+   */
+  async send(message: Message): Promise<void> {
+    if (this.#isClosed) throw this.#closeError ?? closedError();
+    try {
+      await this.#writer.send(message);
+    } catch (error) {
+      this.close(error as Error);
+      throw this.#closeError;
+    }
+  }
+
+  /**
+   * Sends a registered extended message by name, with the id the peer chose.
+   * Returns `false` (and sends nothing) when the peer did not announce `name`
+   * or it is not in our registry.
+   *
+   * @param name Extension name, e.g. `ut_metadata`.
+   * @param value The value for the extension's encoder.
+   * @returns Whether the message was sent.
+   */
+  async sendExtended<T>(name: string, value: T): Promise<boolean> {
+    const message = this.handshake.extensions?.encode(name, value);
+    if (!message) return false;
+    await this.send(message);
+    return true;
+  }
+
+  /**
+   * Decodes an extended message addressed to one of our registered extensions.
+   *
+   * @param message An extended message received on this connection.
+   * @returns Name and decoded value, or `undefined` (handshake or unknown id).
+   */
+  decodeExtended(message: ExtendedMessage): { name: string; value: unknown } | undefined {
+    return this.handshake.extensions?.decode(message);
+  }
+
+  /** Resolves when everything sent so far has been handed to the socket. */
+  async flush(): Promise<void> {
+    await this.#writer.flush();
+  }
+
+  /**
+   * The next message, or `undefined` once the connection is closed cleanly.
+   * Extended handshakes are applied (handlers run) before being returned.
+   * Throws the {@linkcode ProtocolError} that closed the connection.
+   *
+   * @returns The next message.
+   */
+  async next(): Promise<Message | undefined> {
+    if (this.#isClosed) {
+      if (this.#closeError) throw this.#closeError;
+      return undefined;
+    }
+    let message: Message | undefined;
+    this.#reading = true;
+    try {
+      message = await this.#reader.next();
+      if (message?.type === "extended" && message.id === 0) {
+        await this.#onExtendedHandshake(message);
+      }
+    } catch (error) {
+      if (this.#isClosed && !this.#closeError) return undefined;
+      this.close(error as Error);
+      throw this.#closeError;
+    } finally {
+      this.#reading = false;
+    }
+    if (message === undefined) this.close();
+    return message;
+  }
+
+  /**
+   * Iterates messages until the connection closes.
+   *
+   * @returns An async iterator of messages.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    for (;;) {
+      const message = await this.next();
+      if (message === undefined) return;
+      yield message;
+    }
+  }
+
+  /**
+   * Closes the connection (idempotent). Pending and later reads end (or
+   * throw `reason`); later sends reject.
+   *
+   * @param reason Why; becomes the value of {@linkcode PeerWire.closed}.
+   */
+  close(reason?: Error): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#closeError = reason === undefined || reason instanceof ProtocolError
+      ? reason
+      : new ProtocolError("connection-closed", `connection failed: ${reason.message}`, {}, {
+        cause: reason,
+      });
+    clearInterval(this.#timer);
+    try {
+      this.conn.close();
+    } catch { /* already closed by the peer or the runtime */ }
+    this.#resolveExtended(undefined);
+    this.#resolveClosed(this.#closeError);
+  }
+
+  async #onExtendedHandshake(message: ExtendedMessage): Promise<void> {
+    const handshake = parseExtendedHandshake(message.payload);
+    const context = this.handshake as MutableContext;
+    context.remoteExtendedHandshake = handshake;
+    await runHandlers(
+      this.#handlers,
+      (handler) => handler.onRemoteExtendedHandshake?.(context, handshake),
+    );
+    this.#resolveExtended(handshake);
+  }
+
+  #startTimers(keepAliveInterval: number, idleTimeout: number): void {
+    if (keepAliveInterval <= 0 && idleTimeout <= 0) return;
+    const period = Math.min(
+      keepAliveInterval > 0 ? keepAliveInterval : Infinity,
+      idleTimeout > 0 ? idleTimeout : Infinity,
+    ) / 4;
+    let lastSent = 0;
+    let lastReceived = 0;
+    let sentAt = Date.now();
+    let receivedAt = sentAt;
+    this.#timer = setInterval(() => {
+      const now = Date.now();
+      const { received, sent } = this.bytes;
+      if (sent !== lastSent) [lastSent, sentAt] = [sent, now];
+      // Only a reader that is waiting can be starved; a paused reader is back-pressure.
+      if (received !== lastReceived || !this.#reading) [lastReceived, receivedAt] = [received, now];
+      if (idleTimeout > 0 && now - receivedAt >= idleTimeout) {
+        this.close(
+          new ProtocolError("idle-timeout", `nothing received for ${idleTimeout} ms`, {
+            idleTimeout,
+          }),
+        );
+      } else if (keepAliveInterval > 0 && now - sentAt >= keepAliveInterval) {
+        sentAt = now;
+        this.send({ type: "keep-alive" }).catch(() => {});
+      }
+    }, period);
+  }
+}
+
+type MutableContext = {
+  -readonly [K in keyof HandshakeContext]: HandshakeContext[K];
+};
+
+function createContext(
+  conn: Deno.Conn,
+  direction: "outgoing" | "incoming",
+  infoHash: Uint8Array,
+  localPeerId: Uint8Array,
+): MutableContext {
+  const address = conn.remoteAddr;
+  return {
+    direction,
+    infoHash,
+    localPeerId,
+    reserved: new Uint8Array(8),
+    remoteAddress: address.transport === "tcp" ? address : undefined,
+    remote: undefined,
+    remoteExtendedHandshake: undefined,
+    extensions: undefined,
+    reject(reason: string): never {
+      throw new ProtocolError("rejected", `peer rejected: ${reason}`, { reason });
+    },
+  };
+}
+
+function closedError(): ProtocolError {
+  return new ProtocolError("connection-closed", "the connection is closed");
+}
+
+function failHandshake(conn: Deno.Conn, error: unknown): ProtocolError {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
+  if (error instanceof ProtocolError) return error;
+  return new ProtocolError("connection-closed", "handshake failed", {}, { cause: error });
+}
