@@ -140,8 +140,13 @@ export class LazyNode<T> extends Node<T> {
     return this.#target;
   }
 
+  #expected: string | undefined;
+
   get expected(): string {
-    return this.name ?? this.target.expected;
+    this.#expected ??= this.name === undefined
+      ? this.target.expected
+      : boundedText(`${this.name} (${this.target.expected})`);
+    return this.#expected;
   }
 
   kinds(): number {

@@ -93,10 +93,11 @@ function checkRange(min: number | undefined, max: number | undefined, what: stri
 
 /** Words for a length range, e.g. ` of 1 to 10 bytes`. */
 export function lengthWords(min: number | undefined, max: number | undefined, unit: string) {
-  if (min !== undefined && min === max) return ` of exactly ${min} ${unit}`;
-  if (min !== undefined && max !== undefined) return ` of ${min} to ${max} ${unit}`;
-  if (min !== undefined) return ` of at least ${min} ${unit}`;
-  if (max !== undefined) return ` of at most ${max} ${unit}`;
+  const units = (n: number) => `${n} ${n === 1 ? unit.replace(/s$/, "") : unit}`;
+  if (min !== undefined && min === max) return ` of exactly ${units(min)}`;
+  if (min !== undefined && max !== undefined) return ` of ${min} to ${units(max)}`;
+  if (min !== undefined) return ` of at least ${units(min)}`;
+  if (max !== undefined) return ` of at most ${units(max)}`;
   return "";
 }
 
