@@ -1,0 +1,89 @@
+import {
+  type AcceptOptions,
+  type ConnectOptions,
+  encodeHandshake,
+  PeerWire,
+} from "../../src/wire/mod.ts";
+
+export const infoHash = new Uint8Array(20).fill(0xab);
+export const otherInfoHash = new Uint8Array(20).fill(0xcd);
+export const clientId = new TextEncoder().encode("-BT0100-client000001");
+export const serverId = new TextEncoder().encode("-BT0100-server000001");
+
+/** A loopback listener; `close` must be called (tests use try/finally). */
+export function listen(): { listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>; port: number } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return { listener, port: listener.addr.port };
+}
+
+/** Connects a PeerWire to a PeerWire over loopback. */
+export async function wirePair(
+  client: Partial<ConnectOptions> = {},
+  server: Partial<AcceptOptions> = {},
+): Promise<{ client: PeerWire; server: PeerWire }> {
+  const { listener, port } = listen();
+  try {
+    const accepting = listener.accept().then((conn) =>
+      PeerWire.accept(conn, {
+        peerId: serverId,
+        findTorrent: (hash) => hash[0] === infoHash[0] ? {} : undefined,
+        idleTimeout: 0,
+        keepAliveInterval: 0,
+        ...server,
+      })
+    );
+    const connecting = Deno.connect({ hostname: "127.0.0.1", port }).then((conn) =>
+      PeerWire.connect(conn, {
+        infoHash,
+        peerId: clientId,
+        idleTimeout: 0,
+        keepAliveInterval: 0,
+        ...client,
+      })
+    );
+    const [a, b] = await Promise.allSettled([connecting, accepting]);
+    if (a.status === "rejected" || b.status === "rejected") {
+      if (a.status === "fulfilled") a.value.close();
+      if (b.status === "fulfilled") b.value.close();
+      throw a.status === "rejected" ? a.reason : (b as PromiseRejectedResult).reason;
+    }
+    return { client: a.value, server: b.value };
+  } finally {
+    listener.close();
+  }
+}
+
+/** The bytes of a plain handshake (no reserved bits) for `hash`. */
+export function rawHandshake(hash = infoHash, peerId = clientId): Uint8Array {
+  return encodeHandshake({ reserved: new Uint8Array(8), infoHash: hash, peerId });
+}
+
+/** Writes all of `bytes`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
+
+/** Reads until the peer closes; returns everything received. */
+export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buffer = new Uint8Array(65536);
+  for (;;) {
+    let count: number | null;
+    try {
+      count = await conn.read(buffer);
+    } catch {
+      count = null; // reset by peer counts as closed
+    }
+    if (count === null) break;
+    parts.push(buffer.slice(0, count));
+  }
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
