@@ -15,4 +15,6 @@
 export * from "./src/bencode/mod.ts";
 export * from "./src/picker/mod.ts";
 export { Bitfield, BitfieldError } from "./src/util/bitfield.ts";
+export * from "./src/tracker/mod.ts";
+export * from "./src/peers/mod.ts";
 export { VERSION } from "./src/version.ts";

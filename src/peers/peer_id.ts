@@ -21,6 +21,8 @@ export const DEFAULT_PEER_ID_PREFIX = "-BI0100-";
  */
 export class PeerIdError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message What is wrong with the prefix.
    */
   constructor(message: string) {

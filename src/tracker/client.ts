@@ -152,6 +152,8 @@ export class TrackerClient extends EventTarget {
   readonly #onExternalAbort = () => void this.stop();
 
   /**
+   * Creates an idle client; nothing is sent before {@linkcode TrackerClient.start}.
+   *
    * @param options Torrent identity, trackers, stats callback, limits and timing.
    */
   constructor(options: TrackerClientOptions) {
@@ -192,6 +194,13 @@ export class TrackerClient extends EventTarget {
     listener: (event: TrackerClientEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  /**
+   * Adds an untyped listener, as on any `EventTarget`.
+   *
+   * @param type Event type.
+   * @param listener Called with the event.
+   * @param options Standard listener options.
+   */
   override addEventListener(
     type: string,
     listener: EventListenerOrEventListenerObject | null,

@@ -51,6 +51,8 @@ export class TrackerError extends Error {
   readonly reason?: string;
 
   /**
+   * Creates a tracker error.
+   *
    * @param kind The class of failure.
    * @param url The tracker URL.
    * @param message What happened.

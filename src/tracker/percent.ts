@@ -82,14 +82,6 @@ export function percentDecodeBytes(text: string): Uint8Array | undefined {
  * @param search The query string.
  * @param maxPairs Pairs beyond this are refused (hostile URLs).
  * @returns The decoded pairs, or the text of the first malformed component.
- *
- * @example
- * ```ts
- * import { parseQueryBytes } from "@bittern/bittern";
- *
- * const result = parseQueryBytes("?a=1&info_hash=%00%01");
- * if ("pairs" in result) console.log(result.pairs.length); // 2
- * ```
  */
 export function parseQueryBytes(
   search: string,

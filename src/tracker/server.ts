@@ -105,6 +105,8 @@ export class TrackerServer {
   #announces = 0;
 
   /**
+   * Creates a server; it listens after {@linkcode TrackerServer.start}.
+   *
    * @param options Listen address, intervals and limits.
    */
   constructor(options: TrackerServerOptions = {}) {

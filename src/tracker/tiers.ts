@@ -65,6 +65,8 @@ export class TrackerTiers {
   readonly #tiers: string[][];
 
   /**
+   * Builds the tier list, shuffling each tier once.
+   *
    * @param tiers Announce URL tiers (e.g. `Torrent.announce`); empty tiers and repeated URLs
    * are dropped.
    * @param shuffle Shuffles each tier once (random by default).
