@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { BencodeError, decode, DEFAULT_MAX_LENGTH, locate } from "../bencode/mod.ts";
+import { type BencodeDict, BencodeError, decode, DEFAULT_MAX_LENGTH } from "../bencode/mod.ts";
 import { toHex } from "../util/bytes.ts";
 import { TorrentError, torrentError } from "./errors.ts";
 import { type MetainfoFields, readMetainfoFields } from "./fields.ts";
+import { infoSpan } from "./info_span.ts";
 import { sanitizeFilePaths, type SanitizeOptions, sanitizePathSegment } from "./sanitize.ts";
 import type { Torrent, TorrentFile } from "./torrent.ts";
 
@@ -63,10 +64,8 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
     maxLength: options.maxBytes ?? DEFAULT_MAX_LENGTH,
   };
   let root;
-  let span;
   try {
     root = decode(bytes, decodeOptions);
-    span = locate(bytes, ["info"], decodeOptions);
   } catch (error) {
     if (error instanceof BencodeError) {
       throw torrentError("(root)", `valid bencode (${error.message})`, { cause: error });
@@ -77,8 +76,9 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
     maxFiles: options.maxFiles ?? DEFAULT_MAX_FILES,
     maxPathSegments: options.maxPathSegments ?? DEFAULT_MAX_PATH_SEGMENTS,
   });
-  // readMetainfoFields has checked that `info` exists, so the span does too.
-  const infoBytes = bytes.subarray(span!.start, span!.end);
+  // readMetainfoFields has checked that root is a dictionary with an `info` dictionary.
+  const span = infoSpan(bytes, root as BencodeDict);
+  const infoBytes = bytes.subarray(span.start, span.end);
   const infoHash = new Uint8Array(createHash("sha1").update(infoBytes).digest());
   const infoHashHex = toHex(infoHash);
   const name = sanitizePathSegment(text(fields.name), options) || infoHashHex;
@@ -108,7 +108,21 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
   };
 }
 
+/** Longest ASCII string decoded by the fast path (argument-count limits of fromCharCode). */
+const FAST_ASCII_MAX = 256;
+
 function text(bytes: Uint8Array): string {
+  // Most names are short ASCII; String.fromCharCode beats TextDecoder's per-call cost there.
+  if (bytes.length <= FAST_ASCII_MAX) {
+    let ascii = true;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   return utf8.decode(bytes);
 }
 

@@ -25,6 +25,10 @@ const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f/\\<>:"|?*\ufffd]/g;
 const DRIVE_PREFIX = /^[A-Za-z]:/;
 const RESERVED_WINDOWS_NAME = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.|$)/i;
 const TRAILING_DOTS_AND_SPACES = /[. ]+$/;
+/** Matches any segment some rule would change; most real names fail it and skip the rules. */
+const NEEDS_WORK =
+  // deno-lint-ignore no-control-regex
+  /[\u0000-\u001f\u007f/\\<>:"|?*\ufffd]|^\.\.?$|^$|[. ]$|^(con|prn|aux|nul|com|lpt)/i;
 
 const utf8 = new TextEncoder();
 
@@ -58,12 +62,15 @@ const utf8 = new TextEncoder();
  * @returns The safe segment, or `""` when it should be dropped.
  */
 export function sanitizePathSegment(segment: string, options?: SanitizeOptions): string {
+  const maxBytes = options?.maxSegmentBytes ?? DEFAULT_MAX_SEGMENT_BYTES;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so short segments need no byte count.
+  if (!NEEDS_WORK.test(segment) && segment.length * 3 <= maxBytes) return segment;
   if (segment === "." || segment === "..") return "";
   let safe = segment.replace(DRIVE_PREFIX, "").replace(UNSAFE_CHARACTERS, "_");
   safe = safe.replace(TRAILING_DOTS_AND_SPACES, "");
   if (safe === "" || safe === "." || safe === "..") return "";
   if (RESERVED_WINDOWS_NAME.test(safe)) safe = `_${safe}`;
-  return truncateSegment(safe, options?.maxSegmentBytes ?? DEFAULT_MAX_SEGMENT_BYTES);
+  return truncateSegment(safe, maxBytes);
 }
 
 function truncateSegment(segment: string, maxBytes: number): string {
@@ -139,59 +146,66 @@ export function sanitizeFilePaths(
   paths: readonly (readonly string[])[],
   options?: SanitizeOptions,
 ): string[][] {
-  const files = new Set<string>();
-  const directories = new Set<string>();
-  /** Renamed directory prefixes: case-folded original prefix key -> its new last segment. */
-  const renamedDirectories = new Map<string, string>();
-  const isTaken = (key: string) => files.has(key) || directories.has(key);
+  const root = newDirectory();
   const result: string[][] = [];
   for (const raw of paths) {
     const path = sanitizePath(raw, options);
+    let directory = root;
     // Directories first: a directory segment that hits an existing file is renamed.
-    let prefixKey = "";
     for (let i = 0; i < path.length - 1; i++) {
-      const originalKey = `${prefixKey}/${path[i].toLowerCase()}`;
-      const renamed = renamedDirectories.get(originalKey);
-      if (renamed !== undefined) {
-        path[i] = renamed;
-      } else if (files.has(keyOf(prefixKey, path[i]))) {
-        path[i] = firstFree(prefixKey, path[i], isTaken, files.size + directories.size);
-        renamedDirectories.set(originalKey, path[i]);
+      const originalKey = path[i].toLowerCase();
+      const renamed = directory.renamed.get(originalKey);
+      if (renamed !== undefined) path[i] = renamed;
+      const key = renamed === undefined ? originalKey : renamed.toLowerCase();
+      let child = directory.entries.get(key);
+      if (child === FILE) {
+        path[i] = firstFree(directory, path[i]);
+        directory.renamed.set(originalKey, path[i]);
+        child = undefined;
       }
-      prefixKey = keyOf(prefixKey, path[i]);
-      directories.add(prefixKey);
+      if (child === undefined) {
+        child = newDirectory();
+        directory.entries.set(path[i].toLowerCase(), child);
+      }
+      directory = child;
     }
     const last = path.length - 1;
-    if (isTaken(keyOf(prefixKey, path[last]))) {
-      path[last] = firstFree(prefixKey, path[last], isTaken, files.size + directories.size);
+    if (directory.entries.has(path[last].toLowerCase())) {
+      path[last] = firstFree(directory, path[last]);
     }
-    files.add(keyOf(prefixKey, path[last]));
+    directory.entries.set(path[last].toLowerCase(), FILE);
     result.push(path);
   }
   return result;
 }
 
-function keyOf(prefixKey: string, segment: string): string {
-  return `${prefixKey}/${segment.toLowerCase()}`;
+/** Marks a file in {@linkcode Directory.entries}. */
+const FILE = null;
+
+/** A directory of the sanitised tree, keyed by case-folded names. */
+interface Directory {
+  /** Entries: a sub-directory, or {@linkcode FILE}. */
+  readonly entries: Map<string, Directory | typeof FILE>;
+  /** Directory names renamed because a file held them: case-folded original -> new name. */
+  readonly renamed: Map<string, string>;
+}
+
+function newDirectory(): Directory {
+  return { entries: new Map(), renamed: new Map() };
 }
 
 /**
- * `stem.N.ext` for the smallest `N` whose key is not taken. At most `takenCount`
- * keys are taken, so one of the first `takenCount + 1` candidates is free.
+ * `stem.N.ext` for the smallest `N` free in `directory`. At most
+ * `entries.size` names are taken, so one of the first `size + 1` is free.
  */
-function firstFree(
-  prefixKey: string,
-  segment: string,
-  taken: (key: string) => boolean,
-  takenCount: number,
-): string {
+function firstFree(directory: Directory, segment: string): string {
   const dot = segment.lastIndexOf(".");
   const stem = dot > 0 ? segment.slice(0, dot) : segment;
   const extension = dot > 0 ? segment.slice(dot) : "";
   let candidate = segment;
-  for (let n = 1; n <= takenCount + 1; n++) {
+  for (let n = 1; n <= directory.entries.size + 1; n++) {
     candidate = `${stem}.${n}${extension}`;
-    if (!taken(keyOf(prefixKey, candidate))) break;
+    if (!directory.entries.has(candidate.toLowerCase())) break;
   }
   return candidate;
 }

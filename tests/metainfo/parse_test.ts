@@ -231,3 +231,17 @@ Deno.test("parseTorrent rejects lengths beyond 2^53 as a TorrentError", () => {
   });
   assert.deepEqual(problemsOf(sum), ["info.files[1].length"]);
 });
+
+Deno.test("the info span is exact wherever info sits and however keys are ordered", () => {
+  const info = `d4:name1:x12:piece lengthi16384e6:pieces20:${"a".repeat(20)}6:lengthi5ee`;
+  const documents = [
+    `d4:info${info}e`,
+    `d4:info${info}8:announce3:urle`,
+    `d1:zd1:bi1e1:ai2ee4:info${info}1:ali-7ei0e5:12345ee`,
+    `d7:commentd1:yle1:xdee4:info${info}13:creation datei123456789012345678901234567890ee`,
+  ];
+  for (const text of documents) {
+    const torrent = parseTorrent(utf8.encode(text));
+    assert.equal(new TextDecoder().decode(torrent.infoBytes), info, text);
+  }
+});
