@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""A libtorrent seeder for Bittern's peer-wire interop test.
+
+  lt_wire_helper.py --file PATH [--piece-size N]
+
+Makes a v1 torrent of PATH, seeds it from PATH's directory on 127.0.0.1 (TCP
+only: no uTP, DHT, LSD, UPnP, NAT-PMP), and prints one JSON line:
+{"port", "info_hash", "piece_length", "num_pieces"}. Then it reads commands,
+one per line, on stdin:
+
+  peers   prints {"peers": [{"client", "ip", "port", "flags"}]} (one JSON line)
+
+and exits when stdin closes.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import libtorrent as lt
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--file", required=True)
+    parser.add_argument("--piece-size", type=int, default=32768)
+    args = parser.parse_args()
+
+    path = os.path.abspath(args.file)
+    fs = lt.file_storage()
+    lt.add_files(fs, path)
+    t = lt.create_torrent(fs, args.piece_size, lt.create_torrent.v1_only)
+    lt.set_piece_hashes(t, os.path.dirname(path))
+    info = lt.torrent_info(lt.bdecode(lt.bencode(t.generate())))
+
+    session = lt.session({
+        "listen_interfaces": "127.0.0.1:0",
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "allow_multiple_connections_per_ip": True,
+        "out_enc_policy": lt.enc_policy.enabled,
+        "in_enc_policy": lt.enc_policy.enabled,
+        "alert_mask": 0,
+    })
+    handle = session.add_torrent({
+        "ti": info,
+        "save_path": os.path.dirname(path),
+        "flags": lt.torrent_flags.seed_mode,
+    })
+    deadline = time.time() + 30
+    while not handle.status().is_seeding:
+        if time.time() > deadline:
+            raise SystemExit("libtorrent did not start seeding within 30 s")
+        time.sleep(0.05)
+
+    print(json.dumps({
+        "port": session.listen_port(),
+        "info_hash": str(info.info_hashes().v1),
+        "piece_length": info.piece_length(),
+        "num_pieces": info.num_pieces(),
+    }), flush=True)
+
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "peers":
+            peers = [{
+                "client": p.client.decode("utf-8", "replace") if isinstance(p.client, bytes) else p.client,
+                "ip": p.ip[0],
+                "port": p.ip[1],
+                "flags": int(p.flags),
+            } for p in handle.get_peer_info()]
+            print(json.dumps({"peers": peers}), flush=True)
+        else:
+            print(json.dumps({"error": "unknown command " + command}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
