@@ -71,6 +71,17 @@ function dictionaryPeers(list: BencodeValue[]): PeerAddress[] | string {
   return peers;
 }
 
+function compactPeers(bytes: Uint8Array, family: 4 | 6, label: string): PeerAddress[] {
+  const decoded = decodeCompactPeers(bytes, family);
+  if (decoded) return decoded;
+  const [field, size] = family === 4 ? ["peers", 6] : ["peers6", 18];
+  throw new TrackerError(
+    "bad-response",
+    label,
+    `${field} is ${bytes.length} bytes, not a multiple of ${size}`,
+  );
+}
+
 /**
  * Checks the shape of a decoded announce response and lists every problem. This is the one
  * place that knows the shape; it stands in until the shipped tracker-response schema lands.
@@ -120,32 +131,14 @@ export function parseAnnounceResponse(bytes: Uint8Array, label: string): Announc
   const peers: PeerAddress[] = [];
   const peersValue = dict.get("peers");
   if (peersValue instanceof Uint8Array) {
-    const decoded = decodeCompactPeers(peersValue, 4);
-    if (!decoded) {
-      throw new TrackerError(
-        "bad-response",
-        label,
-        `peers is ${peersValue.length} bytes, not a multiple of 6`,
-      );
-    }
-    peers.push(...decoded);
+    peers.push(...compactPeers(peersValue, 4, label));
   } else if (Array.isArray(peersValue)) {
     const decoded = dictionaryPeers(peersValue);
     if (typeof decoded === "string") throw new TrackerError("bad-response", label, decoded);
     peers.push(...decoded);
   }
   const peers6 = dict.get("peers6");
-  if (peers6 instanceof Uint8Array) {
-    const decoded = decodeCompactPeers(peers6, 6);
-    if (!decoded) {
-      throw new TrackerError(
-        "bad-response",
-        label,
-        `peers6 is ${peers6.length} bytes, not a multiple of 18`,
-      );
-    }
-    peers.push(...decoded);
-  }
+  if (peers6 instanceof Uint8Array) peers.push(...compactPeers(peers6, 6, label));
   const response: {
     -readonly [K in keyof AnnounceResponse]: AnnounceResponse[K];
   } = { interval: dict.get("interval") as number, peers };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { announce } from "../../src/tracker/mod.ts";
-import { filled } from "./helpers.ts";
+import { plainParams } from "./helpers.ts";
 
 const script = new URL("../../cli/tracker.ts", import.meta.url).pathname;
 
@@ -21,14 +21,7 @@ Deno.test("bittern tracker serves announces until SIGINT", async () => {
     }
     const url = /Tracker listening: (\S+)/.exec(output)?.[1];
     assert.ok(url, `no URL in ${JSON.stringify(output)}`);
-    const response = await announce(url, {
-      infoHash: filled(1),
-      peerId: filled(2),
-      port: 6881,
-      uploaded: 0,
-      downloaded: 0,
-      left: 0,
-    });
+    const response = await announce(url, plainParams);
     assert.equal(response.interval, 77);
     child.kill("SIGINT");
     for (let reads = 0; reads < 100; reads++) {

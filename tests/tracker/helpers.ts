@@ -1,4 +1,5 @@
 /** Real local HTTP servers and event waiting for the tracker tests. */
+import type { AnnounceParams } from "../../src/tracker/mod.ts";
 import { type Encodable, encode } from "../../src/bencode/mod.ts";
 
 /** A running `Deno.serve` on 127.0.0.1 with a port-0 address. */
@@ -75,3 +76,13 @@ export function nextEvent<E extends Event>(
 export function filled(byte: number): Uint8Array {
   return new Uint8Array(20).fill(byte);
 }
+
+/** A minimal valid announce: info hash of 1s, peer id of 2s, port 6881, nothing transferred. */
+export const plainParams: AnnounceParams = {
+  infoHash: filled(1),
+  peerId: filled(2),
+  port: 6881,
+  uploaded: 0,
+  downloaded: 0,
+  left: 0,
+};

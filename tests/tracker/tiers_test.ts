@@ -1,17 +1,16 @@
 import assert from "node:assert/strict";
 import { announce, TrackerError, TrackerServer, TrackerTiers } from "../../src/tracker/mod.ts";
-import type { AnnounceParams, Shuffle } from "../../src/tracker/mod.ts";
-import { bencodeResponse, closedPort, filled, type LocalServer, serveLocal } from "./helpers.ts";
+import type { Shuffle } from "../../src/tracker/mod.ts";
+import {
+  bencodeResponse,
+  closedPort,
+  type LocalServer,
+  plainParams,
+  serveLocal,
+} from "./helpers.ts";
 
 const keepOrder: Shuffle = (items) => [...items];
-const params: AnnounceParams = {
-  infoHash: filled(1),
-  peerId: filled(2),
-  port: 6881,
-  uploaded: 0,
-  downloaded: 0,
-  left: 0,
-};
+const params = plainParams;
 
 /** Servers that log each contact, by name, in one shared list. */
 async function loggingServers(
