@@ -15,6 +15,13 @@
 export * from "./src/bencode/mod.ts";
 export * from "./src/picker/mod.ts";
 export { Bitfield, BitfieldError } from "./src/util/bitfield.ts";
+export * from "./src/metainfo/mod.ts";
+export * from "./src/storage/mod.ts";
+export * from "./src/fetch/mod.ts";
+export * from "./src/wire/mod.ts";
 export * from "./src/tracker/mod.ts";
 export * from "./src/peers/mod.ts";
+export * from "./src/agents/mod.ts";
+export * from "./src/session/mod.ts";
+export { Emitter, type Listener } from "./src/util/emitter.ts";
 export { VERSION } from "./src/version.ts";

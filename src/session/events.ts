@@ -1,0 +1,68 @@
+/** Transfer figures of a session at one moment. */
+export interface SessionStats {
+  /** Bytes of verified pieces we hold. */
+  readonly verifiedBytes: number;
+  /** Bytes wanted in all (the selected files' pieces). */
+  readonly wantedBytes: number;
+  /** Verified pieces. */
+  readonly verifiedPieces: number;
+  /** Pieces in the torrent. */
+  readonly pieceCount: number;
+  /** Payload bytes received this session (including discarded ones). */
+  readonly downloaded: number;
+  /** Payload bytes sent this session. */
+  readonly uploaded: number;
+  /** Receive rate, bytes per second. */
+  readonly downloadRate: number;
+  /** Send rate, bytes per second. */
+  readonly uploadRate: number;
+  /** Connected peers. */
+  readonly peers: number;
+  /** Seconds left at the current rate, or `undefined` when unknown. */
+  readonly eta: number | undefined;
+  /** Fraction of wanted bytes verified, 0..1. */
+  readonly progress: number;
+}
+
+/** A peer as events describe it. */
+export interface PeerInfo {
+  /** `host:port`. */
+  readonly address: string;
+  /** Client name from the peer id. */
+  readonly client: string;
+  /** Whether it connected to us. */
+  readonly incoming: boolean;
+}
+
+/** Events of a torrent session, by name. */
+export interface SessionEvents {
+  /** The session started (storage open, existing data checked). */
+  started: { readonly infoHash: string; readonly name: string; readonly verifiedPieces: number };
+  /** A peer completed its handshakes. */
+  "peer-connected": PeerInfo;
+  /** A peer left or was dropped. */
+  "peer-disconnected": PeerInfo & { readonly reason: string };
+  /** A peer was banned for the rest of the session. */
+  "peer-banned": PeerInfo & { readonly reason: string };
+  /** A piece passed its SHA-1 check. */
+  "piece-verified": { readonly index: number };
+  /** A piece failed its SHA-1 check; these peers sent its blocks. */
+  "piece-failed": { readonly index: number; readonly peers: readonly string[] };
+  /** About once a second while running. */
+  progress: SessionStats;
+  /** Every wanted piece is verified. */
+  completed: SessionStats;
+  /** A tracker or peer source reported a problem; the session goes on. */
+  warning: { readonly source: string; readonly message: string };
+  /** Something a tracker said or did (announce results). */
+  tracker: {
+    readonly url: string;
+    readonly event: string;
+    readonly peers?: number;
+    readonly error?: string;
+  };
+  /** The session failed and stopped (e.g. a disk error). */
+  error: { readonly error: Error };
+  /** The session stopped. */
+  stopped: { readonly reason: string };
+}

@@ -1,0 +1,65 @@
+import type { BencodeDict } from "../bencode/mod.ts";
+import type { ExtendedMessage, Message } from "../wire/messages.ts";
+import type { PeerWire } from "../wire/peer_wire.ts";
+import type { PeerLink } from "./peer.ts";
+
+/** Extended messages the session passes through as raw payloads. */
+export const rawExtension = (name: string) => ({
+  name,
+  encode: (payload: Uint8Array) => payload,
+  decode: (payload: Uint8Array) => payload,
+});
+
+/** Adapts a {@linkcode PeerWire} to what the session needs of a connection. */
+export class WireLink implements PeerLink {
+  readonly #wire: PeerWire;
+
+  constructor(wire: PeerWire) {
+    this.#wire = wire;
+  }
+
+  get peerId(): Uint8Array {
+    return this.#wire.remote.peerId;
+  }
+
+  get extendedHandshake(): BencodeDict | undefined {
+    return this.#wire.handshake.remoteExtendedHandshake?.dict;
+  }
+
+  /** The remote's `reqq`, when it said. */
+  get remoteRequestQueue(): number | undefined {
+    return this.#wire.handshake.remoteExtendedHandshake?.reqq;
+  }
+
+  get queuedBytes(): number {
+    return 0;
+  }
+
+  supports(name: string): boolean {
+    return this.#wire.handshake.extensions?.remoteId(name) !== undefined;
+  }
+
+  send(message: Message): Promise<void> {
+    return this.#wire.send(message);
+  }
+
+  sendExtended(name: string, payload: Uint8Array): boolean {
+    if (!this.supports(name)) return false;
+    this.#wire.sendExtended(name, payload).catch(() => this.close());
+    return true;
+  }
+
+  /** The extension name of an extended message we received, with its payload. */
+  extended(message: ExtendedMessage): { name: string; payload: Uint8Array } | undefined {
+    const decoded = this.#wire.decodeExtended(message);
+    return decoded && { name: decoded.name, payload: decoded.value as Uint8Array };
+  }
+
+  next(): Promise<Message | undefined> {
+    return this.#wire.next();
+  }
+
+  close(): void {
+    this.#wire.close();
+  }
+}

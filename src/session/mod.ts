@@ -1,0 +1,19 @@
+/**
+ * Torrent sessions on a shared runtime.
+ *
+ * @example
+ * ```ts
+ * import { Runtime } from "@bittern/bittern";
+ *
+ * const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+ * await runtime.close();
+ * ```
+ *
+ * @module
+ */
+export { Runtime } from "./runtime.ts";
+export { type SessionHost, TorrentSession } from "./session.ts";
+export { DEFAULT_SESSION_CONFIG } from "./options.ts";
+export type { RuntimeOptions, SessionOptions } from "./options.ts";
+export type { SessionConfig } from "./core.ts";
+export type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";

@@ -1,0 +1,86 @@
+import type { MessagingAgent, PeerAddress } from "../agents/agent.ts";
+import type { MetainfoFetchers } from "../fetch/registry.ts";
+import type { PieceSelector } from "../picker/selector.ts";
+import type { SelectorName } from "../picker/named.ts";
+import type { Sha1Hasher } from "../storage/hasher.ts";
+import type { Storage } from "../storage/types.ts";
+import type { HandshakeHandler } from "../wire/handlers.ts";
+import type { WireLimits } from "../wire/limits.ts";
+import type { SessionConfig } from "./core.ts";
+
+/** Options for a {@linkcode Runtime}. */
+export interface RuntimeOptions {
+  /**
+   * Where to accept incoming connections, one port for all torrents;
+   * `false` to only dial out. Default `{ hostname: "0.0.0.0", port: 6881 }`.
+   * Port 0 picks a free port ({@linkcode Runtime.port} tells which).
+   */
+  readonly listen?: false | { readonly hostname?: string; readonly port?: number };
+  /** Our 20-byte peer id. Default: a fresh BEP 20 id `-BIxxxx-` + random. */
+  readonly peerId?: Uint8Array;
+  /** Most connections, all torrents together (dialling included). Default 200. */
+  readonly maxConnections?: number;
+  /** Handshake handlers for every torrent (after the built-in BEP 10 handler). */
+  readonly handshakeHandlers?: readonly HandshakeHandler[];
+  /** Bounds on what peers may send. */
+  readonly limits?: WireLimits;
+  /** Give up on a connection attempt after this many ms. Default 10 000. */
+  readonly connectTimeoutMs?: number;
+  /** Where string sources are fetched from. Default: files and http(s) URLs. */
+  readonly fetchers?: MetainfoFetchers;
+  /** SHA-1 for every torrent. Default: `node:crypto` on the main thread. */
+  readonly hasher?: Sha1Hasher;
+  /** Closes the runtime when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options for one torrent, given to {@linkcode Runtime.add}. */
+export interface SessionOptions extends Partial<SessionConfig> {
+  /** Data back-end. Default: the filesystem under {@linkcode SessionOptions.out}. */
+  readonly storage?: Storage;
+  /** Download directory for the default storage. Default `"."`. */
+  readonly out?: string;
+  /** Piece order. Default `"rarest"`. */
+  readonly selector?: PieceSelector | SelectorName;
+  /** Extra messaging agents (after the built-in ones). One instance per session. */
+  readonly agents?: readonly MessagingAgent[];
+  /** Extra handshake handlers for this torrent. */
+  readonly handshakeHandlers?: readonly HandshakeHandler[];
+  /** Peers to connect to at once. */
+  readonly peers?: readonly PeerAddress[];
+  /** Indices of the files to download (default all). */
+  readonly wantedFiles?: readonly number[];
+  /** Resume file path: a restart skips the full recheck when nothing changed. */
+  readonly resumePath?: string;
+  /** How existing data is found at start: see {@linkcode PieceStore.open}. Default `"auto"`. */
+  readonly restore?: "auto" | "recheck" | "none";
+  /** Start at once. Default `true`. */
+  readonly start?: boolean;
+}
+
+/** Defaults for {@linkcode SessionConfig}. */
+export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
+  blockSize: 16384,
+  maxPeers: 50,
+  uploadSlots: 8,
+  chokeIntervalMs: 10_000,
+  optimisticIntervalMs: 30_000,
+  requestTimeoutMs: 20_000,
+  idleTimeoutMs: 180_000,
+  maxHashFailures: 2,
+  initialQueueDepth: 32,
+  maxQueueDepth: 500,
+  maxUploadQueue: 500,
+  maxPendingWriteBytes: 32 * 1024 * 1024,
+  seed: true,
+});
+
+/** The config of a session: defaults overridden by the options given. */
+export function resolveSessionConfig(options: SessionOptions): SessionConfig {
+  const config: Record<string, unknown> = { ...DEFAULT_SESSION_CONFIG };
+  for (const key of Object.keys(DEFAULT_SESSION_CONFIG)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) config[key] = value;
+  }
+  return config as unknown as SessionConfig;
+}
