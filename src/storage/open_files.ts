@@ -102,9 +102,9 @@ export class OpenFiles {
    */
   async forEachWritable(action: (file: Deno.FsFile) => Promise<void>): Promise<void> {
     const runs: Promise<void>[] = [];
-    for (const [path, entry] of this.#entries) {
-      if (entry.writable) runs.push(this.use(path, true, action));
-    }
+    // A snapshot: use() re-inserts the entry it touches, which a live iteration would revisit.
+    const writable = [...this.#entries].filter(([, entry]) => entry.writable);
+    for (const [path] of writable) runs.push(this.use(path, true, action));
     await Promise.all(runs);
   }
 
