@@ -59,11 +59,11 @@ export class Runtime {
     this.#ownsHasher = options.hasher === undefined;
     this.#maxConnections = options.maxConnections ?? 200;
     options.signal?.addEventListener("abort", () => void this.close(), { once: true });
-    const runtime = this;
+    const port = () => this.port;
     this.#host = {
       peerId: this.peerId,
       get port() {
-        return runtime.port;
+        return port();
       },
       canConnect: () => this.#connections < this.#maxConnections && !this.#closed,
       dial: (session, address) => void this.#dial(session, address),
@@ -118,7 +118,7 @@ export class Runtime {
     if (this.#sessions.has(torrent.infoHashHex)) {
       throw new Error(`torrent ${torrent.infoHashHex} is already in this runtime`);
     }
-    await this.#ensureListening();
+    this.#ensureListening();
     const config = resolveSessionConfig(options);
     const storage = options.storage ?? new FileSystemStorage(options.out ?? ".");
     const store = await PieceStore.open(torrent, storage, {
@@ -181,7 +181,7 @@ export class Runtime {
     if (this.#ownsHasher) this.#hasher.close();
   }
 
-  async #ensureListening(): Promise<void> {
+  #ensureListening(): void {
     const listen = this.#options.listen;
     if (listen === false || this.#listener) return;
     const hostname = listen?.hostname ?? "0.0.0.0";

@@ -1,7 +1,7 @@
 import type { MessagingAgent, PeerAddress } from "../agents/agent.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
-import { Emitter } from "../util/emitter.ts";
+import type { Emitter } from "../util/emitter.ts";
 import type { PieceMessage } from "../wire/messages.ts";
 import type { PeerWire } from "../wire/peer_wire.ts";
 import { chokerAgent } from "./agents/choker.ts";
