@@ -41,10 +41,15 @@ export class OneOfNode<T> extends Node<T> {
     return this.#expected;
   }
 
+  #kinds = -1;
+
   kinds(): number {
-    let kinds = 0;
-    for (const node of this.alternatives) kinds |= node.kinds();
-    return kinds;
+    if (this.#kinds < 0) {
+      let kinds = 0;
+      for (const node of this.alternatives) kinds |= node.kinds();
+      this.#kinds = kinds;
+    }
+    return this.#kinds;
   }
 
   #candidates(kind: number): readonly Node[] {
@@ -149,8 +154,11 @@ export class LazyNode<T> extends Node<T> {
     return this.#expected;
   }
 
+  #kinds = -1;
+
   kinds(): number {
-    return this.target.kinds();
+    if (this.#kinds < 0) this.#kinds = this.target.kinds();
+    return this.#kinds;
   }
 
   check(value: unknown, ctx: Context): Checked<T> {
