@@ -60,6 +60,8 @@ export class FrameDecoder {
   #bodyId = 0;
 
   /**
+   * Creates a decoder with no partial frame.
+   *
    * @param options Limits and torrent context.
    */
   constructor(options: DecoderOptions = {}) {

@@ -53,6 +53,8 @@ export class ProtocolError extends Error {
   readonly detail: Readonly<Record<string, number | string>>;
 
   /**
+   * Creates a protocol error.
+   *
    * @param code Which rule was broken.
    * @param message What happened, naming the offending values.
    * @param detail The offending values.
@@ -87,6 +89,8 @@ export class ProtocolError extends Error {
  */
 export class WireOptionsError extends Error {
   /**
+   * Creates an options error.
+   *
    * @param message Which option is wrong and why.
    */
   constructor(message: string) {

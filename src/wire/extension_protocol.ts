@@ -43,6 +43,8 @@ export class ExtensionProtocol implements HandshakeHandler {
   readonly #options: ExtensionProtocolOptions;
 
   /**
+   * Creates the handler.
+   *
    * @param options What to announce.
    */
   constructor(options: ExtensionProtocolOptions = {}) {

@@ -129,6 +129,8 @@ export class ExtensionIds {
   readonly #remote = new Map<string, number>();
 
   /**
+   * Creates empty per-connection ids over a shared registry.
+   *
    * @param registry The messages this client supports.
    */
   constructor(registry: ExtensionRegistry) {

@@ -49,6 +49,8 @@ export class MessageReader implements AsyncIterable<Message> {
   readonly #collect = (message: Message) => this.#batch.push(message);
 
   /**
+   * Creates a reader; nothing is read until the first `next`.
+   *
    * @param source The socket (or anything with `read`).
    * @param options Limits, torrent context, buffer size.
    */

@@ -54,6 +54,8 @@ export class MessageWriter {
   #bytesSent = 0;
 
   /**
+   * Creates a writer with an empty queue.
+   *
    * @param sink The socket (or anything with `write`).
    * @param options Queue bounds.
    */
@@ -87,12 +89,7 @@ export class MessageWriter {
     } else {
       this.#enqueue(encodeMessage(message));
     }
-    if (!this.#writing) {
-      this.#writing = true;
-      queueMicrotask(() => this.#drain());
-    }
-    if (this.#queuedBytes < this.#highWaterMark) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return this.#scheduled();
   }
 
   /**
@@ -104,12 +101,7 @@ export class MessageWriter {
   sendBytes(bytes: Uint8Array): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     this.#enqueue(bytes);
-    if (!this.#writing) {
-      this.#writing = true;
-      queueMicrotask(() => this.#drain());
-    }
-    if (this.#queuedBytes < this.#highWaterMark) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return this.#scheduled();
   }
 
   /**
@@ -121,6 +113,16 @@ export class MessageWriter {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (!this.#writing && this.#queuedBytes === 0) return Promise.resolve();
     return new Promise((resolve) => this.#flushers.push(resolve));
+  }
+
+  /** Starts a drain if none is running; resolves now, or once the queue is below the mark. */
+  #scheduled(): Promise<void> {
+    if (!this.#writing) {
+      this.#writing = true;
+      queueMicrotask(() => this.#drain());
+    }
+    if (this.#queuedBytes < this.#highWaterMark) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
   #enqueue(bytes: Uint8Array): void {

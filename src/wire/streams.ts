@@ -32,6 +32,8 @@ export class MessageDecoderStream extends TransformStream<Uint8Array, Message> {
   readonly decoder: FrameDecoder;
 
   /**
+   * Creates a decoding stream.
+   *
    * @param options Limits, torrent context and queue size.
    */
   constructor(options: MessageDecoderStreamOptions = {}) {
@@ -76,6 +78,8 @@ export class MessageDecoderStream extends TransformStream<Uint8Array, Message> {
  */
 export class MessageEncoderStream extends TransformStream<Message, Uint8Array> {
   /**
+   * Creates an encoding stream.
+   *
    * @param highWaterMark How many messages may queue before writers are held back. Default 16.
    */
   constructor(highWaterMark = 16) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "../../src/util/bytes.ts";
 import {
   encodeMessage,
   FrameDecoder,
@@ -48,15 +49,7 @@ function normalise(messages: Message[]): unknown[] {
   });
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+const concat = concatBytes;
 
 Deno.test("codec: every message round-trips in one chunk", () => {
   const bytes = concat(everyMessage.map(encodeMessage));

@@ -1,3 +1,4 @@
+import { concatBytes } from "../../src/util/bytes.ts";
 import {
   type AcceptOptions,
   type ConnectOptions,
@@ -79,11 +80,34 @@ export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
     if (count === null) break;
     parts.push(buffer.slice(0, count));
   }
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
+}
+
+/**
+ * Accepts one connection as a PeerWire (serving `infoHash`) and connects a raw
+ * socket to it; `close` closes both ends and the listener.
+ */
+export async function rawClientOf(
+  server: Partial<AcceptOptions> = {},
+): Promise<{ conn: Deno.Conn; accepting: Promise<PeerWire>; close: () => void }> {
+  const { listener, port } = listen();
+  const accepting = listener.accept().then((conn) =>
+    PeerWire.accept(conn, {
+      peerId: serverId,
+      findTorrent: (hash) => hash[0] === infoHash[0] ? {} : undefined,
+      ...server,
+    })
+  );
+  accepting.catch(() => {}); // each test asserts on it
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  return {
+    conn,
+    accepting,
+    close() {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+      listener.close();
+    },
+  };
 }

@@ -16,6 +16,7 @@ import {
   infoHash,
   listen,
   otherInfoHash,
+  rawClientOf,
   rawHandshake,
   readToEnd,
   serverId,
@@ -103,21 +104,13 @@ Deno.test("peer wire: many pieces keep their bytes (views stay valid)", async ()
 });
 
 Deno.test("peer wire: an unknown info hash is closed without an answer", async () => {
-  const { listener, port } = listen();
+  const { conn, accepting, close } = await rawClientOf();
   try {
-    const accepting = listener.accept().then((conn) =>
-      PeerWire.accept(conn, { peerId: serverId, findTorrent: () => undefined })
-    );
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    try {
-      await writeAll(conn, rawHandshake(otherInfoHash));
-      await assert.rejects(accepting, isCode("unknown-info-hash"));
-      assert.equal((await readToEnd(conn)).length, 0);
-    } finally {
-      conn.close();
-    }
+    await writeAll(conn, rawHandshake(otherInfoHash));
+    await assert.rejects(accepting, isCode("unknown-info-hash"));
+    assert.equal((await readToEnd(conn)).length, 0);
   } finally {
-    listener.close();
+    close();
   }
 });
 
@@ -144,58 +137,34 @@ Deno.test("peer wire: a peer answering for another torrent is refused", async ()
 });
 
 Deno.test("peer wire: a handshake that never completes times out", async () => {
-  const { listener, port } = listen();
+  const { conn, accepting, close } = await rawClientOf({ limits: { handshakeTimeout: 100 } });
   try {
-    const accepting = listener.accept().then((conn) =>
-      PeerWire.accept(conn, {
-        peerId: serverId,
-        findTorrent: () => ({}),
-        limits: { handshakeTimeout: 100 },
-      })
-    );
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    try {
-      await writeAll(conn, rawHandshake().subarray(0, 30)); // drips part, then stalls
-      await assert.rejects(accepting, isCode("handshake-timeout"));
-      await readToEnd(conn);
-    } finally {
-      conn.close();
-    }
+    await writeAll(conn, rawHandshake().subarray(0, 30)); // drips part, then stalls
+    await assert.rejects(accepting, isCode("handshake-timeout"));
+    await readToEnd(conn);
   } finally {
-    listener.close();
+    close();
   }
 });
 
 Deno.test("peer wire: something that is not BitTorrent is refused", async () => {
-  const { listener, port } = listen();
+  const { conn, accepting, close } = await rawClientOf();
   try {
-    const accepting = listener.accept().then((conn) =>
-      PeerWire.accept(conn, { peerId: serverId, findTorrent: () => ({}) })
-    );
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    try {
-      await writeAll(conn, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(3)));
-      await assert.rejects(accepting, isCode("bad-handshake"));
-    } finally {
-      conn.close();
-    }
+    await writeAll(conn, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(3)));
+    await assert.rejects(accepting, isCode("bad-handshake"));
   } finally {
-    listener.close();
+    close();
   }
 });
 
 Deno.test("peer wire: the peer closing mid-handshake is a typed error", async () => {
-  const { listener, port } = listen();
+  const { conn, accepting, close } = await rawClientOf();
   try {
-    const accepting = listener.accept().then((conn) =>
-      PeerWire.accept(conn, { peerId: serverId, findTorrent: () => ({}) })
-    );
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     await writeAll(conn, rawHandshake().subarray(0, 10));
     conn.close();
     await assert.rejects(accepting, isCode("connection-closed"));
   } finally {
-    listener.close();
+    close();
   }
 });
 
