@@ -35,6 +35,16 @@ function formatIpv6(bytes: Uint8Array): string {
 }
 
 /**
+ * Formats a 4- or 16-byte IP address as text (IPv6 without brackets).
+ *
+ * @param bytes The raw address.
+ * @returns Dotted quad or RFC 5952 IPv6 text.
+ */
+export function formatAddress(bytes: Uint8Array): string {
+  return bytes.length === 4 ? bytes.join(".") : formatIpv6(bytes);
+}
+
+/**
  * Decodes a compact peer string (IPv4 or IPv6 entries) into addresses. Entries with port 0 are
  * skipped: nobody can connect to them. Returns `undefined` when the length is not a whole
  * number of entries.
@@ -58,9 +68,7 @@ export function decodeCompactPeers(bytes: Uint8Array, family: 4 | 6): PeerAddres
   for (let offset = 0; offset < bytes.length; offset += size) {
     const port = (bytes[offset + size - 2] << 8) | bytes[offset + size - 1];
     if (port === 0) continue;
-    const address = bytes.subarray(offset, offset + size - 2);
-    const host = family === 4 ? address.join(".") : formatIpv6(address);
-    peers.push({ host, port });
+    peers.push({ host: formatAddress(bytes.subarray(offset, offset + size - 2)), port });
   }
   return peers;
 }

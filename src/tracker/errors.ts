@@ -49,6 +49,8 @@ export class TrackerError extends Error {
   readonly status?: number;
   /** The tracker's own text, for kind `failure`. */
   readonly reason?: string;
+  /** BEP 31 `retry in`, in seconds, when a refusing tracker said when to come back. */
+  readonly retryInSeconds?: number;
 
   /**
    * Creates a tracker error.
@@ -56,13 +58,14 @@ export class TrackerError extends Error {
    * @param kind The class of failure.
    * @param url The tracker URL.
    * @param message What happened.
-   * @param options `cause`, the HTTP `status` (kind `http-status`), the tracker's `reason` (kind `failure`).
+   * @param options `cause`, the HTTP `status` (kind `http-status`), the tracker's `reason` and
+   * `retryInSeconds` (kind `failure`).
    */
   constructor(
     kind: TrackerErrorKind,
     url: string,
     message: string,
-    options?: ErrorOptions & { status?: number; reason?: string },
+    options?: ErrorOptions & { status?: number; reason?: string; retryInSeconds?: number },
   ) {
     super(`tracker ${url}: ${message}`, options);
     this.name = "TrackerError";
@@ -70,5 +73,6 @@ export class TrackerError extends Error {
     this.url = url;
     if (options?.status !== undefined) this.status = options.status;
     if (options?.reason !== undefined) this.reason = options.reason;
+    if (options?.retryInSeconds !== undefined) this.retryInSeconds = options.retryInSeconds;
   }
 }

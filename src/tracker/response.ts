@@ -4,9 +4,15 @@
  */
 import { BencodeDict, BencodeError, decode } from "../bencode/mod.ts";
 import type { BencodeValue } from "../bencode/mod.ts";
+import { formatProblem, type Schema, tryValidate } from "../schema/mod.ts";
 import { toHex } from "../util/bytes.ts";
-import { decodeCompactPeers } from "./compact.ts";
+import { decodeCompactPeers, formatAddress } from "./compact.ts";
 import { TrackerError } from "./errors.ts";
+import {
+  announceResponseSchema,
+  scrapeResponseSchema,
+  type TrackerPeerEntry,
+} from "./response_schema.ts";
 import type { AnnounceResponse, PeerAddress, ScrapeCounts } from "./types.ts";
 
 /** Tracker texts (failure reason, warning) are cut to this many characters. */
@@ -16,9 +22,8 @@ const MAX_RESPONSE_DEPTH = 8;
 
 const utf8 = new TextDecoder();
 
-function text(bytes: Uint8Array): string {
-  const decoded = utf8.decode(bytes.subarray(0, MAX_TEXT_LENGTH * 4));
-  return decoded.length > MAX_TEXT_LENGTH ? decoded.slice(0, MAX_TEXT_LENGTH) + "…" : decoded;
+function clip(text: string): string {
+  return text.length > MAX_TEXT_LENGTH ? text.slice(0, MAX_TEXT_LENGTH) + "…" : text;
 }
 
 function isCount(value: BencodeValue | undefined): value is number {
@@ -41,76 +46,51 @@ function decodeTopDict(bytes: Uint8Array, label: string): BencodeDict {
   }
   const failure = value.get("failure reason");
   if (failure !== undefined) {
-    const reason = failure instanceof Uint8Array ? text(failure) : "(failure reason not a string)";
-    throw new TrackerError("failure", label, `tracker refused: ${reason}`, { reason });
+    const reason = failure instanceof Uint8Array
+      ? clip(utf8.decode(failure.subarray(0, MAX_TEXT_LENGTH * 4)))
+      : "(failure reason not a string)";
+    // BEP 31: `retry in` is minutes (or "never", which needs no number).
+    const retryIn = value.get("retry in");
+    const retryInSeconds = isCount(retryIn) ? retryIn * 60 : undefined;
+    throw new TrackerError("failure", label, `tracker refused: ${reason}`, {
+      reason,
+      retryInSeconds,
+    });
   }
   return value;
 }
 
 const HOST_PATTERN = /^(\[[0-9A-Fa-f:.]{2,45}\]|[0-9A-Za-z.:\-]{1,255})$/;
 
-function dictionaryPeers(list: BencodeValue[]): PeerAddress[] | string {
+/** Dictionary peers the schema accepted; entries whose `ip` is not an address are skipped too. */
+function dictionaryPeers(entries: readonly TrackerPeerEntry[]): PeerAddress[] {
   const peers: PeerAddress[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const entry = list[i];
-    if (!(entry instanceof BencodeDict)) return `peers[${i}] is not a dictionary`;
-    const ip = entry.get("ip");
-    const port = entry.get("port");
-    const peerId = entry.get("peer id");
-    if (!(ip instanceof Uint8Array)) return `peers[${i}].ip is not a string`;
-    const host = utf8.decode(ip);
-    if (!HOST_PATTERN.test(host)) return `peers[${i}].ip is not an address`;
-    if (!isCount(port) || port > 65535) return `peers[${i}].port is not a port number`;
-    if (peerId !== undefined && !(peerId instanceof Uint8Array && peerId.length === 20)) {
-      return `peers[${i}].peer id is not 20 bytes`;
-    }
-    if (port === 0) continue;
-    const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-    peers.push(peerId ? { host: bare, port, peerId } : { host: bare, port });
+  for (const entry of entries) {
+    if (!HOST_PATTERN.test(entry.ip)) continue;
+    const host = entry.ip.startsWith("[") ? entry.ip.slice(1, -1) : entry.ip;
+    const peerId = entry["peer id"];
+    peers.push(peerId ? { host, port: entry.port, peerId } : { host, port: entry.port });
   }
   return peers;
 }
 
-function compactPeers(bytes: Uint8Array, family: 4 | 6, label: string): PeerAddress[] {
-  const decoded = decodeCompactPeers(bytes, family);
-  if (decoded) return decoded;
-  const [field, size] = family === 4 ? ["peers", 6] : ["peers6", 18];
-  throw new TrackerError(
-    "bad-response",
-    label,
-    `${field} is ${bytes.length} bytes, not a multiple of ${size}`,
-  );
+function schemaCheck<T>(schema: Schema<T>, value: BencodeDict, label: string): T {
+  const result = tryValidate(schema, value, { maxProblems: 10 });
+  if (result.ok) return result.value;
+  const problems = result.error.problems.map(formatProblem).join("; ");
+  throw new TrackerError("bad-response", label, problems, { cause: result.error });
+}
+
+function compactPeers(bytes: Uint8Array, family: 4 | 6): PeerAddress[] {
+  // The schema already checked the length is a whole number of entries.
+  return decodeCompactPeers(bytes, family) ?? [];
 }
 
 /**
- * Checks the shape of a decoded announce response and lists every problem. This is the one
- * place that knows the shape; it stands in until the shipped tracker-response schema lands.
- */
-export function checkAnnounceShape(dict: BencodeDict): string[] {
-  const problems: string[] = [];
-  if (!isCount(dict.get("interval"))) problems.push("interval is missing or not a count");
-  for (const key of ["min interval", "complete", "incomplete"]) {
-    if (dict.has(key) && !isCount(dict.get(key))) problems.push(`${key} is not a count`);
-  }
-  for (const key of ["tracker id", "warning message"]) {
-    if (dict.has(key) && !(dict.get(key) instanceof Uint8Array)) {
-      problems.push(`${key} is not a string`);
-    }
-  }
-  const peers = dict.get("peers");
-  if (peers !== undefined && !(peers instanceof Uint8Array) && !Array.isArray(peers)) {
-    problems.push("peers is neither a string nor a list");
-  }
-  if (peers === undefined && !dict.has("peers6")) problems.push("peers is missing");
-  if (dict.has("peers6") && !(dict.get("peers6") instanceof Uint8Array)) {
-    problems.push("peers6 is not a string");
-  }
-  return problems;
-}
-
-/**
- * Parses an announce response body. Throws {@linkcode TrackerError} of kind `failure` for a
- * `failure reason`, `bad-response` for anything malformed.
+ * Parses an announce response body, validated by the shipped tracker-response schema
+ * (`response_schema.ts`): malformed informational fields are dropped, malformed dictionary
+ * peers skipped. Throws {@linkcode TrackerError} of kind `failure` for a `failure reason`,
+ * `bad-response` when `interval` or the peer lists are missing or malformed.
  *
  * @param bytes The response body.
  * @param label The tracker URL, for error messages.
@@ -125,39 +105,34 @@ export function checkAnnounceShape(dict: BencodeDict): string[] {
  * ```
  */
 export function parseAnnounceResponse(bytes: Uint8Array, label: string): AnnounceResponse {
-  const dict = decodeTopDict(bytes, label);
-  const problems = checkAnnounceShape(dict);
-  if (problems.length > 0) throw new TrackerError("bad-response", label, problems.join("; "));
-  const peers: PeerAddress[] = [];
-  const peersValue = dict.get("peers");
-  if (peersValue instanceof Uint8Array) {
-    peers.push(...compactPeers(peersValue, 4, label));
-  } else if (Array.isArray(peersValue)) {
-    const decoded = dictionaryPeers(peersValue);
-    if (typeof decoded === "string") throw new TrackerError("bad-response", label, decoded);
-    peers.push(...decoded);
+  const body = schemaCheck(announceResponseSchema, decodeTopDict(bytes, label), label);
+  if (body.interval === undefined) {
+    throw new TrackerError("bad-response", label, "interval is missing");
   }
-  const peers6 = dict.get("peers6");
-  if (peers6 instanceof Uint8Array) peers.push(...compactPeers(peers6, 6, label));
+  if (body.peers === undefined && body.peers6 === undefined) {
+    throw new TrackerError("bad-response", label, "peers is missing");
+  }
+  const peers = body.peers instanceof Uint8Array
+    ? compactPeers(body.peers, 4)
+    : dictionaryPeers(body.peers ?? []);
+  if (body.peers6) peers.push(...compactPeers(body.peers6, 6));
   const response: {
     -readonly [K in keyof AnnounceResponse]: AnnounceResponse[K];
-  } = { interval: dict.get("interval") as number, peers };
-  const minInterval = dict.get("min interval");
-  if (isCount(minInterval)) response.minInterval = minInterval;
-  const trackerId = dict.get("tracker id");
-  if (trackerId instanceof Uint8Array) response.trackerId = trackerId;
-  const complete = dict.get("complete");
-  if (isCount(complete)) response.complete = complete;
-  const incomplete = dict.get("incomplete");
-  if (isCount(incomplete)) response.incomplete = incomplete;
-  const warning = dict.get("warning message");
-  if (warning instanceof Uint8Array) response.warning = text(warning);
+  } = { interval: body.interval, peers };
+  if (body["min interval"] !== undefined) response.minInterval = body["min interval"];
+  if (body["tracker id"] !== undefined) response.trackerId = body["tracker id"];
+  if (body.complete !== undefined) response.complete = body.complete;
+  if (body.incomplete !== undefined) response.incomplete = body.incomplete;
+  if (body["warning message"] !== undefined) response.warning = clip(body["warning message"]);
+  const externalIp = body["external ip"];
+  if (externalIp) response.externalIp = formatAddress(externalIp);
   return response;
 }
 
 /**
- * Parses a scrape response body into counts keyed by lowercase hex info hash. Entries with
- * missing counts get 0 (several trackers omit `downloaded`).
+ * Parses a scrape response body (validated by the shipped schema) into counts keyed by
+ * lowercase hex info hash. Missing or malformed counts read 0 (several trackers omit
+ * `downloaded`).
  *
  * @param bytes The response body.
  * @param label The scrape URL, for error messages.
@@ -172,35 +147,14 @@ export function parseAnnounceResponse(bytes: Uint8Array, label: string): Announc
  * ```
  */
 export function parseScrapeResponse(bytes: Uint8Array, label: string): Map<string, ScrapeCounts> {
-  const dict = decodeTopDict(bytes, label);
-  const files = dict.get("files");
-  if (!(files instanceof BencodeDict)) {
-    throw new TrackerError("bad-response", label, "files is missing or not a dictionary");
-  }
+  const body = schemaCheck(scrapeResponseSchema, decodeTopDict(bytes, label), label);
+  if (!body.files) throw new TrackerError("bad-response", label, "files is missing");
   const counts = new Map<string, ScrapeCounts>();
-  const keys = [...files.rawKeys()];
-  const values = [...files.values()];
-  for (let i = 0; i < keys.length; i++) {
-    const hash = toHex(keys[i]);
-    const entry = values[i];
-    if (keys[i].length !== 20) {
-      throw new TrackerError("bad-response", label, `files key ${hash} is not a 20-byte hash`);
-    }
-    if (!(entry instanceof BencodeDict)) {
-      throw new TrackerError("bad-response", label, `files[${hash}] is not a dictionary`);
-    }
-    const read = (key: string): number => {
-      const value = entry.get(key);
-      if (value === undefined) return 0;
-      if (!isCount(value)) {
-        throw new TrackerError("bad-response", label, `files[${hash}].${key} is not a count`);
-      }
-      return value;
-    };
-    counts.set(hash, {
-      complete: read("complete"),
-      incomplete: read("incomplete"),
-      downloaded: read("downloaded"),
+  for (const [hash, entry] of body.files) {
+    counts.set(toHex(hash), {
+      complete: entry.complete ?? 0,
+      incomplete: entry.incomplete ?? 0,
+      downloaded: entry.downloaded ?? 0,
     });
   }
   return counts;

@@ -103,6 +103,8 @@ export interface AnnounceResponse {
   readonly incomplete?: number;
   /** The tracker's `warning message`, when given. */
   readonly warning?: string;
+  /** BEP 24 `external ip`: this client's address as the tracker sees it, when given. */
+  readonly externalIp?: string;
   /** IPv4 and IPv6 peers from `peers` and `peers6`, in the tracker's order. */
   readonly peers: PeerAddress[];
 }

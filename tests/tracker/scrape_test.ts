@@ -44,11 +44,22 @@ Deno.test("scrape refuses URLs without the convention and malformed answers", as
     scrape("http://127.0.0.1:1/tracker", [filled(1)]),
     (error) => error instanceof TrackerError && error.kind === "unsupported",
   );
-  const bodies = ["d5:filesi1ee", "d5:filesd3:abcdeee", "d5:filesd20:" + "a".repeat(20) + "i1eee"];
+  const bodies = [
+    "d5:filesi1ee",
+    "d5:filesd3:abcdeee",
+    "d5:filesd20:" + "a".repeat(20) + "i1eee",
+    "de",
+  ];
   let index = 0;
   const server = await serveLocal(() => new Response(bodies[index++]));
   try {
-    for (const pattern of [/files is missing/, /not a 20-byte hash/, /is not a dictionary/]) {
+    const patterns = [
+      /files: expected a dictionary/,
+      /exactly 20 bytes/,
+      /expected a dictionary/,
+      /files is missing/,
+    ];
+    for (const pattern of patterns) {
       await assert.rejects(
         scrape(server.url, [filled(1)]),
         (error) =>
