@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""A libtorrent peer for Bittern's session interop tests and benchmarks.
+
+  lt_peer.py seed  --torrent FILE --data DIR [--port P]
+  lt_peer.py leech --torrent FILE --out DIR [--port P] [--peer HOST:PORT]...
+
+Prints one JSON object per line on stdout:
+  {"event": "listening", "port": N}
+  {"event": "progress", "progress": 0.5, "rate": bytes_per_s, "peers": n}
+  {"event": "finished", "seconds": s}   (leech: from first peer to complete)
+  {"event": "peers", "peers": ["127.0.0.1:6881", ...]}   (on "peers" in stdin)
+Runs until stdin closes (or a line "quit"). TCP only (uTP is slow on loopback),
+no DHT/LSD/UPnP/NAT-PMP, plain connections allowed.
+"""
+import argparse
+import json
+import os
+import select
+import sys
+import time
+
+import libtorrent as lt
+
+
+def emit(**fields):
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+def make_session(port):
+    settings = {
+        "listen_interfaces": "127.0.0.1:%d" % port,
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "allow_multiple_connections_per_ip": True,
+        "min_reconnect_time": 1,
+        "max_failcount": 100,
+        "out_enc_policy": lt.enc_policy.enabled,
+        "in_enc_policy": lt.enc_policy.enabled,
+        "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
+        "peer_connect_timeout": 3,
+    }
+    return lt.session(settings)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["seed", "leech"])
+    parser.add_argument("--torrent", required=True)
+    parser.add_argument("--data")
+    parser.add_argument("--out")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--peer", action="append", default=[])
+    args = parser.parse_args()
+
+    ses = make_session(args.port)
+    info = lt.torrent_info(args.torrent)
+    params = lt.add_torrent_params()
+    params.ti = info
+    params.save_path = os.path.abspath(args.data if args.mode == "seed" else args.out)
+    if args.mode == "seed":
+        params.flags |= lt.torrent_flags.seed_mode
+    handle = ses.add_torrent(params)
+    deadline = time.time() + 10
+    while ses.listen_port() == 0 and time.time() < deadline:
+        time.sleep(0.05)
+    emit(event="listening", port=ses.listen_port())
+
+    for peer in args.peer:
+        host, port = peer.rsplit(":", 1)
+        handle.connect_peer((host, int(port)))
+
+    started = None
+    finished = False
+    last_progress = 0
+    while True:
+        readable, _, _ = select.select([sys.stdin], [], [], 0.05)
+        if readable:
+            line = sys.stdin.readline()
+            if not line or line.strip() == "quit":
+                break
+            command = line.split()
+            if command and command[0] == "connect":
+                host, port = command[1].rsplit(":", 1)
+                handle.connect_peer((host, int(port)))
+            elif command and command[0] == "peers":
+                emit(event="peers", peers=["%s:%d" % (p.ip[0], p.ip[1]) for p in handle.get_peer_info()])
+        status = handle.status()
+        if started is None and status.num_peers > 0:
+            started = time.time()
+        if args.mode == "leech" and not finished and status.is_seeding:
+            finished = True
+            emit(event="finished", seconds=time.time() - (started or time.time()))
+        now = time.time()
+        if now - last_progress >= 1:
+            last_progress = now
+            emit(event="progress", progress=status.progress, rate=status.download_rate,
+                 upload_rate=status.upload_rate, peers=status.num_peers)
+    ses.pause()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+/**
+ * Runs tests/interop/lt_peer.py (a libtorrent peer) as a child process and
+ * waits on the JSON events it prints.
+ */
+import { fileURLToPath } from "node:url";
+
+/** Whether the Debian libtorrent bindings are importable by /usr/bin/python3. */
+export async function hasLibtorrent(): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command("/usr/bin/python3", {
+      args: ["-c", "import libtorrent"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+/** One event line of lt_peer.py. */
+export interface LtEvent {
+  event: string;
+  [key: string]: unknown;
+}
+
+const SCRIPT = fileURLToPath(new URL("./lt_peer.py", import.meta.url));
+
+/** A running libtorrent peer. */
+export class LtPeer {
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #events: LtEvent[] = [];
+  #waiters: (() => void)[] = [];
+  #ended = false;
+  readonly #pump: Promise<void>;
+  readonly #stderr: Promise<string>;
+  /** The listening port, after {@linkcode LtPeer.start}. */
+  port = 0;
+
+  private constructor(args: string[]) {
+    this.#child = new Deno.Command("/usr/bin/python3", {
+      args: [SCRIPT, ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#stdin = this.#child.stdin.getWriter();
+    this.#pump = this.#read();
+    this.#stderr = new Response(this.#child.stderr).text();
+  }
+
+  /** Starts `lt_peer.py` with `args` and waits until it listens. */
+  static async start(args: string[], timeoutMs = 20_000): Promise<LtPeer> {
+    const peer = new LtPeer(args);
+    try {
+      const listening = await peer.waitFor((event) => event.event === "listening", timeoutMs);
+      peer.port = listening.port as number;
+    } catch (error) {
+      await peer.close();
+      throw error;
+    }
+    return peer;
+  }
+
+  async #read(): Promise<void> {
+    const lines = this.#child.stdout.pipeThrough(new TextDecoderStream());
+    let buffer = "";
+    for await (const chunk of lines) {
+      buffer += chunk;
+      let newline;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (line.trim()) this.#events.push(JSON.parse(line));
+      }
+      this.#wake();
+    }
+    this.#ended = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves with the first event (past or future) matching `test`, or rejects after `timeoutMs`. */
+  async waitFor(test: (event: LtEvent) => boolean, timeoutMs: number): Promise<LtEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.#events.find(test);
+      if (found) return found;
+      if (this.#ended) {
+        throw new Error(`libtorrent peer exited before the event: ${await this.#stderr}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const last = this.#events.at(-1);
+        throw new Error(`libtorrent peer: timed out; last event ${JSON.stringify(last)}`);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends a command line (`connect HOST:PORT`, `peers`). */
+  async command(line: string): Promise<void> {
+    await this.#stdin.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  /** Stops the peer and waits for it to exit. */
+  async close(): Promise<void> {
+    try {
+      await this.#stdin.write(new TextEncoder().encode("quit\n"));
+      await this.#stdin.close();
+    } catch { /* already gone */ }
+    const timer = setTimeout(() => {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch { /* exited */ }
+    }, 5000);
+    await this.#child.status;
+    clearTimeout(timer);
+    await this.#pump;
+    await this.#stderr;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Sessions against real libtorrent peers (python3-libtorrent) on 127.0.0.1.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createTorrent, FileSystemStorage, Runtime, type SelectorName } from "../../mod.ts";
+import { hasLibtorrent, LtPeer } from "./lt_process.ts";
+
+const libtorrent = await hasLibtorrent();
+const ignore = !libtorrent;
+if (ignore) {
+  console.warn("skipping libtorrent session interop: /usr/bin/python3 cannot import libtorrent");
+}
+
+function payload(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let x = seed;
+  for (let i = 0; i < length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  return bytes;
+}
+
+const FILES = [
+  { path: ["alpha.bin"], data: payload(1_500_000, 11) },
+  { path: ["nested", "dir", "beta.bin"], data: payload(77_777, 12) },
+  { path: ["nested", "zero.txt"], data: new Uint8Array(0) },
+  { path: ["gamma-é.bin"], data: payload(2_345_678, 13) },
+];
+
+/** Writes the payload under `dir/swarm/...` and makes the torrent file. */
+async function fixture(dir: string): Promise<{ torrentPath: string; bytes: Uint8Array }> {
+  for (const file of FILES) {
+    const path = join(dir, "swarm", ...file.path);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    await Deno.writeFile(path, file.data);
+  }
+  const { bytes } = await createTorrent(join(dir, "swarm"), { pieceLength: 65536 });
+  const torrentPath = join(dir, "swarm.torrent");
+  await Deno.writeFile(torrentPath, bytes);
+  return { torrentPath, bytes };
+}
+
+async function assertPayload(dir: string): Promise<void> {
+  for (const file of FILES) {
+    const got = await Deno.readFile(join(dir, "swarm", ...file.path));
+    assert.ok(got.length === file.data.length, `${file.path.join("/")}: length ${got.length}`);
+    assert.deepEqual(got, file.data, file.path.join("/"));
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+for (const selector of ["sequential", "rarest", "random-rarest"] as SelectorName[]) {
+  Deno.test({
+    name: `interop: libtorrent seeder -> Bittern leecher (${selector}), byte-exact`,
+    ignore,
+    async fn() {
+      const seedDir = await Deno.makeTempDir();
+      const leechDir = await Deno.makeTempDir();
+      const { torrentPath, bytes } = await fixture(seedDir);
+      const seeder = await LtPeer.start(["seed", "--torrent", torrentPath, "--data", seedDir]);
+      const runtime = new Runtime({ listen: false });
+      try {
+        const session = await runtime.add(bytes, {
+          out: leechDir,
+          selector,
+          peers: [{ host: "127.0.0.1", port: seeder.port }],
+        });
+        await withTimeout(session.completed, 60_000, `download with ${selector}`);
+        await assertPayload(leechDir);
+      } finally {
+        await runtime.close();
+        await seeder.close();
+        await Deno.remove(seedDir, { recursive: true });
+        await Deno.remove(leechDir, { recursive: true });
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "interop: Bittern seeder -> libtorrent leecher, complete and byte-exact",
+  ignore,
+  async fn() {
+    const seedDir = await Deno.makeTempDir();
+    const leechDir = await Deno.makeTempDir();
+    const { torrentPath, bytes } = await fixture(seedDir);
+    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+    let leecher: LtPeer | undefined;
+    try {
+      const session = await runtime.add(bytes, { storage: new FileSystemStorage(seedDir) });
+      assert.equal(session.stats().progress, 1);
+      leecher = await LtPeer.start([
+        "leech",
+        "--torrent",
+        torrentPath,
+        "--out",
+        leechDir,
+        "--peer",
+        `127.0.0.1:${runtime.port}`,
+      ]);
+      await leecher.waitFor((event) => event.event === "finished", 60_000);
+      await assertPayload(leechDir);
+    } finally {
+      await leecher?.close();
+      await runtime.close();
+      await Deno.remove(seedDir, { recursive: true });
+      await Deno.remove(leechDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "interop: 1 libtorrent seeder and 3 Bittern leechers in one process all complete",
+  ignore,
+  async fn() {
+    const seedDir = await Deno.makeTempDir();
+    const { torrentPath, bytes } = await fixture(seedDir);
+    const seeder = await LtPeer.start(["seed", "--torrent", torrentPath, "--data", seedDir]);
+    const runtimes = [0, 1, 2].map(() =>
+      new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } })
+    );
+    const dirs = await Promise.all(runtimes.map(() => Deno.makeTempDir()));
+    try {
+      const sessions = [];
+      for (const [i, runtime] of runtimes.entries()) {
+        // Each leecher knows the seeder and the leechers before it.
+        const peers = [{ host: "127.0.0.1", port: seeder.port }];
+        for (const other of runtimes.slice(0, i)) {
+          peers.push({ host: "127.0.0.1", port: other.port! });
+        }
+        sessions.push(await runtime.add(bytes, { out: dirs[i], peers, selector: "random-rarest" }));
+      }
+      await withTimeout(Promise.all(sessions.map((s) => s.completed)), 90_000, "mixed swarm");
+      for (const dir of dirs) await assertPayload(dir);
+    } finally {
+      await Promise.all(runtimes.map((runtime) => runtime.close()));
+      await seeder.close();
+      for (const dir of [seedDir, ...dirs]) await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
