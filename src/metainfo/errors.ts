@@ -1,9 +1,11 @@
 /** One thing wrong with a metainfo document: where, and what was expected there. */
 export interface TorrentProblem {
-  /** Field path, e.g. `info.pieces` or `info.files[3].length`. */
+  /** Field path, e.g. `info.pieces`, `info.files[3].length` or `info["piece length"]`; `(root)` for the document. */
   readonly path: string;
   /** What the field should have been. */
   readonly expected: string;
+  /** What was found instead, when that helps. */
+  readonly found?: string;
 }
 
 /**
@@ -32,7 +34,9 @@ export class TorrentError extends Error {
    * @param options The underlying error as `cause`.
    */
   constructor(problems: readonly TorrentProblem[], options?: ErrorOptions) {
-    const text = problems.map((p) => `${p.path}: expected ${p.expected}`).join("; ");
+    const text = problems
+      .map((p) => `${p.path}: expected ${p.expected}${p.found ? `, found ${p.found}` : ""}`)
+      .join("; ");
     super(`invalid torrent: ${text}`, options);
     this.name = "TorrentError";
     this.problems = problems;

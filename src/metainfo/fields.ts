@@ -1,45 +1,48 @@
 /**
- * Reading the fields of a decoded metainfo document into a typed shape, with
- * every problem named by its field path. This is the single validation step of
- * {@linkcode parseTorrent}; it knows nothing of sanitising or layout.
+ * Reading the fields of a decoded metainfo document into a typed shape: the
+ * single validation step of {@linkcode parseTorrent}. Validation is the
+ * shipped YAML schema ({@linkcode metainfoSchema}); this adds the size limits
+ * and picks the `.utf-8` variants. It knows nothing of sanitising or layout.
  */
 import { BencodeDict, type BencodeValue } from "../bencode/mod.ts";
+import { tryValidate } from "../schema/mod.ts";
 import { TorrentError, type TorrentProblem } from "./errors.ts";
+import { metainfoSchema } from "./metainfo_schema.ts";
 
 /** One entry of `info.files`, as read. */
 export interface RawFileEntry {
   /** `length`. */
   readonly length: number;
-  /** `path.utf-8` when it is a valid list of strings, else `path`. */
-  readonly path: readonly Uint8Array[];
-  /** `attr` (BEP 47), when present. */
-  readonly attr?: Uint8Array;
+  /** `path.utf-8` when valid, else `path` (invalid UTF-8 as U+FFFD). */
+  readonly path: readonly string[];
+  /** BEP 47 `attr` contains `p`. */
+  readonly padding: boolean;
 }
 
 /** The metainfo fields Bittern uses, type-checked but not yet interpreted. */
 export interface MetainfoFields {
-  /** `info.name.utf-8` when it is a string, else `info.name`. */
-  readonly name: Uint8Array;
+  /** `info.name.utf-8` when valid, else `info.name`. */
+  readonly name: string;
   /** `info["piece length"]`. */
   readonly pieceLength: number;
   /** `info.pieces`. */
   readonly pieces: Uint8Array;
-  /** `info.private` is the integer 1. */
+  /** `info.private` is 1. */
   readonly private: boolean;
   /** `info.length` (single-file torrents). */
   readonly length?: number;
   /** `info.files` (multi-file torrents). */
   readonly files?: readonly RawFileEntry[];
-  /** `announce`, when a string. */
-  readonly announce?: Uint8Array;
-  /** `announce-list` tiers, keeping only the string entries. */
-  readonly announceList?: readonly (readonly Uint8Array[])[];
-  /** `creation date` in seconds, when an integer. */
+  /** `announce`. */
+  readonly announce?: string;
+  /** `announce-list` tiers (malformed tiers and URLs dropped). */
+  readonly announceList?: readonly (readonly string[])[];
+  /** `creation date` in seconds. */
   readonly creationDate?: number;
-  /** `created by`, when a string. */
-  readonly createdBy?: Uint8Array;
-  /** `comment` (`comment.utf-8` preferred), when a string. */
-  readonly comment?: Uint8Array;
+  /** `created by`. */
+  readonly createdBy?: string;
+  /** `comment.utf-8` when valid, else `comment`. */
+  readonly comment?: string;
 }
 
 /** Limits applied while reading fields. */
@@ -48,35 +51,8 @@ export interface FieldLimits {
   readonly maxFiles: number;
   /** Most segments accepted in one file's `path`. */
   readonly maxPathSegments: number;
-}
-
-/** Collects problems while reading, so one error can name them all. */
-class FieldReader {
-  readonly problems: TorrentProblem[] = [];
-
-  problem(path: string, expected: string): undefined {
-    this.problems.push({ path, expected });
-    return undefined;
-  }
-
-  dict(value: BencodeValue | undefined, path: string): BencodeDict | undefined {
-    if (value instanceof BencodeDict) return value;
-    return this.problem(path, value === undefined ? "a dictionary (missing)" : "a dictionary");
-  }
-
-  bytes(value: BencodeValue | undefined, path: string): Uint8Array | undefined {
-    if (value instanceof Uint8Array) return value;
-    return this.problem(path, value === undefined ? "a string (missing)" : "a string");
-  }
-
-  integer(value: BencodeValue | undefined, path: string, min: number): number | undefined {
-    if (typeof value === "number" && value >= min) return value;
-    if (value === undefined) return this.problem(path, "an integer (missing)");
-    if (typeof value === "bigint" && value > 0n) {
-      return this.problem(path, `an integer of at most ${Number.MAX_SAFE_INTEGER}`);
-    }
-    return this.problem(path, `an integer of at least ${min}`);
-  }
+  /** Deepest nesting checked. */
+  readonly maxDepth: number;
 }
 
 /**
@@ -93,117 +69,58 @@ class FieldReader {
  * @throws {TorrentError} naming every wrong field.
  */
 export function readMetainfoFields(root: BencodeValue, limits: FieldLimits): MetainfoFields {
-  const reader = new FieldReader();
-  const top = reader.dict(root, "(root)");
-  const info = top && reader.dict(top.get("info"), "info");
-  if (!top || !info) throw new TorrentError(reader.problems);
-
-  const name = utf8Variant(info, "name") ?? reader.bytes(info.get("name"), "info.name");
-  const pieceLength = reader.integer(info.get("piece length"), "info.piece length", 1);
-  const pieces = reader.bytes(info.get("pieces"), "info.pieces");
-  if (pieces && pieces.length % 20 !== 0) {
-    reader.problem("info.pieces", `a multiple of 20 bytes (got ${pieces.length})`);
+  checkLimits(root, limits);
+  const result = tryValidate(metainfoSchema, root, { maxDepth: limits.maxDepth });
+  if (!result.ok) {
+    const problems = result.error.problems.map((problem) => ({
+      path: problem.path === "" ? "(root)" : problem.path,
+      expected: problem.expected,
+      found: problem.found,
+    }));
+    throw new TorrentError(problems, { cause: result.error });
   }
-  const hasLength = info.has("length");
-  const hasFiles = info.has("files");
-  let length: number | undefined;
-  let files: RawFileEntry[] | undefined;
-  if (hasLength && hasFiles) {
-    reader.problem("info", "either length or files, not both");
-  } else if (hasFiles) {
-    files = readFiles(reader, info.get("files"), limits);
-  } else {
-    length = reader.integer(info.get("length"), "info.length", 0);
-  }
-
-  const problemsBefore = reader.problems.length;
-  if (problemsBefore > 0 || !name || pieceLength === undefined || !pieces) {
-    throw new TorrentError(reader.problems);
-  }
+  const { info, ...top } = result.value;
   return {
-    name,
-    pieceLength,
-    pieces,
-    private: info.get("private") === 1,
-    length,
-    files,
-    announce: optionalBytes(top.get("announce")),
-    announceList: readAnnounceList(top.get("announce-list")),
-    creationDate: optionalInteger(top.get("creation date")),
-    createdBy: optionalBytes(top.get("created by")),
-    comment: utf8Variant(top, "comment") ?? optionalBytes(top.get("comment")),
+    name: info["name.utf-8"] ?? info.name,
+    pieceLength: info["piece length"],
+    pieces: info.pieces,
+    private: info.private === 1,
+    length: info.length,
+    files: info.files?.map((file) => ({
+      length: file.length,
+      path: file["path.utf-8"] ?? file.path,
+      padding: file.attr?.includes("p") ?? false,
+    })),
+    announce: top.announce,
+    announceList: top["announce-list"],
+    creationDate: top["creation date"],
+    createdBy: top["created by"],
+    comment: top["comment.utf-8"] ?? top.comment,
   };
 }
 
-function readFiles(
-  reader: FieldReader,
-  value: BencodeValue | undefined,
-  limits: FieldLimits,
-): RawFileEntry[] | undefined {
-  if (!Array.isArray(value) || value.length === 0) {
-    return reader.problem("info.files", "a non-empty list");
+/** Size limits, checked on the raw document before validation does any work. */
+function checkLimits(root: BencodeValue, limits: FieldLimits): void {
+  const info = root instanceof BencodeDict ? root.get("info") : undefined;
+  const files = info instanceof BencodeDict ? info.get("files") : undefined;
+  if (!Array.isArray(files)) return;
+  const problems: TorrentProblem[] = [];
+  if (files.length > limits.maxFiles) {
+    problems.push({ path: "info.files", expected: `at most ${limits.maxFiles} files (maxFiles)` });
+  } else {
+    for (let i = 0; i < files.length; i++) {
+      const entry = files[i];
+      if (!(entry instanceof BencodeDict)) continue;
+      for (const key of ["path", "path.utf-8"]) {
+        const path = entry.get(key);
+        if (Array.isArray(path) && path.length > limits.maxPathSegments) {
+          problems.push({
+            path: `info.files[${i}]${key === "path" ? ".path" : '["path.utf-8"]'}`,
+            expected: `at most ${limits.maxPathSegments} segments (maxPathSegments)`,
+          });
+        }
+      }
+    }
   }
-  if (value.length > limits.maxFiles) {
-    return reader.problem("info.files", `at most ${limits.maxFiles} files (maxFiles)`);
-  }
-  const files: RawFileEntry[] = [];
-  for (let i = 0; i < value.length; i++) {
-    const where = `info.files[${i}]`;
-    const entry = reader.dict(value[i], where);
-    if (!entry) continue;
-    const length = reader.integer(entry.get("length"), `${where}.length`, 0);
-    const path = pathVariant(entry.get("path.utf-8")) ??
-      readPath(reader, entry.get("path"), `${where}.path`, limits);
-    const attr = optionalBytes(entry.get("attr"));
-    if (length !== undefined && path) files.push({ length, path, attr });
-  }
-  return files;
-}
-
-function readPath(
-  reader: FieldReader,
-  value: BencodeValue | undefined,
-  where: string,
-  limits: FieldLimits,
-): Uint8Array[] | undefined {
-  if (!Array.isArray(value)) return reader.problem(where, "a list of strings");
-  if (value.length > limits.maxPathSegments) {
-    return reader.problem(where, `at most ${limits.maxPathSegments} segments (maxPathSegments)`);
-  }
-  for (let i = 0; i < value.length; i++) {
-    if (!(value[i] instanceof Uint8Array)) return reader.problem(`${where}[${i}]`, "a string");
-  }
-  return value as Uint8Array[];
-}
-
-/** A `path.utf-8` list, used only when it is well formed (else `path` is read). */
-function pathVariant(value: BencodeValue | undefined): Uint8Array[] | undefined {
-  if (!Array.isArray(value) || value.length === 0) return undefined;
-  return value.every((segment) => segment instanceof Uint8Array)
-    ? value as Uint8Array[]
-    : undefined;
-}
-
-function utf8Variant(dict: BencodeDict, key: string): Uint8Array | undefined {
-  return optionalBytes(dict.get(`${key}.utf-8`));
-}
-
-function optionalBytes(value: BencodeValue | undefined): Uint8Array | undefined {
-  return value instanceof Uint8Array ? value : undefined;
-}
-
-function optionalInteger(value: BencodeValue | undefined): number | undefined {
-  return typeof value === "number" ? value : undefined;
-}
-
-/** Tiers of string URLs; other entries and empty tiers are skipped, as libtorrent does. */
-function readAnnounceList(value: BencodeValue | undefined): Uint8Array[][] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const tiers: Uint8Array[][] = [];
-  for (const tier of value) {
-    if (!Array.isArray(tier)) continue;
-    const urls = tier.filter((url): url is Uint8Array => url instanceof Uint8Array);
-    if (urls.length > 0) tiers.push(urls);
-  }
-  return tiers;
+  if (problems.length > 0) throw new TorrentError(problems);
 }

@@ -25,8 +25,6 @@ export const DEFAULT_MAX_FILES = 1_000_000;
 export const DEFAULT_MAX_PATH_SEGMENTS = 256;
 const DEFAULT_MAX_DEPTH = 64;
 
-const utf8 = new TextDecoder("utf-8");
-const BEP47_PADDING = 0x70; // "p"
 
 /**
  * Parses a BitTorrent v1 metainfo (`.torrent`) file.
@@ -75,13 +73,14 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
   const fields = readMetainfoFields(root, {
     maxFiles: options.maxFiles ?? DEFAULT_MAX_FILES,
     maxPathSegments: options.maxPathSegments ?? DEFAULT_MAX_PATH_SEGMENTS,
+    maxDepth: decodeOptions.maxDepth,
   });
   // readMetainfoFields has checked that root is a dictionary with an `info` dictionary.
   const span = infoSpan(bytes, root as BencodeDict);
   const infoBytes = bytes.subarray(span.start, span.end);
   const infoHash = new Uint8Array(createHash("sha1").update(infoBytes).digest());
   const infoHashHex = toHex(infoHash);
-  const name = sanitizePathSegment(text(fields.name), options) || infoHashHex;
+  const name = sanitizePathSegment(fields.name, options) || infoHashHex;
   const files = layoutFiles(fields, name, options);
   const length = files.length === 0
     ? 0
@@ -102,28 +101,10 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
     creationDate: fields.creationDate === undefined
       ? undefined
       : new Date(fields.creationDate * 1000),
-    createdBy: fields.createdBy && text(fields.createdBy),
-    comment: fields.comment && text(fields.comment),
+    createdBy: fields.createdBy,
+    comment: fields.comment,
     infoBytes,
   };
-}
-
-/** Longest ASCII string decoded by the fast path (argument-count limits of fromCharCode). */
-const FAST_ASCII_MAX = 256;
-
-function text(bytes: Uint8Array): string {
-  // Most names are short ASCII; String.fromCharCode beats TextDecoder's per-call cost there.
-  if (bytes.length <= FAST_ASCII_MAX) {
-    let ascii = true;
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  }
-  return utf8.decode(bytes);
 }
 
 function layoutFiles(
@@ -134,8 +115,7 @@ function layoutFiles(
   if (!fields.files) {
     return [{ path: [name], length: fields.length ?? 0, offset: 0, padding: false }];
   }
-  const rawPaths = fields.files.map((file) => file.path.map(text));
-  const safePaths = sanitizeFilePaths(rawPaths, options);
+  const safePaths = sanitizeFilePaths(fields.files.map((file) => file.path), options);
   const files: TorrentFile[] = [];
   let offset = 0;
   for (let i = 0; i < fields.files.length; i++) {
@@ -144,7 +124,7 @@ function layoutFiles(
       path: [name, ...safePaths[i]],
       length: entry.length,
       offset,
-      padding: entry.attr !== undefined && entry.attr.includes(BEP47_PADDING),
+      padding: entry.padding,
     });
     offset += entry.length;
     if (!Number.isSafeInteger(offset)) {
@@ -170,9 +150,9 @@ function checkPieces(fields: MetainfoFields, length: number): void {
 
 function announceTiers(fields: MetainfoFields): string[][] {
   const tiers = (fields.announceList ?? [])
-    .map((tier) => tier.map((url) => text(url).trim()).filter((url) => url !== ""))
+    .map((tier) => tier.map((url) => url.trim()).filter((url) => url !== ""))
     .filter((tier) => tier.length > 0);
   if (tiers.length > 0) return tiers;
-  const single = fields.announce && text(fields.announce).trim();
+  const single = fields.announce?.trim();
   return single ? [[single]] : [];
 }

@@ -126,7 +126,7 @@ Deno.test("parseTorrent sanitises hostile file names", () => {
       { length: 1, path: ["CON"] },
       { length: 1, path: ["trailing. "] },
       { length: 1, path: [""] },
-      { length: 1, path: [] },
+      { length: 1, path: [".."] },
       { length: 1, path: ["etc", "passwd"] },
     ],
   });
@@ -153,7 +153,7 @@ Deno.test("parseTorrent names the wrong field", () => {
     [torrentBytes(singleInfo({ pieces: pieces(2) })), ["info.pieces"]],
     [torrentBytes(singleInfo({ pieces: pieces(4) })), ["info.pieces"]],
     [torrentBytes(singleInfo({ name: 5 })), ["info.name"]],
-    [torrentBytes(singleInfo({ "piece length": 0 })), ["info.piece length"]],
+    [torrentBytes(singleInfo({ "piece length": 0 })), ['info["piece length"]']],
     [torrentBytes(singleInfo({ length: -1 })), ["info.length"]],
     [torrentBytes(singleInfo({ length: 0, pieces: pieces(0) })), ["info.length"]],
     [torrentBytes(singleInfo({ files: [{ length: 1, path: ["x"] }] })), ["info"]],
@@ -178,12 +178,18 @@ Deno.test("parseTorrent names the wrong field", () => {
     [utf8.encode("d8:announce1:xe"), ["info"]],
     [utf8.encode("le"), ["(root)"]],
   ];
-  for (const [bytes, paths] of cases) assert.deepEqual(problemsOf(bytes), paths);
+  for (const [bytes, paths] of cases) {
+    assert.deepEqual(problemsOf(bytes).toSorted(), paths.toSorted());
+  }
 });
 
 Deno.test("parseTorrent reports several problems at once", () => {
   const bytes = torrentBytes({ "piece length": -5, pieces: new Uint8Array(21), length: 1 });
-  assert.deepEqual(problemsOf(bytes), ["info.name", "info.piece length", "info.pieces"]);
+  assert.deepEqual(problemsOf(bytes).toSorted(), [
+    "info.name",
+    "info.pieces",
+    'info["piece length"]',
+  ]);
 });
 
 Deno.test("parseTorrent wraps bencode errors, keeping the cause", () => {
