@@ -104,6 +104,19 @@ export interface TrackerClientEventMap {
   error: CustomEvent<{ url: string; error: unknown; retryInMs?: number }>;
 }
 
+/** The smallest BEP 31 `retry in` over the failures of a round, when every one carried it. */
+function retryInFloorMs(error: unknown): number {
+  const failures = error instanceof TrackerError && error.cause instanceof AggregateError
+    ? error.cause.errors
+    : [];
+  let floor = Infinity;
+  for (const failure of failures) {
+    if (!(failure instanceof TrackerError) || failure.retryInSeconds === undefined) return 0;
+    floor = Math.min(floor, failure.retryInSeconds * 1000);
+  }
+  return failures.length > 0 ? floor : 0;
+}
+
 function randomKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(4));
   return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -114,7 +127,8 @@ function randomKey(): string {
  * re-announces every `interval` (bounded by `minIntervalMs`/`maxIntervalMs`); `completed()`
  * announces `completed` at once; `stop()` clears every timer, cancels what is in flight and
  * sends `stopped` to the tracker that last answered, within `stopTimeout`. A failed round is
- * retried with exponential back-off. Tracker trouble is reported as events, never thrown.
+ * retried with exponential back-off (never sooner than a BEP 31 `retry in`). Tracker trouble is
+ * reported as events, never thrown.
  *
  * @example
  * ```ts
@@ -371,10 +385,10 @@ export class TrackerClient extends EventTarget {
       if (signal.aborted || this.#state !== "running") return;
       this.#failures++;
       const base = this.#options.retryBaseMs ?? 15_000;
-      delay = Math.min(
-        base * 2 ** Math.min(this.#failures - 1, 30),
-        this.#options.retryMaxMs ?? 1_800_000,
-      );
+      const retryMax = this.#options.retryMaxMs ?? 1_800_000;
+      delay = Math.min(base * 2 ** Math.min(this.#failures - 1, 30), retryMax);
+      // BEP 31: when every tracker refused with a `retry in`, asking sooner is pointless.
+      delay = Math.max(delay, Math.min(retryInFloorMs(error), retryMax));
       const url = error instanceof TrackerError ? error.url : "all tiers";
       this.#emit("error", { url, error, retryInMs: delay });
     }

@@ -186,3 +186,24 @@ Deno.test("client announceNow waits for the tracker's min interval", async () =>
     await server.close();
   }
 });
+
+Deno.test("client waits at least the BEP 31 retry in when every tracker refused with one", async () => {
+  const server = await serveLocal(() =>
+    bencodeResponse({ "failure reason": "busy", "retry in": 1 })
+  );
+  const client = new TrackerClient(
+    options([[server.url]], { retryBaseMs: 10, retryMaxMs: 600_000 }),
+  );
+  try {
+    const failed = nextEvent<ErrorEvent>(
+      client,
+      "error",
+      (event) => event.detail.retryInMs !== undefined,
+    );
+    await client.start();
+    assert.equal((await failed).detail.retryInMs, 60_000);
+  } finally {
+    await client.stop();
+    await server.close();
+  }
+});
