@@ -4,6 +4,7 @@
 import { BencodeDict, encode } from "../bencode/mod.ts";
 import type { Encodable } from "../bencode/mod.ts";
 import { concatBytes, fromHex, toHex } from "../util/bytes.ts";
+import { explainPermission } from "../util/permissions.ts";
 import { encodeCompactPeer } from "./compact.ts";
 import { parseQueryBytes } from "./percent.ts";
 
@@ -114,19 +115,25 @@ export class TrackerServer {
   }
 
   /**
-   * Starts listening. Resolves once the port is bound.
+   * Starts listening. Resolves once the port is bound; rejects when it cannot bind (e.g.
+   * `Deno.errors.AddrInUse`, or a `PermissionError` naming the `--allow-net` flag).
    *
    * @returns Nothing; read {@linkcode TrackerServer.url} afterwards.
    */
-  start(): Promise<void> {
-    if (this.#server) return Promise.resolve();
+  async start(): Promise<void> {
+    if (this.#server) return;
+    const hostname = this.#options.hostname ?? "127.0.0.1";
+    const port = this.#options.port ?? 0;
     const { promise, resolve } = Promise.withResolvers<void>();
-    this.#server = Deno.serve({
-      hostname: this.#options.hostname ?? "127.0.0.1",
-      port: this.#options.port ?? 0,
-      onListen: () => resolve(),
-    }, (request, info) => this.#handle(request, info.remoteAddr));
-    return promise;
+    try {
+      this.#server = Deno.serve(
+        { hostname, port, onListen: () => resolve() },
+        (request, info) => this.#handle(request, info.remoteAddr),
+      );
+    } catch (error) {
+      throw explainPermission(error, "net", `${hostname}:${port}`);
+    }
+    await promise;
   }
 
   /** The bound port. Throws before {@linkcode TrackerServer.start}. */

@@ -144,3 +144,11 @@ Deno.test("tracker server refuses new torrents beyond its limit with a failure r
     );
   });
 });
+
+Deno.test("tracker server start rejects when the port is taken", async () => {
+  await withServer({}, async (server) => {
+    const second = new TrackerServer({ port: server.port });
+    await assert.rejects(second.start(), Deno.errors.AddrInUse);
+    await second.close();
+  });
+});
