@@ -41,18 +41,29 @@ export function generatedTorrent(count: number): Uint8Array {
   });
 }
 
-/** Seconds per call of an async function, over at least `seconds` after a warm-up. */
-async function timePerCallAsync(fn: () => Promise<unknown>, seconds = 2): Promise<number> {
-  await fn();
-  let calls = 0;
+/** Seconds for one call of `fn`. */
+async function timeOnce(fn: () => unknown): Promise<number> {
   const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < seconds * 1000 || calls < 3) {
-    await fn();
-    calls++;
-    elapsed = performance.now() - start;
+  await fn();
+  return (performance.now() - start) / 1000;
+}
+
+/**
+ * Best seconds per call of each contender, alternating them call by call so
+ * that load from other processes hits both alike.
+ */
+async function bestOfAlternating(
+  contenders: (() => unknown)[],
+  rounds: number,
+): Promise<number[]> {
+  const best = contenders.map(() => Infinity);
+  for (const fn of contenders) await fn(); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      best[i] = Math.min(best[i], await timeOnce(contenders[i]));
+    }
   }
-  return elapsed / 1000 / calls;
+  return best;
 }
 
 async function benchParse(): Promise<void> {
@@ -62,8 +73,10 @@ async function benchParse(): Promise<void> {
   if (ours.infoHashHex !== theirs.infoHash || ours.files.length !== theirs.files.length) {
     throw new Error("parse-torrent and parseTorrent disagree on the generated torrent");
   }
-  const oursSeconds = await timePerCallAsync(() => Promise.resolve(parseTorrent(bytes)));
-  const theirsSeconds = await timePerCallAsync(() => npmParseTorrent(bytes));
+  const [oursSeconds, theirsSeconds] = await bestOfAlternating(
+    [() => parseTorrent(bytes), () => npmParseTorrent(bytes)],
+    15,
+  );
   const size = `(${(bytes.length / 1024 / 1024).toFixed(2)} MiB)`;
   report(
     `parseTorrent, 20,000 files ${size}`,
@@ -72,7 +85,7 @@ async function benchParse(): Promise<void> {
     "parse-torrent",
   );
   console.log(
-    `  per parse: bittern ${(oursSeconds * 1000).toFixed(1)} ms, ` +
+    `  best parse: bittern ${(oursSeconds * 1000).toFixed(1)} ms, ` +
       `parse-torrent ${(theirsSeconds * 1000).toFixed(1)} ms`,
   );
 }
@@ -95,21 +108,13 @@ async function writeDataFile(path: string, mib: number): Promise<void> {
   }
 }
 
-async function opensslSeconds(path: string): Promise<number> {
-  const start = performance.now();
+async function openssl(path: string): Promise<void> {
   const { success, stderr } = await new Deno.Command("openssl", {
     args: ["sha1", path],
     stdout: "null",
     stderr: "piped",
   }).output();
   if (!success) throw new Error(`openssl sha1 failed: ${new TextDecoder().decode(stderr)}`);
-  return (performance.now() - start) / 1000;
-}
-
-async function createSeconds(path: string): Promise<number> {
-  const start = performance.now();
-  await createTorrent(path);
-  return (performance.now() - start) / 1000;
 }
 
 async function benchCreate(): Promise<void> {
@@ -119,14 +124,11 @@ async function benchCreate(): Promise<void> {
   try {
     const path = `${dir}/data.bin`;
     await writeDataFile(path, mib);
-    // Warm the page cache, then take the best of three alternating runs of each.
-    await opensslSeconds(path);
-    let ours = Infinity;
-    let theirs = Infinity;
-    for (let round = 0; round < 3; round++) {
-      ours = Math.min(ours, await createSeconds(path));
-      theirs = Math.min(theirs, await opensslSeconds(path));
-    }
+    // The warm-up run also fills the page cache; then the best of three alternating runs.
+    const [ours, theirs] = await bestOfAlternating(
+      [() => createTorrent(path), () => openssl(path)],
+      3,
+    );
     const bytes = mib * 1024 * 1024;
     report(
       `createTorrent, one ${mib} MiB file`,
