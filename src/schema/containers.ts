@@ -109,10 +109,10 @@ export class ListNode<T> extends Node<T[]> {
       }
       ctx.quiet--;
     } else {
+      ctx.push(0);
       for (let i = 0; i < value.length; i++) {
-        ctx.push(i);
+        ctx.replace(i);
         const result = items.check(value[i], ctx);
-        ctx.pop();
         if (result === INVALID) {
           ok = false;
           if (ctx.stopping) break;
@@ -120,6 +120,7 @@ export class ListNode<T> extends Node<T[]> {
           out.push(result);
         }
       }
+      ctx.pop();
     }
     ctx.leave();
     return ok ? out : INVALID;

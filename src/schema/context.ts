@@ -25,7 +25,7 @@ export class Context {
   quiet = 0;
   /** Set once `maxProblems` is reached: containers stop scanning. */
   full = false;
-  /** Whether some problem was dropped because of `maxProblems`. */
+  /** Whether checking stopped at `maxProblems` (so there may be more). */
   truncated = false;
   #segments: Segment[] = [];
 
@@ -62,6 +62,11 @@ export class Context {
     this.#segments.pop();
   }
 
+  /** Replaces the innermost segment (a list walks its indices in one pushed slot). */
+  replace(segment: Segment): void {
+    this.#segments[this.#segments.length - 1] = segment;
+  }
+
   /** Records a problem at the current path (unless quiet or full). */
   report(expected: string, found?: string): void {
     if (this.quiet > 0) return;
@@ -75,7 +80,7 @@ export class Context {
         ? { path: this.path(), expected }
         : { path: this.path(), expected, found },
     );
-    if (this.problems.length >= this.maxProblems) this.full = true;
+    if (this.problems.length >= this.maxProblems) this.full = this.truncated = true;
   }
 
   /** The current path, e.g. `info.files[3].path[0]`. */

@@ -56,7 +56,7 @@ export function formatProblem(problem: Problem): string {
 export class SchemaError extends Error {
   /** Every problem recorded, in document order. */
   readonly problems: readonly Problem[];
-  /** Whether more problems existed than `maxProblems` allowed recording. */
+  /** Whether checking stopped at `maxProblems`, so more problems may exist. */
   readonly truncated: boolean;
 
   /**
@@ -69,7 +69,7 @@ export class SchemaError extends Error {
     const count = problems.length;
     const lines = problems.slice(0, MESSAGE_PROBLEM_LINES).map((p) => `  ${formatProblem(p)}`);
     if (count > MESSAGE_PROBLEM_LINES) lines.push(`  … and ${count - MESSAGE_PROBLEM_LINES} more`);
-    if (truncated) lines.push("  (stopped at the problem limit; there are more)");
+    if (truncated) lines.push("  (stopped at the problem limit; there may be more)");
     const heading = count === 1 ? "1 problem" : `${count}${truncated ? "+" : ""} problems`;
     super(`schema: value does not match (${heading}):\n${lines.join("\n")}`);
     this.name = "SchemaError";
