@@ -1,9 +1,8 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern create`: makes a `.torrent` from a file or a directory. */
-import { parseArgs } from "node:util";
 import { createTorrent } from "../src/metainfo/mod.ts";
 import { VERSION } from "../src/version.ts";
-import { formatBytes, reportError, usageError } from "./render.ts";
+import { formatBytes, parseCommandArgs, reportError, usageError } from "./render.ts";
 
 const USAGE = `Usage: bittern create <path> -o <out.torrent> [options]
 
@@ -30,31 +29,23 @@ const SIZE = /^(\d+)\s*(k|kib|m|mib)?$/i;
  * @returns The exit code: 0, 1 on failure, 2 on bad usage.
  */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        output: { type: "string", short: "o" },
-        announce: { type: "string", short: "a", multiple: true },
-        private: { type: "boolean" },
-        "piece-length": { type: "string" },
-        comment: { type: "string" },
-        name: { type: "string" },
-        "created-by": { type: "string" },
-        date: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    return usageError("create", (error as Error).message, USAGE);
-  }
+  const parsed = parseCommandArgs("create", USAGE, {
+    args,
+    allowPositionals: true,
+    options: {
+      output: { type: "string", short: "o" },
+      announce: { type: "string", short: "a", multiple: true },
+      private: { type: "boolean" },
+      "piece-length": { type: "string" },
+      comment: { type: "string" },
+      name: { type: "string" },
+      "created-by": { type: "string" },
+      date: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (positionals.length !== 1) return usageError("create", "expected one path", USAGE);
   if (!values.output) return usageError("create", "missing -o/--output", USAGE);
   let pieceLength: number | undefined;

@@ -1,9 +1,8 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern info`: shows what a torrent holds. */
-import { parseArgs } from "node:util";
 import { fetchTorrent } from "../src/fetch/mod.ts";
 import type { Torrent } from "../src/metainfo/mod.ts";
-import { fileTreeLines, formatBytes, reportError, usageError } from "./render.ts";
+import { fileTreeLines, formatBytes, parseCommandArgs, reportError, usageError } from "./render.ts";
 
 const USAGE = `Usage: bittern info <torrent> [--json]
 
@@ -21,20 +20,12 @@ Options:
  * @returns The exit code: 0, 1 on failure, 2 on bad usage.
  */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (error) {
-    return usageError("info", (error as Error).message, USAGE);
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs("info", USAGE, {
+    args,
+    allowPositionals: true,
+    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
+  if (typeof parsed === "number") return parsed;
   if (parsed.positionals.length !== 1) return usageError("info", "expected one torrent", USAGE);
   let torrent: Torrent;
   try {

@@ -1,5 +1,6 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** Shared rendering for the metainfo commands. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { TorrentFile } from "../src/metainfo/mod.ts";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -62,4 +63,26 @@ export function reportError(command: string, error: unknown): number {
 export function usageError(command: string, problem: string, usage: string): number {
   console.error(`bittern ${command}: ${problem}\n\n${usage}`);
   return 2;
+}
+
+/**
+ * Parses a command's flags; prints the usage for `--help` (exit 0) or a bad
+ * flag (exit 2) and returns the exit code instead of the flags.
+ */
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  command: string,
+  usage: string,
+  config: T,
+): ReturnType<typeof parseArgs<T>> | number {
+  let parsed;
+  try {
+    parsed = parseArgs(config);
+  } catch (error) {
+    return usageError(command, (error as Error).message, usage);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage);
+    return 0;
+  }
+  return parsed;
 }

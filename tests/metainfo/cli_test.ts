@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+
+const CLI = new URL("../../cli/", import.meta.url).href;
+
+/** Runs one of the metainfo commands in a child Deno, as a user would. */
+async function run(
+  command: "create" | "info",
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const code = `
+    import { main } from "${CLI}${command}.ts";
+    Deno.exit(await main(JSON.parse(Deno.args[0])));`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-prompt", "--allow-read", "--allow-write", code, JSON.stringify(args)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+Deno.test("bittern create then bittern info round-trips a directory", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/Fotos ü/2024`, { recursive: true });
+    await Deno.writeFile(`${dir}/Fotos ü/a.jpg`, new Uint8Array(70_000).fill(1));
+    await Deno.writeFile(`${dir}/Fotos ü/2024/b.jpg`, new Uint8Array(3000).fill(2));
+    const out = `${dir}/fotos.torrent`;
+    const created = await run("create", [
+      `${dir}/Fotos ü`,
+      "-o",
+      out,
+      "-a",
+      "http://127.0.0.1:1/a,http://127.0.0.1:2/a",
+      "--announce",
+      "http://127.0.0.1:3/a",
+      "--private",
+      "--piece-length",
+      "32K",
+      "--comment",
+      "holiday",
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /info hash: [0-9a-f]{40}/);
+
+    const json = await run("info", [out, "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const info = JSON.parse(json.stdout);
+    assert.equal(info.name, "Fotos ü");
+    assert.equal(info.length, 73_000);
+    assert.equal(info.pieceLength, 32768);
+    assert.equal(info.pieceCount, 3);
+    assert.equal(info.private, true);
+    assert.equal(info.comment, "holiday");
+    assert.deepEqual(info.announce, [
+      ["http://127.0.0.1:1/a", "http://127.0.0.1:2/a"],
+      ["http://127.0.0.1:3/a"],
+    ]);
+    assert.deepEqual(info.files.map((f: { path: string[] }) => f.path.join("/")), [
+      "Fotos ü/2024/b.jpg",
+      "Fotos ü/a.jpg",
+    ]);
+    assert.ok(created.stdout.includes(info.infoHash));
+
+    const text = await run("info", [out]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`info hash: +${info.infoHash}`));
+    assert.match(text.stdout, /2024\/\n +b\.jpg +2\.93 KiB/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bittern create and info report bad usage and bad input", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/notes.txt`, "not a torrent");
+    const missingOutput = await run("create", [`${dir}/notes.txt`]);
+    assert.equal(missingOutput.code, 2);
+    assert.match(missingOutput.stderr, /missing -o/);
+    const badPiece = await run("create", [
+      `${dir}/notes.txt`,
+      "-o",
+      `${dir}/x`,
+      "--piece-length",
+      "3M",
+    ]);
+    assert.equal(badPiece.code, 1);
+    assert.match(badPiece.stderr, /pieceLength: expected a power of two/);
+    const unknownFlag = await run("info", ["--bogus"]);
+    assert.equal(unknownFlag.code, 2);
+    const notTorrent = await run("info", [`${dir}/notes.txt`]);
+    assert.equal(notTorrent.code, 1);
+    assert.match(notTorrent.stderr, /FetchError: .*notes\.txt: not a torrent/);
+    const help = await run("info", ["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: bittern info/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
