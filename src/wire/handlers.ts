@@ -111,13 +111,13 @@ export async function runHandlers(
     try {
       await hook(handler);
     } catch (error) {
-      if (error instanceof ProtocolError) throw error;
+      if (error instanceof ProtocolError && error.code !== "rejected") throw error;
       throw new ProtocolError(
         "rejected",
         `handshake handler ${handler.name} rejected the peer: ${
-          (error as Error)?.message ?? error
+          (error as Error)?.message?.replace(/^wire: /, "") ?? error
         }`,
-        { handler: handler.name },
+        { ...(error instanceof ProtocolError ? error.detail : {}), handler: handler.name },
         { cause: error },
       );
     }

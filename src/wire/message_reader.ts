@@ -10,7 +10,10 @@ export interface ByteSource {
 
 /** Options for {@linkcode MessageReader}. */
 export interface MessageReaderOptions extends DecoderOptions {
-  /** Size of each read buffer. Default 256 KiB. */
+  /**
+   * Largest read buffer. Buffers start at 64 KiB and double (up to this) while
+   * reads keep filling them, so idle peers cost little. Default 1 MiB.
+   */
   readonly bufferLength?: number;
   /** Bytes that arrived with the handshake, decoded before anything is read. */
   readonly initialBytes?: Uint8Array;
@@ -18,6 +21,8 @@ export interface MessageReaderOptions extends DecoderOptions {
 
 /** Below this much free space a read buffer is retired and a fresh one allocated. */
 const MIN_READ_SPACE = 32 * 1024;
+/** The first (and smallest) read buffer. */
+const MIN_BUFFER_LENGTH = 64 * 1024;
 
 /**
  * Reads messages straight from a socket with `read(buffer)`, without Web
@@ -38,8 +43,10 @@ const MIN_READ_SPACE = 32 * 1024;
 export class MessageReader implements AsyncIterable<Message> {
   readonly #source: ByteSource;
   readonly #decoder: FrameDecoder;
-  readonly #bufferLength: number;
+  readonly #maxBufferLength: number;
   #buffer: Uint8Array;
+  /** Whether the last read filled all the space it was given (more is probably waiting). */
+  #filledLastRead = false;
   #used = 0;
   #initial: Uint8Array | undefined;
   #batch: Message[] = [];
@@ -57,8 +64,8 @@ export class MessageReader implements AsyncIterable<Message> {
   constructor(source: ByteSource, options: MessageReaderOptions = {}) {
     this.#source = source;
     this.#decoder = new FrameDecoder(options);
-    this.#bufferLength = Math.max(options.bufferLength ?? 256 * 1024, MIN_READ_SPACE * 2);
-    this.#buffer = new Uint8Array(this.#bufferLength);
+    this.#maxBufferLength = Math.max(options.bufferLength ?? 1024 * 1024, MIN_BUFFER_LENGTH);
+    this.#buffer = new Uint8Array(MIN_BUFFER_LENGTH);
     this.#initial = options.initialBytes?.length ? options.initialBytes : undefined;
   }
 
@@ -101,7 +108,12 @@ export class MessageReader implements AsyncIterable<Message> {
       return;
     }
     if (this.#buffer.length - this.#used < MIN_READ_SPACE) {
-      this.#buffer = new Uint8Array(this.#bufferLength);
+      // Retired buffers live on only through the views handed out; the next one
+      // grows while the peer keeps the socket full, and shrinks when it does not.
+      const length = this.#filledLastRead
+        ? Math.min(this.#buffer.length * 2, this.#maxBufferLength)
+        : Math.max(this.#buffer.length / 2, MIN_BUFFER_LENGTH);
+      this.#buffer = new Uint8Array(length);
       this.#used = 0;
     }
     const space = this.#buffer.subarray(this.#used);
@@ -111,6 +123,7 @@ export class MessageReader implements AsyncIterable<Message> {
       this.#decoder.end();
       return;
     }
+    this.#filledLastRead = count === space.length;
     this.#used += count;
     this.#bytesReceived += count;
     this.#decoder.push(space.subarray(0, count), this.#collect);

@@ -1,12 +1,15 @@
 import { ProtocolError } from "./errors.ts";
-import { encodeMessage, encodePieceHeader } from "./encode.ts";
-import type { Message } from "./messages.ts";
+import { encodeMessage, encodePieceHeader, PIECE_HEADER_LENGTH } from "./encode.ts";
+import type { Message, PieceMessage } from "./messages.ts";
 
 /** Where a {@linkcode MessageWriter} writes: `Deno.Conn` satisfies this. */
 export interface ByteSink {
   /** Writes some of `bytes`, returning how many were written. */
   write(bytes: Uint8Array): Promise<number>;
 }
+
+/** The coalescing buffer's first size; it grows while the queue is deep. */
+const MIN_COALESCE_LENGTH = 64 * 1024;
 
 /** Options for {@linkcode MessageWriter}. */
 export interface MessageWriterOptions {
@@ -15,7 +18,11 @@ export interface MessageWriterOptions {
    * {@linkcode MessageWriter.send} makes callers wait. Default 1 MiB.
    */
   readonly highWaterMark?: number;
-  /** Largest single socket write when coalescing queued frames. Default 256 KiB. */
+  /**
+   * Largest single socket write when coalescing queued frames. The coalescing
+   * buffer starts at 64 KiB and grows to this only while the queue is that deep.
+   * Default 1 MiB.
+   */
   readonly maxWriteLength?: number;
 }
 
@@ -42,7 +49,9 @@ export class MessageWriter {
   readonly #sink: ByteSink;
   readonly #highWaterMark: number;
   readonly #maxWriteLength: number;
-  #queue: Uint8Array[] = [];
+  /** Frames not yet written, from `#head` on; pieces are kept as messages. */
+  #queue: (Uint8Array | PieceMessage)[] = [];
+  #head = 0;
   #queuedBytes = 0;
   #writing = false;
   #failure: unknown;
@@ -62,7 +71,7 @@ export class MessageWriter {
   constructor(sink: ByteSink, options: MessageWriterOptions = {}) {
     this.#sink = sink;
     this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
-    this.#maxWriteLength = options.maxWriteLength ?? 256 * 1024;
+    this.#maxWriteLength = Math.max(options.maxWriteLength ?? 1024 * 1024, MIN_COALESCE_LENGTH);
   }
 
   /** Total bytes handed to the socket so far. */
@@ -77,18 +86,16 @@ export class MessageWriter {
 
   /**
    * Queues `message`; waits while the queue is above the high-water mark.
+   * A piece's block is read when it is written, not copied now: leave it
+   * unchanged until {@linkcode MessageWriter.flush} resolves.
    *
    * @param message The message to send.
    * @returns Resolves when the caller may send more.
    */
   send(message: Message): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (message.type === "piece") {
-      this.#enqueue(encodePieceHeader(message.index, message.begin, message.block.length));
-      this.#enqueue(message.block);
-    } else {
-      this.#enqueue(encodeMessage(message));
-    }
+    // Pieces stay as messages until written: their headers go straight into the write buffer.
+    this.#enqueue(message.type === "piece" ? message : encodeMessage(message));
     return this.#scheduled();
   }
 
@@ -111,7 +118,7 @@ export class MessageWriter {
    */
   flush(): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (!this.#writing && this.#queuedBytes === 0) return Promise.resolve();
+    if (!this.#writing && this.#head >= this.#queue.length) return Promise.resolve();
     return new Promise((resolve) => this.#flushers.push(resolve));
   }
 
@@ -125,20 +132,22 @@ export class MessageWriter {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  #enqueue(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.#queue.push(bytes);
-    this.#queuedBytes += bytes.length;
+  #enqueue(entry: Uint8Array | PieceMessage): void {
+    const length = entryLength(entry);
+    if (length === 0) return;
+    this.#queue.push(entry);
+    this.#queuedBytes += length;
   }
 
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
-        const chunk = this.#take();
-        for (let written = 0; written < chunk.length;) {
-          written += await this.#sink.write(written === 0 ? chunk : chunk.subarray(written));
+      while (this.#head < this.#queue.length) {
+        for (const chunk of this.#take()) {
+          for (let written = 0; written < chunk.length;) {
+            written += await this.#sink.write(written === 0 ? chunk : chunk.subarray(written));
+          }
+          this.#bytesSent += chunk.length;
         }
-        this.#bytesSent += chunk.length;
         this.#release();
       }
     } catch (error) {
@@ -148,44 +157,77 @@ export class MessageWriter {
           cause: error,
         });
       this.#queue = [];
+      this.#head = 0;
       this.#queuedBytes = 0;
     } finally {
       this.#writing = false;
       this.#release();
-      if (this.#queue.length === 0) { for (const resolve of this.#flushers.splice(0)) resolve(); }
+      if (this.#head >= this.#queue.length) {
+        for (const resolve of this.#flushers.splice(0)) resolve();
+      }
     }
   }
 
-  /** Takes the next write: one big part as is, or small parts coalesced into one buffer. */
-  #take(): Uint8Array {
+  /**
+   * Takes the next write from the queue: queued frames coalesced into one
+   * buffer (piece headers written straight into it), or a large frame as is.
+   */
+  #take(): Uint8Array[] {
     const queue = this.#queue;
-    if (queue.length === 1 || queue[0].length >= this.#maxWriteLength) {
-      const first = queue.shift()!;
-      this.#queuedBytes -= first.length;
-      return first;
+    const first = queue[this.#head];
+    const firstLength = entryLength(first);
+    if (firstLength >= MIN_COALESCE_LENGTH || (this.#head + 1 === queue.length && isBytes(first))) {
+      this.#advance(1, firstLength);
+      if (isBytes(first)) return [first];
+      return [encodePieceHeader(first.index, first.begin, first.block.length), first.block];
     }
-    const buffer = this.#spare ??= new Uint8Array(this.#maxWriteLength);
+    let buffer = this.#spare;
+    if (!buffer || (buffer.length < this.#queuedBytes && buffer.length < this.#maxWriteLength)) {
+      let length = MIN_COALESCE_LENGTH;
+      while (length < this.#queuedBytes && length < this.#maxWriteLength) length *= 2;
+      buffer = this.#spare = new Uint8Array(Math.min(length, this.#maxWriteLength));
+    }
     let filled = 0;
-    let count = 0;
-    while (count < queue.length && filled + queue[count].length <= buffer.length) {
-      buffer.set(queue[count], filled);
-      filled += queue[count].length;
-      count++;
+    let index = this.#head;
+    for (; index < queue.length; index++) {
+      const entry = queue[index];
+      const length = entryLength(entry);
+      if (filled + length > buffer.length) break;
+      if (isBytes(entry)) {
+        buffer.set(entry, filled);
+      } else {
+        encodePieceHeader(entry.index, entry.begin, entry.block.length, buffer.subarray(filled));
+        buffer.set(entry.block, filled + PIECE_HEADER_LENGTH);
+      }
+      filled += length;
     }
-    if (count === 0) {
-      const first = queue.shift()!;
-      this.#queuedBytes -= first.length;
-      return first;
+    this.#advance(index - this.#head, filled);
+    // Only one write is in flight at a time, so the buffer is free again when it resolves.
+    return [buffer.subarray(0, filled)];
+  }
+
+  #advance(count: number, bytes: number): void {
+    this.#head += count;
+    this.#queuedBytes -= bytes;
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
     }
-    queue.splice(0, count);
-    this.#queuedBytes -= filled;
-    // The spare buffer is in flight until the write resolves; a second one is never needed
-    // because only one write is in flight at a time.
-    return buffer.subarray(0, filled);
   }
 
   #release(): void {
     if (this.#failure === undefined && this.#queuedBytes >= this.#highWaterMark) return;
     for (const resolve of this.#waiters.splice(0)) resolve();
   }
+}
+
+function isBytes(entry: Uint8Array | PieceMessage): entry is Uint8Array {
+  return entry instanceof Uint8Array;
+}
+
+function entryLength(entry: Uint8Array | PieceMessage): number {
+  return isBytes(entry) ? entry.length : PIECE_HEADER_LENGTH + entry.block.length;
 }

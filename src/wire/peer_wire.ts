@@ -225,11 +225,20 @@ export class PeerWire implements AsyncIterable<Message> {
   ): Promise<PeerWire> {
     context.remote = remote;
     await runHandlers(handlers, (handler) => handler.onRemoteHandshake?.(context, remote));
-    const wire = new PeerWire(conn, context, handlers, options, wireContext);
-    if (wire.supportsExtensions) {
+    let extendedHandshake: Uint8Array | undefined;
+    if (extensionsNegotiated(context)) {
       const fields = new BencodeDict();
       await runHandlers(handlers, (handler) => handler.onLocalExtendedHandshake?.(context, fields));
-      await wire.send({ type: "extended", id: 0, payload: encode(fields) });
+      extendedHandshake = encode(fields);
+    }
+    const wire = new PeerWire(conn, context, handlers, options, wireContext);
+    if (extendedHandshake) {
+      try {
+        await wire.send({ type: "extended", id: 0, payload: extendedHandshake });
+      } catch (error) {
+        wire.close(error as Error);
+        throw error;
+      }
     }
     return wire;
   }
@@ -241,10 +250,7 @@ export class PeerWire implements AsyncIterable<Message> {
 
   /** Whether both sides set the BEP 10 bit and a handler created extension ids. */
   get supportsExtensions(): boolean {
-    const context = this.handshake;
-    return context.extensions !== undefined &&
-      hasReservedBit(context.reserved, ReservedBits.extensionProtocol) &&
-      hasReservedBit(context.remote!.reserved, ReservedBits.extensionProtocol);
+    return extensionsNegotiated(this.handshake);
   }
 
   /** The torrent's shape for range checks; set it when the metadata becomes known. */
@@ -364,11 +370,15 @@ export class PeerWire implements AsyncIterable<Message> {
   close(reason?: Error): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    this.#closeError = reason === undefined || reason instanceof ProtocolError
-      ? reason
-      : new ProtocolError("connection-closed", `connection failed: ${reason.message}`, {}, {
-        cause: reason,
-      });
+    this.#closeError = reason === undefined ? undefined : atPeer(
+      this.conn,
+      reason instanceof ProtocolError ? reason : new ProtocolError(
+        "connection-closed",
+        `connection failed: ${reason.message}`,
+        {},
+        { cause: reason },
+      ),
+    );
     clearInterval(this.#timer);
     try {
       this.conn.close();
@@ -439,9 +449,25 @@ function createContext(
     remoteExtendedHandshake: undefined,
     extensions: undefined,
     reject(reason: string): never {
-      throw new ProtocolError("rejected", `peer rejected: ${reason}`, { reason });
+      throw new ProtocolError("rejected", reason, { reason });
     },
   };
+}
+
+function extensionsNegotiated(context: HandshakeContext): boolean {
+  return context.extensions !== undefined && context.remote !== undefined &&
+    hasReservedBit(context.reserved, ReservedBits.extensionProtocol) &&
+    hasReservedBit(context.remote.reserved, ReservedBits.extensionProtocol);
+}
+
+/** The same error with the peer's address in front, so logs say where. */
+function atPeer(conn: Deno.Conn, error: ProtocolError): ProtocolError {
+  const address = conn.remoteAddr;
+  const where = address.transport === "tcp" ? `${address.hostname}:${address.port}` : "peer";
+  return new ProtocolError(error.code, `${where}: ${error.message.replace(/^wire: /, "")}`, {
+    ...error.detail,
+    peer: where,
+  }, { cause: error.cause ?? error });
 }
 
 function closedError(): ProtocolError {
@@ -452,6 +478,9 @@ function failHandshake(conn: Deno.Conn, error: unknown): ProtocolError {
   try {
     conn.close();
   } catch { /* already closed */ }
-  if (error instanceof ProtocolError) return error;
-  return new ProtocolError("connection-closed", "handshake failed", {}, { cause: error });
+  if (error instanceof ProtocolError) return atPeer(conn, error);
+  return atPeer(
+    conn,
+    new ProtocolError("connection-closed", "handshake failed", {}, { cause: error }),
+  );
 }
