@@ -3,13 +3,14 @@
  * Wire codec throughput over a real loopback socket: 16 KiB piece messages
  * encoded, sent, received and decoded, as a ratio to raw socket throughput
  * (16 KiB chunks written, read and discarded) measured in the same run.
+ * Sender and receiver share this process, as they would in a session.
+ *
+ * Each variant runs for ~2 s (or 1 GiB), three rounds interleaved so that
+ * background load hits all of them alike; the median is reported.
  *
  * Run: deno run --allow-net=127.0.0.1 bench/wire.ts
  */
 import {
-  encodeMessage,
-  encodePieceHeader,
-  FrameDecoder,
   type Message,
   MessageDecoderStream,
   MessageEncoderStream,
@@ -19,21 +20,19 @@ import {
 
 const BLOCK = 16 * 1024;
 const MAX_BYTES = 1024 * 1024 * 1024;
-const MAX_MILLIS = 3000;
+const MAX_MILLIS = 2000;
+const ROUNDS = 3;
 
-interface Result {
+type KeepGoing = (sentBytes: number) => boolean;
+
+interface Variant {
   name: string;
-  bytes: number;
-  seconds: number;
-  mibPerSecond: number;
+  send: (conn: Deno.Conn, keepGoing: KeepGoing) => Promise<void>;
+  receive: (conn: Deno.Conn) => Promise<number>;
 }
 
-/** Opens a loopback pair, runs `send` on one end and `receive` on the other. */
-async function measure(
-  name: string,
-  send: (conn: Deno.Conn, keepGoing: (sentBytes: number) => boolean) => Promise<void>,
-  receive: (conn: Deno.Conn) => Promise<number>,
-): Promise<Result> {
+/** Opens a loopback pair and returns MiB/s received while `send` runs on the other end. */
+async function measure(variant: Variant): Promise<number> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept();
   const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
@@ -42,39 +41,23 @@ async function measure(
   const started = performance.now();
   const keepGoing = (sent: number) => sent < MAX_BYTES && performance.now() - started < MAX_MILLIS;
   try {
-    const [received] = await Promise.all([receive(server), send(client, keepGoing)]);
-    const seconds = (performance.now() - started) / 1000;
-    return { name, bytes: received, seconds, mibPerSecond: received / 1048576 / seconds };
+    const [received] = await Promise.all([
+      variant.receive(server),
+      variant.send(client, keepGoing),
+    ]);
+    return received / 1048576 / ((performance.now() - started) / 1000);
   } finally {
-    try {
-      client.close();
-    } catch { /* closed by the sender already */ }
-    try {
-      server.close();
-    } catch { /* closed already */ }
+    for (const conn of [client, server]) {
+      try {
+        conn.close();
+      } catch { /* a writable stream's close closed it already */ }
+    }
   }
 }
 
 const payload = new Uint8Array(BLOCK).map((_, i) => i * 7);
 
-async function sendRawChunks(conn: Deno.Conn, keepGoing: (sent: number) => boolean) {
-  const writer = conn.writable.getWriter();
-  let sent = 0;
-  while (keepGoing(sent)) {
-    await writer.ready;
-    writer.write(payload);
-    sent += payload.length;
-  }
-  await writer.close();
-}
-
-async function receiveRaw(conn: Deno.Conn): Promise<number> {
-  let received = 0;
-  for await (const chunk of conn.readable) received += chunk.length;
-  return received;
-}
-
-function* pieces(keepGoing: (sent: number) => boolean): Generator<Message> {
+function* pieces(keepGoing: KeepGoing): Generator<Message> {
   let sent = 0;
   for (let n = 0; keepGoing(sent); n++) {
     yield { type: "piece", index: n >>> 4, begin: (n & 15) * BLOCK, block: payload };
@@ -82,138 +65,108 @@ function* pieces(keepGoing: (sent: number) => boolean): Generator<Message> {
   }
 }
 
-async function sendEncoderStream(conn: Deno.Conn, keepGoing: (sent: number) => boolean) {
-  const encoder = new MessageEncoderStream();
-  const piping = encoder.readable.pipeTo(conn.writable);
-  const writer = encoder.writable.getWriter();
-  for (const message of pieces(keepGoing)) {
-    await writer.ready;
-    writer.write(message);
-  }
-  await writer.close();
-  await piping;
-}
-
-async function sendConcatenated(conn: Deno.Conn, keepGoing: (sent: number) => boolean) {
-  const writer = conn.writable.getWriter();
-  for (const message of pieces(keepGoing)) {
-    await writer.ready;
-    writer.write(encodeMessage(message));
-  }
-  await writer.close();
-}
-
-async function sendHeaderThenBlock(conn: Deno.Conn, keepGoing: (sent: number) => boolean) {
-  const writer = conn.writable.getWriter();
-  for (const message of pieces(keepGoing)) {
-    if (message.type !== "piece") continue;
-    await writer.ready;
-    writer.write(encodePieceHeader(message.index, message.begin, message.block.length));
-    writer.write(message.block);
-  }
-  await writer.close();
-}
-
-async function receiveDecoderStream(conn: Deno.Conn): Promise<number> {
-  let received = 0;
-  for await (const message of conn.readable.pipeThrough(new MessageDecoderStream())) {
-    if (message.type === "piece") received += message.block.length;
-  }
-  return received;
-}
-
-async function receiveFrameDecoder(conn: Deno.Conn): Promise<number> {
-  let received = 0;
-  const decoder = new FrameDecoder();
-  const count = (message: Message) => {
-    if (message.type === "piece") received += message.block.length;
-  };
-  for await (const chunk of conn.readable) decoder.push(chunk, count);
-  decoder.end();
-  return received;
-}
-
-async function sendMessageWriter(conn: Deno.Conn, keepGoing: (sent: number) => boolean) {
-  const writer = new MessageWriter(conn);
-  for (const message of pieces(keepGoing)) await writer.send(message);
-  await writer.flush();
-  conn.closeWrite();
-}
-
-async function receiveMessageReader(conn: Deno.Conn): Promise<number> {
-  let received = 0;
-  for await (const message of new MessageReader(conn)) {
-    if (message.type === "piece") received += message.block.length;
-  }
-  return received;
-}
-
-async function sendRawWrites(conn: Deno.Conn, keepGoing: (sent: number) => boolean) {
-  let sent = 0;
-  while (keepGoing(sent)) {
-    for (let written = 0; written < payload.length;) {
-      written += await conn.write(payload.subarray(written));
+const rawStreams: Variant = {
+  name: "raw socket, Web Streams (writable/readable)",
+  async send(conn, keepGoing) {
+    const writer = conn.writable.getWriter();
+    for (let sent = 0; keepGoing(sent); sent += payload.length) {
+      await writer.ready;
+      writer.write(payload);
     }
-    sent += payload.length;
-  }
-  conn.closeWrite();
+    await writer.close();
+  },
+  async receive(conn) {
+    let received = 0;
+    for await (const chunk of conn.readable) received += chunk.length;
+    return received;
+  },
+};
+
+const rawDirect: Variant = {
+  name: "raw socket, conn.write / conn.read (reused buffer)",
+  async send(conn, keepGoing) {
+    for (let sent = 0; keepGoing(sent); sent += payload.length) {
+      for (let written = 0; written < payload.length;) {
+        written += await conn.write(payload.subarray(written));
+      }
+    }
+    conn.closeWrite();
+  },
+  async receive(conn) {
+    let received = 0;
+    const buffer = new Uint8Array(256 * 1024);
+    for (;;) {
+      const count = await conn.read(buffer);
+      if (count === null) return received;
+      received += count;
+    }
+  },
+};
+
+const codecDirect: Variant = {
+  name: "codec: MessageWriter -> MessageReader (PeerWire)",
+  async send(conn, keepGoing) {
+    const writer = new MessageWriter(conn);
+    for (const message of pieces(keepGoing)) await writer.send(message);
+    await writer.flush();
+    conn.closeWrite();
+  },
+  async receive(conn) {
+    let received = 0;
+    for await (const message of new MessageReader(conn)) {
+      if (message.type === "piece") received += message.block.length;
+    }
+    return received;
+  },
+};
+
+const codecStreams: Variant = {
+  name: "codec: MessageEncoderStream -> MessageDecoderStream",
+  async send(conn, keepGoing) {
+    const encoder = new MessageEncoderStream();
+    const piping = encoder.readable.pipeTo(conn.writable);
+    const writer = encoder.writable.getWriter();
+    for (const message of pieces(keepGoing)) {
+      await writer.ready;
+      writer.write(message);
+    }
+    await writer.close();
+    await piping;
+  },
+  async receive(conn) {
+    let received = 0;
+    for await (const message of conn.readable.pipeThrough(new MessageDecoderStream())) {
+      if (message.type === "piece") received += message.block.length;
+    }
+    return received;
+  },
+};
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function receiveRawReads(conn: Deno.Conn): Promise<number> {
-  let received = 0;
-  const buffer = new Uint8Array(256 * 1024);
-  for (;;) {
-    const count = await conn.read(buffer);
-    if (count === null) return received;
-    received += count;
-  }
-}
-
-/** Prints raw and codec throughput and their ratio. */
+/** Prints raw and codec throughput and their ratios. */
 export async function run(): Promise<void> {
-  const raw = await measure("raw socket (16 KiB chunks)", sendRawChunks, receiveRaw);
-  const rawDirect = await measure(
-    "raw socket, conn.write/conn.read",
-    sendRawWrites,
-    receiveRawReads,
-  );
-  const variants = [
-    rawDirect,
-    await measure(
-      "codec: MessageWriter -> MessageReader (PeerWire)",
-      sendMessageWriter,
-      receiveMessageReader,
-    ),
-    await measure(
-      "codec: encoder stream -> decoder stream",
-      sendEncoderStream,
-      receiveDecoderStream,
-    ),
-    await measure(
-      "codec: one buffer per piece -> decoder stream",
-      sendConcatenated,
-      receiveDecoderStream,
-    ),
-    await measure(
-      "codec: header+block writes -> decoder stream",
-      sendHeaderThenBlock,
-      receiveDecoderStream,
-    ),
-    await measure(
-      "codec: encoder stream -> FrameDecoder on readable",
-      sendEncoderStream,
-      receiveFrameDecoder,
-    ),
-  ];
-  console.log(`wire codec over loopback, 16 KiB blocks (~${MAX_MILLIS / 1000} s or 1 GiB each)`);
-  for (const result of [raw, ...variants]) {
-    const ratio = result === raw
-      ? ""
-      : `  ${(result.mibPerSecond / raw.mibPerSecond).toFixed(2)}x raw`;
-    console.log(
-      `  ${result.name.padEnd(52)} ${result.mibPerSecond.toFixed(0).padStart(6)} MiB/s${ratio}`,
-    );
+  const variants = [rawStreams, rawDirect, codecStreams, codecDirect];
+  const results = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const variant of variants) results.get(variant)!.push(await measure(variant));
   }
+  const mib = (variant: Variant) => median(results.get(variant)!);
+  console.log(
+    `wire codec over loopback, 16 KiB blocks (median of ${ROUNDS} x ~${MAX_MILLIS / 1000} s)`,
+  );
+  for (const variant of variants) {
+    console.log(`  ${variant.name.padEnd(52)} ${mib(variant).toFixed(0).padStart(6)} MiB/s`);
+  }
+  const ratio = (codec: Variant, raw: Variant) => (mib(codec) / mib(raw)).toFixed(2);
+  console.log(
+    `  ratio, Web Streams codec / raw Web Streams socket: ${ratio(codecStreams, rawStreams)}x` +
+      `; PeerWire codec / raw Web Streams socket: ${ratio(codecDirect, rawStreams)}x` +
+      `; PeerWire codec / raw direct socket: ${ratio(codecDirect, rawDirect)}x (target >= 0.7x)`,
+  );
 }
 
 if (import.meta.main) await run();
