@@ -3,7 +3,16 @@ import { FetchError } from "./errors.ts";
 import type { MetainfoFetcher } from "./fetcher.ts";
 import { DEFAULT_MAX_METAINFO_BYTES, readLimited, tooLarge } from "./limits.ts";
 
-/** Options for {@linkcode FileFetcher}. */
+/**
+ * Options for {@linkcode FileFetcher}.
+ *
+ * @example
+ * ```ts
+ * import { FileFetcher } from "@bittern/bittern";
+ *
+ * const fetcher = new FileFetcher({ maxBytes: 4 * 1024 * 1024 });
+ * ```
+ */
 export interface FileFetcherOptions {
   /** Largest file accepted. Default 16 MiB. */
   maxBytes?: number;

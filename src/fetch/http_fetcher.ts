@@ -3,7 +3,16 @@ import { FetchError } from "./errors.ts";
 import type { MetainfoFetcher } from "./fetcher.ts";
 import { DEFAULT_MAX_METAINFO_BYTES, readLimited, tooLarge } from "./limits.ts";
 
-/** Options for {@linkcode HttpFetcher}. */
+/**
+ * Options for {@linkcode HttpFetcher}.
+ *
+ * @example
+ * ```ts
+ * import { HttpFetcher } from "@bittern/bittern";
+ *
+ * const fetcher = new HttpFetcher({ maxBytes: 1 << 20, maxRedirects: 2, timeoutMs: 5000 });
+ * ```
+ */
 export interface HttpFetcherOptions {
   /** Largest body accepted. Default 16 MiB. */
   maxBytes?: number;
@@ -13,9 +22,27 @@ export interface HttpFetcherOptions {
   timeoutMs?: number;
 }
 
-/** Default for {@linkcode HttpFetcherOptions.maxRedirects}. */
+/**
+ * Default for {@linkcode HttpFetcherOptions.maxRedirects}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_REDIRECTS } from "@bittern/bittern";
+ *
+ * console.log(DEFAULT_MAX_REDIRECTS); // 5
+ * ```
+ */
 export const DEFAULT_MAX_REDIRECTS = 5;
-/** Default for {@linkcode HttpFetcherOptions.timeoutMs}. */
+/**
+ * Default for {@linkcode HttpFetcherOptions.timeoutMs}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_FETCH_TIMEOUT_MS } from "@bittern/bittern";
+ *
+ * console.log(DEFAULT_FETCH_TIMEOUT_MS); // 30000
+ * ```
+ */
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 
 const HTTP_URL = /^https?:\/\//i;

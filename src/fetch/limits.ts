@@ -1,6 +1,15 @@
 import { FetchError } from "./errors.ts";
 
-/** Default size limit for fetched metainfo: 16 MiB. */
+/**
+ * Default size limit for fetched metainfo: 16 MiB.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_METAINFO_BYTES } from "@bittern/bittern";
+ *
+ * console.log(DEFAULT_MAX_METAINFO_BYTES); // 16777216
+ * ```
+ */
 export const DEFAULT_MAX_METAINFO_BYTES = 16 * 1024 * 1024;
 
 /**

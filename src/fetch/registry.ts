@@ -84,7 +84,17 @@ export class MetainfoFetchers {
   }
 }
 
-/** Options for {@linkcode fetchTorrent}. */
+/**
+ * Options for {@linkcode fetchTorrent}.
+ *
+ * @example
+ * ```ts
+ * import { fetchTorrent, type FetchTorrentOptions } from "@bittern/bittern";
+ *
+ * const options: FetchTorrentOptions = { signal: AbortSignal.timeout(5000), maxFiles: 1000 };
+ * await fetchTorrent("./x.torrent", options);
+ * ```
+ */
 export interface FetchTorrentOptions extends ParseTorrentOptions {
   /** Aborts the fetch. */
   signal?: AbortSignal;

@@ -13,7 +13,17 @@ import { PieceHasher } from "./piece_hasher.ts";
 import { choosePieceLength } from "./piece_length.ts";
 import type { Torrent } from "./torrent.ts";
 
-/** Options for {@linkcode createTorrent}. */
+/**
+ * Options for {@linkcode createTorrent}.
+ *
+ * @example
+ * ```ts
+ * import { createTorrent, type CreateTorrentOptions } from "@bittern/bittern";
+ *
+ * const options: CreateTorrentOptions = { pieceLength: 256 * 1024, private: true };
+ * await createTorrent("./data", options);
+ * ```
+ */
 export interface CreateTorrentOptions {
   /** Bytes per piece (a power of two of at least 16 KiB); chosen by {@linkcode choosePieceLength} when absent. */
   pieceLength?: number;
@@ -41,7 +51,17 @@ export interface CreateTorrentOptions {
   onProgress?: (hashedBytes: number, totalBytes: number) => void;
 }
 
-/** What {@linkcode createTorrent} returns. */
+/**
+ * What {@linkcode createTorrent} returns.
+ *
+ * @example
+ * ```ts
+ * import { createTorrent } from "@bittern/bittern";
+ *
+ * const { bytes, torrent } = await createTorrent({ name: "a.txt", data: new Uint8Array(10) });
+ * console.log(bytes.length > 0, torrent.pieceCount); // true 1
+ * ```
+ */
 export interface CreatedTorrent {
   /** The `.torrent` file bytes (canonical bencode). */
   readonly bytes: Uint8Array;

@@ -5,7 +5,17 @@
 import { explainPermission } from "../util/permissions.ts";
 import { torrentError } from "./errors.ts";
 
-/** One file given in memory to {@linkcode createTorrent}. */
+/**
+ * One file given in memory to {@linkcode createTorrent}.
+ *
+ * @example
+ * ```ts
+ * import { createTorrent, type MemoryFile } from "@bittern/bittern";
+ *
+ * const file: MemoryFile = { path: ["docs", "a.txt"], data: new TextEncoder().encode("hi") };
+ * await createTorrent({ name: "bundle", files: [file] });
+ * ```
+ */
 export interface MemoryFile {
   /** Path segments below the torrent's name. */
   readonly path: readonly string[];
@@ -17,6 +27,14 @@ export interface MemoryFile {
  * What a torrent is made from: a filesystem path (a file makes a single-file
  * torrent, a directory a multi-file one), one file in memory
  * (`{ name, data }`, single-file) or several (`{ name, files }`, multi-file).
+ *
+ * @example
+ * ```ts
+ * import { createTorrent, type TorrentSource } from "@bittern/bittern";
+ *
+ * const sources: TorrentSource[] = ["./movie.mkv", { name: "a.txt", data: new Uint8Array(3) }];
+ * for (const source of sources) await createTorrent(source);
+ * ```
  */
 export type TorrentSource =
   | string

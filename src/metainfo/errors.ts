@@ -1,4 +1,13 @@
-/** One thing wrong with a metainfo document: where, and what was expected there. */
+/**
+ * One thing wrong with a metainfo document: where, and what was expected there.
+ *
+ * @example
+ * ```ts
+ * import type { TorrentProblem } from "@bittern/bittern";
+ *
+ * const problem: TorrentProblem = { path: "info.pieces", expected: "a multiple of 20 bytes" };
+ * ```
+ */
 export interface TorrentProblem {
   /** Field path, e.g. `info.pieces`, `info.files[3].length` or `info["piece length"]`; `(root)` for the document. */
   readonly path: string;

@@ -7,7 +7,16 @@ import { infoSpan } from "./info_span.ts";
 import { sanitizeFilePaths, type SanitizeOptions, sanitizePathSegment } from "./sanitize.ts";
 import type { Torrent, TorrentFile } from "./torrent.ts";
 
-/** Limits for {@linkcode parseTorrent}; all hostile-input bounds are here. */
+/**
+ * Limits for {@linkcode parseTorrent}; all hostile-input bounds are here.
+ *
+ * @example
+ * ```ts
+ * import { parseTorrent } from "@bittern/bittern";
+ *
+ * const torrent = parseTorrent(await Deno.readFile("x.torrent"), { maxFiles: 10_000 });
+ * ```
+ */
 export interface ParseTorrentOptions extends SanitizeOptions {
   /** Largest metainfo accepted, in bytes. Default 64 MiB. */
   maxBytes?: number;
@@ -19,12 +28,29 @@ export interface ParseTorrentOptions extends SanitizeOptions {
   maxDepth?: number;
 }
 
-/** Default for {@linkcode ParseTorrentOptions.maxFiles}. */
+/**
+ * Default for {@linkcode ParseTorrentOptions.maxFiles}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_FILES } from "@bittern/bittern";
+ *
+ * console.log(DEFAULT_MAX_FILES); // 1000000
+ * ```
+ */
 export const DEFAULT_MAX_FILES = 1_000_000;
-/** Default for {@linkcode ParseTorrentOptions.maxPathSegments}. */
+/**
+ * Default for {@linkcode ParseTorrentOptions.maxPathSegments}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_PATH_SEGMENTS } from "@bittern/bittern";
+ *
+ * console.log(DEFAULT_MAX_PATH_SEGMENTS); // 256
+ * ```
+ */
 export const DEFAULT_MAX_PATH_SEGMENTS = 256;
 const DEFAULT_MAX_DEPTH = 64;
-
 
 /**
  * Parses a BitTorrent v1 metainfo (`.torrent`) file.

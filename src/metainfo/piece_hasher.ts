@@ -1,4 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
+import { torrentError } from "./errors.ts";
 
 /**
  * SHA-1 of a byte stream cut into fixed-size pieces: feed chunks of any size
@@ -28,7 +29,7 @@ export class PieceHasher {
    */
   constructor(pieceLength: number) {
     if (!Number.isSafeInteger(pieceLength) || pieceLength <= 0) {
-      throw new RangeError(`piece length must be a positive integer, got ${pieceLength}`);
+      throw torrentError("pieceLength", `a positive integer (got ${pieceLength})`);
     }
     this.#pieceLength = pieceLength;
   }

@@ -1,8 +1,35 @@
-/** Smallest piece length {@linkcode choosePieceLength} picks: 16 KiB. */
+/**
+ * Smallest piece length {@linkcode choosePieceLength} picks: 16 KiB.
+ *
+ * @example
+ * ```ts
+ * import { choosePieceLength, MIN_AUTO_PIECE_LENGTH } from "@bittern/bittern";
+ *
+ * console.log(choosePieceLength(1) === MIN_AUTO_PIECE_LENGTH); // true
+ * ```
+ */
 export const MIN_AUTO_PIECE_LENGTH = 16 * 1024;
-/** Largest piece length {@linkcode choosePieceLength} picks: 16 MiB. */
+/**
+ * Largest piece length {@linkcode choosePieceLength} picks: 16 MiB.
+ *
+ * @example
+ * ```ts
+ * import { choosePieceLength, MAX_AUTO_PIECE_LENGTH } from "@bittern/bittern";
+ *
+ * console.log(choosePieceLength(2 ** 50) === MAX_AUTO_PIECE_LENGTH); // true
+ * ```
+ */
 export const MAX_AUTO_PIECE_LENGTH = 16 * 1024 * 1024;
-/** The piece count {@linkcode choosePieceLength} aims at (within a factor of √2). */
+/**
+ * The piece count {@linkcode choosePieceLength} aims at (within a factor of √2).
+ *
+ * @example
+ * ```ts
+ * import { TARGET_PIECE_COUNT } from "@bittern/bittern";
+ *
+ * console.log(TARGET_PIECE_COUNT); // 1750
+ * ```
+ */
 export const TARGET_PIECE_COUNT = 1750;
 
 /**

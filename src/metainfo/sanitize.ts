@@ -4,16 +4,44 @@
  * resolve outside the download directory.
  */
 
-/** Limits for {@linkcode sanitizePathSegment} and {@linkcode sanitizeFilePaths}. */
+/**
+ * Limits for {@linkcode sanitizePathSegment} and {@linkcode sanitizeFilePaths}.
+ *
+ * @example
+ * ```ts
+ * import { sanitizePathSegment } from "@bittern/bittern";
+ *
+ * console.log(sanitizePathSegment("a".repeat(300), { maxSegmentBytes: 100 }).length); // 100
+ * ```
+ */
 export interface SanitizeOptions {
   /** Longest segment kept, in UTF-8 bytes (longer ones are cut, keeping a short extension). Default 240. */
   maxSegmentBytes?: number;
 }
 
-/** Default for {@linkcode SanitizeOptions.maxSegmentBytes}: below the common 255-byte limit, leaving room for a `.N` de-duplication suffix. */
+/**
+ * Default for {@linkcode SanitizeOptions.maxSegmentBytes}: below the common
+ * 255-byte limit, leaving room for a `.N` de-duplication suffix.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_SEGMENT_BYTES } from "@bittern/bittern";
+ *
+ * console.log(DEFAULT_MAX_SEGMENT_BYTES); // 240
+ * ```
+ */
 export const DEFAULT_MAX_SEGMENT_BYTES = 240;
 
-/** Used for a file whose whole path sanitises to nothing. */
+/**
+ * Used for a file whose whole path sanitises to nothing.
+ *
+ * @example
+ * ```ts
+ * import { FALLBACK_SEGMENT, sanitizePath } from "@bittern/bittern";
+ *
+ * console.log(sanitizePath([".."])[0] === FALLBACK_SEGMENT); // true
+ * ```
+ */
 export const FALLBACK_SEGMENT = "_";
 
 /** Extensions up to this many bytes survive truncation of a long segment. */
