@@ -8,7 +8,17 @@ import {
 } from "./limits.ts";
 import { type Message, MessageId, Messages } from "./messages.ts";
 
-/** Options shared by {@linkcode FrameDecoder} and {@linkcode MessageDecoderStream}. */
+/**
+ * Options shared by {@linkcode FrameDecoder} and {@linkcode MessageDecoderStream}.
+ *
+ * @example
+ * ```ts
+ * import { FrameDecoder } from "@bittern/bittern";
+ *
+ * const decoder = new FrameDecoder({ limits: { maxRequestLength: 8192 } });
+ * decoder.context = { pieceCount: 10, pieceLength: 32768, length: 300_000 };
+ * ```
+ */
 export interface DecoderOptions {
   /** Bounds on what the peer may send; see {@linkcode WireLimits} for defaults. */
   readonly limits?: WireLimits;

@@ -1,7 +1,16 @@
 import { WireOptionsError } from "./errors.ts";
 import { type Message, MessageId } from "./messages.ts";
 
-/** Length prefix + id + index + begin: the bytes before a piece message's block. */
+/**
+ * Length prefix + id + index + begin: the bytes before a piece message's block.
+ *
+ * @example
+ * ```ts
+ * import { PIECE_HEADER_LENGTH } from "@bittern/bittern";
+ *
+ * console.log(PIECE_HEADER_LENGTH + 16384); // 16397 bytes on the wire per block
+ * ```
+ */
 export const PIECE_HEADER_LENGTH = 13;
 
 /** Writes `value` as a 32-bit big-endian unsigned integer at `offset`. */

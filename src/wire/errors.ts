@@ -15,6 +15,13 @@
  * - `bad-extended-message`: a registered extension's decoder rejected a message.
  * - `connection-closed`: the peer closed the connection mid-handshake or mid-frame.
  * - `idle-timeout`: nothing arrived from the peer for too long.
+ *
+ * @example
+ * ```ts
+ * import type { ProtocolErrorCode } from "@bittern/bittern";
+ *
+ * const banWorthy: ProtocolErrorCode[] = ["bad-bitfield", "out-of-range"];
+ * ```
  */
 export type ProtocolErrorCode =
   | "frame-too-large"

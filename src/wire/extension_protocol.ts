@@ -4,7 +4,17 @@ import { type ExtendedHandshake, ExtensionIds, ExtensionRegistry } from "./exten
 import type { HandshakeContext, HandshakeHandler } from "./handlers.ts";
 import { ReservedBits, setReservedBit } from "./handshake.ts";
 
-/** Options for {@linkcode ExtensionProtocol}. */
+/**
+ * Options for {@linkcode ExtensionProtocol}.
+ *
+ * @example
+ * ```ts
+ * import { ExtensionProtocol, type ExtensionProtocolOptions } from "@bittern/bittern";
+ *
+ * const options: ExtensionProtocolOptions = { client: "MyApp 1.0", listenPort: 6881 };
+ * const handler = new ExtensionProtocol(options);
+ * ```
+ */
 export interface ExtensionProtocolOptions {
   /** The extended messages we support, announced in `m`. Default: an empty registry. */
   readonly registry?: ExtensionRegistry;

@@ -4,7 +4,16 @@ import type { ByteSource } from "./message_reader.ts";
 import type { ByteSink } from "./message_writer.ts";
 
 const PROTOCOL = new TextEncoder().encode("BitTorrent protocol");
-/** Length of a BitTorrent handshake: 1 + 19 + 8 + 20 + 20. */
+/**
+ * Length of a BitTorrent handshake: 1 + 19 + 8 + 20 + 20.
+ *
+ * @example
+ * ```ts
+ * import { HANDSHAKE_LENGTH } from "@bittern/bittern";
+ *
+ * console.log(HANDSHAKE_LENGTH); // 68
+ * ```
+ */
 export const HANDSHAKE_LENGTH = 68;
 /** Bytes up to and including the info hash: what a receiver needs before answering. */
 const HANDSHAKE_PREFIX_LENGTH = 48;
@@ -33,7 +42,17 @@ export interface Handshake {
   readonly peerId: Uint8Array;
 }
 
-/** One feature bit in the 8 reserved handshake bytes. */
+/**
+ * One feature bit in the 8 reserved handshake bytes.
+ *
+ * @example
+ * ```ts
+ * import { hasReservedBit, type ReservedBit } from "@bittern/bittern";
+ *
+ * const azureusMessaging: ReservedBit = { byte: 0, mask: 0x80 };
+ * console.log(hasReservedBit(new Uint8Array(8), azureusMessaging)); // false
+ * ```
+ */
 export interface ReservedBit {
   /** Byte index, 0-7. */
   readonly byte: number;
@@ -144,7 +163,18 @@ function checkLength(bytes: Uint8Array, length: number, what: string): void {
   }
 }
 
-/** Options for {@linkcode readHandshake}. */
+/**
+ * Options for {@linkcode readHandshake}.
+ *
+ * @example
+ * ```ts
+ * import { readHandshake, type ReadHandshakeOptions } from "@bittern/bittern";
+ *
+ * declare const conn: Deno.Conn;
+ * const options: ReadHandshakeOptions = { timeout: 5000, signal: AbortSignal.timeout(10_000) };
+ * const remote = await readHandshake(conn, options);
+ * ```
+ */
 export interface ReadHandshakeOptions {
   /** Milliseconds allowed for the whole handshake to arrive. Default 10 000. */
   readonly timeout?: number;

@@ -33,7 +33,17 @@ export interface WireLimits {
   readonly handshakeTimeout?: number;
 }
 
-/** {@linkcode WireLimits} with every default filled in. */
+/**
+ * {@linkcode WireLimits} with every default filled in.
+ *
+ * @example
+ * ```ts
+ * import { resolveWireLimits, type ResolvedWireLimits } from "@bittern/bittern";
+ *
+ * const limits: ResolvedWireLimits = resolveWireLimits({});
+ * console.log(limits.maxExtendedLength); // 65536
+ * ```
+ */
 export type ResolvedWireLimits = Required<WireLimits>;
 
 /**

@@ -2,13 +2,35 @@ import { type DecoderOptions, FrameDecoder } from "./decode.ts";
 import type { WireContext } from "./limits.ts";
 import type { Message } from "./messages.ts";
 
-/** Where a {@linkcode MessageReader} reads from: `Deno.Conn` satisfies this. */
+/**
+ * Where a {@linkcode MessageReader} reads from: `Deno.Conn` satisfies this.
+ *
+ * @example
+ * ```ts
+ * import { type ByteSource, MessageReader } from "@bittern/bittern";
+ *
+ * declare const conn: Deno.Conn;
+ * const source: ByteSource = conn;
+ * const reader = new MessageReader(source);
+ * ```
+ */
 export interface ByteSource {
   /** Reads into `buffer`, returning the byte count, or `null` at end of stream. */
   read(buffer: Uint8Array): Promise<number | null>;
 }
 
-/** Options for {@linkcode MessageReader}. */
+/**
+ * Options for {@linkcode MessageReader}.
+ *
+ * @example
+ * ```ts
+ * import { MessageReader, type MessageReaderOptions } from "@bittern/bittern";
+ *
+ * declare const conn: Deno.Conn;
+ * const options: MessageReaderOptions = { bufferLength: 256 * 1024, limits: { maxBlockLength: 32768 } };
+ * const reader = new MessageReader(conn, options);
+ * ```
+ */
 export interface MessageReaderOptions extends DecoderOptions {
   /**
    * Largest read buffer. Buffers start at 64 KiB and double (up to this) while

@@ -2,7 +2,18 @@ import { ProtocolError } from "./errors.ts";
 import { encodeMessage, encodePieceHeader, PIECE_HEADER_LENGTH } from "./encode.ts";
 import type { Message, PieceMessage } from "./messages.ts";
 
-/** Where a {@linkcode MessageWriter} writes: `Deno.Conn` satisfies this. */
+/**
+ * Where a {@linkcode MessageWriter} writes: `Deno.Conn` satisfies this.
+ *
+ * @example
+ * ```ts
+ * import { type ByteSink, MessageWriter } from "@bittern/bittern";
+ *
+ * declare const conn: Deno.Conn;
+ * const sink: ByteSink = conn;
+ * const writer = new MessageWriter(sink);
+ * ```
+ */
 export interface ByteSink {
   /** Writes some of `bytes`, returning how many were written. */
   write(bytes: Uint8Array): Promise<number>;
@@ -11,7 +22,18 @@ export interface ByteSink {
 /** The coalescing buffer's first size; it grows while the queue is deep. */
 const MIN_COALESCE_LENGTH = 64 * 1024;
 
-/** Options for {@linkcode MessageWriter}. */
+/**
+ * Options for {@linkcode MessageWriter}.
+ *
+ * @example
+ * ```ts
+ * import { MessageWriter, type MessageWriterOptions } from "@bittern/bittern";
+ *
+ * declare const conn: Deno.Conn;
+ * const options: MessageWriterOptions = { highWaterMark: 4 * 1024 * 1024 };
+ * const writer = new MessageWriter(conn, options);
+ * ```
+ */
 export interface MessageWriterOptions {
   /**
    * Bytes that may be queued (not yet handed to the socket) before

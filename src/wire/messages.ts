@@ -1,4 +1,13 @@
-/** Message ids of the peer wire protocol (BEP 3, plus `port` from BEP 5 and `extended` from BEP 10). */
+/**
+ * Message ids of the peer wire protocol (BEP 3, plus `port` from BEP 5 and `extended` from BEP 10).
+ *
+ * @example
+ * ```ts
+ * import { MessageId } from "@bittern/bittern";
+ *
+ * console.log(MessageId.piece, MessageId.extended); // 7 20
+ * ```
+ */
 export const MessageId = {
   choke: 0,
   unchoke: 1,
@@ -13,31 +22,77 @@ export const MessageId = {
   extended: 20,
 } as const;
 
-/** A keep-alive: a zero-length frame. */
+/**
+ * A keep-alive: a zero-length frame.
+ *
+ * @example
+ * ```ts
+ * import type { KeepAliveMessage } from "@bittern/bittern";
+ *
+ * const message: KeepAliveMessage = { type: "keep-alive" };
+ * ```
+ */
 export interface KeepAliveMessage {
   /** Discriminant. */
   readonly type: "keep-alive";
 }
-/** One of the four state messages, which carry no payload. */
+/**
+ * One of the four state messages, which carry no payload.
+ *
+ * @example
+ * ```ts
+ * import type { StateMessage } from "@bittern/bittern";
+ *
+ * const message: StateMessage = { type: "unchoke" };
+ * ```
+ */
 export interface StateMessage {
   /** Discriminant. */
   readonly type: "choke" | "unchoke" | "interested" | "not-interested";
 }
-/** The sender has verified piece `index`. */
+/**
+ * The sender has verified piece `index`.
+ *
+ * @example
+ * ```ts
+ * import type { HaveMessage } from "@bittern/bittern";
+ *
+ * const message: HaveMessage = { type: "have", index: 12 };
+ * ```
+ */
 export interface HaveMessage {
   /** Discriminant. */
   readonly type: "have";
   /** Zero-based piece index. */
   readonly index: number;
 }
-/** The pieces the sender has, one bit per piece, high bit first. */
+/**
+ * The pieces the sender has, one bit per piece, high bit first.
+ *
+ * @example
+ * ```ts
+ * import { Bitfield, type BitfieldMessage } from "@bittern/bittern";
+ *
+ * declare const message: BitfieldMessage;
+ * const have = Bitfield.fromBytes(message.bitfield, 100); // throws on a wrong size
+ * ```
+ */
 export interface BitfieldMessage {
   /** Discriminant. */
   readonly type: "bitfield";
   /** `ceil(pieceCount / 8)` bytes; spare bits are zero. */
   readonly bitfield: Uint8Array;
 }
-/** A request for, or the cancellation of a request for, one block. */
+/**
+ * A request for, or the cancellation of a request for, one block.
+ *
+ * @example
+ * ```ts
+ * import type { BlockRequestMessage } from "@bittern/bittern";
+ *
+ * const message: BlockRequestMessage = { type: "request", index: 0, begin: 16384, length: 16384 };
+ * ```
+ */
 export interface BlockRequestMessage {
   /** Discriminant. */
   readonly type: "request" | "cancel";
@@ -48,7 +103,16 @@ export interface BlockRequestMessage {
   /** Number of bytes. */
   readonly length: number;
 }
-/** One block of piece data. */
+/**
+ * One block of piece data.
+ *
+ * @example
+ * ```ts
+ * import type { PieceMessage } from "@bittern/bittern";
+ *
+ * const message: PieceMessage = { type: "piece", index: 0, begin: 0, block: new Uint8Array(16384) };
+ * ```
+ */
 export interface PieceMessage {
   /** Discriminant. */
   readonly type: "piece";
@@ -62,14 +126,32 @@ export interface PieceMessage {
    */
   readonly block: Uint8Array;
 }
-/** The sender's DHT port (BEP 5). */
+/**
+ * The sender's DHT port (BEP 5).
+ *
+ * @example
+ * ```ts
+ * import type { PortMessage } from "@bittern/bittern";
+ *
+ * const message: PortMessage = { type: "port", port: 6881 };
+ * ```
+ */
 export interface PortMessage {
   /** Discriminant. */
   readonly type: "port";
   /** UDP port, 0-65535. */
   readonly port: number;
 }
-/** A BEP 10 extended message: `id` 0 is the extended handshake, others are per-connection ids. */
+/**
+ * A BEP 10 extended message: `id` 0 is the extended handshake, others are per-connection ids.
+ *
+ * @example
+ * ```ts
+ * import type { ExtendedMessage } from "@bittern/bittern";
+ *
+ * const message: ExtendedMessage = { type: "extended", id: 1, payload: new Uint8Array() };
+ * ```
+ */
 export interface ExtendedMessage {
   /** Discriminant. */
   readonly type: "extended";
@@ -78,7 +160,17 @@ export interface ExtendedMessage {
   /** The message body after the extended id byte. */
   readonly payload: Uint8Array;
 }
-/** A message with an id this codec does not know; it is passed on, never fatal. */
+/**
+ * A message with an id this codec does not know; it is passed on, never fatal.
+ *
+ * @example
+ * ```ts
+ * import type { UnknownMessage } from "@bittern/bittern";
+ *
+ * // A BEP 6 "have all" (id 14), sent by hand.
+ * const message: UnknownMessage = { type: "unknown", id: 14, payload: new Uint8Array() };
+ * ```
+ */
 export interface UnknownMessage {
   /** Discriminant. */
   readonly type: "unknown";
@@ -118,7 +210,16 @@ export type Message =
   | ExtendedMessage
   | UnknownMessage;
 
-/** The `type` of a {@linkcode Message}. */
+/**
+ * The `type` of a {@linkcode Message}.
+ *
+ * @example
+ * ```ts
+ * import type { MessageType } from "@bittern/bittern";
+ *
+ * const counts = new Map<MessageType, number>();
+ * ```
+ */
 export type MessageType = Message["type"];
 
 /**

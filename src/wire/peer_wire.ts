@@ -16,7 +16,19 @@ import { MessageReader } from "./message_reader.ts";
 import { MessageWriter, type MessageWriterOptions } from "./message_writer.ts";
 import type { ExtendedMessage, Message } from "./messages.ts";
 
-/** Options shared by {@linkcode PeerWire.connect} and {@linkcode PeerWire.accept}. */
+/**
+ * Options shared by {@linkcode PeerWire.connect} and {@linkcode PeerWire.accept}.
+ *
+ * @example
+ * ```ts
+ * import type { PeerWireOptions } from "@bittern/bittern";
+ *
+ * const options: PeerWireOptions = {
+ *   peerId: new TextEncoder().encode("-BT0100-000000000000"),
+ *   idleTimeout: 120_000,
+ * };
+ * ```
+ */
 export interface PeerWireOptions {
   /** Our 20-byte peer id. */
   readonly peerId: Uint8Array;
@@ -39,13 +51,34 @@ export interface PeerWireOptions {
   readonly writer?: MessageWriterOptions;
 }
 
-/** Options for {@linkcode PeerWire.connect}. */
+/**
+ * Options for {@linkcode PeerWire.connect}.
+ *
+ * @example
+ * ```ts
+ * import { type ConnectOptions, PeerWire } from "@bittern/bittern";
+ *
+ * declare const conn: Deno.Conn;
+ * declare const options: ConnectOptions;
+ * const wire = await PeerWire.connect(conn, options);
+ * ```
+ */
 export interface ConnectOptions extends PeerWireOptions {
   /** The torrent's 20-byte info hash. */
   readonly infoHash: Uint8Array;
 }
 
-/** What {@linkcode AcceptOptions.findTorrent} returns for a torrent we serve. */
+/**
+ * What {@linkcode AcceptOptions.findTorrent} returns for a torrent we serve.
+ *
+ * @example
+ * ```ts
+ * import type { IncomingTorrent, Torrent } from "@bittern/bittern";
+ *
+ * declare const torrent: Torrent;
+ * const incoming: IncomingTorrent = { context: torrent };
+ * ```
+ */
 export interface IncomingTorrent {
   /** The torrent's shape for range checks; omit while unknown. */
   readonly context?: WireContext;
@@ -53,7 +86,24 @@ export interface IncomingTorrent {
   readonly handlers?: readonly HandshakeHandler[];
 }
 
-/** Options for {@linkcode PeerWire.accept}. */
+/**
+ * Options for {@linkcode PeerWire.accept}.
+ *
+ * @example
+ * ```ts
+ * import { PeerWire, type Torrent } from "@bittern/bittern";
+ *
+ * declare const conn: Deno.Conn;
+ * declare const torrents: Map<string, Torrent>;
+ * const wire = await PeerWire.accept(conn, {
+ *   peerId: new TextEncoder().encode("-BT0100-000000000000"),
+ *   findTorrent: (infoHash) => {
+ *     const torrent = torrents.get(Array.from(infoHash, (b) => b.toString(16).padStart(2, "0")).join(""));
+ *     return torrent && { context: torrent };
+ *   },
+ * });
+ * ```
+ */
 export interface AcceptOptions extends PeerWireOptions {
   /**
    * Finds the torrent an incoming handshake asks for; `undefined` closes the

@@ -2,7 +2,16 @@ import { type DecoderOptions, FrameDecoder } from "./decode.ts";
 import { encodeMessage, encodePieceHeader } from "./encode.ts";
 import type { Message } from "./messages.ts";
 
-/** Options for {@linkcode MessageDecoderStream}. */
+/**
+ * Options for {@linkcode MessageDecoderStream}.
+ *
+ * @example
+ * ```ts
+ * import { MessageDecoderStream } from "@bittern/bittern";
+ *
+ * const decoder = new MessageDecoderStream({ highWaterMark: 16, limits: { maxExtendedLength: 32768 } });
+ * ```
+ */
 export interface MessageDecoderStreamOptions extends DecoderOptions {
   /**
    * How many decoded messages may wait for the reader before the stream stops
