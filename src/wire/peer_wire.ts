@@ -371,6 +371,7 @@ export class PeerWire implements AsyncIterable<Message> {
   /**
    * The next message, or `undefined` once the connection is closed cleanly.
    * Extended handshakes are applied (handlers run) before being returned.
+   * One consumer at a time: do not call `next` again before it settles.
    * Throws the {@linkcode ProtocolError} that closed the connection.
    *
    * @returns The next message.

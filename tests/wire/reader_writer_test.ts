@@ -109,3 +109,44 @@ Deno.test("reader: bytes that arrived with the handshake are decoded first", asy
     server.close();
   }
 });
+
+Deno.test("writer: send waits above the high-water mark and resumes as writes complete", async () => {
+  // A sink whose writes complete only when the test says so: back-pressure made visible.
+  const pending: (() => void)[] = [];
+  const written: number[] = [];
+  const sink = {
+    write(bytes: Uint8Array): Promise<number> {
+      return new Promise((resolve) => {
+        pending.push(() => {
+          written.push(bytes.length);
+          resolve(bytes.length);
+        });
+      });
+    },
+  };
+  const writer = new MessageWriter(sink, { highWaterMark: 64 * 1024 });
+  const block = new Uint8Array(16384);
+  let resolvedSends = 0;
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < 8; i++) {
+    sends.push(
+      writer.send({ type: "piece", index: i, begin: 0, block }).then(() => {
+        resolvedSends++;
+      }),
+    );
+  }
+  for (let i = 0; i < 10; i++) await Promise.resolve(); // let queued microtasks run
+  assert.ok(resolvedSends < 8, "sends beyond the high-water mark wait");
+  assert.equal(pending.length, 1, "one write in flight at a time");
+  for (let round = 0; round < 100 && pending.length > 0; round++) {
+    pending.shift()!();
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  }
+  await Promise.all(sends);
+  const flushed = writer.flush();
+  while (pending.length > 0) pending.shift()!();
+  await flushed;
+  assert.equal(resolvedSends, 8);
+  assert.equal(written.reduce((sum, length) => sum + length, 0), 8 * (16384 + 13));
+  assert.equal(writer.bytesSent, 8 * (16384 + 13));
+});
