@@ -12,3 +12,11 @@
  */
 export { DEFAULT_PEER_ID_PREFIX, generatePeerId, PeerIdError } from "./peer_id.ts";
 export { clientName } from "./client_name.ts";
+export {
+  parsePeerAddress,
+  type PeerSource,
+  type PeerSourceContext,
+  StaticPeerSource,
+} from "./source.ts";
+export { TrackerPeerSource, type TrackerPeerSourceOptions } from "./tracker_source.ts";
+export { pexAgent, PexFlags, type PexOptions } from "./pex.ts";

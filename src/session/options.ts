@@ -1,5 +1,8 @@
 import type { MessagingAgent, PeerAddress } from "../agents/agent.ts";
 import type { MetainfoFetchers } from "../fetch/registry.ts";
+import type { PexOptions } from "../peers/pex.ts";
+import type { PeerSource } from "../peers/source.ts";
+import type { TrackerPeerSourceOptions } from "../peers/tracker_source.ts";
 import type { PieceSelector } from "../picker/selector.ts";
 import type { SelectorName } from "../picker/named.ts";
 import type { Sha1Hasher } from "../storage/hasher.ts";
@@ -30,6 +33,8 @@ export interface RuntimeOptions {
   readonly fetchers?: MetainfoFetchers;
   /** SHA-1 for every torrent. Default: `node:crypto` on the main thread. */
   readonly hasher?: Sha1Hasher;
+  /** Peer sources consulted for every torrent (not for private ones). */
+  readonly peerSources?: readonly PeerSource[];
   /** Closes the runtime when aborted. */
   readonly signal?: AbortSignal;
 }
@@ -46,8 +51,19 @@ export interface SessionOptions extends Partial<SessionConfig> {
   readonly agents?: readonly MessagingAgent[];
   /** Extra handshake handlers for this torrent. */
   readonly handshakeHandlers?: readonly HandshakeHandler[];
-  /** Peers to connect to at once. */
+  /** Peers to connect to at once (a static peer source). */
   readonly peers?: readonly PeerAddress[];
+  /** More peer sources for this torrent. */
+  readonly peerSources?: readonly PeerSource[];
+  /** Announce to the torrent's trackers (with these options). Default `true`. */
+  readonly trackers?: boolean | TrackerPeerSourceOptions;
+  /** Peer exchange (BEP 11), with these options. Default `true`; always off for private torrents. */
+  readonly pex?: boolean | PexOptions;
+  /**
+   * Consult static peers and custom peer sources even for a private torrent
+   * (BEP 27 says: trackers only). Default `false`.
+   */
+  readonly allowPrivatePeerSources?: boolean;
   /** Indices of the files to download (default all). */
   readonly wantedFiles?: readonly number[];
   /** Resume file path: a restart skips the full recheck when nothing changed. */

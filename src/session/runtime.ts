@@ -14,7 +14,12 @@ import { ExtensionProtocol } from "../wire/extension_protocol.ts";
 import { ExtensionRegistry } from "../wire/extensions.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
 import { PeerWire } from "../wire/peer_wire.ts";
+import { pexAgent } from "../peers/pex.ts";
+import { type PeerSource, StaticPeerSource } from "../peers/source.ts";
+import { TrackerPeerSource } from "../peers/tracker_source.ts";
+import type { MessagingAgent } from "../agents/agent.ts";
 import { rawExtension } from "./link.ts";
+import { SourceRunner } from "./sources.ts";
 import { resolveSessionConfig, type RuntimeOptions, type SessionOptions } from "./options.ts";
 import { type SessionHost, TorrentSession } from "./session.ts";
 
@@ -131,7 +136,14 @@ export class Runtime {
     const selector = typeof options.selector === "object"
       ? options.selector
       : createSelector(options.selector ?? "rarest");
-    const session = new TorrentSession(this.#host, store, selector, config, options.agents ?? []);
+    const session = new TorrentSession(
+      this.#host,
+      store,
+      selector,
+      config,
+      this.#agentsFor(torrent, options),
+      new SourceRunner(this.#sourcesFor(torrent, options)),
+    );
     const registry = new ExtensionRegistry();
     for (const name of session.extensionNames) registry.register(rawExtension(name));
     this.#handlers.set(session, [
@@ -145,9 +157,30 @@ export class Runtime {
       ...options.handshakeHandlers ?? [],
     ]);
     this.#sessions.set(torrent.infoHashHex, session);
-    if (options.peers) session.addPeers(options.peers, "user");
     if (options.start !== false) session.start();
     return session;
+  }
+
+  /** Built-in optional agents (PEX unless private) and the user's. */
+  #agentsFor(torrent: Torrent, options: SessionOptions): MessagingAgent[] {
+    const agents: MessagingAgent[] = [];
+    if (!torrent.private && options.pex !== false) {
+      agents.push(pexAgent(typeof options.pex === "object" ? options.pex : {}));
+    }
+    return [...agents, ...options.agents ?? []];
+  }
+
+  /** Trackers, then (unless the torrent is private, BEP 27) static peers and custom sources. */
+  #sourcesFor(torrent: Torrent, options: SessionOptions): PeerSource[] {
+    const sources: PeerSource[] = [];
+    if (options.trackers !== false && torrent.announce.length) {
+      sources.push(
+        new TrackerPeerSource(typeof options.trackers === "object" ? options.trackers : {}),
+      );
+    }
+    if (torrent.private && !options.allowPrivatePeerSources) return sources;
+    if (options.peers?.length) sources.push(new StaticPeerSource(options.peers));
+    return [...sources, ...this.#options.peerSources ?? [], ...options.peerSources ?? []];
   }
 
   /** The session of a torrent, by hex info hash. */

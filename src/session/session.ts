@@ -13,6 +13,8 @@ import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import { WireLink } from "./link.ts";
 import { addressKey, Peer } from "./peer.ts";
 import type { PieceSelector } from "../picker/selector.ts";
+import type { PeerSourceContext } from "../peers/source.ts";
+import type { SourceRunner } from "./sources.ts";
 
 /** What a session needs from the runtime it runs on. */
 export interface SessionHost {
@@ -61,6 +63,7 @@ export class TorrentSession {
   readonly store: PieceStore;
   readonly #core: SessionCore;
   readonly #host: SessionHost;
+  readonly #sources: SourceRunner;
   readonly #dialing = new Set<string>();
   readonly #hashStrikes = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -77,8 +80,10 @@ export class TorrentSession {
     selector: PieceSelector,
     config: SessionConfig,
     agents: readonly MessagingAgent[],
+    sources: SourceRunner,
   ) {
     this.#host = host;
+    this.#sources = sources;
     this.store = store;
     this.torrent = store.torrent;
     const core = new SessionCore(store.torrent, store, selector, config);
@@ -151,8 +156,34 @@ export class TorrentSession {
       verifiedPieces: this.store.verified.count(),
     });
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    const port = this.#host.port;
+    if (port) {
+      for (const host of ["127.0.0.1", "0.0.0.0", "localhost", "::1"]) {
+        this.#core.pool.exclude(addressKey(host, port));
+      }
+    }
+    this.#sources.start(this.#sourceContext(), (peers, source) => this.addPeers(peers, source));
     this.#checkCompleted();
     this.#connectMore();
+  }
+
+  #sourceContext(): PeerSourceContext {
+    const core = this.#core;
+    return {
+      torrent: this.torrent,
+      peerId: this.#host.peerId,
+      port: this.#host.port ?? 0,
+      stats: () => {
+        const stats = core.stats();
+        return {
+          uploaded: stats.uploaded,
+          downloaded: stats.downloaded,
+          left: stats.wantedBytes - stats.verifiedBytes,
+        };
+      },
+      report: (event) => this.events.emit("tracker", event),
+      warn: (message) => this.events.emit("warning", { source: "peers", message }),
+    };
   }
 
   /** Disconnects every peer and stops transferring; {@linkcode TorrentSession.start} resumes. */
@@ -160,6 +191,7 @@ export class TorrentSession {
     if (!this.#core.running) return;
     this.#core.running = false;
     clearInterval(this.#timer);
+    void this.#sources.stop();
     for (const peer of [...this.#core.peerMap.values()]) peer.close("paused");
   }
 
@@ -177,6 +209,7 @@ export class TorrentSession {
   async #stop(reason: string): Promise<void> {
     this.pause();
     this.#stopped = true;
+    await this.#sources.stop();
     for (const agent of this.#core.agents) agent.detach?.();
     // Let blocks already handed to storage land before closing it.
     for (let i = 0; i < 1000 && this.#core.pendingWriteBytes > 0; i++) {
@@ -361,6 +394,7 @@ export class TorrentSession {
     const stats = core.stats();
     this.events.emit("completed", stats);
     this.#resolveCompleted(stats);
+    this.#sources.completed();
     for (const peer of core.peerMap.values()) {
       if (peer.amInterested) {
         peer.amInterested = false;

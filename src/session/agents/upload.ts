@@ -1,6 +1,7 @@
 import type { AgentPeer, MessagingAgent } from "../../agents/agent.ts";
 import type { SessionCore } from "../core.ts";
 import type { Peer } from "../peer.ts";
+import { ReadCache } from "../read_cache.ts";
 
 /**
  * Uploading: queues the requests of peers we unchoked and serves them from
@@ -9,13 +10,14 @@ import type { Peer } from "../peer.ts";
  */
 export function uploadAgent(core: SessionCore): MessagingAgent {
   const peerOf = (peer: AgentPeer) => peer as Peer;
+  const cache = new ReadCache(core.store);
 
   const serve = async (peer: Peer) => {
     peer.uploading = true;
     try {
       while (peer.uploadQueue.length && !peer.closed && !peer.amChoking && core.running) {
         const { index, begin, length } = peer.uploadQueue.shift()!;
-        const block = await core.store.readBlock(index, begin, length);
+        const block = await cache.read(index, begin, length);
         if (peer.closed || peer.amChoking) break;
         await peer.sendAndWait({ type: "piece", index, begin, block });
         peer.upload.add(length);
@@ -30,6 +32,9 @@ export function uploadAgent(core: SessionCore): MessagingAgent {
 
   return {
     name: "upload",
+    detach() {
+      cache.clear();
+    },
     consumes: {
       interested(agentPeer) {
         peerOf(agentPeer).peerInterested = true;
