@@ -2,11 +2,12 @@
  * The filesystem back-end (the default): a single-file torrent is one file in the target
  * directory, a multi-file torrent is `<name>/<path...>`.
  */
-import type { Torrent, TorrentFile } from "../metainfo/torrent.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
 import { explainPermission, type PermissionKind } from "../util/permissions.ts";
 import { StorageError, toStorageError } from "./errors.ts";
-import { fileSpans } from "./layout.ts";
-import { OpenFiles } from "./open_files.ts";
+import { type FileSpan, fileSpans } from "./layout.ts";
+import type { FileHandle } from "node:fs/promises";
+import { fileOpener, OpenFiles } from "./open_files.ts";
 import { SafeRoot } from "./safe_path.ts";
 import type { Storage, StorageOpenOptions, StoredFileStat, TorrentStorage } from "./types.ts";
 
@@ -124,7 +125,7 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
   readonly #dirForErrors: string;
   readonly #files: OpenFiles;
   readonly #readOnly: boolean;
-  readonly #paths = new Map<number, Promise<string>>();
+  readonly #paths = new Map<number, string>();
   #closed = false;
 
   /**
@@ -144,10 +145,7 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
     this.#root = root;
     this.#dirForErrors = options.dirForErrors;
     this.#readOnly = options.readOnly;
-    this.#files = new OpenFiles(
-      options.maxOpenFiles,
-      (path, writable) => Deno.open(path, { read: true, write: writable, create: writable }),
-    );
+    this.#files = new OpenFiles(options.maxOpenFiles, fileOpener(!options.readOnly));
   }
 
   /** Files currently open (at most the cap, plus any still finishing an operation). */
@@ -177,22 +175,30 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
    * @returns The bytes.
    */
   async read(piece: number, offset: number, length: number): Promise<Uint8Array> {
-    this.#ensureOpen("read", piece);
     const out = new Uint8Array(length);
-    await Promise.all(
-      fileSpans(this.#torrent, piece, offset, length).map(async (span) => {
-        const file = this.#torrent.files[span.fileIndex];
-        if (file.padding) return; // BEP 47 padding reads as zeros and is never stored.
-        const target = out.subarray(span.rangeOffset, span.rangeOffset + span.length);
-        await this.#withFile(
-          span.fileIndex,
-          false,
-          "read",
-          (handle, path) => readFully(handle, span.fileOffset, target, path),
-        );
-      }),
-    );
+    await this.readInto(piece, offset, out);
     return out;
+  }
+
+  /**
+   * Fills `target` with bytes of a piece (padding reads as zeros).
+   *
+   * @example
+   * ```ts
+   * import type { FileSystemTorrentStorage } from "@bittern/bittern";
+   *
+   * declare const storage: FileSystemTorrentStorage;
+   * const buffer = new Uint8Array(16384);
+   * await storage.readInto!(0, 0, buffer);
+   * ```
+   *
+   * @param piece Piece index.
+   * @param offset Offset inside the piece.
+   * @param target Where the bytes go; its length is the count.
+   */
+  async readInto(piece: number, offset: number, target: Uint8Array): Promise<void> {
+    this.#ensureOpen("read", piece);
+    await this.#eachSpan(piece, offset, target, false, readFully);
   }
 
   /**
@@ -220,18 +226,7 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
         "the storage was opened read-only",
       );
     }
-    await Promise.all(
-      fileSpans(this.#torrent, piece, offset, data.length).map(async (span) => {
-        if (this.#torrent.files[span.fileIndex].padding) return;
-        const source = data.subarray(span.rangeOffset, span.rangeOffset + span.length);
-        await this.#withFile(
-          span.fileIndex,
-          true,
-          "write",
-          (handle) => writeFully(handle, span.fileOffset, source),
-        );
-      }),
-    );
+    await this.#eachSpan(piece, offset, data, true, writeFully);
   }
 
   /**
@@ -247,7 +242,7 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
    */
   async flush(): Promise<void> {
     try {
-      await this.#files.forEachWritable((file) => file.syncData());
+      await this.#files.forEachOpen((file) => file.datasync());
     } catch (error) {
       throw toStorageError(error, "flush", this.#root.path);
     }
@@ -304,13 +299,18 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
    * @param index File index.
    */
   async createEmptyFile(index: number): Promise<void> {
-    await this.#withFile(index, true, "create", () => Promise.resolve());
+    const path = this.#paths.get(index) ?? await this.#resolvePath(index, true, "create");
+    try {
+      await this.#files.use(path, true, () => Promise.resolve());
+    } catch (error) {
+      throw explainOrClassify(error, "write", this.#dirForErrors, "create", path);
+    }
   }
 
   async #statFile(index: number): Promise<StoredFileStat | undefined> {
     const file = this.#torrent.files[index];
     try {
-      const path = await this.#pathOf(index, file, false);
+      const path = this.#paths.get(index) ?? await this.#resolvePath(index, false, "stat");
       const info = await Deno.stat(path);
       return { length: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
     } catch (error) {
@@ -320,34 +320,61 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
     }
   }
 
-  #withFile<T>(
-    index: number,
-    writable: boolean,
-    operation: string,
-    action: (handle: Deno.FsFile, path: string) => Promise<T>,
-  ): Promise<T> {
-    const file = this.#torrent.files[index];
-    const kind: PermissionKind = writable ? "write" : "read";
-    return guard(kind, this.#dirForErrors, operation, async () => {
-      const path = await this.#pathOf(index, file, writable);
-      try {
-        return await this.#files.use(path, writable, (handle) => action(handle, path));
-      } catch (error) {
-        throw explainOrClassify(error, kind, this.#dirForErrors, operation, path);
-      }
-    });
+  /** Runs `io` on every file span of a piece range; one span (the usual case) runs inline. */
+  async #eachSpan(
+    piece: number,
+    offset: number,
+    bytes: Uint8Array,
+    create: boolean,
+    io: SpanIO,
+  ): Promise<void> {
+    const spans = fileSpans(this.#torrent, piece, offset, bytes.length);
+    if (spans.length === 1) return await this.#spanIO(spans[0], bytes, create, io);
+    await Promise.all(spans.map((span) => this.#spanIO(span, bytes, create, io)));
   }
 
-  /** The checked absolute path of a file; cached once a writable resolution succeeds. */
-  #pathOf(index: number, file: TorrentFile, create: boolean): Promise<string> {
-    const cached = this.#paths.get(index);
-    if (cached) return cached;
-    const resolving = this.#root.resolve(file.path, { create });
-    if (create) {
-      this.#paths.set(index, resolving);
-      resolving.catch(() => this.#paths.delete(index));
+  async #spanIO(span: FileSpan, bytes: Uint8Array, create: boolean, io: SpanIO): Promise<void> {
+    const part = bytes.subarray(span.rangeOffset, span.rangeOffset + span.length);
+    if (this.#torrent.files[span.fileIndex].padding) {
+      if (!create) part.fill(0); // BEP 47 padding reads as zeros and is never stored.
+      return;
     }
-    return resolving;
+    const operation = create ? "write" : "read";
+    const path = this.#paths.get(span.fileIndex) ??
+      await this.#resolvePath(span.fileIndex, create, operation);
+    try {
+      await this.#files.use(path, create, (handle) => io(handle, span.fileOffset, part, path));
+    } catch (error) {
+      throw explainOrClassify(
+        error,
+        this.#permissionFor(create),
+        this.#dirForErrors,
+        operation,
+        path,
+      );
+    }
+  }
+
+  /** A writable store opens files read-write even to read them (one handle for both). */
+  #permissionFor(create: boolean): PermissionKind {
+    return create || !this.#readOnly ? "write" : "read";
+  }
+
+  /** The checked absolute path of file `index` (cached once resolved). */
+  async #resolvePath(index: number, create: boolean, operation: string): Promise<string> {
+    try {
+      const path = await this.#root.resolve(this.#torrent.files[index].path, { create });
+      this.#paths.set(index, path);
+      return path;
+    } catch (error) {
+      throw explainOrClassify(
+        error,
+        this.#permissionFor(create),
+        this.#dirForErrors,
+        operation,
+        this.#dirForErrors,
+      );
+    }
   }
 
   #ensureOpen(operation: string, piece: number): void {
@@ -356,6 +383,14 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
     }
   }
 }
+
+/** Positional I/O of `part` at `position` in an open file. */
+type SpanIO = (
+  handle: FileHandle,
+  position: number,
+  part: Uint8Array,
+  path: string,
+) => Promise<void>;
 
 /** Runs `action`, turning a missing Deno permission into a PermissionError for `dir`. */
 async function guard<T>(
@@ -378,22 +413,30 @@ function explainOrClassify(
   operation: string,
   path: string,
 ): Error {
-  const explained = explainPermission(error, kind, dir);
+  // Deno names the access it lacked; trust that over our guess.
+  const named = error instanceof Error && /requires read access/i.test(error.message)
+    ? "read"
+    : kind;
+  const explained = explainPermission(error, named, dir);
   return explained === error ? toStorageError(error, operation, path) : explained as Error;
 }
 
 async function readFully(
-  file: Deno.FsFile,
+  file: FileHandle,
   position: number,
   target: Uint8Array,
   path: string,
 ): Promise<void> {
-  await file.seek(position, Deno.SeekMode.Start);
   let filled = 0;
-  // Bounded: each pass either advances or returns.
+  // Bounded: each pass either advances or throws.
   while (filled < target.length) {
-    const count = await file.read(target.subarray(filled));
-    if (count === null || count === 0) {
+    const { bytesRead } = await file.read(
+      target,
+      filled,
+      target.length - filled,
+      position + filled,
+    );
+    if (bytesRead === 0) {
       throw new StorageError(
         "not-found",
         "read",
@@ -403,16 +446,20 @@ async function readFully(
         } (read ${filled} of ${target.length} bytes at ${position})`,
       );
     }
-    filled += count;
+    filled += bytesRead;
   }
 }
 
-async function writeFully(file: Deno.FsFile, position: number, source: Uint8Array): Promise<void> {
-  await file.seek(position, Deno.SeekMode.Start);
+async function writeFully(file: FileHandle, position: number, source: Uint8Array): Promise<void> {
   let written = 0;
   while (written < source.length) {
-    const count = await file.write(source.subarray(written));
-    if (count <= 0) throw new Error(`write made no progress at byte ${position + written}`);
-    written += count;
+    const { bytesWritten } = await file.write(
+      source,
+      written,
+      source.length - written,
+      position + written,
+    );
+    if (bytesWritten <= 0) throw new Error(`write made no progress at byte ${position + written}`);
+    written += bytesWritten;
   }
 }

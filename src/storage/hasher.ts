@@ -5,8 +5,8 @@
 import { createHash } from "node:crypto";
 
 /**
- * Computes piece SHA-1 digests. `sha1` may take ownership of `data` (a Worker pool
- * transfers it), so callers must not reuse the buffer afterwards.
+ * Computes piece SHA-1 digests. `sha1` must not keep `data` after its promise settles:
+ * callers reuse buffers.
  *
  * @example
  * ```ts
@@ -136,8 +136,8 @@ export class HasherError extends Error {
 
 /**
  * SHA-1 in a small pool of Workers (node:crypto inside each), so hashing never blocks the
- * main thread. Buffers are transferred, not copied, when they own their whole
- * ArrayBuffer. Call `close()` to terminate the Workers.
+ * main thread. Each piece is copied once (then transferred) so the caller may reuse its
+ * buffer. Call `close()` to terminate the Workers.
  *
  * @example
  * ```ts
@@ -178,7 +178,7 @@ export class WorkerPoolHasher implements Sha1Hasher {
    * hasher.close();
    * ```
    *
-   * @param data Bytes to hash; transferred to the Worker when it owns its buffer.
+   * @param data Bytes to hash (copied to the Worker).
    * @returns The 20-byte digest.
    */
   sha1(data: Uint8Array): Promise<Uint8Array> {
@@ -188,10 +188,7 @@ export class WorkerPoolHasher implements Sha1Hasher {
       if (candidate.pending.size < target.pending.size) target = candidate;
     }
     const id = this.#nextId++;
-    const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength &&
-        data.buffer instanceof ArrayBuffer
-      ? data
-      : data.slice();
+    const owned = data.slice();
     return new Promise((resolve, reject) => {
       target.pending.set(id, { resolve, reject });
       target.worker.postMessage({ id, data: owned }, [owned.buffer as ArrayBuffer]);

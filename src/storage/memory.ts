@@ -98,16 +98,25 @@ export class MemoryStorage implements Storage {
         throw new StorageError("closed", operation, `piece ${piece}`, "the storage was closed");
       }
     };
+    const stored = (piece: number, offset: number, length: number) => {
+      ensureOpen("read", piece);
+      checkPieceRange(torrent, piece, offset, length, "read");
+      const bytes = pieces.get(piece);
+      if (!bytes) throw new StorageError("not-found", "read", `piece ${piece}`, "never written");
+      return bytes.subarray(offset, offset + length);
+    };
     return {
       read: (piece, offset, length) => {
         try {
-          ensureOpen("read", piece);
-          checkPieceRange(torrent, piece, offset, length, "read");
-          const bytes = pieces.get(piece);
-          if (!bytes) {
-            throw new StorageError("not-found", "read", `piece ${piece}`, "never written");
-          }
-          return Promise.resolve(bytes.slice(offset, offset + length));
+          return Promise.resolve(stored(piece, offset, length).slice());
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+      readInto: (piece, offset, target) => {
+        try {
+          target.set(stored(piece, offset, target.length));
+          return Promise.resolve();
         } catch (error) {
           return Promise.reject(error);
         }

@@ -15,6 +15,8 @@ import type { Storage, TorrentStorage } from "./types.ts";
 /** The usual request size (BEP 3 clients use 16 KiB). */
 export const DEFAULT_BLOCK_SIZE = 16384;
 
+const SPARE_BUFFER_BYTES = 32 * 1024 * 1024;
+
 /** Options for {@linkcode PieceStore.open}. */
 export interface PieceStoreOptions {
   /** SHA-1 implementation (default: {@linkcode NodeCryptoHasher}). Not closed by the store. */
@@ -96,6 +98,9 @@ export class PieceStore {
   #wanted: Bitfield;
   #wantedFiles: ReadonlySet<number>;
   readonly #inProgress = new Map<number, PieceProgress>();
+  /** Piece-sized buffers reused for read-back (fresh ones cost more than the read). */
+  readonly #spareBuffers: Uint8Array[] = [];
+  readonly #maxSpareBuffers: number;
   #restoredFrom: RestoreSource = "none";
   #resumeRejection?: string;
   #closed = false;
@@ -115,6 +120,11 @@ export class PieceStore {
     this.#hasher = options.hasher ?? new NodeCryptoHasher();
     this.#resumePath = options.resumePath;
     this.#readAhead = Math.max(1, options.readAhead ?? this.#hasher.parallelism + 1);
+    // Keep at most ~32 MiB of spare buffers, and at least one.
+    this.#maxSpareBuffers = Math.max(
+      1,
+      Math.min(this.#readAhead + 1, Math.floor(SPARE_BUFFER_BYTES / torrent.pieceLength)),
+    );
     this.#verified = new Bitfield(torrent.pieceCount);
     this.#wanted = new Bitfield(torrent.pieceCount);
     this.#wantedFiles = new Set();
@@ -471,14 +481,27 @@ export class PieceStore {
 
   /** Reads piece `piece` back and compares its SHA-1; missing bytes mean not verified. */
   async #verifyPiece(piece: number): Promise<boolean> {
-    let bytes: Uint8Array;
+    const length = pieceLengthAt(this.torrent, piece);
+    const pooled = this.storage.readInto
+      ? this.#spareBuffers.pop() ?? new Uint8Array(this.torrent.pieceLength)
+      : undefined;
     try {
-      bytes = await this.storage.read(piece, 0, pieceLengthAt(this.torrent, piece));
+      let bytes: Uint8Array;
+      if (pooled) {
+        bytes = pooled.subarray(0, length);
+        await this.storage.readInto!(piece, 0, bytes);
+      } else {
+        bytes = await this.storage.read(piece, 0, length);
+      }
+      return bytesEqual(await this.#hasher.sha1(bytes), pieceHashAt(this.torrent, piece));
     } catch (error) {
       if (error instanceof StorageError && error.kind === "not-found") return false;
       throw error;
+    } finally {
+      if (pooled && this.#spareBuffers.length < this.#maxSpareBuffers) {
+        this.#spareBuffers.push(pooled);
+      }
     }
-    return bytesEqual(await this.#hasher.sha1(bytes), pieceHashAt(this.torrent, piece));
   }
 
   #checkBlock(piece: number, offset: number, length: number, operation: string): number {

@@ -47,6 +47,11 @@ export interface TorrentStorage {
    * `StorageError` of kind `not-found`) when the bytes were never written.
    */
   read(piece: number, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: like `read`, but fills `target` (its length is the byte count), so callers
+   * can reuse buffers; allocating a fresh MiB per piece costs 3x the read itself.
+   */
+  readInto?(piece: number, offset: number, target: Uint8Array): Promise<void>;
   /** Writes `data` into piece `piece` at `offset`. The caller may reuse `data` afterwards. */
   write(piece: number, offset: number, data: Uint8Array): Promise<void>;
   /** Makes written bytes durable as far as the back-end can. */
