@@ -8,12 +8,22 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { main as create } from "./cli/create.ts";
+import { main as download } from "./cli/download.ts";
+import { main as info } from "./cli/info.ts";
+import { main as seed } from "./cli/seed.ts";
+import { main as tracker } from "./cli/tracker.ts";
 import { main as version } from "./cli/version.ts";
 
 /** A sub-command: gets its own arguments, returns the exit code. */
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  download: { run: download, summary: "download a torrent (file or URL)" },
+  seed: { run: seed, summary: "serve a torrent's data from a directory" },
+  create: { run: create, summary: "make a .torrent from a file or directory" },
+  info: { run: info, summary: "show what a torrent holds" },
+  tracker: { run: tracker, summary: "run a small HTTP tracker" },
   version: { run: version, summary: "print the version" },
 };
 

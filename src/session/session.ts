@@ -70,6 +70,8 @@ export class TorrentSession {
   #resolveCompleted!: (stats: SessionStats) => void;
   #rejectCompleted!: (error: Error) => void;
   #stopped = false;
+  /** Whether every wanted piece was already there when the session started. */
+  #completeAtStart: boolean | undefined;
   #stopping: Promise<void> | undefined;
   #failed: Error | undefined;
 
@@ -162,6 +164,7 @@ export class TorrentSession {
         this.#core.pool.exclude(addressKey(host, port));
       }
     }
+    this.#completeAtStart ??= this.store.complete;
     this.#sources.start(this.#sourceContext(), (peers, source) => this.addPeers(peers, source));
     this.#checkCompleted();
     this.#connectMore();
@@ -394,7 +397,8 @@ export class TorrentSession {
     const stats = core.stats();
     this.events.emit("completed", stats);
     this.#resolveCompleted(stats);
-    this.#sources.completed();
+    // Trackers hear `completed` only for a download that finished here, not for a seed.
+    if (!this.#completeAtStart) this.#sources.completed();
     for (const peer of core.peerMap.values()) {
       if (peer.amInterested) {
         peer.amInterested = false;

@@ -1,0 +1,139 @@
+// deno-lint-ignore-file no-console -- command-line output is this file's job
+/** `bittern download`: fetch a torrent and download it, optionally seeding after. */
+import {
+  fetchTorrent,
+  parsePeerAddress,
+  type PeerAddress,
+  type SelectorName,
+  type Torrent,
+} from "../mod.ts";
+import { formatDuration, outputMode } from "./progress.ts";
+import { formatBytes, parseCommandArgs, usageError } from "./render.ts";
+import { ExitCode, explain, follow, granted, parsePort, withRuntime } from "./session_command.ts";
+
+const USAGE = `Usage: bittern download <torrent-file|url> [options]
+
+Downloads a torrent into --out (default: the current directory).
+
+Options:
+  --out DIR            download directory (default .)
+  --peer HOST:PORT     connect to this peer too (repeatable)
+  --port N             listening port (default 6881; 0 picks a free one)
+  --selector NAME      sequential | rarest | random-rarest (default rarest)
+  --files LIST         only these file indices, e.g. 0,2,5 (see 'bittern info')
+  --seed               keep seeding after the download completes (until Ctrl-C)
+  --seed-ratio R       with --seed, stop once uploaded/size reaches R
+  --json               one JSON object per event per line
+  -h, --help           show this help
+
+Permissions: --allow-net, and --allow-write for DIR. Add --allow-read=DIR to
+resume over existing data, and --allow-read for a local .torrent file.
+
+Examples:
+  deno run --allow-net --allow-write=dl cli.ts download https://example.org/x.torrent --out dl
+  deno run --allow-net --allow-read --allow-write cli.ts download x.torrent --out dl --seed`;
+
+const SELECTORS = ["sequential", "rarest", "random-rarest"];
+
+/**
+ * Runs `bittern download` with `args`.
+ *
+ * @param args The arguments after `download`.
+ * @returns The exit code: 0 complete, 1 failed, 2 bad usage, 130 interrupted.
+ */
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseCommandArgs("download", USAGE, {
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: "string" },
+      peer: { type: "string", multiple: true },
+      port: { type: "string" },
+      selector: { type: "string" },
+      files: { type: "string" },
+      seed: { type: "boolean" },
+      "seed-ratio": { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  const usage = (problem: string) => usageError("download", problem, USAGE);
+  if (positionals.length !== 1) return usage("expected one torrent file or URL");
+  const port = parsePort(values.port, 6881);
+  if (port === undefined) return usage(`--port expects 0..65535, not '${values.port}'`);
+  if (values.selector !== undefined && !SELECTORS.includes(values.selector)) {
+    return usage(`--selector expects ${SELECTORS.join(" | ")}, not '${values.selector}'`);
+  }
+  const peers: PeerAddress[] = [];
+  for (const text of values.peer ?? []) {
+    const peer = parsePeerAddress(text);
+    if (!peer) return usage(`--peer expects HOST:PORT or [V6]:PORT, not '${text}'`);
+    peers.push(peer);
+  }
+  let files: number[] | undefined;
+  if (values.files !== undefined) {
+    files = values.files.split(",").map((part) => Number(part.trim()));
+    if (files.some((index) => !Number.isInteger(index) || index < 0)) {
+      return usage(`--files expects indices like 0,2,5, not '${values.files}'`);
+    }
+  }
+  const ratio = values["seed-ratio"] === undefined ? undefined : Number(values["seed-ratio"]);
+  if (ratio !== undefined && !(ratio > 0)) return usage(`--seed-ratio expects a positive number`);
+  const out = values.out ?? ".";
+  const mode = outputMode(values.json ?? false);
+
+  let torrent: Torrent;
+  try {
+    torrent = await fetchTorrent(positionals[0]);
+  } catch (error) {
+    console.error(explain("download", error));
+    return ExitCode.failed;
+  }
+  if (files?.some((index) => index >= torrent.files.length)) {
+    return usage(`--files: the torrent has ${torrent.files.length} files (0..${torrent.files.length - 1})`);
+  }
+  // Without read access to DIR there is nothing to resume from: start fresh.
+  const canRead = granted({ name: "read", path: out });
+  return await withRuntime(port, async (runtime, interrupted) => {
+    const started = performance.now();
+    try {
+      const session = await runtime.add(torrent, {
+        out,
+        peers,
+        selector: values.selector as SelectorName | undefined,
+        wantedFiles: files,
+        restore: canRead ? "auto" : "none",
+        seed: values.seed ?? false,
+      });
+      const outcome = await follow(session, mode, session.completed, interrupted);
+      if (outcome instanceof Error) {
+        console.error(explain("download", outcome));
+        return ExitCode.failed;
+      }
+      if (outcome === "interrupted") return ExitCode.interrupted;
+      const stats = session.stats();
+      const seconds = (performance.now() - started) / 1000;
+      if (mode !== "json") {
+        console.log(
+          `downloaded ${torrent.name}: ${formatBytes(stats.wantedBytes)} in ${formatDuration(seconds)}` +
+            ` (${formatBytes(stats.downloaded / Math.max(seconds, 0.001))}/s)`,
+        );
+      }
+      if (!values.seed) return ExitCode.ok;
+      const ratioReached = new Promise<void>((resolve) => {
+        if (ratio === undefined) return;
+        session.events.on("progress", (now) => {
+          if (now.uploaded / torrent.length >= ratio) resolve();
+        });
+      });
+      if (mode !== "json") console.log("seeding; Ctrl-C to stop");
+      const seeding = await follow(session, mode, ratioReached, interrupted);
+      return seeding instanceof Error ? ExitCode.failed : ExitCode.ok;
+    } catch (error) {
+      console.error(explain("download", error));
+      return ExitCode.failed;
+    }
+  });
+}

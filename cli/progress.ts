@@ -1,0 +1,104 @@
+// deno-lint-ignore-file no-console -- command-line output is this file's job
+/**
+ * Renders a session's events: a live status line on a terminal, a progress
+ * line every few seconds otherwise, or one JSON object per event (`--json`).
+ */
+import type { SessionEvents, SessionStats, TorrentSession } from "../mod.ts";
+import { formatBytes } from "./render.ts";
+
+/** How events are shown. */
+export type OutputMode = "tty" | "lines" | "json";
+
+/** Picks the mode: JSON when asked, a live line on a terminal, else periodic lines. */
+export function outputMode(json: boolean): OutputMode {
+  if (json) return "json";
+  return Deno.stdout.isTerminal() ? "tty" : "lines";
+}
+
+/** `83` -> `1m23s`. */
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return "--";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
+}
+
+/** One status line: percent, bytes, rates, peers, ETA. */
+export function statusLine(name: string, stats: SessionStats): string {
+  const percent = (stats.progress * 100).toFixed(1).padStart(5);
+  return `${name}  ${percent}%  ${formatBytes(stats.verifiedBytes)}/${formatBytes(stats.wantedBytes)}` +
+    `  down ${formatBytes(stats.downloadRate)}/s  up ${formatBytes(stats.uploadRate)}/s` +
+    `  peers ${stats.peers}  ETA ${formatDuration(stats.eta)}`;
+}
+
+/** The JSON form of an event: `{ "event": type, ...fields }` with stable names. */
+export function jsonEvent<K extends keyof SessionEvents>(type: K, event: SessionEvents[K]): string {
+  const fields: Record<string, unknown> = { event: type, time: new Date().toISOString() };
+  switch (type) {
+    case "peer-connected":
+    case "peer-disconnected":
+    case "peer-banned":
+      fields.event = "peer";
+      fields.action = type.slice("peer-".length);
+      Object.assign(fields, event);
+      break;
+    case "error":
+      fields.message = (event as SessionEvents["error"]).error.message;
+      fields.name = (event as SessionEvents["error"]).error.name;
+      break;
+    default:
+      Object.assign(fields, event);
+  }
+  return JSON.stringify(fields);
+}
+
+const encoder = new TextEncoder();
+const CLEAR_LINE = "\r\x1b[2K";
+
+/**
+ * Shows `session`'s events in `mode` until the returned function is called.
+ *
+ * @param session The session.
+ * @param mode How to show events.
+ * @param name Display name.
+ * @returns Stops rendering (and ends a live line with a newline).
+ */
+export function render(session: TorrentSession, mode: OutputMode, name: string): () => void {
+  if (mode === "json") {
+    return session.events.onAny(({ type, event }) =>
+      console.log(jsonEvent(type, event as SessionEvents[typeof type]))
+    );
+  }
+  let lastLine = "";
+  let lastPrinted = 0;
+  const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
+  const log = (message: string) => {
+    if (mode === "tty") write(`${CLEAR_LINE}${message}\n${lastLine}`);
+    else console.log(message);
+  };
+  const offs = [
+    session.events.on("progress", (stats) => {
+      lastLine = statusLine(name, stats);
+      if (mode === "tty") write(`${CLEAR_LINE}${lastLine}`);
+      else if (Date.now() - lastPrinted >= 5000) {
+        lastPrinted = Date.now();
+        console.log(lastLine);
+      }
+    }),
+    session.events.on("piece-failed", ({ index, peers }) =>
+      log(`piece ${index} failed its hash check (from ${peers.join(", ") || "?"})`)
+    ),
+    session.events.on("peer-banned", ({ address, reason }) => log(`banned ${address}: ${reason}`)),
+    session.events.on("tracker", ({ url, event, error, peers }) => {
+      if (error) log(`tracker ${url}: ${error}`);
+      else if (mode === "lines") log(`tracker ${url}: ${event}, ${peers ?? 0} peers`);
+    }),
+    session.events.on("warning", ({ message }) => log(`warning: ${message}`)),
+    session.events.on("error", ({ error }) => log(`error: ${error.message}`)),
+  ];
+  return () => {
+    for (const off of offs) off();
+    if (mode === "tty" && lastLine) write("\n");
+  };
+}

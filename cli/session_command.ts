@@ -1,0 +1,85 @@
+// deno-lint-ignore-file no-console -- command-line output is this file's job
+/**
+ * What `download` and `seed` share: the runtime, the listening port, Ctrl-C
+ * handling and permission-aware messages.
+ */
+import { PermissionError, Runtime, type TorrentSession } from "../mod.ts";
+import { type OutputMode, render } from "./progress.ts";
+
+/** Exit codes of the session commands. */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  interrupted: 130,
+} as const;
+
+/** Whether Deno already granted `permission` (never prompts). */
+export function granted(permission: Deno.PermissionDescriptor): boolean {
+  return Deno.permissions.querySync(permission).state === "granted";
+}
+
+/** Parses `--port`: 0..65535. */
+export function parsePort(text: string | undefined, fallback: number): number | undefined {
+  if (text === undefined) return fallback;
+  const port = Number(text);
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined;
+}
+
+/**
+ * Runs `body` with a runtime; the first Ctrl-C closes it cleanly (stopped
+ * announces, storage flushed), a second exits at once.
+ */
+export async function withRuntime(
+  port: number,
+  body: (runtime: Runtime, interrupted: Promise<void>) => Promise<number>,
+): Promise<number> {
+  const runtime = new Runtime({ listen: { hostname: "0.0.0.0", port } });
+  let interrupts = 0;
+  let resolveInterrupted!: () => void;
+  const interrupted = new Promise<void>((resolve) => resolveInterrupted = resolve);
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) Deno.exit(ExitCode.interrupted);
+    console.error("\nstopping (Ctrl-C again to quit at once)");
+    resolveInterrupted();
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  try {
+    return await body(runtime, interrupted);
+  } finally {
+    await runtime.close();
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  }
+}
+
+/** Shows events until `done` settles; returns its outcome or `interrupted`. */
+export async function follow(
+  session: TorrentSession,
+  mode: OutputMode,
+  done: Promise<unknown>,
+  interrupted: Promise<void>,
+): Promise<"done" | "interrupted" | Error> {
+  const stop = render(session, mode, session.torrent.name);
+  try {
+    return await Promise.race([
+      done.then(() => "done" as const, (error: Error) => error),
+      interrupted.then(() => "interrupted" as const),
+    ]);
+  } finally {
+    stop();
+  }
+}
+
+/** One line for an error: the permission flag to add, or the error itself. */
+export function explain(command: string, error: unknown): string {
+  if (error instanceof PermissionError) return `bittern ${command}: ${error.message}`;
+  const cause = error instanceof Error && error.cause instanceof PermissionError ? error.cause : undefined;
+  if (cause) return `bittern ${command}: ${cause.message}`;
+  if (error instanceof Deno.errors.NotCapable) {
+    return `bittern ${command}: ${error.message.replace(/, run again with.*$/, "")}` +
+      ` (add the flag it names)`;
+  }
+  return `bittern ${command}: ${error instanceof Error ? `${error.name}: ${error.message}` : error}`;
+}
