@@ -7,8 +7,7 @@
  * Run: `deno run --allow-read --allow-write --allow-run --allow-env bench/metainfo.ts [--create-mib N]`
  * (or set BITTERN_BENCH_CREATE_MIB). The temporary data file is always removed.
  */
-// deno-lint-ignore no-import-prefix -- lead: add "parse-torrent": "npm:parse-torrent@11" to deno.json imports
-import npmParseTorrent from "npm:parse-torrent@11";
+import npmParseTorrent from "parse-torrent";
 import { encode } from "../src/bencode/mod.ts";
 import { createTorrent, parseTorrent } from "../src/metainfo/mod.ts";
 import { mibPerSecond, report, seededBytes } from "./util.ts";
