@@ -18,6 +18,7 @@ Downloads a torrent into --out (default: the current directory).
 Options:
   --out DIR            download directory (default .)
   --peer HOST:PORT     connect to this peer too (repeatable)
+  --bind ADDR          listening address (default 0.0.0.0)
   --port N             listening port (default 6881; 0 picks a free one)
   --selector NAME      sequential | rarest | random-rarest (default rarest)
   --files LIST         only these file indices, e.g. 0,2,5 (see 'bittern info')
@@ -49,6 +50,7 @@ export async function main(args: string[]): Promise<number> {
       out: { type: "string" },
       peer: { type: "string", multiple: true },
       port: { type: "string" },
+      bind: { type: "string" },
       selector: { type: "string" },
       files: { type: "string" },
       seed: { type: "boolean" },
@@ -92,11 +94,13 @@ export async function main(args: string[]): Promise<number> {
     return ExitCode.failed;
   }
   if (files?.some((index) => index >= torrent.files.length)) {
-    return usage(`--files: the torrent has ${torrent.files.length} files (0..${torrent.files.length - 1})`);
+    return usage(
+      `--files: the torrent has ${torrent.files.length} files (0..${torrent.files.length - 1})`,
+    );
   }
   // Without read access to DIR there is nothing to resume from: start fresh.
   const canRead = granted({ name: "read", path: out });
-  return await withRuntime(port, async (runtime, interrupted) => {
+  return await withRuntime(values.bind ?? "0.0.0.0", port, async (runtime, interrupted) => {
     const started = performance.now();
     try {
       const session = await runtime.add(torrent, {
@@ -117,7 +121,9 @@ export async function main(args: string[]): Promise<number> {
       const seconds = (performance.now() - started) / 1000;
       if (mode !== "json") {
         console.log(
-          `downloaded ${torrent.name}: ${formatBytes(stats.wantedBytes)} in ${formatDuration(seconds)}` +
+          `downloaded ${torrent.name}: ${formatBytes(stats.wantedBytes)} in ${
+            formatDuration(seconds)
+          }` +
             ` (${formatBytes(stats.downloaded / Math.max(seconds, 0.001))}/s)`,
         );
       }

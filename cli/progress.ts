@@ -27,7 +27,9 @@ export function formatDuration(seconds: number | undefined): string {
 /** One status line: percent, bytes, rates, peers, ETA. */
 export function statusLine(name: string, stats: SessionStats): string {
   const percent = (stats.progress * 100).toFixed(1).padStart(5);
-  return `${name}  ${percent}%  ${formatBytes(stats.verifiedBytes)}/${formatBytes(stats.wantedBytes)}` +
+  return `${name}  ${percent}%  ${formatBytes(stats.verifiedBytes)}/${
+    formatBytes(stats.wantedBytes)
+  }` +
     `  down ${formatBytes(stats.downloadRate)}/s  up ${formatBytes(stats.uploadRate)}/s` +
     `  peers ${stats.peers}  ETA ${formatDuration(stats.eta)}`;
 }
@@ -86,8 +88,10 @@ export function render(session: TorrentSession, mode: OutputMode, name: string):
         console.log(lastLine);
       }
     }),
-    session.events.on("piece-failed", ({ index, peers }) =>
-      log(`piece ${index} failed its hash check (from ${peers.join(", ") || "?"})`)
+    session.events.on(
+      "piece-failed",
+      ({ index, peers }) =>
+        log(`piece ${index} failed its hash check (from ${peers.join(", ") || "?"})`),
     ),
     session.events.on("peer-banned", ({ address, reason }) => log(`banned ${address}: ${reason}`)),
     session.events.on("tracker", ({ url, event, error, peers }) => {

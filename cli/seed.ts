@@ -11,6 +11,7 @@ Checks the data in DIR against the torrent and serves it until Ctrl-C.
 
 Options:
   --data DIR        where the torrent's files are (required)
+  --bind ADDR       listening address (default 0.0.0.0)
   --port N          listening port (default 6881; 0 picks a free one)
   --peer HOST:PORT  connect to this peer too (repeatable)
   --json            one JSON object per event per line
@@ -35,6 +36,7 @@ export async function main(args: string[]): Promise<number> {
     options: {
       data: { type: "string" },
       port: { type: "string" },
+      bind: { type: "string" },
       peer: { type: "string", multiple: true },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -61,7 +63,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(explain("seed", error));
     return ExitCode.failed;
   }
-  return await withRuntime(port, async (runtime, interrupted) => {
+  return await withRuntime(values.bind ?? "0.0.0.0", port, async (runtime, interrupted) => {
     try {
       const session = await runtime.add(torrent, {
         out: values.data,

@@ -31,10 +31,11 @@ export function parsePort(text: string | undefined, fallback: number): number | 
  * announces, storage flushed), a second exits at once.
  */
 export async function withRuntime(
+  hostname: string,
   port: number,
   body: (runtime: Runtime, interrupted: Promise<void>) => Promise<number>,
 ): Promise<number> {
-  const runtime = new Runtime({ listen: { hostname: "0.0.0.0", port } });
+  const runtime = new Runtime({ listen: { hostname, port } });
   let interrupts = 0;
   let resolveInterrupted!: () => void;
   const interrupted = new Promise<void>((resolve) => resolveInterrupted = resolve);
@@ -75,11 +76,15 @@ export async function follow(
 /** One line for an error: the permission flag to add, or the error itself. */
 export function explain(command: string, error: unknown): string {
   if (error instanceof PermissionError) return `bittern ${command}: ${error.message}`;
-  const cause = error instanceof Error && error.cause instanceof PermissionError ? error.cause : undefined;
+  const cause = error instanceof Error && error.cause instanceof PermissionError
+    ? error.cause
+    : undefined;
   if (cause) return `bittern ${command}: ${cause.message}`;
   if (error instanceof Deno.errors.NotCapable) {
     return `bittern ${command}: ${error.message.replace(/, run again with.*$/, "")}` +
       ` (add the flag it names)`;
   }
-  return `bittern ${command}: ${error instanceof Error ? `${error.name}: ${error.message}` : error}`;
+  return `bittern ${command}: ${
+    error instanceof Error ? `${error.name}: ${error.message}` : error
+  }`;
 }
