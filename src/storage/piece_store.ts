@@ -9,6 +9,7 @@ import { bytesEqual } from "../util/bytes.ts";
 import { StorageError } from "./errors.ts";
 import { NodeCryptoHasher, type Sha1Hasher } from "./hasher.ts";
 import { checkPieceRange, filePieceRange } from "./layout.ts";
+import { Limiter } from "./limiter.ts";
 import { loadResume, saveResume } from "./resume.ts";
 import type { Storage, TorrentStorage } from "./types.ts";
 
@@ -101,6 +102,8 @@ export class PieceStore {
   /** Piece-sized buffers reused for read-back (fresh ones cost more than the read). */
   readonly #spareBuffers: Uint8Array[] = [];
   readonly #maxSpareBuffers: number;
+  /** Bounds concurrent read-back + hash, so verification memory is a few pieces at most. */
+  readonly #verifications: Limiter;
   #restoredFrom: RestoreSource = "none";
   #resumeRejection?: string;
   #closed = false;
@@ -120,6 +123,7 @@ export class PieceStore {
     this.#hasher = options.hasher ?? new NodeCryptoHasher();
     this.#resumePath = options.resumePath;
     this.#readAhead = Math.max(1, options.readAhead ?? this.#hasher.parallelism + 1);
+    this.#verifications = new Limiter(this.#readAhead);
     // Keep at most ~32 MiB of spare buffers, and at least one.
     this.#maxSpareBuffers = Math.max(
       1,
@@ -480,7 +484,11 @@ export class PieceStore {
   }
 
   /** Reads piece `piece` back and compares its SHA-1; missing bytes mean not verified. */
-  async #verifyPiece(piece: number): Promise<boolean> {
+  #verifyPiece(piece: number): Promise<boolean> {
+    return this.#verifications.run(() => this.#readAndHash(piece));
+  }
+
+  async #readAndHash(piece: number): Promise<boolean> {
     const length = pieceLengthAt(this.torrent, piece);
     const pooled = this.storage.readInto
       ? this.#spareBuffers.pop() ?? new Uint8Array(this.torrent.pieceLength)
