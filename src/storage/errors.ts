@@ -33,6 +33,8 @@ export class StorageError extends Error {
   readonly path: string;
 
   /**
+   * Creates a storage error.
+   *
    * @param kind The class of failure.
    * @param operation The operation that failed.
    * @param path The path or place involved.

@@ -43,6 +43,8 @@ export class FileSystemStorage implements Storage {
   readonly #readOnly: boolean;
 
   /**
+   * Creates a back-end rooted at `dir`.
+   *
    * @param dir The target directory (created when missing).
    * @param options Handle cap.
    */

@@ -42,6 +42,8 @@ export class NodeCryptoHasher implements Sha1Hasher {
   readonly parallelism = 1;
 
   /**
+   * SHA-1 of `data`, computed synchronously.
+   *
    * @example
    * ```ts
    * import { NodeCryptoHasher } from "@bittern/bittern";
@@ -84,6 +86,8 @@ export class SubtleCryptoHasher implements Sha1Hasher {
   readonly parallelism = 2;
 
   /**
+   * SHA-1 of `data` via Web Crypto.
+   *
    * @example
    * ```ts
    * import { SubtleCryptoHasher } from "@bittern/bittern";
@@ -125,6 +129,8 @@ interface PoolWorker {
 /** Thrown when a hashing Worker fails or the pool is used after `close`. */
 export class HasherError extends Error {
   /**
+   * Creates a hasher error.
+   *
    * @param message What failed.
    * @param options The underlying error as `cause`.
    */
@@ -159,6 +165,8 @@ export class WorkerPoolHasher implements Sha1Hasher {
   #closed = false;
 
   /**
+   * Starts the Workers.
+   *
    * @param size Number of Workers (default: the number of cores, at least 1, at most 8).
    */
   constructor(size: number = Math.min(8, Math.max(1, navigator.hardwareConcurrency || 1))) {

@@ -37,6 +37,8 @@ export class MemoryStorage implements Storage {
   #usedBytes = 0;
 
   /**
+   * Creates an empty in-memory back-end.
+   *
    * @param options Limits.
    */
   constructor(options: MemoryStorageOptions = {}) {

@@ -5,6 +5,8 @@
 /** Thrown when bytes cannot be a bitfield of the expected size. */
 export class BitfieldError extends Error {
   /**
+   * Creates a bitfield error.
+   *
    * @param message What was wrong, naming the sizes involved.
    */
   constructor(message: string) {
@@ -32,6 +34,8 @@ export class Bitfield {
   #count = 0;
 
   /**
+   * Creates a bitfield with every bit clear.
+   *
    * @param size Number of bits (a non-negative integer).
    */
   constructor(size: number) {
