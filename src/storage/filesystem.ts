@@ -452,8 +452,14 @@ async function readFully(
   }
 }
 
-async function writeFully(file: FileHandle, position: number, source: Uint8Array): Promise<void> {
+async function writeFully(
+  file: FileHandle,
+  position: number,
+  source: Uint8Array,
+  path: string,
+): Promise<void> {
   let written = 0;
+  // Bounded: each pass either advances or throws.
   while (written < source.length) {
     const { bytesWritten } = await file.write(
       source,
@@ -461,7 +467,9 @@ async function writeFully(file: FileHandle, position: number, source: Uint8Array
       source.length - written,
       position + written,
     );
-    if (bytesWritten <= 0) throw new Error(`write made no progress at byte ${position + written}`);
+    if (bytesWritten <= 0) {
+      throw new StorageError("io", "write", path, `no progress at byte ${position + written}`);
+    }
     written += bytesWritten;
   }
 }
