@@ -1,7 +1,30 @@
 /**
  * Runs every benchmark (`deno task bench`). Each prints Bittern's figure, a
  * baseline measured in the same run, and the ratio.
+ *
+ * `deno task bench [name...]` runs only the named ones
+ * (bencode, metainfo, wire, storage, download, scale).
  */
 import { run as bencode } from "./bencode.ts";
+import { run as download } from "./download.ts";
+import { run as metainfo } from "./metainfo.ts";
+import { run as scale } from "./scale.ts";
+import { run as storage } from "./storage.ts";
+import { run as wire } from "./wire.ts";
 
-await bencode();
+const benches: Record<string, () => unknown> = {
+  bencode,
+  metainfo,
+  wire,
+  storage,
+  download,
+  scale,
+};
+const chosen = Deno.args.length ? Deno.args : Object.keys(benches);
+for (const name of chosen) {
+  const bench = benches[name];
+  if (!bench) {
+    throw new Error(`unknown benchmark '${name}'; choose from ${Object.keys(benches).join(", ")}`);
+  }
+  await bench();
+}
