@@ -26,6 +26,7 @@ interface SwarmBenchOptions {
 interface SwarmBenchResult extends SwarmBenchOptions {
   prepareSeconds: number;
   downloadSeconds: number;
+  verifySeconds: number;
   closeSeconds: number;
   peakRssMiB: number;
   startRssMiB: number;
@@ -55,13 +56,15 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
     const downloaded = performance.now();
     peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
     await swarm.verifyPayload();
+    const verified = performance.now();
     await swarm.close();
     const closed = performance.now();
     return {
       ...options,
       prepareSeconds: (prepared - began) / 1000,
       downloadSeconds: (downloaded - prepared) / 1000,
-      closeSeconds: (closed - downloaded) / 1000,
+      verifySeconds: (verified - downloaded) / 1000,
+      closeSeconds: (closed - verified) / 1000,
       peakRssMiB: peakRss / MiB,
       startRssMiB: startRss / MiB,
       cpuCount: navigator.hardwareConcurrency,
@@ -123,7 +126,10 @@ export async function run(args: string[] = []): Promise<void> {
   console.log(
     `  all complete in ${result.downloadSeconds.toFixed(2)} s ` +
       `(${(total / result.downloadSeconds).toFixed(0)} MiB/s delivered in total); ` +
-      `prepare ${result.prepareSeconds.toFixed(2)} s, close ${result.closeSeconds.toFixed(2)} s`,
+      `prepare ${result.prepareSeconds.toFixed(2)} s, verify ${
+        result.verifySeconds.toFixed(2)
+      } s, ` +
+      `close ${result.closeSeconds.toFixed(2)} s`,
   );
   console.log(
     `  peak RSS ${result.peakRssMiB.toFixed(0)} MiB (start ${result.startRssMiB.toFixed(0)} MiB; ` +
