@@ -176,6 +176,24 @@ Deno.test("swarm: close() is idempotent, cleans up an unstarted swarm and a fail
   await assert.rejects(swarm.start(), SwarmError);
 });
 
+Deno.test("swarm: a start that fails half-way still closes what it opened", async () => {
+  const broken = { open: () => Promise.reject(new Error("disk on fire")) };
+  const swarm = await createSwarm({
+    seeders: 1,
+    leechers: 2,
+    tracker: true,
+    peer: (role, index) => role === "leecher" && index === 1 ? { storage: broken } : {},
+  });
+  try {
+    await assert.rejects(swarm.start(), /disk on fire/);
+    assert.ok(swarm.peer("leecher-0").started);
+    assert.equal(swarm.peer("leecher-1").started, false);
+  } finally {
+    // The sanitizers check that the seeder's and leecher-0's sockets and the tracker closed.
+    await swarm.close();
+  }
+});
+
 Deno.test("swarm: bad options are typed errors naming the option", async () => {
   await assert.rejects(createSwarm({ leechers: -1 }), /leechers must be an integer/);
   await assert.rejects(createSwarm({ payload: { size: 0 } }), /payload.size/);
