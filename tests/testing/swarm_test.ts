@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { MessagingAgent } from "../../mod.ts";
+import type { HandshakeHandler, MessagingAgent } from "../../mod.ts";
 import {
   createPayload,
   createSwarm,
@@ -226,4 +226,29 @@ Deno.test("payload: deterministic, split into files, a given payload is used as 
   await using swarm = await createSwarm({ payload, leechers: 0 });
   assert.equal(swarm.payload, payload);
   assert.equal(swarm.torrent.length, 100_001);
+});
+
+Deno.test("swarm: per-peer selector, handshake handlers and session options apply", async () => {
+  const handshakes: string[] = [];
+  const spy = (name: string): HandshakeHandler => ({
+    name: "spy",
+    onRemoteHandshake: () => void handshakes.push(name),
+  });
+  await using swarm = await createSwarm({
+    seeders: 1,
+    leechers: 2,
+    payload: { size: 400_000, seed: 9 },
+    peer: (role, index) => ({
+      selector: role === "leecher" && index === 0 ? "sequential" : "rarest",
+      handshakeHandlers: [spy(`${role}-${index}`)],
+      session: { pex: false },
+    }),
+  });
+  await swarm.start();
+  await swarm.allComplete({ timeoutMs: 30_000 });
+  await swarm.verifyPayload();
+  for (const peer of swarm.peers) {
+    assert.ok(handshakes.includes(peer.name), `${peer.name}'s handler saw a handshake`);
+    assert.ok(!peer.session.extensionNames.includes("ut_pex"), `${peer.name} has pex off`);
+  }
 });
