@@ -13,6 +13,7 @@ import { main as download } from "./cli/download.ts";
 import { main as info } from "./cli/info.ts";
 import { main as seed } from "./cli/seed.ts";
 import { main as tracker } from "./cli/tracker.ts";
+import { main as verify } from "./cli/verify.ts";
 import { main as version } from "./cli/version.ts";
 
 /** A sub-command: gets its own arguments, returns the exit code. */
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   seed: { run: seed, summary: "serve a torrent's data from a directory" },
   create: { run: create, summary: "make a .torrent from a file or directory" },
   info: { run: info, summary: "show what a torrent holds" },
+  verify: { run: verify, summary: "check data on disk against a torrent" },
   tracker: { run: tracker, summary: "run a small HTTP tracker" },
   version: { run: version, summary: "print the version" },
 };

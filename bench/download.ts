@@ -79,7 +79,9 @@ async function libtorrentLeech(torrentPath: string, seederPort: number): Promise
 export async function run(mib = 256): Promise<void> {
   console.log(`\n## download and seed, ${mib} MiB, 256 KiB pieces (vs libtorrent, same run)`);
   if (!await hasLibtorrent()) {
-    console.log("skipped: /usr/bin/python3 cannot import libtorrent (apt-get install python3-libtorrent)");
+    console.log(
+      "skipped: /usr/bin/python3 cannot import libtorrent (apt-get install python3-libtorrent)",
+    );
     return;
   }
   const dir = await Deno.makeTempDir();
@@ -87,11 +89,19 @@ export async function run(mib = 256): Promise<void> {
   try {
     await Deno.mkdir(join(dir, "data"));
     await writePayload(join(dir, "data", "payload.bin"), size);
-    const { bytes } = await createTorrent(join(dir, "data", "payload.bin"), { pieceLength: 262144 });
+    const { bytes } = await createTorrent(join(dir, "data", "payload.bin"), {
+      pieceLength: 262144,
+    });
     const torrentPath = join(dir, "payload.torrent");
     await Deno.writeFile(torrentPath, bytes);
 
-    const seeder = await LtPeer.start(["seed", "--torrent", torrentPath, "--data", join(dir, "data")]);
+    const seeder = await LtPeer.start([
+      "seed",
+      "--torrent",
+      torrentPath,
+      "--data",
+      join(dir, "data"),
+    ]);
     let ltSeconds: number;
     let peakRss = 0;
     let ourSeconds: number;
@@ -120,7 +130,9 @@ export async function run(mib = 256): Promise<void> {
     }
     const rate = (seconds: number) => mib / seconds;
     console.log(
-      `download from libtorrent seeder     bittern ${rate(ourSeconds).toFixed(1).padStart(7)} MiB/s` +
+      `download from libtorrent seeder     bittern ${
+        rate(ourSeconds).toFixed(1).padStart(7)
+      } MiB/s` +
         `   libtorrent ${rate(ltSeconds).toFixed(1).padStart(7)} MiB/s   ratio ${
           (ltSeconds / ourSeconds).toFixed(2)
         }x`,
@@ -135,7 +147,9 @@ export async function run(mib = 256): Promise<void> {
       await runtime.close();
     }
     console.log(
-      `seed to libtorrent leecher          bittern ${rate(ourSeedSeconds).toFixed(1).padStart(7)} MiB/s` +
+      `seed to libtorrent leecher          bittern ${
+        rate(ourSeedSeconds).toFixed(1).padStart(7)
+      } MiB/s` +
         `   libtorrent ${rate(ltSeconds).toFixed(1).padStart(7)} MiB/s   ratio ${
           (ltSeconds / ourSeedSeconds).toFixed(2)
         }x`,

@@ -3,13 +3,14 @@
  * baseline measured in the same run, and the ratio.
  *
  * `deno task bench [name...]` runs only the named ones
- * (bencode, metainfo, wire, storage, download, scale).
+ * (bencode, metainfo, wire, storage, download, scale, swarm).
  */
 import { run as bencode } from "./bencode.ts";
 import { run as download } from "./download.ts";
 import { run as metainfo } from "./metainfo.ts";
 import { run as scale } from "./scale.ts";
 import { run as storage } from "./storage.ts";
+import { run as swarm } from "./swarm.ts";
 import { run as wire } from "./wire.ts";
 
 const benches: Record<string, () => unknown> = {
@@ -19,6 +20,7 @@ const benches: Record<string, () => unknown> = {
   storage,
   download,
   scale,
+  swarm,
 };
 const chosen = Deno.args.length ? Deno.args : Object.keys(benches);
 for (const name of chosen) {

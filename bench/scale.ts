@@ -69,7 +69,9 @@ export async function run(torrents = 50, leechers = 4, mib = 2): Promise<void> {
     console.log(
       `all ${sessions.length} downloads complete in ${seconds.toFixed(2)} s; ` +
         `CPU ${(cpu.user / 1e6).toFixed(2)} s user + ${(cpu.system / 1e6).toFixed(2)} s system; ` +
-        `peak RSS ${(peakRss / 1048576).toFixed(0)} MiB; worst event-loop delay ${worstLagMs.toFixed(0)} ms`,
+        `peak RSS ${(peakRss / 1048576).toFixed(0)} MiB; worst event-loop delay ${
+          worstLagMs.toFixed(0)
+        } ms`,
     );
   } finally {
     clearInterval(lagTimer);

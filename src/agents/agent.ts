@@ -101,7 +101,16 @@ export interface MessagingAgent {
   readonly extensions?: readonly string[];
   /** Called once when the agent joins a session. */
   attach?(session: AgentSession): void;
-  /** A peer finished its handshakes (extended handshake included, when supported). */
+  /**
+   * The BitTorrent handshake with a peer completed; its extended handshake
+   * may still be on its way. Only what must be the first message (the
+   * bitfield) belongs here; most agents want {@linkcode MessagingAgent.connected}.
+   */
+  opened?(peer: AgentPeer): void;
+  /**
+   * A peer finished its handshakes: the extended handshake is in (when the
+   * peer supports BEP 10), so {@linkcode AgentPeer.supports} answers.
+   */
   connected?(peer: AgentPeer): void;
   /** Handlers for standard messages. */
   readonly consumes?: MessageHandlers;

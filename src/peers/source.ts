@@ -63,7 +63,11 @@ export class StaticPeerSource implements PeerSource {
   readonly name = "static";
   readonly #addresses: readonly PeerAddress[];
 
-  /** @param addresses The peers. */
+  /**
+   * Creates the source.
+   *
+   * @param addresses The peers.
+   */
   constructor(addresses: readonly PeerAddress[]) {
     this.#addresses = addresses;
   }

@@ -25,7 +25,11 @@ export class TrackerPeerSource implements PeerSource {
   readonly #options: TrackerPeerSourceOptions;
   #client: TrackerClient | undefined;
 
-  /** @param options Announce URLs (default: the torrent's), timeouts, intervals. */
+  /**
+   * Creates the source.
+   *
+   * @param options Announce URLs (default: the torrent's), timeouts, intervals.
+   */
   constructor(options: TrackerPeerSourceOptions = {}) {
     this.#options = options;
   }

@@ -35,35 +35,39 @@ export class RarestFirstSelector implements PieceSelector {
   readonly #random: () => number;
   #done = new Uint8Array(0);
 
-  /** @param options Whether to randomize among the rarest. */
+  /**
+   * Creates the selector.
+   *
+   * @param options Whether to randomize among the rarest.
+   */
   constructor(options: RarestFirstOptions = {}) {
     this.#randomize = options.randomize ?? false;
     this.#random = options.random ?? Math.random;
     this.name = this.#randomize ? "random-rarest" : "rarest";
   }
 
-  /** @inheritdoc */
+  /** Prepares for `pieceCount` pieces, none available yet. */
   init(pieceCount: number): void {
     this.#availability.init(pieceCount);
     this.#done = new Uint8Array(pieceCount);
   }
 
-  /** @inheritdoc */
+  /** Counts a peer's pieces. */
   peerAdded(pieces: Bitfield): void {
     this.#availability.add(pieces);
   }
 
-  /** @inheritdoc */
+  /** Counts one more peer having piece `index`. */
   peerHave(index: number): void {
     this.#availability.increment(index);
   }
 
-  /** @inheritdoc */
+  /** Forgets a peer's pieces. */
   peerRemoved(pieces: Bitfield): void {
     this.#availability.remove(pieces);
   }
 
-  /** @inheritdoc */
+  /** Never selects piece `index` again. */
   pieceDone(index: number): void {
     this.#done[index] = 1;
   }
@@ -73,7 +77,7 @@ export class RarestFirstSelector implements PieceSelector {
     return this.#availability.of(index);
   }
 
-  /** @inheritdoc */
+  /** The rarest eligible piece the peer has (random among equals when randomized). */
   select(peer: Bitfield, eligible: (index: number) => boolean): number | undefined {
     const availability = this.#availability;
     const done = this.#done;

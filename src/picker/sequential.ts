@@ -16,12 +16,12 @@ import type { PieceSelector } from "./selector.ts";
  * ```
  */
 export class SequentialSelector implements PieceSelector {
-  /** @inheritdoc */
+  /** `"sequential"`. */
   readonly name = "sequential";
   #done = new Uint8Array(0);
   #floor = 0;
 
-  /** @inheritdoc */
+  /** Prepares for `pieceCount` pieces. */
   init(pieceCount: number): void {
     this.#done = new Uint8Array(pieceCount);
     this.#floor = 0;
@@ -34,13 +34,13 @@ export class SequentialSelector implements PieceSelector {
   /** Availability does not change the order. */
   peerRemoved(_pieces: Bitfield): void {}
 
-  /** @inheritdoc */
+  /** Never selects piece `index` again. */
   pieceDone(index: number): void {
     this.#done[index] = 1;
     while (this.#floor < this.#done.length && this.#done[this.#floor]) this.#floor++;
   }
 
-  /** @inheritdoc */
+  /** The lowest eligible piece the peer has. */
   select(peer: Bitfield, eligible: (index: number) => boolean): number | undefined {
     const done = this.#done;
     for (let i = this.#floor; i < done.length; i++) {

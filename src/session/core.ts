@@ -27,6 +27,8 @@ export interface SessionConfig {
   readonly requestTimeoutMs: number;
   /** A peer that sent nothing this long is dropped. */
   readonly idleTimeoutMs: number;
+  /** How long to wait for a peer's extended handshake before agents' `connected` runs anyway. */
+  readonly extendedHandshakeTimeoutMs: number;
   /** Hash failures after which a contributing peer is banned. */
   readonly maxHashFailures: number;
   /** Requests in flight to a new peer. */

@@ -55,6 +55,18 @@ export class WireLink implements PeerLink {
     return decoded && { name: decoded.name, payload: decoded.value as Uint8Array };
   }
 
+  /**
+   * Resolves once the peer's extended handshake is in, at once when BEP 10
+   * was not negotiated, and after `timeoutMs` if the peer never sends it.
+   */
+  extendedHandshakeArrived(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([
+      this.#wire.extendedHandshake.then(() => {}),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs)),
+    ]).finally(() => clearTimeout(timer));
+  }
+
   next(): Promise<Message | undefined> {
     return this.#wire.next();
   }

@@ -84,6 +84,7 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   requestTimeoutMs: 20_000,
   idleTimeoutMs: 180_000,
   maxHashFailures: 2,
+  extendedHandshakeTimeoutMs: 5000,
   initialQueueDepth: 32,
   maxQueueDepth: 500,
   maxUploadQueue: 500,

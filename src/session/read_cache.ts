@@ -29,28 +29,44 @@ export class ReadCache {
 
   /** The block `[begin, begin + length)` of verified piece `index`. */
   async read(index: number, begin: number, length: number): Promise<Uint8Array> {
-    const pieceLength = pieceLengthAt(this.#store.torrent, index);
     const windowStart = Math.floor(begin / WINDOW) * WINDOW;
+    const window = this.#window(index, windowStart, begin + length);
+    if (!window) return await this.#store.readBlock(index, begin, length);
+    const bytes = await window;
+    return bytes.subarray(begin - windowStart, begin - windowStart + length);
+  }
+
+  /** Starts reading the window holding `begin` of piece `index`, unless it is cached. */
+  prefetch(index: number, begin: number): void {
+    const windowStart = Math.floor(begin / WINDOW) * WINDOW;
+    if (this.#windows.has(this.#key(index, windowStart))) return;
+    this.#window(index, windowStart, windowStart)?.catch(() => {});
+  }
+
+  #key(index: number, windowStart: number): number {
+    return index * Math.ceil(this.#store.torrent.pieceLength / WINDOW) + windowStart / WINDOW;
+  }
+
+  /** The cached (or now started) read of a window; `undefined` when `end` lies past it. */
+  #window(index: number, windowStart: number, end: number): Promise<Uint8Array> | undefined {
+    const pieceLength = pieceLengthAt(this.#store.torrent, index);
     const windowLength = Math.min(WINDOW, pieceLength - windowStart);
-    if (begin + length > windowStart + windowLength) {
-      // A request across a window boundary is rare: read it directly.
-      return await this.#store.readBlock(index, begin, length);
-    }
-    const key = index * Math.ceil(this.#store.torrent.pieceLength / WINDOW) + windowStart / WINDOW;
+    // A request across a window boundary is rare: the caller reads it directly.
+    if (end > windowStart + windowLength) return undefined;
+    const key = this.#key(index, windowStart);
     let window = this.#windows.get(key);
     if (window) {
       this.#windows.delete(key);
       this.#windows.set(key, window);
-    } else {
-      window = this.#store.readBlock(index, windowStart, windowLength);
-      this.#windows.set(key, window);
-      this.#sizes.set(key, windowLength);
-      this.#bytes += windowLength;
-      window.catch(() => this.#drop(key));
-      this.#evict();
+      return window;
     }
-    const bytes = await window;
-    return bytes.subarray(begin - windowStart, begin - windowStart + length);
+    window = this.#store.readBlock(index, windowStart, windowLength);
+    this.#windows.set(key, window);
+    this.#sizes.set(key, windowLength);
+    this.#bytes += windowLength;
+    window.catch(() => this.#drop(key));
+    this.#evict();
+    return window;
   }
 
   /** Forgets everything (e.g. when the session stops). */

@@ -56,7 +56,11 @@ export class Runtime {
   #closing: Promise<void> | undefined;
   readonly #host: SessionHost;
 
-  /** @param options Listening address, limits, peer id, fetchers, hasher. */
+  /**
+   * Creates a runtime; it listens once the first torrent is added.
+   *
+   * @param options Listening address, limits, peer id, fetchers, hasher.
+   */
   constructor(options: RuntimeOptions = {}) {
     this.#options = options;
     this.peerId = options.peerId ?? generatePeerId();
@@ -249,6 +253,7 @@ export class Runtime {
       const wire = await PeerWire.accept(conn, {
         peerId: this.peerId,
         limits: this.#options.limits,
+        reuseReadBuffer: true,
         findTorrent: (infoHash) => {
           session = this.#sessions.get(toHex(infoHash));
           if (!session || !session.running) return undefined;
@@ -276,6 +281,7 @@ export class Runtime {
         peerId: this.peerId,
         handlers: this.#handlers.get(session),
         limits: this.#options.limits,
+        reuseReadBuffer: true,
         context: session.torrent,
         signal,
       });

@@ -10,6 +10,7 @@ import { pieceExchangeAgent } from "./agents/exchange.ts";
 import { uploadAgent } from "./agents/upload.ts";
 import { type SessionConfig, SessionCore } from "./core.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
+import { BlockPool } from "./block_pool.ts";
 import { WireLink } from "./link.ts";
 import { addressKey, Peer } from "./peer.ts";
 import type { PieceSelector } from "../picker/selector.ts";
@@ -66,6 +67,7 @@ export class TorrentSession {
   readonly #sources: SourceRunner;
   readonly #dialing = new Set<string>();
   readonly #hashStrikes = new Map<string, number>();
+  readonly #blockPool: BlockPool;
   #timer: ReturnType<typeof setInterval> | undefined;
   #resolveCompleted!: (stats: SessionStats) => void;
   #rejectCompleted!: (error: Error) => void;
@@ -90,6 +92,10 @@ export class TorrentSession {
     this.torrent = store.torrent;
     const core = new SessionCore(store.torrent, store, selector, config);
     this.#core = core;
+    this.#blockPool = new BlockPool(
+      config.blockSize,
+      config.maxPendingWriteBytes / config.blockSize,
+    );
     this.events = core.events;
     core.port = host.port;
     selector.init(store.torrent.pieceCount);
@@ -273,7 +279,12 @@ export class TorrentSession {
     core.peerMap.set(key, peer);
     core.pool.succeeded(key);
     this.events.emit("peer-connected", core.info(peer));
-    for (const agent of core.agents) agent.connected?.(peer);
+    for (const agent of core.agents) agent.opened?.(peer);
+    // `connected` waits for the extended handshake, so agents can ask what the peer supports.
+    void link.extendedHandshakeArrived(core.config.extendedHandshakeTimeoutMs).then(() => {
+      if (peer.closed || core.peerMap.get(peer.key) !== peer) return;
+      for (const agent of core.agents) agent.connected?.(peer);
+    });
     void this.#read(peer, link).then(
       () => closeReason,
       (error: Error) => error.message,
@@ -340,13 +351,17 @@ export class TorrentSession {
     if (wasOutstanding && peer.queueDepth < peer.maxRequests) peer.queueDepth++;
     if (duplicates) this.#cancelElsewhere(peer, key, message.index, message.begin, length);
     core.pendingWriteBytes += length;
-    this.store.writeBlock(message.index, message.begin, message.block).then(
+    // The block is a view into the socket's read buffer, which the next read overwrites.
+    const copy = this.#blockPool.copy(message.block);
+    this.store.writeBlock(message.index, message.begin, copy).then(
       (result) => {
+        this.#blockPool.release(copy);
         core.writeSettled(length);
         if (result.status === "verified") this.#pieceVerified(result.piece);
         else if (result.status === "failed") this.#pieceFailed(result.piece);
       },
       (error: Error) => {
+        this.#blockPool.release(copy);
         core.writeSettled(length);
         this.#fail(error);
       },

@@ -5,6 +5,7 @@
  */
 import { pieceHashAt, pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
+import { createHash, type Hash } from "node:crypto";
 import { bytesEqual } from "../util/bytes.ts";
 import { StorageError } from "./errors.ts";
 import { NodeCryptoHasher, type Sha1Hasher } from "./hasher.ts";
@@ -66,6 +67,13 @@ interface PieceProgress {
   readonly received: Bitfield;
   readonly writing: Set<number>;
   verifying: boolean;
+  /**
+   * SHA-1 over the piece's leading blocks, fed as they arrive in order (the
+   * usual case), so completing the piece needs no read-back.
+   */
+  hash: Hash | undefined;
+  /** Blocks `[0, hashed)` are in `hash`. */
+  hashed: number;
 }
 
 /**
@@ -315,32 +323,59 @@ export class PieceStore {
    * @param data The block (`blockSize` bytes, or fewer for a piece's last block).
    * @returns What happened.
    */
-  async writeBlock(piece: number, offset: number, data: Uint8Array): Promise<BlockWriteResult> {
+  writeBlock(piece: number, offset: number, data: Uint8Array): Promise<BlockWriteResult> {
+    // Not async on purpose: `data` (often a view into a large socket buffer) must not stay
+    // reachable while the piece waits for verification, only while it is being written.
+    return this.#storeBlock(piece, offset, data).then((progress) =>
+      progress ? this.#completeIfFull(piece, progress) : { piece, status: "duplicate" as const }
+    );
+  }
+
+  /** Writes a block and records it; `undefined` when it is a duplicate. */
+  async #storeBlock(
+    piece: number,
+    offset: number,
+    data: Uint8Array,
+  ): Promise<PieceProgress | undefined> {
     const block = this.#checkBlock(piece, offset, data.length, "write block");
-    if (this.#verified.get(piece)) return { piece, status: "duplicate" };
+    if (this.#verified.get(piece)) return undefined;
     let progress = this.#inProgress.get(piece);
     if (!progress) {
       progress = {
         received: new Bitfield(this.blockCount(piece)),
         writing: new Set(),
         verifying: false,
+        hash: createHash("sha1"),
+        hashed: 0,
       };
       this.#inProgress.set(piece, progress);
     }
     if (progress.verifying || progress.received.get(block) || progress.writing.has(block)) {
-      return { piece, status: "duplicate" };
+      return undefined;
+    }
+    if (progress.hash && block === progress.hashed) {
+      progress.hash.update(data);
+      progress.hashed++;
     }
     progress.writing.add(block);
     try {
       await this.storage.write(piece, offset, data);
+    } catch (error) {
+      // The block was hashed but not stored: the running hash no longer matches storage.
+      if (block < progress.hashed) progress.hash = undefined;
+      throw error;
     } finally {
       progress.writing.delete(block);
     }
     progress.received.set(block);
+    return progress;
+  }
+
+  async #completeIfFull(piece: number, progress: PieceProgress): Promise<BlockWriteResult> {
     if (!progress.received.hasAll() || progress.verifying) return { piece, status: "stored" };
     progress.verifying = true;
     try {
-      const good = await this.#verifyPiece(piece);
+      const good = await this.#verifyPiece(piece, progress);
       if (good) this.#verified.set(piece);
       return { piece, status: good ? "verified" : "failed" };
     } finally {
@@ -483,9 +518,33 @@ export class PieceStore {
     return true;
   }
 
-  /** Reads piece `piece` back and compares its SHA-1; missing bytes mean not verified. */
-  #verifyPiece(piece: number): Promise<boolean> {
+  /**
+   * Compares piece `piece`'s SHA-1: from the running hash when every block arrived in
+   * order, else reading back what the running hash lacks. Missing bytes mean not verified.
+   */
+  #verifyPiece(piece: number, progress?: PieceProgress): Promise<boolean> {
+    const expected = pieceHashAt(this.torrent, piece);
+    const hash = progress?.hash;
+    if (hash && progress.hashed === progress.received.size) {
+      return Promise.resolve(bytesEqual(new Uint8Array(hash.digest()), expected));
+    }
+    if (hash && progress.hashed > 0) {
+      return this.#verifications.run(() => this.#finishHash(piece, hash, progress.hashed));
+    }
     return this.#verifications.run(() => this.#readAndHash(piece));
+  }
+
+  /** Reads back the blocks after the first `hashed` and completes `hash`. */
+  async #finishHash(piece: number, hash: Hash, hashed: number): Promise<boolean> {
+    const start = hashed * this.blockSize;
+    const length = pieceLengthAt(this.torrent, piece) - start;
+    try {
+      hash.update(await this.storage.read(piece, start, length));
+    } catch (error) {
+      if (error instanceof StorageError && error.kind === "not-found") return false;
+      throw error;
+    }
+    return bytesEqual(new Uint8Array(hash.digest()), pieceHashAt(this.torrent, piece));
   }
 
   async #readAndHash(piece: number): Promise<boolean> {

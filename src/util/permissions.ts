@@ -8,6 +8,8 @@ export class PermissionError extends Error {
   readonly flag: string;
 
   /**
+   * Creates the error.
+   *
    * @param action What was attempted, e.g. `writing to ./dl`.
    * @param flag The flag that grants it.
    * @param options The underlying error as `cause`.

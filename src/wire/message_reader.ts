@@ -39,6 +39,14 @@ export interface MessageReaderOptions extends DecoderOptions {
   readonly bufferLength?: number;
   /** Bytes that arrived with the handshake, decoded before anything is read. */
   readonly initialBytes?: Uint8Array;
+  /**
+   * Read every time into one buffer, overwriting it once the messages decoded
+   * from it have been taken: a message (a `piece` block in particular) is then
+   * valid only until the next call to `next`, and a consumer that keeps a
+   * block must copy it. Saves an allocation per read and keeps memory flat
+   * under load. Default `false` (messages stay valid).
+   */
+  readonly reuseBuffer?: boolean;
 }
 
 /** Below this much free space a read buffer is retired and a fresh one allocated. */
@@ -71,6 +79,7 @@ export class MessageReader implements AsyncIterable<Message> {
   #filledLastRead = false;
   #used = 0;
   #initial: Uint8Array | undefined;
+  readonly #reuse: boolean;
   #batch: Message[] = [];
   #batchIndex = 0;
   #ended = false;
@@ -87,7 +96,8 @@ export class MessageReader implements AsyncIterable<Message> {
     this.#source = source;
     this.#decoder = new FrameDecoder(options);
     this.#maxBufferLength = Math.max(options.bufferLength ?? 1024 * 1024, MIN_BUFFER_LENGTH);
-    this.#buffer = new Uint8Array(MIN_BUFFER_LENGTH);
+    this.#reuse = options.reuseBuffer ?? false;
+    this.#buffer = new Uint8Array(this.#reuse ? this.#maxBufferLength : MIN_BUFFER_LENGTH);
     this.#initial = options.initialBytes?.length ? options.initialBytes : undefined;
   }
 
@@ -129,7 +139,10 @@ export class MessageReader implements AsyncIterable<Message> {
       this.#decoder.push(initial, this.#collect);
       return;
     }
-    if (this.#buffer.length - this.#used < MIN_READ_SPACE) {
+    if (this.#reuse) {
+      // The previous batch has been taken: its bytes may be overwritten.
+      this.#used = 0;
+    } else if (this.#buffer.length - this.#used < MIN_READ_SPACE) {
       // Retired buffers live on only through the views handed out; the next one
       // grows while the peer keeps the socket full, and shrinks when it does not.
       const length = this.#filledLastRead

@@ -49,6 +49,11 @@ export interface PeerWireOptions {
   readonly signal?: AbortSignal;
   /** Send-queue bounds. */
   readonly writer?: MessageWriterOptions;
+  /**
+   * Reuse one read buffer (see `MessageReaderOptions.reuseBuffer`): a
+   * message is valid only until the next one is read. Default `false`.
+   */
+  readonly reuseReadBuffer?: boolean;
 }
 
 /**
@@ -174,7 +179,11 @@ export class PeerWire implements AsyncIterable<Message> {
     this.conn = conn;
     this.handshake = handshake;
     this.#handlers = handlers;
-    this.#reader = new MessageReader(conn, { limits: options.limits, context });
+    this.#reader = new MessageReader(conn, {
+      limits: options.limits,
+      context,
+      reuseBuffer: options.reuseReadBuffer,
+    });
     this.#writer = new MessageWriter(conn, options.writer);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.extendedHandshake = new Promise((resolve) => this.#resolveExtended = resolve);

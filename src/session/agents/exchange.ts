@@ -12,7 +12,7 @@ export function pieceExchangeAgent(core: SessionCore): MessagingAgent {
   const peerOf = (peer: AgentPeer) => peer as Peer;
   return {
     name: "piece-exchange",
-    connected(agentPeer) {
+    opened(agentPeer) {
       const peer = peerOf(agentPeer);
       core.selector.peerAdded(peer.pieces);
       if (!core.verified.hasNone()) {

@@ -3,6 +3,9 @@ import type { SessionCore } from "../core.ts";
 import type { Peer } from "../peer.ts";
 import { ReadCache } from "../read_cache.ts";
 
+/** Queued requests whose data is fetched ahead of sending. */
+const READ_AHEAD = 32;
+
 /**
  * Uploading: queues the requests of peers we unchoked and serves them from
  * storage one at a time per peer, waiting for the socket to accept each
@@ -17,7 +20,14 @@ export function uploadAgent(core: SessionCore): MessagingAgent {
     try {
       while (peer.uploadQueue.length && !peer.closed && !peer.amChoking && core.running) {
         const { index, begin, length } = peer.uploadQueue.shift()!;
-        const block = await cache.read(index, begin, length);
+        const reading = cache.read(index, begin, length);
+        // Start reading what comes next while this block waits: the socket never waits on disk.
+        const ahead = Math.min(peer.uploadQueue.length, READ_AHEAD);
+        for (let i = 0; i < ahead; i++) {
+          const next = peer.uploadQueue[i];
+          if (next.index !== index) cache.prefetch(next.index, next.begin);
+        }
+        const block = await reading;
         if (peer.closed || peer.amChoking) break;
         await peer.sendAndWait({ type: "piece", index, begin, block });
         peer.upload.add(length);

@@ -1,19 +1,11 @@
 /**
- * Known library bug, reported to the lead: `MessagingAgent.connected` is documented as called
- * once "a peer finished its handshakes (extended handshake included, when supported)", but
- * `TorrentSession.attach` (src/session/session.ts) calls it right after the BitTorrent
- * handshake, before the peer's BEP 10 extended handshake is read in `#read`. So in
- * `connected`, `peer.supports(name)` is always false and `peer.extendedHandshake` undefined,
- * and an agent that greets supporting peers in `connected` never sends anything.
- *
- * Ignored until fixed; set `BUG_FIXED` to true to reproduce (it fails with a
- * SwarmTimeoutError: "seeder-0 received no x_hello message").
+ * Regression: `MessagingAgent.connected` runs once the peer's extended
+ * handshake is in, so `peer.supports(name)` answers there and an agent can
+ * greet supporting peers from `connected`.
  */
 import assert from "node:assert/strict";
 import type { MessagingAgent } from "../../mod.ts";
 import { createSwarm } from "../../src/testing/mod.ts";
-
-const BUG_FIXED = false;
 
 function greeter(): MessagingAgent {
   return {
@@ -27,8 +19,7 @@ function greeter(): MessagingAgent {
 }
 
 Deno.test({
-  name: "agents: connected() sees the extended handshake, so supports() works there (BUG)",
-  ignore: !BUG_FIXED,
+  name: "agents: connected() sees the extended handshake, so supports() works there",
   async fn() {
     await using swarm = await createSwarm({
       seeders: 1,
