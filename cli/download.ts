@@ -104,6 +104,7 @@ export async function main(args: string[]): Promise<number> {
     const started = performance.now();
     try {
       const session = await runtime.add(torrent, {
+        start: false,
         out,
         peers,
         selector: values.selector as SelectorName | undefined,

@@ -34,10 +34,22 @@ export function statusLine(name: string, stats: SessionStats): string {
     `  peers ${stats.peers}  ETA ${formatDuration(stats.eta)}`;
 }
 
-/** The JSON form of an event: `{ "event": type, ...fields }` with stable names. */
+/** Events not written in JSON mode: one per piece is more noise than signal. */
+const QUIET_EVENTS: ReadonlySet<string> = new Set(["piece-verified"]);
+
+/**
+ * The JSON form of an event: `{ "event": type, "time": ISO-8601, ...fields }`.
+ * Peer events are `{ "event": "peer", "action": "connected" | "disconnected" | "banned" }`,
+ * tracker events `{ "event": "tracker", "action": "started" | "announce" | ... }`.
+ */
 export function jsonEvent<K extends keyof SessionEvents>(type: K, event: SessionEvents[K]): string {
   const fields: Record<string, unknown> = { event: type, time: new Date().toISOString() };
   switch (type) {
+    case "tracker": {
+      const { event: action, ...rest } = event as SessionEvents["tracker"];
+      Object.assign(fields, { action }, rest);
+      break;
+    }
     case "peer-connected":
     case "peer-disconnected":
     case "peer-banned":
@@ -68,9 +80,11 @@ const CLEAR_LINE = "\r\x1b[2K";
  */
 export function render(session: TorrentSession, mode: OutputMode, name: string): () => void {
   if (mode === "json") {
-    return session.events.onAny(({ type, event }) =>
-      console.log(jsonEvent(type, event as SessionEvents[typeof type]))
-    );
+    return session.events.onAny(({ type, event }) => {
+      if (!QUIET_EVENTS.has(type)) {
+        console.log(jsonEvent(type, event as SessionEvents[typeof type]));
+      }
+    });
   }
   let lastLine = "";
   let lastPrinted = 0;
@@ -99,7 +113,6 @@ export function render(session: TorrentSession, mode: OutputMode, name: string):
       else if (mode === "lines") log(`tracker ${url}: ${event}, ${peers ?? 0} peers`);
     }),
     session.events.on("warning", ({ message }) => log(`warning: ${message}`)),
-    session.events.on("error", ({ error }) => log(`error: ${error.message}`)),
   ];
   return () => {
     for (const off of offs) off();

@@ -66,6 +66,7 @@ export async function main(args: string[]): Promise<number> {
   return await withRuntime(values.bind ?? "0.0.0.0", port, async (runtime, interrupted) => {
     try {
       const session = await runtime.add(torrent, {
+        start: false,
         out: values.data,
         peers,
         restore: "recheck",

@@ -55,7 +55,7 @@ export async function withRuntime(
   }
 }
 
-/** Shows events until `done` settles; returns its outcome or `interrupted`. */
+/** Starts `session` (if not running) and shows its events until `done` settles; returns its outcome or `interrupted`. */
 export async function follow(
   session: TorrentSession,
   mode: OutputMode,
@@ -63,12 +63,21 @@ export async function follow(
   interrupted: Promise<void>,
 ): Promise<"done" | "interrupted" | Error> {
   const stop = render(session, mode, session.torrent.name);
+  // Started only now, so the renderer sees the `started` event.
+  session.start();
+  const failed = new AbortController();
   try {
     return await Promise.race([
       done.then(() => "done" as const, (error: Error) => error),
       interrupted.then(() => "interrupted" as const),
+      // A session that fails says so in an `error` event (and stops).
+      session.events.once("error", undefined, failed.signal).then(
+        ({ error }) => error,
+        () => "done" as const,
+      ),
     ]);
   } finally {
+    failed.abort();
     stop();
   }
 }

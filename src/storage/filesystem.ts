@@ -3,11 +3,11 @@
  * directory, a multi-file torrent is `<name>/<path...>`.
  */
 import type { Torrent } from "../metainfo/torrent.ts";
-import { explainPermission, type PermissionKind } from "../util/permissions.ts";
+import { explainPermission, PermissionError, type PermissionKind } from "../util/permissions.ts";
 import { StorageError, toStorageError } from "./errors.ts";
 import { type FileSpan, fileSpans } from "./layout.ts";
 import type { FileHandle } from "node:fs/promises";
-import { fileOpener, OpenFiles } from "./open_files.ts";
+import { fileOpener, OpenFiles, writeOnlyFileOpener } from "./open_files.ts";
 import { SafeRoot } from "./safe_path.ts";
 import type { Storage, StorageOpenOptions, StoredFileStat, TorrentStorage } from "./types.ts";
 
@@ -74,15 +74,22 @@ export class FileSystemStorage implements Storage {
     options: StorageOpenOptions = {},
   ): Promise<FileSystemTorrentStorage> {
     const readOnly = this.#readOnly;
+    // Without read permission the download still works: write-only, nothing trusted that exists.
+    const writeOnly = !readOnly &&
+      Deno.permissions.querySync({ name: "read", path: this.dir }).state !== "granted";
     const root = await guard(
       readOnly ? "read" : "write",
       this.dir,
       "open",
-      () => SafeRoot.open(this.dir, { create: !readOnly }),
+      () =>
+        writeOnly
+          ? SafeRoot.openWriteOnly(this.dir)
+          : SafeRoot.open(this.dir, { create: !readOnly }),
     );
     const storage = new FileSystemTorrentFiles(torrent, root, {
       maxOpenFiles: this.#maxOpenFiles,
       readOnly,
+      writeOnly,
       dirForErrors: this.dir,
     });
     if (readOnly) return storage;
@@ -127,6 +134,7 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
   readonly #dirForErrors: string;
   readonly #files: OpenFiles;
   readonly #readOnly: boolean;
+  readonly #writeOnly: boolean;
   readonly #paths = new Map<number, string>();
   #closed = false;
 
@@ -141,13 +149,22 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
   constructor(
     torrent: Torrent,
     root: SafeRoot,
-    options: { maxOpenFiles: number; readOnly: boolean; dirForErrors: string },
+    options: { maxOpenFiles: number; readOnly: boolean; writeOnly?: boolean; dirForErrors: string },
   ) {
     this.#torrent = torrent;
     this.#root = root;
     this.#dirForErrors = options.dirForErrors;
     this.#readOnly = options.readOnly;
-    this.#files = new OpenFiles(options.maxOpenFiles, fileOpener(!options.readOnly));
+    this.#writeOnly = options.writeOnly ?? false;
+    this.#files = new OpenFiles(
+      options.maxOpenFiles,
+      this.#writeOnly ? writeOnlyFileOpener(options.dirForErrors) : fileOpener(!options.readOnly),
+    );
+  }
+
+  /** `false` without read permission: blocks can be written but not read back. */
+  get readable(): boolean {
+    return !this.#writeOnly;
   }
 
   /** Files currently open (at most the cap, plus any still finishing an operation). */
@@ -200,6 +217,7 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
    */
   async readInto(piece: number, offset: number, target: Uint8Array): Promise<void> {
     this.#ensureOpen("read", piece);
+    this.#refuseReadIfWriteOnly();
     await this.#eachSpan(piece, offset, target, false, readFully);
   }
 
@@ -280,6 +298,7 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
    * @returns One entry per torrent file.
    */
   async fileStats(): Promise<(StoredFileStat | undefined)[]> {
+    this.#refuseReadIfWriteOnly();
     const stats: (StoredFileStat | undefined)[] = [];
     for (const [index, file] of this.#torrent.files.entries()) {
       stats.push(file.padding ? { length: file.length, mtimeMs: 0 } : await this.#statFile(index));
@@ -379,6 +398,15 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
     }
   }
 
+  #refuseReadIfWriteOnly(): void {
+    if (this.#writeOnly) {
+      throw new PermissionError(
+        `reading ${this.#dirForErrors}`,
+        `--allow-read=${this.#dirForErrors}`,
+      );
+    }
+  }
+
   #ensureOpen(operation: string, piece: number): void {
     if (this.#closed) {
       throw new StorageError("closed", operation, `piece ${piece}`, "the storage was closed");
@@ -415,6 +443,7 @@ function explainOrClassify(
   operation: string,
   path: string,
 ): Error {
+  if (error instanceof PermissionError) return error;
   // Deno names the access it lacked; trust that over our guess.
   const named = error instanceof Error && /requires read access/i.test(error.message)
     ? "read"

@@ -5,7 +5,9 @@
  * for random 16 KiB blocks. No more than the cap of descriptors is ever open: a caller
  * needing one more waits until an idle file has been closed.
  */
+import { constants } from "node:fs";
 import { type FileHandle, open as openHandle } from "node:fs/promises";
+import { PermissionError } from "../util/permissions.ts";
 
 interface Entry {
   readonly file: Promise<FileHandle>;
@@ -49,6 +51,42 @@ export function fileOpener(writable: boolean): FileOpener {
     } catch (error) {
       if ((error as { code?: string }).code !== "EEXIST") throw error;
       return await openHandle(path, "r+");
+    }
+  };
+}
+
+/**
+ * An opener needing only write permission: files are opened write-only, and
+ * created exclusively, so nothing that already exists (a file, or a symlink
+ * planted in its place) is ever opened; a file this opener created may be
+ * reopened. Existing data cannot be checked without read permission, so it
+ * is refused with a {@linkcode PermissionError} naming `--allow-read=<dir>`.
+ *
+ * @example
+ * ```ts
+ * import { writeOnlyFileOpener } from "./open_files.ts";
+ *
+ * const handle = await writeOnlyFileOpener("./downloads")("./downloads/a.bin", true);
+ * await handle.close();
+ * ```
+ *
+ * @param dir The download directory, for the error message.
+ * @returns The opener.
+ */
+export function writeOnlyFileOpener(dir: string): FileOpener {
+  const created = new Set<string>();
+  const { O_WRONLY, O_CREAT, O_EXCL } = constants;
+  return async (path) => {
+    if (created.has(path)) return await openHandle(path, O_WRONLY);
+    try {
+      const handle = await openHandle(path, O_WRONLY | O_CREAT | O_EXCL);
+      created.add(path);
+      return handle;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EEXIST") throw error;
+      throw new PermissionError(`using the existing file ${path}`, `--allow-read=${dir}`, {
+        cause: error,
+      });
     }
   };
 }

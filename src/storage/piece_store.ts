@@ -74,6 +74,11 @@ interface PieceProgress {
   hash: Hash | undefined;
   /** Blocks `[0, hashed)` are in `hash`. */
   hashed: number;
+  /**
+   * Copies of blocks that arrived ahead of the hash, kept only when storage
+   * cannot be read back (write-only); fed to the hash once it reaches them.
+   */
+  ahead: Map<number, Uint8Array> | undefined;
 }
 
 /**
@@ -171,7 +176,10 @@ export class PieceStore {
     const opened = await storage.open(torrent, { wantedFiles: options.wantedFiles });
     const store = new PieceStore(torrent, opened, options);
     try {
-      const restore = options.restore ?? "auto";
+      // Storage that cannot be read back holds nothing we could trust: start empty.
+      const restore = opened.readable === false && options.restore !== "recheck"
+        ? "none"
+        : options.restore ?? "auto";
       if (restore === "auto" && await store.#loadResume()) return store;
       if (restore !== "none") {
         await store.recheck(options.onRecheckProgress);
@@ -182,6 +190,11 @@ export class PieceStore {
       await opened.close();
       throw error;
     }
+  }
+
+  /** Whether verified pieces can be read back (and so served to peers). */
+  get canServe(): boolean {
+    return this.storage.readable !== false;
   }
 
   /** Verified pieces (a live view: do not modify). */
@@ -347,6 +360,7 @@ export class PieceStore {
         verifying: false,
         hash: createHash("sha1"),
         hashed: 0,
+        ahead: this.storage.readable === false ? new Map() : undefined,
       };
       this.#inProgress.set(piece, progress);
     }
@@ -356,6 +370,18 @@ export class PieceStore {
     if (progress.hash && block === progress.hashed) {
       progress.hash.update(data);
       progress.hashed++;
+      // Blocks that were waiting for this one can follow it into the hash.
+      for (
+        let next = progress.ahead?.get(progress.hashed);
+        next;
+        next = progress.ahead?.get(progress.hashed)
+      ) {
+        progress.ahead!.delete(progress.hashed);
+        progress.hash.update(next);
+        progress.hashed++;
+      }
+    } else if (progress.ahead && block > progress.hashed) {
+      progress.ahead.set(block, data.slice());
     }
     progress.writing.add(block);
     try {
@@ -466,7 +492,7 @@ export class PieceStore {
    * @returns Whether a resume file was written.
    */
   async saveResume(): Promise<boolean> {
-    if (!this.#resumePath || !this.storage.fileStats) return false;
+    if (!this.#resumePath || !this.storage.fileStats || !this.canServe) return false;
     await this.storage.flush();
     const files = await this.storage.fileStats();
     await saveResume(this.#resumePath, this.torrent, { verified: this.#verified, files });

@@ -2,6 +2,7 @@
  * Second line of defence against path escapes: every path is built from checked segments
  * under a root, and no existing symlink on the way may lead outside that root.
  */
+import { PermissionError } from "../util/permissions.ts";
 import { StorageError } from "./errors.ts";
 
 const FORBIDDEN_SEGMENT = /[/\\\0]/;
@@ -23,9 +24,34 @@ export class SafeRoot {
   readonly path: string;
   /** Directories (relative, `/`-joined) already checked to be real directories inside. */
   readonly #checkedDirs = new Set<string>();
+  /** Without read permission: directories are only ever created, never trusted when found. */
+  readonly #writeOnly: boolean;
 
-  private constructor(path: string) {
+  private constructor(path: string, writeOnly = false) {
     this.path = path;
+    this.#writeOnly = writeOnly;
+  }
+
+  /**
+   * A root usable with write permission alone. Nothing inside can be
+   * inspected, so every directory below the root must be created by this
+   * root (an existing one could be a symlink leading out); one that already
+   * exists is refused with a {@linkcode PermissionError} naming
+   * `--allow-read=<dir>`. Paths stay as given (relative paths stay relative).
+   *
+   * @example
+   * ```ts
+   * import { SafeRoot } from "./safe_path.ts";
+   *
+   * const root = await SafeRoot.openWriteOnly("./downloads");
+   * ```
+   *
+   * @param dir The download directory (created when missing).
+   * @returns The root.
+   */
+  static async openWriteOnly(dir: string): Promise<SafeRoot> {
+    await Deno.mkdir(dir, { recursive: true });
+    return new SafeRoot(dir.replace(/\/+$/, "") || "/", true);
   }
 
   /**
@@ -90,12 +116,28 @@ export class SafeRoot {
       this.#checkedDirs.add(relative);
     }
     const absolute = `${this.path}/${segments.join("/")}`;
-    await this.#refuseEscapingLink(absolute, shown);
+    // Write-only: files are created exclusively by the opener instead.
+    if (!this.#writeOnly) await this.#refuseEscapingLink(absolute, shown);
     return absolute;
   }
 
   async #checkDirectory(relative: string, create: boolean): Promise<void> {
     const absolute = `${this.path}/${relative}`;
+    if (this.#writeOnly) {
+      try {
+        await Deno.mkdir(absolute);
+        return;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        throw new PermissionError(
+          `using the existing directory ${absolute}`,
+          `--allow-read=${this.path}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
     let info = await lstatOrUndefined(absolute);
     if (!info) {
       if (!create) {

@@ -52,6 +52,12 @@ export interface TorrentStorage {
    * can reuse buffers; allocating a fresh MiB per piece costs 3x the read itself.
    */
   readInto?(piece: number, offset: number, target: Uint8Array): Promise<void>;
+  /**
+   * `false` when the back-end can write but not read back (for example the
+   * filesystem back-end without `--allow-read`): pieces are then verified
+   * as they stream in and never served to peers. Absent means readable.
+   */
+  readonly readable?: boolean;
   /** Writes `data` into piece `piece` at `offset`. The caller may reuse `data` afterwards. */
   write(piece: number, offset: number, data: Uint8Array): Promise<void>;
   /** Makes written bytes durable as far as the back-end can. */

@@ -15,6 +15,8 @@ export function chokerAgent(core: SessionCore): MessagingAgent {
   let optimistic: Peer | undefined;
 
   const setChoked = (peer: Peer, choked: boolean) => {
+    // Storage we cannot read from has nothing to serve: never unchoke.
+    if (!choked && !core.store.canServe) return;
     if (peer.amChoking === choked) return;
     peer.amChoking = choked;
     if (choked) peer.uploadQueue.length = 0;

@@ -1,0 +1,117 @@
+/**
+ * Shared pieces of the interop tests with other clients (aria2, Transmission, libtorrent):
+ * a multi-file payload on disk and its torrent, byte-exact checks, bounded waits on session
+ * events, and a free loopback port.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createTorrent, type SessionEvents, type TorrentSession } from "../../mod.ts";
+import { seededBytes } from "../../src/testing/mod.ts";
+
+/** One file of the interop payload: its path inside the torrent directory and its bytes. */
+export interface FixtureFile {
+  readonly path: readonly string[];
+  readonly data: Uint8Array;
+}
+
+/** Name of the torrent's directory. */
+export const FIXTURE_NAME = "interop";
+
+/**
+ * A multi-file payload with the awkward cases: nested directories, an empty file, a
+ * non-ASCII name and files that do not end on a piece boundary.
+ */
+export const FIXTURE_FILES: readonly FixtureFile[] = [
+  { path: ["alpha.bin"], data: seededBytes(1_500_000, 21) },
+  { path: ["nested", "dir", "beta.bin"], data: seededBytes(77_777, 22) },
+  { path: ["nested", "zero.txt"], data: new Uint8Array(0) },
+  { path: ["gamma-é.bin"], data: seededBytes(2_345_678, 23) },
+];
+
+/** Where the payload was written and its torrent. */
+export interface Fixture {
+  /** Directory holding `FIXTURE_NAME/...` (a seeder's data directory). */
+  readonly dataDir: string;
+  /** Path of the `.torrent` file. */
+  readonly torrentPath: string;
+  /** The metainfo bytes. */
+  readonly bytes: Uint8Array;
+  /** Lowercase hex info hash. */
+  readonly infoHashHex: string;
+}
+
+/**
+ * Writes the payload under `dir/FIXTURE_NAME/` and a torrent of it at `dir/interop.torrent`.
+ *
+ * @param dir A temp directory the caller removes.
+ * @param announce Tracker URL to put in the torrent, if any.
+ */
+export async function writeFixture(dir: string, announce?: string): Promise<Fixture> {
+  for (const file of FIXTURE_FILES) {
+    const path = join(dir, FIXTURE_NAME, ...file.path);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    await Deno.writeFile(path, file.data);
+  }
+  const { bytes, torrent } = await createTorrent(join(dir, FIXTURE_NAME), {
+    pieceLength: 65536,
+    announce: announce ? [announce] : undefined,
+  });
+  const torrentPath = join(dir, `${FIXTURE_NAME}.torrent`);
+  await Deno.writeFile(torrentPath, bytes);
+  return { dataDir: dir, torrentPath, bytes, infoHashHex: torrent.infoHashHex };
+}
+
+/** Asserts that `dir/FIXTURE_NAME/...` holds exactly the payload. */
+export async function assertFixture(dir: string): Promise<void> {
+  for (const file of FIXTURE_FILES) {
+    const name = file.path.join("/");
+    const got = await Deno.readFile(join(dir, FIXTURE_NAME, ...file.path));
+    assert.ok(got.length === file.data.length, `${name}: ${got.length} bytes`);
+    assert.ok(got.every((byte, i) => byte === file.data[i]), `${name}: content differs`);
+  }
+}
+
+/** Rejects with `what` if `promise` has not settled after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** The first `type` event of `session` that passes `test`, within `ms`. */
+export async function sessionEvent<K extends keyof SessionEvents>(
+  session: TorrentSession,
+  type: K,
+  test: (event: SessionEvents[K]) => boolean,
+  ms: number,
+): Promise<SessionEvents[K]> {
+  const abort = new AbortController();
+  const event = session.events.once(type, test, abort.signal);
+  event.catch(() => {}); // rejected by the abort below after a timeout: already reported
+  try {
+    return await withTimeout(event, ms, `session event ${String(type)}`);
+  } finally {
+    abort.abort();
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Whether `path` is an existing file (an installed client binary). */
+export function installed(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
