@@ -41,6 +41,8 @@ export interface SessionConfig {
   readonly maxPendingWriteBytes: number;
   /** Keep serving after completion. */
   readonly seed: boolean;
+  /** How often the resume file (when configured) is rewritten while pieces verify. */
+  readonly resumeIntervalMs: number;
 }
 
 /**

@@ -90,6 +90,7 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   maxUploadQueue: 500,
   maxPendingWriteBytes: 32 * 1024 * 1024,
   seed: true,
+  resumeIntervalMs: 30_000,
 });
 
 /** The config of a session: defaults overridden by the options given. */

@@ -72,6 +72,9 @@ export class TorrentSession {
   #resolveCompleted!: (stats: SessionStats) => void;
   #rejectCompleted!: (error: Error) => void;
   #stopped = false;
+  /** When the resume file was last written, and whether pieces verified since. */
+  #resumeSavedAt = Date.now();
+  #verifiedSinceSave = false;
   /** Whether every wanted piece was already there when the session started. */
   #completeAtStart: boolean | undefined;
   #stopping: Promise<void> | undefined;
@@ -381,6 +384,7 @@ export class TorrentSession {
     core.blocks.finish(index);
     core.selector.pieceDone(index);
     for (const peer of core.peerMap.values()) peer.send({ type: "have", index });
+    this.#verifiedSinceSave = true;
     this.events.emit("piece-verified", { index });
     this.#checkCompleted();
   }
@@ -448,6 +452,13 @@ export class TorrentSession {
       core.produce(peer);
     }
     this.#connectMore();
+    if (this.#verifiedSinceSave && now - this.#resumeSavedAt >= core.config.resumeIntervalMs) {
+      this.#resumeSavedAt = now;
+      this.#verifiedSinceSave = false;
+      this.store.saveResume().catch((error: Error) =>
+        this.events.emit("warning", { source: "resume", message: error.message })
+      );
+    }
     this.events.emit("progress", core.stats());
   }
 

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   type Bitfield,
+  createTorrent,
+  FileSystemStorage,
   MemoryStorage,
   type PieceSelector,
   Runtime,
@@ -147,5 +150,39 @@ Deno.test("session: a custom piece selector decides the order", async () => {
     assert.deepEqual(await readAll(storage, torrent), data);
   } finally {
     await Promise.all([seeder.close(), leecher.close()]);
+  }
+});
+
+Deno.test("session: only the selected files' pieces are requested; boundary pieces complete", async () => {
+  const files = [
+    { path: ["a.bin"], data: new Uint8Array(50_000).fill(1) },
+    { path: ["b.bin"], data: new Uint8Array(50_000).fill(2) },
+    { path: ["c.bin"], data: new Uint8Array(50_000).fill(3) },
+  ];
+  const { torrent } = await createTorrent({ name: "partial", files }, { pieceLength: 16384 });
+  const all = new Uint8Array(150_000);
+  files.forEach((file, i) => all.set(file.data, i * 50_000));
+  const dir = await Deno.makeTempDir();
+  const seeder = new Runtime({ listen });
+  const leecher = new Runtime({ listen: false });
+  try {
+    await seeder.add(torrent, { storage: await seededMemory(torrent, all) });
+    const requested = new Set<number>();
+    const session = await leecher.add(torrent, {
+      storage: new FileSystemStorage(dir),
+      wantedFiles: [1],
+      peers: [{ host: "127.0.0.1", port: seeder.port! }],
+      agents: [{
+        name: "spy",
+        consumes: { piece: (_peer, message) => void requested.add(message.index) },
+      }],
+    });
+    await within(session.completed, 20_000, "partial download");
+    // b.bin spans bytes 50,000..99,999: pieces 3 (shared with a.bin) to 6 (shared with c.bin).
+    assert.deepEqual([...requested].sort((x, y) => x - y), [3, 4, 5, 6]);
+    assert.deepEqual(await Deno.readFile(join(dir, "partial", "b.bin")), files[1].data);
+  } finally {
+    await Promise.all([seeder.close(), leecher.close()]);
+    await Deno.remove(dir, { recursive: true });
   }
 });
