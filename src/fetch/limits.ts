@@ -1,3 +1,4 @@
+import { concatBytes } from "../util/bytes.ts";
 import { FetchError } from "./errors.ts";
 
 /**
@@ -38,13 +39,7 @@ export async function readLimited(
     if (total > maxBytes) throw tooLarge(source, maxBytes);
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**
