@@ -69,4 +69,12 @@ export async function runCli(args: string[]): Promise<number> {
   return await command.run(rest);
 }
 
-if (import.meta.main) Deno.exit(await runCli(Deno.args));
+/** Longest the process lingers after a command returns, finishing work it left (ms). */
+const EXIT_GRACE_MS = 5000;
+
+if (import.meta.main) {
+  // Not Deno.exit at once: work a command leaves behind (a `stopped` announce, bounded by
+  // its own timeout) gets to finish; the unref'd timer only fires if something lingers.
+  Deno.exitCode = await runCli(Deno.args);
+  Deno.unrefTimer(setTimeout(() => Deno.exit(), EXIT_GRACE_MS));
+}

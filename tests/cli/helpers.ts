@@ -1,0 +1,250 @@
+/**
+ * Shared set-up for the CLI end-to-end tests: the `bittern` CLI run as a real
+ * subprocess with chosen permission flags, and a local swarm (tracker, seeder,
+ * an HTTP server for the .torrent) in a temp directory.
+ */
+import { join } from "node:path";
+import {
+  createTorrent,
+  FileSystemStorage,
+  Runtime,
+  type Torrent,
+  TrackerServer,
+} from "../../mod.ts";
+import { createPayload, type Payload } from "../../src/testing/mod.ts";
+
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+
+/** Longest any single CLI run may take before the test fails (the child is killed). */
+export const RUN_TIMEOUT_MS = 60_000;
+
+/** What a finished CLI run printed and returned. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The `deno run` arguments for the CLI with exactly `permissions`. */
+export function cliArgs(permissions: readonly string[], args: readonly string[]): string[] {
+  return ["run", "--config", CONFIG, "--no-prompt", ...permissions, CLI, ...args];
+}
+
+/**
+ * Runs `bittern <args>` in a child Deno with exactly `permissions` and waits
+ * (at most {@linkcode RUN_TIMEOUT_MS}) for it to exit.
+ */
+export async function runCli(
+  permissions: readonly string[],
+  args: readonly string[],
+): Promise<CliResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: cliArgs(permissions, args),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(RUN_TIMEOUT_MS),
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** A stack trace line as V8 prints it (`    at foo (file:...)`). */
+export const STACK_LINE = /^\s+at /m;
+
+/** Compares two byte arrays without printing megabytes on failure. */
+export function sameBytes(actual: Uint8Array, expected: Uint8Array): boolean {
+  if (actual.length !== expected.length) return false;
+  for (let i = 0; i < actual.length; i++) if (actual[i] !== expected[i]) return false;
+  return true;
+}
+
+/** Options for {@linkcode startLocalSwarm}. */
+export interface LocalSwarmOptions {
+  /** Total payload bytes. Default 256 KiB. */
+  readonly size?: number;
+  /** Number of files (1: single-file torrent). Default 1. */
+  readonly files?: number;
+  /** Piece length. Default 16 KiB. */
+  readonly pieceLength?: number;
+  /** Whether a seeder serves the data. Default true. */
+  readonly seeder?: boolean;
+}
+
+/**
+ * A tracker, a seeder and an HTTP server handing out the .torrent, all on
+ * 127.0.0.1, with the data in a temp directory; `await using` cleans up.
+ */
+export interface LocalSwarm extends AsyncDisposable {
+  /** Temp directory holding everything; removed on dispose. */
+  readonly dir: string;
+  /** The payload the seeder serves. */
+  readonly payload: Payload;
+  readonly torrent: Torrent;
+  /** Path of the .torrent file (under {@linkcode dir}). */
+  readonly torrentPath: string;
+  /** `http://127.0.0.1:P/x.torrent`. */
+  readonly torrentUrl: string;
+  /** Directory holding the seeder's copy (the torrent's content root's parent). */
+  readonly seedDir: string;
+  readonly tracker: TrackerServer;
+}
+
+/** Starts a {@linkcode LocalSwarm}; everything started is stopped again if a step fails. */
+export async function startLocalSwarm(options: LocalSwarmOptions = {}): Promise<LocalSwarm> {
+  const dir = await Deno.makeTempDir({ prefix: "bittern-cli-test-" });
+  const tracker = new TrackerServer({ hostname: "127.0.0.1", port: 0, interval: 1 });
+  const seeder = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  const dispose = async () => {
+    await seeder.close();
+    await server?.shutdown();
+    await tracker.close();
+    await Deno.remove(dir, { recursive: true });
+  };
+  try {
+    const payload = createPayload({
+      size: options.size ?? 256 * 1024,
+      files: options.files ?? 1,
+      pieceLength: options.pieceLength ?? 16 * 1024,
+      seed: 7,
+    });
+    const seedDir = join(dir, "seed");
+    const multiFile = payload.files.length > 1;
+    for (const file of payload.files) {
+      const path = join(seedDir, ...(multiFile ? [payload.name] : []), ...file.path);
+      await Deno.mkdir(join(path, ".."), { recursive: true });
+      await Deno.writeFile(path, file.data);
+    }
+    await tracker.start();
+    const { bytes, torrent } = await createTorrent(join(seedDir, payload.name), {
+      announce: [tracker.url],
+      pieceLength: payload.pieceLength,
+    });
+    const torrentPath = join(dir, "x.torrent");
+    await Deno.writeFile(torrentPath, bytes);
+    const listening = Promise.withResolvers<void>();
+    server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => listening.resolve() },
+      () =>
+        new Response(bytes.slice(), { headers: { "content-type": "application/x-bittorrent" } }),
+    );
+    await listening.promise;
+    if (options.seeder ?? true) {
+      await seeder.add(torrent, { storage: new FileSystemStorage(seedDir) });
+    }
+    return {
+      dir,
+      payload,
+      torrent,
+      torrentPath,
+      torrentUrl: `http://127.0.0.1:${server.addr.port}/x.torrent`,
+      seedDir,
+      tracker,
+      [Symbol.asyncDispose]: dispose,
+    };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+/** A CLI child process whose stdout is read line by line. */
+export class CliProcess implements AsyncDisposable {
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: ReadableStreamDefaultReader<string>;
+  readonly #stderr: Promise<string>;
+  #buffered = "";
+  /** Every stdout line read so far. */
+  readonly lines: string[] = [];
+
+  constructor(permissions: readonly string[], args: readonly string[]) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: cliArgs(permissions, args),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    this.#stderr = new Response(this.#child.stderr).text();
+  }
+
+  /** Reads stdout until a line matches `test`; rejects on end of output or after `timeoutMs`. */
+  async waitForLine(test: (line: string) => boolean, timeoutMs = RUN_TIMEOUT_MS): Promise<string> {
+    for (const line of this.lines) if (test(line)) return line;
+    const reading = async () => {
+      // Bounded by the deadline below: the read is abandoned when it fires.
+      for (;;) {
+        const { done, value } = await this.#lines.read();
+        if (done) {
+          throw new Error(`output ended without a matching line:\n${this.lines.join("\n")}`);
+        }
+        this.#buffered += value;
+        const parts = this.#buffered.split("\n");
+        this.#buffered = parts.pop()!;
+        for (const line of parts) {
+          this.lines.push(line);
+          if (test(line)) return line;
+        }
+      }
+    };
+    return await withTimeout(
+      reading(),
+      timeoutMs,
+      () => `no matching line:\n${this.lines.join("\n")}`,
+    );
+  }
+
+  /** Sends `signal` to the child. */
+  kill(signal: Deno.Signal): void {
+    this.#child.kill(signal);
+  }
+
+  /** Waits (at most `timeoutMs`) for the exit; returns the code, the rest of stdout and stderr. */
+  async exit(timeoutMs = RUN_TIMEOUT_MS): Promise<CliResult> {
+    const status = await withTimeout(this.#child.status, timeoutMs, () => "still running");
+    let rest = this.#buffered;
+    for (let reads = 0; reads < 100_000; reads++) {
+      const { done, value } = await this.#lines.read();
+      if (done) break;
+      rest += value;
+    }
+    this.#buffered = "";
+    this.lines.push(...rest.split("\n").filter((line) => line !== ""));
+    return { code: status.code, stdout: this.lines.join("\n"), stderr: await this.#stderr };
+  }
+
+  /** Kills the child if it still runs and releases its streams. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await this.#lines.cancel().catch(() => {});
+    await this.#child.status;
+    await this.#stderr.catch(() => "");
+  }
+}
+
+/** `promise`, or a rejection naming `what()` once `timeoutMs` pass. */
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  what: () => string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`after ${timeoutMs} ms: ${what()}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
