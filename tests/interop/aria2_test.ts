@@ -5,7 +5,6 @@
  * Skipped, with the reason in the test name, when aria2c or opentracker is missing.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { FileSystemStorage, type PeerInfo, Runtime } from "../../mod.ts";
 import { ClientProcess } from "./client_process.ts";
 import { assertFixture, freePort, installed, sessionEvent, writeFixture } from "./fixture.ts";
@@ -48,6 +47,7 @@ Deno.test({
     const tracker = await startOpentracker([fixture.infoHashHex], trackerPort);
     const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
     let aria2: ClientProcess | undefined;
+    const stopWatching = new AbortController();
     try {
       const session = await runtime.add(fixture.bytes, {
         storage: new FileSystemStorage(seedDir),
@@ -63,7 +63,17 @@ Deno.test({
         ARIA2C,
         aria2Args(outDir, freePort(), fixture.torrentPath),
       );
-      const status = await aria2.waitForExit(90_000);
+      // aria2 does not come back soon after Bittern drops it: report Bittern's reason at once.
+      const dropped = sessionEvent(
+        session,
+        "peer-disconnected",
+        (peer) => peer.client.startsWith("aria2 ") && peer.reason !== "closed by peer",
+        60_000,
+        stopWatching.signal,
+      ).then((peer) => {
+        throw new Error(`Bittern dropped aria2 (${peer.address}): ${peer.reason}`);
+      }, () => new Promise<never>(() => {})); // no drop: aria2's exit (or its timeout) decides
+      const status = await Promise.race([aria2.waitForExit(60_000), dropped]);
       assert.equal(status.code, 0, `aria2c exit code; output:\n${aria2.output.slice(-2000)}`);
       await assertFixture(outDir);
       assert.ok(
@@ -72,6 +82,7 @@ Deno.test({
       );
       assert.ok(session.stats().uploaded >= fixture.bytes.length, "Bittern uploaded the payload");
     } finally {
+      stopWatching.abort();
       await aria2?.close();
       await runtime.close();
       await tracker.close();

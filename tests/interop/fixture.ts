@@ -82,21 +82,35 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   ]).finally(() => clearTimeout(timer));
 }
 
-/** The first `type` event of `session` that passes `test`, within `ms`. */
-export async function sessionEvent<K extends keyof SessionEvents>(
+/**
+ * The first `type` event of `session` that passes `test`. Rejects after `ms`, and when
+ * `signal` aborts (so a watcher that lost its race leaves no timer behind).
+ */
+export function sessionEvent<K extends keyof SessionEvents>(
   session: TorrentSession,
   type: K,
   test: (event: SessionEvents[K]) => boolean,
   ms: number,
+  signal?: AbortSignal,
 ): Promise<SessionEvents[K]> {
-  const abort = new AbortController();
-  const event = session.events.once(type, test, abort.signal);
-  event.catch(() => {}); // rejected by the abort below after a timeout: already reported
-  try {
-    return await withTimeout(event, ms, `session event ${String(type)}`);
-  } finally {
-    abort.abort();
-  }
+  return new Promise((resolve, reject) => {
+    const finish = (settle: () => void) => {
+      off();
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
+      settle();
+    };
+    const off = session.events.on(type, (event) => {
+      if (test(event)) finish(() => resolve(event));
+    });
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`timed out after ${ms} ms: session event ${type}`))),
+      ms,
+    );
+    const abort = () => finish(() => reject(signal?.reason));
+    if (signal?.aborted) abort();
+    else signal?.addEventListener("abort", abort, { once: true });
+  });
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
