@@ -1,9 +1,15 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern seed`: serve a torrent's data from a directory. */
-import { fetchTorrent, parsePeerAddress, type PeerAddress, type Torrent } from "../mod.ts";
+import {
+  fetchTorrent,
+  FileSystemStorage,
+  parsePeerAddress,
+  type PeerAddress,
+  type Torrent,
+} from "../mod.ts";
 import { outputMode } from "./progress.ts";
 import { parseCommandArgs, usageError } from "./render.ts";
-import { ExitCode, explain, follow, parsePort, withRuntime } from "./session_command.ts";
+import { ExitCode, explain, follow, granted, parsePort, withRuntime } from "./session_command.ts";
 
 const USAGE = `Usage: bittern seed <torrent-file|url> --data DIR [options]
 
@@ -17,11 +23,12 @@ Options:
   --json            one JSON object per event per line
   -h, --help        show this help
 
-Permissions: --allow-net, --allow-read=DIR (and the .torrent file),
---allow-write=DIR (files are opened for writing to complete them).
+Permissions: --allow-net, --allow-read=DIR (and the .torrent file). Complete
+data is served read-only; add --allow-write=DIR to download missing pieces.
 
-Example:
-  deno run --allow-net --allow-read --allow-write=data cli.ts seed x.torrent --data data`;
+Examples:
+  deno run --allow-net --allow-read=data,x.torrent cli.ts seed x.torrent --data data
+  deno run --allow-net --allow-read --allow-write=data cli.ts seed https://example.org/x.torrent --data data`;
 
 /**
  * Runs `bittern seed` with `args`.
@@ -63,16 +70,27 @@ export async function main(args: string[]): Promise<number> {
     console.error(explain("seed", error));
     return ExitCode.failed;
   }
+  const data = values.data;
+  // Serving needs only read access; without write access missing pieces are an error.
+  const canWrite = granted({ name: "write", path: data });
   return await withRuntime(values.bind ?? "0.0.0.0", port, async (runtime, interrupted) => {
     try {
       const session = await runtime.add(torrent, {
         start: false,
-        out: values.data,
+        storage: canWrite ? undefined : new FileSystemStorage(data, { readOnly: true }),
+        out: data,
         peers,
         restore: "recheck",
         seed: true,
       });
       const stats = session.stats();
+      if (!canWrite && stats.verifiedPieces < stats.pieceCount) {
+        console.error(
+          `bittern seed: ${data} holds ${stats.verifiedPieces}/${stats.pieceCount} pieces;` +
+            ` completing them needs --allow-write=${data}`,
+        );
+        return ExitCode.failed;
+      }
       if (mode !== "json") {
         console.log(
           `seeding ${torrent.name} on port ${runtime.port}: ${stats.verifiedPieces}/${stats.pieceCount} pieces verified`,

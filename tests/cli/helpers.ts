@@ -93,6 +93,8 @@ export interface LocalSwarm extends AsyncDisposable {
   /** Directory holding the seeder's copy (the torrent's content root's parent). */
   readonly seedDir: string;
   readonly tracker: TrackerServer;
+  /** The seeder's listening port (0 without a seeder). */
+  readonly seederPort: number;
 }
 
 /** Starts a {@linkcode LocalSwarm}; everything started is stopped again if a step fails. */
@@ -146,6 +148,7 @@ export async function startLocalSwarm(options: LocalSwarmOptions = {}): Promise<
       torrentUrl: `http://127.0.0.1:${server.addr.port}/x.torrent`,
       seedDir,
       tracker,
+      seederPort: seeder.port ?? 0,
       [Symbol.asyncDispose]: dispose,
     };
   } catch (error) {
