@@ -40,7 +40,15 @@ ${
   )
 }
 
-Run 'bittern <command> --help' for a command's options.`;
+Options:
+  -h, --help     show this help
+  -V, --version  print the version
+
+Run 'bittern <command> --help' for a command's options, permissions and exit codes.
+
+Examples:
+  deno run --allow-net --allow-write=dl cli.ts download https://example.org/x.torrent --out dl
+  deno run --allow-read=x.torrent cli.ts info x.torrent`;
 
 /** Runs the CLI with `args` and returns the process exit code. */
 export async function runCli(args: string[]): Promise<number> {

@@ -18,7 +18,15 @@ Options:
   --name NAME            torrent name (default: the path's base name)
   --created-by TEXT      default: Bittern ${VERSION}
   --date                 record the creation date (off: output depends only on the input)
-  -h, --help             show this help`;
+  -h, --help             show this help
+
+Permissions: --allow-read=<path> and --allow-write=<out.torrent>.
+
+Exit codes: 0 written, 1 failed, 2 bad usage.
+
+Examples:
+  deno run --allow-read=photos --allow-write=photos.torrent cli.ts create photos -o photos.torrent
+  deno run --allow-read --allow-write cli.ts create big.iso -o big.torrent -a http://t.example/announce`;
 
 const SIZE = /^(\d+)\s*(k|kib|m|mib)?$/i;
 
@@ -52,7 +60,11 @@ export async function main(args: string[]): Promise<number> {
   if (values["piece-length"] !== undefined) {
     pieceLength = parseSize(values["piece-length"]);
     if (pieceLength === undefined) {
-      return usageError("create", `bad --piece-length '${values["piece-length"]}'`, USAGE);
+      return usageError(
+        "create",
+        `--piece-length expects bytes like 262144, 256K or 1M, not '${values["piece-length"]}'`,
+        USAGE,
+      );
     }
   }
   try {

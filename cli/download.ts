@@ -27,8 +27,11 @@ Options:
   --json               one JSON object per event per line
   -h, --help           show this help
 
-Permissions: --allow-net, and --allow-write for DIR. Add --allow-read=DIR to
-resume over existing data, and --allow-read for a local .torrent file.
+Permissions: --allow-net (the torrent's URL, trackers, peers and the listening
+address) and --allow-write=DIR. Add --allow-read=DIR to resume over existing
+data, and --allow-read=FILE for a local .torrent file.
+
+Exit codes: 0 complete (or seeding ended), 1 failed, 2 bad usage, 130 interrupted.
 
 Examples:
   deno run --allow-net --allow-write=dl cli.ts download https://example.org/x.torrent --out dl
@@ -76,13 +79,16 @@ export async function main(args: string[]): Promise<number> {
   }
   let files: number[] | undefined;
   if (values.files !== undefined) {
-    files = values.files.split(",").map((part) => Number(part.trim()));
-    if (files.some((index) => !Number.isInteger(index) || index < 0)) {
+    const parts = values.files.split(",").map((part) => part.trim());
+    files = parts.map(Number);
+    if (parts.some((part) => !/^\d+$/.test(part))) {
       return usage(`--files expects indices like 0,2,5, not '${values.files}'`);
     }
   }
   const ratio = values["seed-ratio"] === undefined ? undefined : Number(values["seed-ratio"]);
-  if (ratio !== undefined && !(ratio > 0)) return usage(`--seed-ratio expects a positive number`);
+  if (ratio !== undefined && !(ratio > 0)) {
+    return usage(`--seed-ratio expects a positive number, not '${values["seed-ratio"]}'`);
+  }
   const out = values.out ?? ".";
   const mode = outputMode(values.json ?? false);
 

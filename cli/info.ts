@@ -11,7 +11,15 @@ Shows a torrent's name, info hash, size, pieces, trackers and files.
 
 Options:
   --json      print JSON instead of text
-  -h, --help  show this help`;
+  -h, --help  show this help
+
+Permissions: --allow-read=<torrent> for a file, --allow-net=HOST for a URL.
+
+Exit codes: 0 shown, 1 failed (unreadable or not a torrent), 2 bad usage.
+
+Examples:
+  deno run --allow-read=x.torrent cli.ts info x.torrent
+  deno run --allow-net=example.org cli.ts info https://example.org/x.torrent --json`;
 
 /**
  * Runs `bittern info` with `args`.

@@ -26,6 +26,8 @@ Options:
 Permissions: --allow-net, --allow-read=DIR (and the .torrent file). Complete
 data is served read-only; add --allow-write=DIR to download missing pieces.
 
+Exit codes: 0 stopped by Ctrl-C, 1 failed, 2 bad usage.
+
 Examples:
   deno run --allow-net --allow-read=data,x.torrent cli.ts seed x.torrent --data data
   deno run --allow-net --allow-read --allow-write=data cli.ts seed https://example.org/x.torrent --data data`;

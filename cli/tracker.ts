@@ -4,22 +4,32 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { TrackerServer } from "../src/tracker/mod.ts";
+import { parseCommandArgs, usageError } from "./render.ts";
 
-const USAGE = `Usage: bittern tracker [--port N] [--host ADDRESS] [--interval SECONDS]
+const USAGE = `Usage: bittern tracker [options]
 
 Runs an HTTP tracker (announce + scrape) until Ctrl-C.
-  --port N            port to listen on (default 6969; 0 picks a free one)
-  --host ADDRESS      address to listen on (default 127.0.0.1)
-  --interval SECONDS  announce interval sent to clients (default 1800)`;
 
-function parseWhole(text: string, name: string, min: number, max: number): number {
+Options:
+  --port N            port to listen on (default 6969; 0 picks a free one)
+  --bind ADDR         address to listen on (default 127.0.0.1; --host is the same)
+  --interval SECONDS  announce interval sent to clients (default 1800)
+  -h, --help          show this help
+
+Permissions: --allow-net=ADDR:PORT (e.g. --allow-net=0.0.0.0:6969).
+
+Exit codes: 0 stopped by Ctrl-C, 1 cannot listen, 2 bad usage.
+
+Examples:
+  deno run --allow-net=127.0.0.1:6969 cli.ts tracker
+  deno run --allow-net=0.0.0.0:6969 cli.ts tracker --bind 0.0.0.0 --interval 600`;
+
+/** A whole number from `min` to `max`, or a message saying what was expected. */
+function parseWhole(text: string, name: string, min: number, max: number): number | string {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) {
-    throw new Error(
-      `--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`,
-    );
+    return `--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`;
   }
   return value;
 }
@@ -38,32 +48,23 @@ function parseWhole(text: string, name: string, min: number, max: number): numbe
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let port: number;
-  let hostname: string;
-  let interval: number;
-  try {
-    const { values } = parseArgs({
-      args,
-      options: {
-        port: { type: "string", default: "6969" },
-        host: { type: "string", default: "127.0.0.1" },
-        interval: { type: "string", default: "1800" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    port = parseWhole(values.port, "port", 0, 65535);
-    interval = parseWhole(values.interval, "interval", 1, 86_400);
-    hostname = values.host;
-  } catch (error) {
-    console.error(`bittern tracker: ${error instanceof Error ? error.message : error}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("tracker", USAGE, {
+    args,
+    options: {
+      port: { type: "string", default: "6969" },
+      bind: { type: "string" },
+      host: { type: "string" },
+      interval: { type: "string", default: "1800" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
+  const port = parseWhole(values.port, "port", 0, 65535);
+  if (typeof port === "string") return usageError("tracker", port, USAGE);
+  const interval = parseWhole(values.interval, "interval", 1, 86_400);
+  if (typeof interval === "string") return usageError("tracker", interval, USAGE);
+  const hostname = values.bind ?? values.host ?? "127.0.0.1";
   const server = new TrackerServer({ hostname, port, interval });
   try {
     await server.start();

@@ -10,15 +10,20 @@ const USAGE = `Usage: bittern verify <torrent> --data DIR [--json]
 
 Reads the torrent's files under DIR (read-only), checks every piece's SHA-1 and
 reports which pieces and files are complete. <torrent> is a path, a file: URL or
-an http(s): URL. Needs --allow-read for DIR and the torrent.
-
-Exit code: 0 when every piece is good, 3 when some are missing or corrupt,
-1 on an error, 2 on bad usage.
+an http(s): URL.
 
 Options:
   --data DIR  the download directory (required)
   --json      print JSON instead of text
-  -h, --help  show this help`;
+  -h, --help  show this help
+
+Permissions: --allow-read=DIR and the torrent file (--allow-net=HOST for a URL).
+
+Exit codes: 0 every piece good, 3 some missing or corrupt, 1 failed, 2 bad usage.
+
+Examples:
+  deno run --allow-read=dl,x.torrent cli.ts verify x.torrent --data dl
+  deno run --allow-read=dl,x.torrent cli.ts verify x.torrent --data dl --json`;
 
 /** Exit code when the check ran but not every piece is good. */
 const INCOMPLETE = 3;
