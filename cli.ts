@@ -15,6 +15,7 @@ import { main as seed } from "./cli/seed.ts";
 import { main as tracker } from "./cli/tracker.ts";
 import { main as verify } from "./cli/verify.ts";
 import { main as version } from "./cli/version.ts";
+import { explain } from "./cli/session_command.ts";
 
 /** A sub-command: gets its own arguments, returns the exit code. */
 type Command = (args: string[]) => Promise<number>;
@@ -74,7 +75,13 @@ export async function runCli(args: string[]): Promise<number> {
     console.error(`bittern: unknown command '${name}'\n\n${HELP}`);
     return 2;
   }
-  return await command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    // A failure no command expected still gets one line, not a stack trace.
+    console.error(explain(name, error));
+    return 1;
+  }
 }
 
 /** Longest the process lingers after a command returns, finishing work it left (ms). */

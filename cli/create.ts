@@ -1,6 +1,7 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern create`: makes a `.torrent` from a file or a directory. */
 import { createTorrent } from "../src/metainfo/mod.ts";
+import { explainPermission } from "../src/util/permissions.ts";
 import { VERSION } from "../src/version.ts";
 import { formatBytes, parseCommandArgs, reportError, usageError } from "./render.ts";
 
@@ -79,7 +80,11 @@ export async function main(args: string[]): Promise<number> {
       createdBy: values["created-by"] ?? `Bittern ${VERSION}`,
       creationDate: values.date ? new Date() : undefined,
     });
-    await Deno.writeFile(values.output, bytes);
+    try {
+      await Deno.writeFile(values.output, bytes);
+    } catch (error) {
+      throw explainPermission(error, "write", values.output);
+    }
     console.log(`wrote ${values.output}`);
     console.log(`name:      ${torrent.name}`);
     console.log(`info hash: ${torrent.infoHashHex}`);

@@ -2,6 +2,7 @@
 /** Shared rendering for the metainfo commands. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { TorrentFile } from "../src/metainfo/mod.ts";
+import { explain } from "./session_command.ts";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
@@ -52,10 +53,12 @@ export function fileTreeLines(files: readonly TorrentFile[]): string[] {
   return lines;
 }
 
-/** Prints `error` as one line on stderr, prefixed by the command; returns exit code 1. */
+/**
+ * Prints `error` as one line on stderr, prefixed by the command (a missing
+ * permission as just the flag to add); returns exit code 1.
+ */
 export function reportError(command: string, error: unknown): number {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  console.error(`bittern ${command}: ${message}`);
+  console.error(explain(command, error));
   return 1;
 }
 
