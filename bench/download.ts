@@ -3,58 +3,56 @@
  * Download and seeding throughput against libtorrent on 127.0.0.1, in one run:
  *
  * - download: a libtorrent seeder serves a generated torrent; a libtorrent
- *   leecher and then Bittern each download it; MiB/s and Bittern's ratio.
+ *   leecher and then Bittern (in a fresh process) each download it.
  * - seeding: a libtorrent leecher downloads from a Bittern seeder, compared
  *   with the same leecher from the libtorrent seeder.
+ * - memory: peak RSS of a Bittern download of 1 GiB, in a fresh process.
  *
- * Run: `deno task bench` or
+ * Run: `deno task bench download memory` or
  * `deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-run bench/download.ts [MiB]`.
  */
 import { join } from "node:path";
 import { createTorrent, FileSystemStorage, Runtime } from "../mod.ts";
 import { hasLibtorrent, LtPeer } from "../tests/interop/lt_process.ts";
 
-/** Samples the resident set size while running, keeping the peak (MiB). */
-export class RssSampler {
-  #peak = 0;
-  readonly #timer = setInterval(() => this.sample(), 100);
+const CHILD = new URL("./download_child.ts", import.meta.url).pathname;
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const SKIPPED =
+  "skipped: /usr/bin/python3 cannot import libtorrent (apt-get install python3-libtorrent)";
 
-  /** Takes one sample now. */
-  sample(): void {
-    this.#peak = Math.max(this.#peak, Deno.memoryUsage().rss / 1024 / 1024);
-  }
-
-  /** Stops sampling and returns the peak in MiB. */
-  stop(): number {
-    clearInterval(this.#timer);
-    this.sample();
-    return this.#peak;
-  }
-}
-
+/** Writes `bytes` of deterministic data, 1 MiB at a time. */
 async function writePayload(path: string, bytes: number): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  try {
-    const chunk = new Uint8Array(1 << 20);
-    let x = 12345;
-    for (let written = 0; written < bytes; written += chunk.length) {
-      for (let i = 0; i < chunk.length; i += 4) {
-        x = (x * 1103515245 + 12345) >>> 0;
-        chunk[i] = x;
-        chunk[i + 1] = x >>> 8;
-        chunk[i + 2] = x >>> 16;
-        chunk[i + 3] = x >>> 24;
-      }
-      const part = chunk.subarray(0, Math.min(chunk.length, bytes - written));
-      let offset = 0;
-      while (offset < part.length) offset += await file.write(part.subarray(offset));
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const chunk = new Uint8Array(1 << 20);
+  let x = 12345;
+  for (let written = 0; written < bytes; written += chunk.length) {
+    for (let i = 0; i < chunk.length; i += 4) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      chunk[i] = x;
+      chunk[i + 1] = x >>> 8;
+      chunk[i + 2] = x >>> 16;
+      chunk[i + 3] = x >>> 24;
     }
-  } finally {
-    file.close();
+    const part = chunk.subarray(0, Math.min(chunk.length, bytes - written));
+    for (let offset = 0; offset < part.length;) offset += await file.write(part.subarray(offset));
   }
 }
 
-async function libtorrentLeech(torrentPath: string, seederPort: number): Promise<number> {
+/** A payload file of `mib` MiB under `dir/data` and its torrent (256 KiB pieces). */
+async function fixture(
+  dir: string,
+  mib: number,
+): Promise<{ torrentPath: string; bytes: Uint8Array }> {
+  await Deno.mkdir(join(dir, "data"), { recursive: true });
+  await writePayload(join(dir, "data", "payload.bin"), mib * 1024 * 1024);
+  const { bytes } = await createTorrent(join(dir, "data", "payload.bin"), { pieceLength: 262144 });
+  const torrentPath = join(dir, "payload.torrent");
+  await Deno.writeFile(torrentPath, bytes);
+  return { torrentPath, bytes };
+}
+
+/** Seconds for a libtorrent leecher (a fresh process) to download from `port`. */
+async function libtorrentLeech(torrentPath: string, port: number): Promise<number> {
   const out = await Deno.makeTempDir();
   const started = performance.now();
   const leecher = await LtPeer.start([
@@ -64,7 +62,7 @@ async function libtorrentLeech(torrentPath: string, seederPort: number): Promise
     "--out",
     out,
     "--peer",
-    `127.0.0.1:${seederPort}`,
+    `127.0.0.1:${port}`,
   ]);
   try {
     await leecher.waitFor((event) => event.event === "finished", 600_000);
@@ -75,26 +73,44 @@ async function libtorrentLeech(torrentPath: string, seederPort: number): Promise
   }
 }
 
+/** Runs bench/download_child.ts (a Bittern download in a fresh process) with `v8Flags`. */
+async function bitternLeech(
+  torrentPath: string,
+  port: number,
+  v8Flags: string[] = [],
+): Promise<{ seconds: number; peakRssMiB: number }> {
+  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--config=${CONFIG}`,
+      ...v8Flags.map((flag) => `--v8-flags=${flag}`),
+      "--allow-net=127.0.0.1",
+      "--allow-read",
+      "--allow-write",
+      CHILD,
+      torrentPath,
+      String(port),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(`download child failed: ${new TextDecoder().decode(stderr)}`);
+  return JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!);
+}
+
+function line(label: string, ours: number, theirs: number, unit = "MiB/s"): string {
+  return `${label.padEnd(36)} bittern ${ours.toFixed(1).padStart(7)} ${unit}   libtorrent ${
+    theirs.toFixed(1).padStart(7)
+  } ${unit}   ratio ${(ours / theirs).toFixed(2)}x`;
+}
+
 /** Runs the download and seeding benchmarks with a payload of `mib` MiB. */
 export async function run(mib = 256): Promise<void> {
   console.log(`\n## download and seed, ${mib} MiB, 256 KiB pieces (vs libtorrent, same run)`);
-  if (!await hasLibtorrent()) {
-    console.log(
-      "skipped: /usr/bin/python3 cannot import libtorrent (apt-get install python3-libtorrent)",
-    );
-    return;
-  }
+  if (!await hasLibtorrent()) return console.log(SKIPPED);
   const dir = await Deno.makeTempDir();
-  const size = mib * 1024 * 1024;
   try {
-    await Deno.mkdir(join(dir, "data"));
-    await writePayload(join(dir, "data", "payload.bin"), size);
-    const { bytes } = await createTorrent(join(dir, "data", "payload.bin"), {
-      pieceLength: 262144,
-    });
-    const torrentPath = join(dir, "payload.torrent");
-    await Deno.writeFile(torrentPath, bytes);
-
+    const { torrentPath, bytes } = await fixture(dir, mib);
     const seeder = await LtPeer.start([
       "seed",
       "--torrent",
@@ -103,40 +119,14 @@ export async function run(mib = 256): Promise<void> {
       join(dir, "data"),
     ]);
     let ltSeconds: number;
-    let peakRss = 0;
     let ourSeconds: number;
     try {
       ltSeconds = await libtorrentLeech(torrentPath, seeder.port);
-      const out = await Deno.makeTempDir();
-      const runtime = new Runtime({ listen: false });
-      const rss = new RssSampler();
-      try {
-        const started = performance.now();
-        const session = await runtime.add(bytes, {
-          out,
-          restore: "none",
-          peers: [{ host: "127.0.0.1", port: seeder.port }],
-        });
-        await session.completed;
-        ourSeconds = (performance.now() - started) / 1000;
-        peakRss = rss.stop();
-      } finally {
-        rss.stop();
-        await runtime.close();
-        await Deno.remove(out, { recursive: true });
-      }
+      ({ seconds: ourSeconds } = await bitternLeech(torrentPath, seeder.port));
     } finally {
       await seeder.close();
     }
-    const rate = (seconds: number) => mib / seconds;
-    console.log(
-      `download from libtorrent seeder     bittern ${
-        rate(ourSeconds).toFixed(1).padStart(7)
-      } MiB/s` +
-        `   libtorrent ${rate(ltSeconds).toFixed(1).padStart(7)} MiB/s   ratio ${
-          (ltSeconds / ourSeconds).toFixed(2)
-        }x`,
-    );
+    console.log(line("download from a libtorrent seeder", mib / ourSeconds, mib / ltSeconds));
 
     const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
     let ourSeedSeconds: number;
@@ -146,18 +136,49 @@ export async function run(mib = 256): Promise<void> {
     } finally {
       await runtime.close();
     }
-    console.log(
-      `seed to libtorrent leecher          bittern ${
-        rate(ourSeedSeconds).toFixed(1).padStart(7)
-      } MiB/s` +
-        `   libtorrent ${rate(ltSeconds).toFixed(1).padStart(7)} MiB/s   ratio ${
-          (ltSeconds / ourSeedSeconds).toFixed(2)
-        }x`,
-    );
-    console.log(`peak RSS while downloading: ${peakRss.toFixed(0)} MiB`);
+    console.log(line("a libtorrent leecher from us", mib / ourSeedSeconds, mib / ltSeconds));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-if (import.meta.main) await run(Number(Deno.args[0] ?? 256));
+/**
+ * Peak RSS of a Bittern download of `mib` MiB from a libtorrent seeder, with V8's
+ * default young generation and with `--max-semi-space-size=4`.
+ */
+export async function runMemory(mib = 1024): Promise<void> {
+  console.log(
+    `\n## memory: peak RSS downloading ${mib} MiB from a libtorrent seeder (fresh process)`,
+  );
+  if (!await hasLibtorrent()) return console.log(SKIPPED);
+  const dir = await Deno.makeTempDir();
+  try {
+    const { torrentPath } = await fixture(dir, mib);
+    const seeder = await LtPeer.start([
+      "seed",
+      "--torrent",
+      torrentPath,
+      "--data",
+      join(dir, "data"),
+    ]);
+    try {
+      for (const flags of [[], ["--max-semi-space-size=4"]]) {
+        const { seconds, peakRssMiB } = await bitternLeech(torrentPath, seeder.port, flags);
+        console.log(
+          `${(flags.join(" ") || "default V8 flags").padEnd(36)} peak RSS ${
+            peakRssMiB.toFixed(0).padStart(4)
+          } MiB   ${(mib / seconds).toFixed(1)} MiB/s`,
+        );
+      }
+    } finally {
+      await seeder.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  await run(Number(Deno.args[0] ?? 256));
+  await runMemory();
+}

@@ -3,10 +3,10 @@
  * baseline measured in the same run, and the ratio.
  *
  * `deno task bench [name...]` runs only the named ones
- * (bencode, metainfo, wire, storage, download, scale, swarm).
+ * (bencode, metainfo, wire, storage, download, memory, scale, swarm).
  */
 import { run as bencode } from "./bencode.ts";
-import { run as download } from "./download.ts";
+import { run as download, runMemory as memory } from "./download.ts";
 import { run as metainfo } from "./metainfo.ts";
 import { run as scale } from "./scale.ts";
 import { run as storage } from "./storage.ts";
@@ -19,6 +19,7 @@ const benches: Record<string, () => unknown> = {
   wire,
   storage,
   download,
+  memory,
   scale,
   swarm,
 };

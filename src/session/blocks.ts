@@ -111,6 +111,13 @@ export class BlockTracker {
     return { piece, offset, length };
   }
 
+  /** Length of the block a key names. */
+  lengthOf(key: number): number {
+    const piece = Math.floor(key / this.blocksPerPiece);
+    const offset = (key - piece * this.blocksPerPiece) * this.#blockSize;
+    return Math.min(this.#blockSize, pieceLengthAt(this.#torrent, piece) - offset);
+  }
+
   /** Starts downloading `piece`. */
   start(piece: number): PieceDownload {
     let download = this.downloads.get(piece);

@@ -43,6 +43,10 @@ export class WireLink implements PeerLink {
     return this.#wire.send(message);
   }
 
+  queue(message: Message): boolean {
+    return this.#wire.queue(message);
+  }
+
   sendExtended(name: string, payload: Uint8Array): boolean {
     if (!this.supports(name)) return false;
     this.#wire.sendExtended(name, payload).catch(() => this.close());

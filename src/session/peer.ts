@@ -14,6 +14,8 @@ export interface PeerLink {
   supports(name: string): boolean;
   /** Queues a message; resolves when more may be sent (back-pressure). */
   send(message: Message): Promise<void>;
+  /** Queues a message without waiting; `false` when the connection is closed. */
+  queue(message: Message): boolean;
   /** Queues an extended message by name; false when the remote lacks it. */
   sendExtended(name: string, payload: Uint8Array): boolean;
   /** Bytes queued and not yet written to the socket. */
@@ -148,7 +150,7 @@ export class Peer implements AgentPeer {
   send(message: Message): void {
     if (this.#closed) return;
     this.lastSentAt = Date.now();
-    this.#link.send(message).catch(() => this.close("write failed"));
+    if (!this.#link.queue(message)) this.close("write failed");
   }
 
   /** Sends and waits until the connection accepts more (back-pressure). */

@@ -1,5 +1,5 @@
 import type { MessagingAgent, PeerAddress } from "../agents/agent.ts";
-import type { Torrent } from "../metainfo/torrent.ts";
+import { pieceLengthAt as torrentPieceLength, type Torrent } from "../metainfo/torrent.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import type { Emitter } from "../util/emitter.ts";
 import type { PieceMessage } from "../wire/messages.ts";
@@ -345,8 +345,7 @@ export class TorrentSession {
     if (message.begin % config.blockSize !== 0) return;
     const key = blocks.key(message.index, message.begin / config.blockSize);
     const wasOutstanding = peer.outstanding.delete(key);
-    const ref = blocks.refOf(key);
-    if (ref.piece !== message.index || ref.length !== length) return;
+    if (message.begin >= torrentPieceLength(this.torrent, message.index) || blocks.lengthOf(key) !== length) return;
     const download = blocks.downloads.get(message.index);
     const block = message.begin / config.blockSize;
     const duplicates = download ? download.requesters[block] > 1 : false;

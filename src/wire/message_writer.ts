@@ -122,6 +122,24 @@ export class MessageWriter {
   }
 
   /**
+   * Queues `message` without waiting (no promise is made: the hot path for
+   * small messages like requests). Returns whether the queue is still below
+   * the high-water mark; a failed connection throws its error.
+   *
+   * @param message The message to send.
+   * @returns `true` while the caller may keep queueing.
+   */
+  queue(message: Message): boolean {
+    if (this.#failure !== undefined) throw this.#failure;
+    this.#enqueue(message.type === "piece" ? message : encodeMessage(message));
+    if (!this.#writing) {
+      this.#writing = true;
+      queueMicrotask(() => this.#drain());
+    }
+    return this.#queuedBytes < this.#highWaterMark;
+  }
+
+  /**
    * Queues raw bytes (a handshake, or frames encoded elsewhere).
    *
    * @param bytes Bytes to send as they are; not copied until written.

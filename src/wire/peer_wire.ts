@@ -347,6 +347,25 @@ export class PeerWire implements AsyncIterable<Message> {
   }
 
   /**
+   * Queues a message without waiting for room (no promise is made); for
+   * small, frequent messages like requests and haves. Returns `false` when
+   * the connection is closed (or closes on this write).
+   *
+   * @param message The message.
+   * @returns Whether it was queued.
+   */
+  queue(message: Message): boolean {
+    if (this.#isClosed) return false;
+    try {
+      this.#writer.queue(message);
+      return true;
+    } catch (error) {
+      this.close(error as Error);
+      return false;
+    }
+  }
+
+  /**
    * Sends a registered extended message by name, with the id the peer chose.
    * Returns `false` (and sends nothing) when the peer did not announce `name`
    * or it is not in our registry.
