@@ -1,15 +1,18 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern download`: fetch a torrent and download it, optionally seeding after. */
-import {
-  fetchTorrent,
-  parsePeerAddress,
-  type PeerAddress,
-  type SelectorName,
-  type Torrent,
-} from "../mod.ts";
+import type { SelectorName } from "../mod.ts";
 import { formatDuration, outputMode } from "./progress.ts";
 import { formatBytes, parseCommandArgs, usageError } from "./render.ts";
-import { ExitCode, explain, follow, granted, parsePort, withRuntime } from "./session_command.ts";
+import {
+  ExitCode,
+  explain,
+  fetchForCommand,
+  follow,
+  granted,
+  parseNetworkFlags,
+  SESSION_FLAGS,
+  withRuntime,
+} from "./session_command.ts";
 
 const USAGE = `Usage: bittern download <torrent-file|url> [options]
 
@@ -50,32 +53,22 @@ export async function main(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
+      ...SESSION_FLAGS,
       out: { type: "string" },
-      peer: { type: "string", multiple: true },
-      port: { type: "string" },
-      bind: { type: "string" },
       selector: { type: "string" },
       files: { type: "string" },
       seed: { type: "boolean" },
       "seed-ratio": { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
   });
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   const usage = (problem: string) => usageError("download", problem, USAGE);
   if (positionals.length !== 1) return usage("expected one torrent file or URL");
-  const port = parsePort(values.port, 6881);
-  if (port === undefined) return usage(`--port expects 0..65535, not '${values.port}'`);
+  const network = parseNetworkFlags(values);
+  if (typeof network === "string") return usage(network);
   if (values.selector !== undefined && !SELECTORS.includes(values.selector)) {
     return usage(`--selector expects ${SELECTORS.join(" | ")}, not '${values.selector}'`);
-  }
-  const peers: PeerAddress[] = [];
-  for (const text of values.peer ?? []) {
-    const peer = parsePeerAddress(text);
-    if (!peer) return usage(`--peer expects HOST:PORT or [V6]:PORT, not '${text}'`);
-    peers.push(peer);
   }
   let files: number[] | undefined;
   if (values.files !== undefined) {
@@ -92,13 +85,8 @@ export async function main(args: string[]): Promise<number> {
   const out = values.out ?? ".";
   const mode = outputMode(values.json ?? false);
 
-  let torrent: Torrent;
-  try {
-    torrent = await fetchTorrent(positionals[0]);
-  } catch (error) {
-    console.error(explain("download", error));
-    return ExitCode.failed;
-  }
+  const torrent = await fetchForCommand("download", positionals[0]);
+  if (!torrent) return ExitCode.failed;
   if (files?.some((index) => index >= torrent.files.length)) {
     return usage(
       `--files: the torrent has ${torrent.files.length} files (0..${torrent.files.length - 1})`,
@@ -106,13 +94,13 @@ export async function main(args: string[]): Promise<number> {
   }
   // Without read access to DIR there is nothing to resume from: start fresh.
   const canRead = granted({ name: "read", path: out });
-  return await withRuntime(values.bind ?? "0.0.0.0", port, async (runtime, interrupted) => {
+  return await withRuntime(network.hostname, network.port, async (runtime, interrupted) => {
     const started = performance.now();
     try {
       const session = await runtime.add(torrent, {
         start: false,
         out,
-        peers,
+        peers: network.peers,
         selector: values.selector as SelectorName | undefined,
         wantedFiles: files,
         restore: canRead ? "auto" : "none",

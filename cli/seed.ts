@@ -1,15 +1,18 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern seed`: serve a torrent's data from a directory. */
-import {
-  fetchTorrent,
-  FileSystemStorage,
-  parsePeerAddress,
-  type PeerAddress,
-  type Torrent,
-} from "../mod.ts";
+import { FileSystemStorage } from "../mod.ts";
 import { outputMode } from "./progress.ts";
 import { parseCommandArgs, usageError } from "./render.ts";
-import { ExitCode, explain, follow, granted, parsePort, withRuntime } from "./session_command.ts";
+import {
+  ExitCode,
+  explain,
+  fetchForCommand,
+  follow,
+  granted,
+  parseNetworkFlags,
+  SESSION_FLAGS,
+  withRuntime,
+} from "./session_command.ts";
 
 const USAGE = `Usage: bittern seed <torrent-file|url> --data DIR [options]
 
@@ -43,12 +46,8 @@ export async function main(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
+      ...SESSION_FLAGS,
       data: { type: "string" },
-      port: { type: "string" },
-      bind: { type: "string" },
-      peer: { type: "string", multiple: true },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
   });
   if (typeof parsed === "number") return parsed;
@@ -56,32 +55,21 @@ export async function main(args: string[]): Promise<number> {
   const usage = (problem: string) => usageError("seed", problem, USAGE);
   if (positionals.length !== 1) return usage("expected one torrent file or URL");
   if (!values.data) return usage("--data DIR is required");
-  const port = parsePort(values.port, 6881);
-  if (port === undefined) return usage(`--port expects 0..65535, not '${values.port}'`);
-  const peers: PeerAddress[] = [];
-  for (const text of values.peer ?? []) {
-    const peer = parsePeerAddress(text);
-    if (!peer) return usage(`--peer expects HOST:PORT or [V6]:PORT, not '${text}'`);
-    peers.push(peer);
-  }
+  const network = parseNetworkFlags(values);
+  if (typeof network === "string") return usage(network);
   const mode = outputMode(values.json ?? false);
-  let torrent: Torrent;
-  try {
-    torrent = await fetchTorrent(positionals[0]);
-  } catch (error) {
-    console.error(explain("seed", error));
-    return ExitCode.failed;
-  }
+  const torrent = await fetchForCommand("seed", positionals[0]);
+  if (!torrent) return ExitCode.failed;
   const data = values.data;
   // Serving needs only read access; without write access missing pieces are an error.
   const canWrite = granted({ name: "write", path: data });
-  return await withRuntime(values.bind ?? "0.0.0.0", port, async (runtime, interrupted) => {
+  return await withRuntime(network.hostname, network.port, async (runtime, interrupted) => {
     try {
       const session = await runtime.add(torrent, {
         start: false,
         storage: canWrite ? undefined : new FileSystemStorage(data, { readOnly: true }),
         out: data,
-        peers,
+        peers: network.peers,
         restore: "recheck",
         seed: true,
       });

@@ -3,7 +3,15 @@
  * What `download` and `seed` share: the runtime, the listening port, Ctrl-C
  * handling and permission-aware messages.
  */
-import { PermissionError, Runtime, type TorrentSession } from "../mod.ts";
+import {
+  fetchTorrent,
+  parsePeerAddress,
+  type PeerAddress,
+  PermissionError,
+  Runtime,
+  type Torrent,
+  type TorrentSession,
+} from "../mod.ts";
 import { type OutputMode, render } from "./progress.ts";
 
 /** Exit codes of the session commands. */
@@ -24,6 +32,50 @@ export function parsePort(text: string | undefined, fallback: number): number | 
   if (text === undefined) return fallback;
   const port = Number(text);
   return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined;
+}
+
+/** The flags `download` and `seed` share, for their `parseArgs` options. */
+export const SESSION_FLAGS = {
+  port: { type: "string" },
+  bind: { type: "string" },
+  peer: { type: "string", multiple: true },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** `--bind`, `--port` and `--peer`, parsed. */
+export interface NetworkFlags {
+  readonly hostname: string;
+  readonly port: number;
+  readonly peers: PeerAddress[];
+}
+
+/** Parses `--bind`, `--port` and `--peer`; returns what was expected when one is bad. */
+export function parseNetworkFlags(
+  values: { bind?: string; port?: string; peer?: string[] },
+): NetworkFlags | string {
+  const port = parsePort(values.port, 6881);
+  if (port === undefined) return `--port expects 0..65535, not '${values.port}'`;
+  const peers: PeerAddress[] = [];
+  for (const text of values.peer ?? []) {
+    const peer = parsePeerAddress(text);
+    if (!peer) return `--peer expects HOST:PORT or [V6]:PORT, not '${text}'`;
+    peers.push(peer);
+  }
+  return { hostname: values.bind ?? "0.0.0.0", port, peers };
+}
+
+/** Fetches the torrent a command was given; prints why and returns undefined when it cannot. */
+export async function fetchForCommand(
+  command: string,
+  source: string,
+): Promise<Torrent | undefined> {
+  try {
+    return await fetchTorrent(source);
+  } catch (error) {
+    console.error(explain(command, error));
+    return undefined;
+  }
 }
 
 /**
