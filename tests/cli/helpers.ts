@@ -157,50 +157,90 @@ export async function startLocalSwarm(options: LocalSwarmOptions = {}): Promise<
   }
 }
 
-/** A CLI child process whose stdout is read line by line. */
+/** Whether `script` (util-linux) is there to give a child a pseudo-terminal. */
+export const hasScript = (() => {
+  try {
+    return Deno.statSync("/usr/bin/script").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** `arg` quoted for `sh`. */
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * A CLI child process whose output is read as it comes. With `terminal`, it
+ * runs under `script`, so its stdout is a pseudo-terminal (and its stderr is
+ * mixed into that output) and {@linkcode CliProcess.typeCtrlC} is a real Ctrl-C.
+ */
 export class CliProcess implements AsyncDisposable {
   readonly #child: Deno.ChildProcess;
-  readonly #lines: ReadableStreamDefaultReader<string>;
+  readonly #output: ReadableStreamDefaultReader<string>;
   readonly #stderr: Promise<string>;
-  #buffered = "";
-  /** Every stdout line read so far. */
-  readonly lines: string[] = [];
+  readonly #terminal: boolean;
+  #text = "";
+  #ended = false;
 
-  constructor(permissions: readonly string[], args: readonly string[]) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: cliArgs(permissions, args),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  constructor(
+    permissions: readonly string[],
+    args: readonly string[],
+    options: { terminal?: boolean } = {},
+  ) {
+    const deno = cliArgs(permissions, args);
+    this.#terminal = options.terminal ?? false;
+    this.#child = this.#terminal
+      ? new Deno.Command("/usr/bin/script", {
+        args: ["-qfec", [Deno.execPath(), ...deno].map(shellQuote).join(" "), "/dev/null"],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn()
+      : new Deno.Command(Deno.execPath(), {
+        args: deno,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    this.#output = this.#child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     this.#stderr = new Response(this.#child.stderr).text();
   }
 
-  /** Reads stdout until a line matches `test`; rejects on end of output or after `timeoutMs`. */
-  async waitForLine(test: (line: string) => boolean, timeoutMs = RUN_TIMEOUT_MS): Promise<string> {
-    for (const line of this.lines) if (test(line)) return line;
+  /** Every complete stdout line read so far. */
+  get lines(): string[] {
+    return this.#text.split("\n").slice(0, -1);
+  }
+
+  /** Everything read from stdout so far. */
+  get text(): string {
+    return this.#text;
+  }
+
+  /** Reads stdout until `found` returns a value; rejects on end of output or after `timeoutMs`. */
+  async #readUntil<T>(found: () => T | undefined, timeoutMs: number): Promise<T> {
     const reading = async () => {
       // Bounded by the deadline below: the read is abandoned when it fires.
       for (;;) {
-        const { done, value } = await this.#lines.read();
-        if (done) {
-          throw new Error(`output ended without a matching line:\n${this.lines.join("\n")}`);
-        }
-        this.#buffered += value;
-        const parts = this.#buffered.split("\n");
-        this.#buffered = parts.pop()!;
-        for (const line of parts) {
-          this.lines.push(line);
-          if (test(line)) return line;
-        }
+        const result = found();
+        if (result !== undefined) return result;
+        const { done, value } = await this.#output.read();
+        if (done) throw new Error(`output ended before the expected text:\n${this.#text}`);
+        this.#text += value;
       }
     };
-    return await withTimeout(
-      reading(),
-      timeoutMs,
-      () => `no matching line:\n${this.lines.join("\n")}`,
-    );
+    return await withTimeout(reading(), timeoutMs, () => `expected text not seen:\n${this.#text}`);
+  }
+
+  /** Waits for a whole stdout line that passes `test`; returns it. */
+  waitForLine(test: (line: string) => boolean, timeoutMs = RUN_TIMEOUT_MS): Promise<string> {
+    return this.#readUntil(() => this.lines.find(test), timeoutMs);
+  }
+
+  /** Waits until stdout so far matches `pattern`; returns the match. */
+  waitForText(pattern: RegExp, timeoutMs = RUN_TIMEOUT_MS): Promise<RegExpMatchArray> {
+    return this.#readUntil(() => this.#text.match(pattern) ?? undefined, timeoutMs);
   }
 
   /** Sends `signal` to the child. */
@@ -208,18 +248,25 @@ export class CliProcess implements AsyncDisposable {
     this.#child.kill(signal);
   }
 
-  /** Waits (at most `timeoutMs`) for the exit; returns the code, the rest of stdout and stderr. */
+  /** Types Ctrl-C on the child's terminal (only with `terminal`). */
+  async typeCtrlC(): Promise<void> {
+    const writer = this.#child.stdin.getWriter();
+    try {
+      await writer.write(new Uint8Array([3]));
+    } finally {
+      writer.releaseLock();
+    }
+  }
+
+  /** Waits (at most `timeoutMs`) for the exit; returns the code, all stdout and stderr. */
   async exit(timeoutMs = RUN_TIMEOUT_MS): Promise<CliResult> {
     const status = await withTimeout(this.#child.status, timeoutMs, () => "still running");
-    let rest = this.#buffered;
-    for (let reads = 0; reads < 100_000; reads++) {
-      const { done, value } = await this.#lines.read();
-      if (done) break;
-      rest += value;
+    for (let reads = 0; reads < 100_000 && !this.#ended; reads++) {
+      const { done, value } = await this.#output.read();
+      if (done) this.#ended = true;
+      else this.#text += value;
     }
-    this.#buffered = "";
-    this.lines.push(...rest.split("\n").filter((line) => line !== ""));
-    return { code: status.code, stdout: this.lines.join("\n"), stderr: await this.#stderr };
+    return { code: status.code, stdout: this.#text, stderr: await this.#stderr };
   }
 
   /** Kills the child if it still runs and releases its streams. */
@@ -229,7 +276,8 @@ export class CliProcess implements AsyncDisposable {
     } catch {
       // Already exited.
     }
-    await this.#lines.cancel().catch(() => {});
+    await this.#output.cancel().catch(() => {});
+    if (this.#terminal) await this.#child.stdin.close().catch(() => {});
     await this.#child.status;
     await this.#stderr.catch(() => "");
   }
