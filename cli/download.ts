@@ -5,11 +5,11 @@ import { formatDuration, outputMode } from "./progress.ts";
 import { formatBytes, parseCommandArgs, usageError } from "./render.ts";
 import {
   ExitCode,
-  explain,
   fetchForCommand,
   follow,
   granted,
   parseNetworkFlags,
+  reportFailure,
   SESSION_FLAGS,
   withRuntime,
 } from "./session_command.ts";
@@ -85,7 +85,7 @@ export async function main(args: string[]): Promise<number> {
   const out = values.out ?? ".";
   const mode = outputMode(values.json ?? false);
 
-  const torrent = await fetchForCommand("download", positionals[0]);
+  const torrent = await fetchForCommand("download", positionals[0], mode);
   if (!torrent) return ExitCode.failed;
   if (files?.some((index) => index >= torrent.files.length)) {
     return usage(
@@ -107,10 +107,7 @@ export async function main(args: string[]): Promise<number> {
         seed: values.seed ?? false,
       });
       const outcome = await follow(session, mode, session.completed, interrupted);
-      if (outcome instanceof Error) {
-        console.error(explain("download", outcome));
-        return ExitCode.failed;
-      }
+      if (outcome instanceof Error) return reportFailure("download", mode, outcome, true);
       if (outcome === "interrupted") return ExitCode.interrupted;
       const stats = session.stats();
       const seconds = (performance.now() - started) / 1000;
@@ -131,10 +128,10 @@ export async function main(args: string[]): Promise<number> {
       });
       if (mode !== "json") console.log("seeding; Ctrl-C to stop");
       const seeding = await follow(session, mode, ratioReached, interrupted);
-      return seeding instanceof Error ? ExitCode.failed : ExitCode.ok;
+      if (seeding instanceof Error) return reportFailure("download", mode, seeding, true);
+      return ExitCode.ok;
     } catch (error) {
-      console.error(explain("download", error));
-      return ExitCode.failed;
+      return reportFailure("download", mode, error);
     }
   });
 }

@@ -1,15 +1,15 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern seed`: serve a torrent's data from a directory. */
-import { FileSystemStorage } from "../mod.ts";
+import { FileSystemStorage, PermissionError } from "../mod.ts";
 import { outputMode } from "./progress.ts";
 import { parseCommandArgs, usageError } from "./render.ts";
 import {
   ExitCode,
-  explain,
   fetchForCommand,
   follow,
   granted,
   parseNetworkFlags,
+  reportFailure,
   SESSION_FLAGS,
   withRuntime,
 } from "./session_command.ts";
@@ -58,7 +58,7 @@ export async function main(args: string[]): Promise<number> {
   const network = parseNetworkFlags(values);
   if (typeof network === "string") return usage(network);
   const mode = outputMode(values.json ?? false);
-  const torrent = await fetchForCommand("seed", positionals[0]);
+  const torrent = await fetchForCommand("seed", positionals[0], mode);
   if (!torrent) return ExitCode.failed;
   const data = values.data;
   // Serving needs only read access; without write access missing pieces are an error.
@@ -75,11 +75,11 @@ export async function main(args: string[]): Promise<number> {
       });
       const stats = session.stats();
       if (!canWrite && stats.verifiedPieces < stats.pieceCount) {
-        console.error(
-          `bittern seed: ${data} holds ${stats.verifiedPieces}/${stats.pieceCount} pieces;` +
-            ` completing them needs --allow-write=${data}`,
+        const missing = new PermissionError(
+          `completing ${data} (it holds ${stats.verifiedPieces}/${stats.pieceCount} pieces)`,
+          `--allow-write=${data}`,
         );
-        return ExitCode.failed;
+        return reportFailure("seed", mode, missing);
       }
       if (mode !== "json") {
         console.log(
@@ -87,14 +87,10 @@ export async function main(args: string[]): Promise<number> {
         );
       }
       const outcome = await follow(session, mode, new Promise(() => {}), interrupted);
-      if (outcome instanceof Error) {
-        console.error(explain("seed", outcome));
-        return ExitCode.failed;
-      }
+      if (outcome instanceof Error) return reportFailure("seed", mode, outcome, true);
       return ExitCode.ok;
     } catch (error) {
-      console.error(explain("seed", error));
-      return ExitCode.failed;
+      return reportFailure("seed", mode, error);
     }
   });
 }

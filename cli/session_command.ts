@@ -12,7 +12,7 @@ import {
   type Torrent,
   type TorrentSession,
 } from "../mod.ts";
-import { type OutputMode, render } from "./progress.ts";
+import { jsonEvent, type OutputMode, render } from "./progress.ts";
 
 /** Exit codes of the session commands. */
 export const ExitCode = {
@@ -65,17 +65,36 @@ export function parseNetworkFlags(
   return { hostname: values.bind ?? "0.0.0.0", port, peers };
 }
 
-/** Fetches the torrent a command was given; prints why and returns undefined when it cannot. */
+/** Fetches the torrent a command was given; reports why and returns undefined when it cannot. */
 export async function fetchForCommand(
   command: string,
   source: string,
+  mode: OutputMode,
 ): Promise<Torrent | undefined> {
   try {
     return await fetchTorrent(source);
   } catch (error) {
-    console.error(explain(command, error));
+    reportFailure(command, mode, error);
     return undefined;
   }
+}
+
+/**
+ * Reports a failure: one line on stderr and, in JSON mode, an `error` event on
+ * stdout (unless the session already emitted it); returns exit code 1.
+ */
+export function reportFailure(
+  command: string,
+  mode: OutputMode,
+  error: unknown,
+  emitted = false,
+): number {
+  console.error(explain(command, error));
+  if (mode === "json" && !emitted) {
+    const asError = error instanceof Error ? error : new Error(String(error));
+    console.log(jsonEvent("error", { error: asError }));
+  }
+  return ExitCode.failed;
 }
 
 /**

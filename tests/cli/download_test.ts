@@ -178,3 +178,34 @@ Deno.test("a fresh multi-file download with --files needs only --allow-write=DIR
   const written = await Deno.readFile(join(out, swarm.payload.name, ...file1.path));
   assert.ok(sameBytes(written, file1.data));
 });
+
+Deno.test("download --json reports a failure as an error event too, exit 1", async () => {
+  await using swarm = await startLocalSwarm({ seeder: false });
+  const out = join(swarm.dir, "dl");
+  const cases = [
+    { permissions: ["--allow-net=127.0.0.1"], torrent: swarm.torrentUrl, says: "--allow-write=" },
+    {
+      permissions: ["--allow-net=127.0.0.1", `--allow-write=${out}`],
+      torrent: swarm.torrentUrl.replace("x.torrent", "missing.torrent"),
+      says: "404",
+    },
+  ];
+  for (const { permissions, torrent, says } of cases) {
+    const result = await runCli(permissions, [
+      "download",
+      torrent,
+      "--out",
+      out,
+      ...LOOPBACK,
+      "--json",
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    const lines = result.stdout.trim().split("\n");
+    assert.equal(lines.length, 1, result.stdout);
+    const event = JSON.parse(lines[0]);
+    assert.equal(event.event, "error");
+    assert.equal(typeof event.name, "string");
+    assert.ok(event.message.includes(says), event.message);
+    assert.ok(result.stderr.includes(event.message), "the same message on stderr");
+  }
+});

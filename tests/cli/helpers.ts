@@ -133,8 +133,10 @@ export async function startLocalSwarm(options: LocalSwarmOptions = {}): Promise<
     const listening = Promise.withResolvers<void>();
     server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen: () => listening.resolve() },
-      () =>
-        new Response(bytes.slice(), { headers: { "content-type": "application/x-bittorrent" } }),
+      (request) =>
+        new URL(request.url).pathname === "/x.torrent"
+          ? new Response(bytes.slice(), { headers: { "content-type": "application/x-bittorrent" } })
+          : new Response("not found", { status: 404 }),
     );
     await listening.promise;
     if (options.seeder ?? true) {

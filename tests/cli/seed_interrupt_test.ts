@@ -124,7 +124,7 @@ Deno.test("seed without --allow-write refuses incomplete data, naming the flag",
   assert.equal(result.code, 1);
   const pieces = swarm.torrent.pieceCount;
   assert.ok(
-    result.stderr.includes(`holds ${pieces - 1}/${pieces} pieces;`) &&
+    result.stderr.includes(`(it holds ${pieces - 1}/${pieces} pieces)`) &&
       result.stderr.includes(`needs --allow-write=${swarm.seedDir}`),
     result.stderr,
   );
