@@ -3,6 +3,7 @@
 
   lt_peer.py seed  --torrent FILE --data DIR [--port P]
   lt_peer.py leech --torrent FILE --out DIR [--port P] [--peer HOST:PORT]...
+  Either mode: [--upload-limit BYTES_PER_S] (default 0: unlimited)
 
 Prints one JSON object per line on stdout:
   {"event": "listening", "port": N}
@@ -27,8 +28,9 @@ def emit(**fields):
     sys.stdout.flush()
 
 
-def make_session(port):
+def make_session(port, upload_limit=0):
     settings = {
+        "upload_rate_limit": upload_limit,
         "listen_interfaces": "127.0.0.1:%d" % port,
         "enable_dht": False,
         "enable_lsd": False,
@@ -44,7 +46,14 @@ def make_session(port):
         "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
         "peer_connect_timeout": 3,
     }
-    return lt.session(settings)
+    ses = lt.session(settings)
+    if upload_limit:
+        # Peers on the local network are exempt from rate limits by default: put every
+        # IPv4 peer in the global class so the limit holds on 127.0.0.1 too.
+        everyone = lt.ip_filter()
+        everyone.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+        ses.set_peer_class_filter(everyone)
+    return ses
 
 
 def main():
@@ -55,9 +64,10 @@ def main():
     parser.add_argument("--out")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--peer", action="append", default=[])
+    parser.add_argument("--upload-limit", type=int, default=0)
     args = parser.parse_args()
 
-    ses = make_session(args.port)
+    ses = make_session(args.port, args.upload_limit)
     info = lt.torrent_info(args.torrent)
     params = lt.add_torrent_params()
     params.ti = info

@@ -1,0 +1,78 @@
+/**
+ * Peer exchange with libtorrent: Bittern learns of a peer through libtorrent's ut_pex only.
+ *
+ * L is a libtorrent seeder, X a libtorrent leecher that connects to L. Bittern (B) is told
+ * only about L: the torrent has no tracker and B does not listen, so nobody can tell X about
+ * B and X cannot dial B. The only way B can connect to X's listening address is by hearing
+ * it in a ut_pex message from L.
+ *
+ * Timing (libtorrent 2.0, src/ut_pex.cpp): each peer connection's plugin sends its first
+ * ut_pex message (the full peer list) on the first one-second tick after the extended
+ * handshake at which the torrent has more than one peer, then one message a minute; across
+ * connections libtorrent spaces messages by min(max(60 s / peers, 100 ms), 3 s). So with X
+ * already connected, B hears of X within a few seconds of its handshake with L; the
+ * 30 s bound is slack, not the expected time. L's upload is capped so that B cannot finish
+ * the download (and, as a seed, hang up on the seed L) before that message arrives.
+ */
+import assert from "node:assert/strict";
+import { Runtime } from "../../mod.ts";
+import { sessionEvent, writeFixture } from "./fixture.ts";
+import { hasLibtorrent, LtPeer } from "./lt_process.ts";
+
+const ignore = !await hasLibtorrent();
+/** Shown in the test name when skipped, so the reason is in the report. */
+const why = ignore ? " [skipped: /usr/bin/python3 cannot import libtorrent]" : "";
+
+Deno.test({
+  name: `interop: Bittern learns a libtorrent peer through libtorrent's ut_pex and connects${why}`,
+  ignore,
+  async fn() {
+    const seedDir = await Deno.makeTempDir({ prefix: "bittern-pex-seed-" });
+    const otherDir = await Deno.makeTempDir({ prefix: "bittern-pex-x-" });
+    const ownDir = await Deno.makeTempDir({ prefix: "bittern-pex-b-" });
+    const peers: LtPeer[] = [];
+    const runtime = new Runtime({ listen: false });
+    try {
+      const fixture = await writeFixture(seedDir);
+      // 64 KiB/s: the 3.9 MB payload takes a minute, far longer than the first ut_pex.
+      const seeder = await LtPeer.start(
+        ["seed", "--torrent", fixture.torrentPath, "--data", seedDir, "--upload-limit", "65536"],
+      );
+      peers.push(seeder);
+      const other = await LtPeer.start([
+        "leech",
+        "--torrent",
+        fixture.torrentPath,
+        "--out",
+        otherDir,
+        "--peer",
+        `127.0.0.1:${seeder.port}`,
+      ]);
+      peers.push(other);
+      // X connected to L and told it its listening port, so L advertises 127.0.0.1:X.port.
+      await other.waitFor(
+        (event) => event.event === "progress" && Number(event.peers) >= 1,
+        20_000,
+      );
+
+      const session = await runtime.add(fixture.bytes, {
+        out: ownDir,
+        peers: [{ host: "127.0.0.1", port: seeder.port }],
+      });
+      assert.equal(session.torrent.announce.length, 0, "no tracker could name X");
+      const learned = await sessionEvent(
+        session,
+        "peer-connected",
+        (peer) => peer.address === `127.0.0.1:${other.port}`,
+        30_000,
+      );
+      assert.equal(learned.incoming, false, "Bittern dialled X itself");
+      assert.match(learned.client, /^libtorrent /);
+      assert.ok(session.stats().progress < 1, "still downloading: the address came from L");
+    } finally {
+      await runtime.close();
+      for (const peer of peers) await peer.close();
+      for (const dir of [seedDir, otherDir, ownDir]) await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
