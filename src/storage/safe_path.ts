@@ -22,8 +22,11 @@ const FORBIDDEN_SEGMENT = /[/\\\0]/;
 export class SafeRoot {
   /** The root's canonical absolute path (symlinks resolved). */
   readonly path: string;
-  /** Directories (relative, `/`-joined) already checked to be real directories inside. */
-  readonly #checkedDirs = new Set<string>();
+  /**
+   * Directories (relative, `/`-joined) checked, or being checked, to be real directories
+   * inside. Promises, so concurrent resolutions under one new directory share one check.
+   */
+  readonly #checkedDirs = new Map<string, Promise<void>>();
   /** Without read permission: directories are only ever created, never trusted when found. */
   readonly #writeOnly: boolean;
 
@@ -111,9 +114,14 @@ export class SafeRoot {
     let relative = "";
     for (const segment of segments.slice(0, -1)) {
       relative = relative ? `${relative}/${segment}` : segment;
-      if (this.#checkedDirs.has(relative)) continue;
-      await this.#checkDirectory(relative, options.create);
-      this.#checkedDirs.add(relative);
+      let check = this.#checkedDirs.get(relative);
+      if (!check) {
+        check = this.#checkDirectory(relative, options.create);
+        this.#checkedDirs.set(relative, check);
+        // A failed check is not remembered: a later call may succeed (e.g. with create).
+        check.catch(() => this.#checkedDirs.delete(relative));
+      }
+      await check;
     }
     const absolute = `${this.path}/${segments.join("/")}`;
     // Write-only: files are created exclusively by the opener instead.

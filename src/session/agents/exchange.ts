@@ -22,7 +22,8 @@ export function pieceExchangeAgent(core: SessionCore): MessagingAgent {
     consumes: {
       bitfield(agentPeer, message) {
         const peer = peerOf(agentPeer);
-        if (peer.announcedPieces) return peer.close("bitfield after the first message");
+        // BEP 3 puts the bitfield first, but some clients (aria2) send one later: the
+        // latest bitfield simply replaces what we knew.
         peer.announcedPieces = true;
         let pieces: Bitfield;
         try {
