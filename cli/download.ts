@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern download`: fetch a torrent and download it, optionally seeding after. */
-import type { SelectorName } from "../mod.ts";
+import { PermissionError, type SelectorName } from "../mod.ts";
 import { formatDuration, outputMode } from "./progress.ts";
 import { formatBytes, parseCommandArgs, usageError } from "./render.ts";
 import {
@@ -32,13 +32,13 @@ Options:
 
 Permissions: --allow-net (the torrent's URL, trackers, peers and the listening
 address) and --allow-write=DIR. Add --allow-read=DIR to resume over existing
-data, and --allow-read=FILE for a local .torrent file.
+data or to --seed, and --allow-read=FILE for a local .torrent file.
 
 Exit codes: 0 complete (or seeding ended), 1 failed, 2 bad usage, 130 interrupted.
 
 Examples:
   deno run --allow-net --allow-write=dl cli.ts download https://example.org/x.torrent --out dl
-  deno run --allow-net --allow-read --allow-write cli.ts download x.torrent --out dl --seed`;
+  deno run --allow-net --allow-read=dl,x.torrent --allow-write=dl cli.ts download x.torrent --out dl --seed`;
 
 const SELECTORS = ["sequential", "rarest", "random-rarest"];
 
@@ -94,6 +94,10 @@ export async function main(args: string[]): Promise<number> {
   }
   // Without read access to DIR there is nothing to resume from: start fresh.
   const canRead = granted({ name: "read", path: out });
+  if (values.seed && !canRead) {
+    const unreadable = new PermissionError(`seeding from ${out}`, `--allow-read=${out}`);
+    return reportFailure("download", mode, unreadable);
+  }
   return await withRuntime(network.hostname, network.port, async (runtime, interrupted) => {
     const started = performance.now();
     try {

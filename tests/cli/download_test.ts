@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runCli, sameBytes, STACK_LINE, startLocalSwarm } from "./helpers.ts";
+import { createTorrent, MemoryStorage, Runtime } from "../../mod.ts";
+import {
+  CliProcess,
+  RUN_TIMEOUT_MS,
+  runCli,
+  sameBytes,
+  STACK_LINE,
+  startLocalSwarm,
+  withTimeout,
+} from "./helpers.ts";
 
 /** Arguments that keep the download on loopback with a free port. */
 const LOOPBACK = ["--bind", "127.0.0.1", "--port", "0"];
@@ -208,4 +217,68 @@ Deno.test("download --json reports a failure as an error event too, exit 1", asy
     assert.ok(event.message.includes(says), event.message);
     assert.ok(result.stderr.includes(event.message), "the same message on stderr");
   }
+});
+
+Deno.test("download of a local trackerless .torrent from --peer adds only --allow-read=FILE", async () => {
+  await using swarm = await startLocalSwarm();
+  const { bytes } = await createTorrent(join(swarm.seedDir, swarm.payload.name), {
+    pieceLength: swarm.payload.pieceLength,
+  });
+  const torrentPath = join(swarm.dir, "trackerless.torrent");
+  await Deno.writeFile(torrentPath, bytes);
+  const out = join(swarm.dir, "dl");
+  const result = await runCli(
+    ["--allow-net=127.0.0.1", `--allow-write=${out}`, `--allow-read=${torrentPath}`],
+    [
+      "download",
+      torrentPath,
+      "--out",
+      out,
+      ...LOOPBACK,
+      "--peer",
+      `127.0.0.1:${swarm.seederPort}`,
+      "--selector",
+      "random-rarest",
+    ],
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(sameBytes(await Deno.readFile(join(out, "payload.bin")), swarm.payload.data));
+});
+
+Deno.test("download --seed --seed-ratio 1 exits 0 once it uploaded the torrent's size", async () => {
+  await using swarm = await startLocalSwarm();
+  const out = join(swarm.dir, "dl");
+  const writeOnly = await runCli(
+    ["--allow-net=127.0.0.1", `--allow-write=${out}`],
+    ["download", swarm.torrentUrl, "--out", out, ...LOOPBACK, "--seed"],
+  );
+  assert.equal(writeOnly.code, 1, "serving needs read access");
+  assert.ok(writeOnly.stderr.includes(`needs --allow-read=${out}`), writeOnly.stderr);
+  await assert.rejects(Deno.stat(out), Deno.errors.NotFound, "checked before downloading");
+
+  await using child = new CliProcess(
+    ["--allow-net=127.0.0.1", `--allow-write=${out}`, `--allow-read=${out}`],
+    [
+      "download",
+      swarm.torrentUrl,
+      "--out",
+      out,
+      ...LOOPBACK,
+      "--json",
+      "--seed",
+      "--seed-ratio",
+      "1",
+    ],
+  );
+  await child.waitForLine((line) => JSON.parse(line).event === "completed");
+  // With the seeder gone, a new leecher can only get the data from the CLI.
+  await swarm.seeder.close();
+  await using leecher = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+  const session = await leecher.add(swarm.torrent, { storage: new MemoryStorage() });
+  await withTimeout(session.completed, RUN_TIMEOUT_MS, () => "the leecher did not complete");
+  const { code, stdout } = await child.exit();
+  assert.equal(code, 0);
+  const last = JSON.parse(stdout.trim().split("\n").at(-1)!);
+  assert.equal(last.event, "progress");
+  assert.ok(last.uploaded >= swarm.payload.data.length, stdout);
 });

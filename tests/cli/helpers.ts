@@ -95,6 +95,8 @@ export interface LocalSwarm extends AsyncDisposable {
   readonly tracker: TrackerServer;
   /** The seeder's listening port (0 without a seeder). */
   readonly seederPort: number;
+  /** The seeder's runtime (idle without a seeder); closing it early is fine. */
+  readonly seeder: Runtime;
 }
 
 /** Starts a {@linkcode LocalSwarm}; everything started is stopped again if a step fails. */
@@ -151,6 +153,7 @@ export async function startLocalSwarm(options: LocalSwarmOptions = {}): Promise<
       seedDir,
       tracker,
       seederPort: seeder.port ?? 0,
+      seeder,
       [Symbol.asyncDispose]: dispose,
     };
   } catch (error) {

@@ -62,7 +62,7 @@ Deno.test("download --seed seeds after completing until Ctrl-C, then exits 0", a
   await using swarm = await startLocalSwarm();
   const out = join(swarm.dir, "dl");
   await using child = new CliProcess(
-    ["--allow-net=127.0.0.1", `--allow-write=${out}`],
+    ["--allow-net=127.0.0.1", `--allow-write=${out}`, `--allow-read=${out}`],
     ["download", swarm.torrentUrl, "--out", out, ...LOOPBACK, "--json", "--seed"],
   );
   await child.waitForLine(isEvent("completed"));
