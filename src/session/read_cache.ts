@@ -20,9 +20,9 @@ export class ReadCache {
 
   /**
    * @param store Where verified pieces are read from.
-   * @param maxBytes Most bytes kept. Default 16 MiB.
+   * @param maxBytes Most bytes kept. Default 8 MiB.
    */
-  constructor(store: PieceStore, maxBytes = 16 * 1024 * 1024) {
+  constructor(store: PieceStore, maxBytes = 8 * 1024 * 1024) {
     this.#store = store;
     this.#maxBytes = maxBytes;
   }

@@ -95,9 +95,10 @@ export class TorrentSession {
     this.torrent = store.torrent;
     const core = new SessionCore(store.torrent, store, selector, config);
     this.#core = core;
+    // A few MiB of idle buffers cover the steady state; bursts allocate and GC takes the rest.
     this.#blockPool = new BlockPool(
       config.blockSize,
-      config.maxPendingWriteBytes / config.blockSize,
+      Math.min(256, config.maxPendingWriteBytes / config.blockSize),
     );
     this.events = core.events;
     core.port = host.port;
@@ -345,7 +346,10 @@ export class TorrentSession {
     if (message.begin % config.blockSize !== 0) return;
     const key = blocks.key(message.index, message.begin / config.blockSize);
     const wasOutstanding = peer.outstanding.delete(key);
-    if (message.begin >= torrentPieceLength(this.torrent, message.index) || blocks.lengthOf(key) !== length) return;
+    if (
+      message.begin >= torrentPieceLength(this.torrent, message.index) ||
+      blocks.lengthOf(key) !== length
+    ) return;
     const download = blocks.downloads.get(message.index);
     const block = message.begin / config.blockSize;
     const duplicates = download ? download.requesters[block] > 1 : false;

@@ -10,6 +10,8 @@ export class SourceRunner {
   readonly #sources: readonly PeerSource[];
   #abort: AbortController | undefined;
   #running: Promise<void>[] = [];
+  /** The stop in progress, so a second `stop` waits for the first (trackers' `stopped`). */
+  #stopping: Promise<void> | undefined;
 
   /** @param sources The sources, in order. */
   constructor(sources: readonly PeerSource[]) {
@@ -48,17 +50,29 @@ export class SourceRunner {
   }
 
   /** Stops every source and waits (bounded) for them to finish (trackers announce `stopped`). */
-  async stop(timeoutMs = 5000): Promise<void> {
+  stop(timeoutMs = 5000): Promise<void> {
     const abort = this.#abort;
-    if (!abort) return;
+    if (!abort) return this.#stopping ?? Promise.resolve();
     this.#abort = undefined;
+    const running = this.#running;
+    this.#running = [];
+    this.#stopping = this.#finish(abort, running, timeoutMs).finally(() =>
+      this.#stopping = undefined
+    );
+    return this.#stopping;
+  }
+
+  async #finish(
+    abort: AbortController,
+    running: Promise<void>[],
+    timeoutMs: number,
+  ): Promise<void> {
     abort.abort();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      Promise.all(this.#running),
+      Promise.all(running),
       new Promise((resolve) => timer = setTimeout(resolve, timeoutMs)),
     ]);
     clearTimeout(timer);
-    this.#running = [];
   }
 }

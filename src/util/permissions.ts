@@ -35,6 +35,6 @@ export function explainPermission(
 ): unknown {
   // Only NotCapable is Deno's sandbox; PermissionDenied is the OS refusing (file modes).
   if (!(error instanceof Deno.errors.NotCapable)) return error;
-  const verb = kind === "read" ? "reading" : kind === "write" ? "writing to" : "connecting to";
+  const verb = kind === "read" ? "reading" : kind === "write" ? "writing to" : "network access to";
   return new PermissionError(`${verb} ${target}`, `--allow-${kind}=${target}`, { cause: error });
 }

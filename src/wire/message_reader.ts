@@ -97,7 +97,7 @@ export class MessageReader implements AsyncIterable<Message> {
     this.#decoder = new FrameDecoder(options);
     this.#maxBufferLength = Math.max(options.bufferLength ?? 1024 * 1024, MIN_BUFFER_LENGTH);
     this.#reuse = options.reuseBuffer ?? false;
-    this.#buffer = new Uint8Array(this.#reuse ? this.#maxBufferLength : MIN_BUFFER_LENGTH);
+    this.#buffer = new Uint8Array(MIN_BUFFER_LENGTH);
     this.#initial = options.initialBytes?.length ? options.initialBytes : undefined;
   }
 
@@ -140,8 +140,12 @@ export class MessageReader implements AsyncIterable<Message> {
       return;
     }
     if (this.#reuse) {
-      // The previous batch has been taken: its bytes may be overwritten.
+      // The previous batch has been taken: its bytes may be overwritten. A peer that
+      // keeps filling the buffer gets a bigger one (up to the maximum).
       this.#used = 0;
+      if (this.#filledLastRead && this.#buffer.length < this.#maxBufferLength) {
+        this.#buffer = new Uint8Array(Math.min(this.#buffer.length * 2, this.#maxBufferLength));
+      }
     } else if (this.#buffer.length - this.#used < MIN_READ_SPACE) {
       // Retired buffers live on only through the views handed out; the next one
       // grows while the peer keeps the socket full, and shrinks when it does not.
