@@ -113,7 +113,7 @@ const codecDirect: Variant = {
   },
   async receive(conn) {
     let received = 0;
-    for await (const message of new MessageReader(conn)) {
+    for await (const message of new MessageReader(conn, { reuseBuffer: true })) {
       if (message.type === "piece") received += message.block.length;
     }
     return received;

@@ -1,5 +1,5 @@
 import { type DecoderOptions, FrameDecoder } from "./decode.ts";
-import { encodeMessage, encodePieceHeader } from "./encode.ts";
+import { encodeMessage, encodePieceHeader, PIECE_HEADER_LENGTH } from "./encode.ts";
 import type { Message } from "./messages.ts";
 
 /**
@@ -96,10 +96,12 @@ export class MessageEncoderStream extends TransformStream<Message, Uint8Array> {
       {
         transform(message, controller) {
           if (message.type === "piece") {
-            controller.enqueue(
-              encodePieceHeader(message.index, message.begin, message.block.length),
-            );
-            controller.enqueue(message.block);
+            // One chunk per message: a socket write each for header and block costs more
+            // than copying the block once.
+            const frame = new Uint8Array(PIECE_HEADER_LENGTH + message.block.length);
+            encodePieceHeader(message.index, message.begin, message.block.length, frame);
+            frame.set(message.block, PIECE_HEADER_LENGTH);
+            controller.enqueue(frame);
           } else {
             controller.enqueue(encodeMessage(message));
           }
