@@ -1,14 +1,21 @@
 /**
- * aria2 downloads a multi-file torrent from a Bittern seeder it finds through opentracker,
- * all on 127.0.0.1. aria2 cannot be given a peer directly, so the tracker is the rendezvous:
- * Bittern announces first, then aria2 announces, gets Bittern's address, downloads, and exits.
- * Skipped, with the reason in the test name, when aria2c or opentracker is missing.
+ * aria2 and Bittern exchange a multi-file torrent both ways, all on 127.0.0.1. aria2 cannot be
+ * given a peer directly, so opentracker is the rendezvous: the seeder announces first, then
+ * the leecher announces and gets the seeder's address. Skipped, with the reason in the test
+ * name, when aria2c or opentracker is missing.
  */
 import assert from "node:assert/strict";
 import { FileSystemStorage, type PeerInfo, Runtime } from "../../mod.ts";
 import { ClientProcess } from "./client_process.ts";
-import { assertFixture, freePort, installed, sessionEvent, writeFixture } from "./fixture.ts";
-import { hasOpentracker, startOpentracker } from "./opentracker_process.ts";
+import {
+  assertFixture,
+  freePort,
+  installed,
+  sessionEvent,
+  withTimeout,
+  writeFixture,
+} from "./fixture.ts";
+import { hasOpentracker, startOpentracker, waitForSeeders } from "./opentracker_process.ts";
 
 const ARIA2C = "/usr/bin/aria2c";
 const missing = [installed(ARIA2C) ? "" : ARIA2C, hasOpentracker ? "" : "/usr/bin/opentracker"]
@@ -16,17 +23,28 @@ const missing = [installed(ARIA2C) ? "" : ARIA2C, hasOpentracker ? "" : "/usr/bi
 /** Shown in the test name when skipped, so the reason is in the report. */
 const why = missing.length ? ` [skipped: ${missing.join(" and ")} not installed]` : "";
 
-/** The flags that keep aria2 on loopback with only the tracker as a peer source. */
-function aria2Args(outDir: string, listenPort: number, torrentPath: string): string[] {
+/**
+ * The flags that keep aria2 on loopback with only the tracker as a peer source. A leecher
+ * exits once complete; a seeder checks the data in `dir` and seeds until killed.
+ */
+function aria2Args(
+  role: "leech" | "seed",
+  dir: string,
+  listenPort: number,
+  torrentPath: string,
+): string[] {
+  const roleArgs = role === "leech"
+    ? ["--seed-time=0"]
+    : ["--check-integrity=true", "--seed-ratio=0.0", "--bt-seed-unverified=false"];
   return [
-    `--dir=${outDir}`,
+    ...roleArgs,
+    `--dir=${dir}`,
     "--interface=127.0.0.1",
     "--disable-ipv6=true",
     "--enable-dht=false",
     "--enable-dht6=false",
     "--bt-enable-lpd=false",
     "--enable-peer-exchange=false",
-    "--seed-time=0",
     `--listen-port=${listenPort}`,
     "--file-allocation=none",
     "--console-log-level=warn",
@@ -61,7 +79,7 @@ Deno.test({
       aria2 = new ClientProcess(
         "aria2c",
         ARIA2C,
-        aria2Args(outDir, freePort(), fixture.torrentPath),
+        aria2Args("leech", outDir, freePort(), fixture.torrentPath),
       );
       // aria2 does not come back soon after Bittern drops it: report Bittern's reason at once.
       const dropped = sessionEvent(
@@ -85,6 +103,44 @@ Deno.test({
       stopWatching.abort();
       await aria2?.close();
       await runtime.close();
+      await tracker.close();
+      await Deno.remove(seedDir, { recursive: true });
+      await Deno.remove(outDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `interop: Bittern downloads a multi-file torrent from an aria2 seeder via opentracker${why}`,
+  ignore: missing.length > 0,
+  async fn() {
+    const seedDir = await Deno.makeTempDir({ prefix: "bittern-aria2-seed-" });
+    const outDir = await Deno.makeTempDir({ prefix: "bittern-aria2-out-" });
+    const trackerPort = freePort();
+    const fixture = await writeFixture(seedDir, `http://127.0.0.1:${trackerPort}/announce`);
+    const tracker = await startOpentracker([fixture.infoHashHex], trackerPort);
+    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+    const aria2 = new ClientProcess(
+      "aria2c",
+      ARIA2C,
+      aria2Args("seed", seedDir, freePort(), fixture.torrentPath),
+    );
+    try {
+      // Bittern announces once at start: aria2 must be on the tracker's list before that.
+      await waitForSeeders(tracker.url, fixture.infoHashHex, 1, 30_000);
+      const session = await runtime.add(fixture.bytes, { out: outDir });
+      const connected: PeerInfo[] = [];
+      session.events.on("peer-connected", (peer) => connected.push(peer));
+      await withTimeout(session.completed, 60_000, "download from aria2");
+      await assertFixture(outDir);
+      assert.ok(
+        connected.some((peer) => peer.client.startsWith("aria2 ") && !peer.incoming),
+        `Bittern never connected to aria2: ${JSON.stringify(connected)}`,
+      );
+    } finally {
+      await runtime.close();
+      await aria2.close();
       await tracker.close();
       await Deno.remove(seedDir, { recursive: true });
       await Deno.remove(outDir, { recursive: true });

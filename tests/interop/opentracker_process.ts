@@ -3,7 +3,7 @@
  * a chroot directory with the whitelist, and a wait until it answers for the first hash.
  */
 import { generatePeerId } from "../../src/peers/mod.ts";
-import { announce } from "../../src/tracker/mod.ts";
+import { announce, scrape } from "../../src/tracker/mod.ts";
 import { fromHex } from "../../src/util/bytes.ts";
 import { freePort, installed } from "./fixture.ts";
 
@@ -89,4 +89,26 @@ export async function startOpentracker(
     throw error;
   }
   return { url, close };
+}
+
+/**
+ * Resolves once opentracker counts at least `seeders` complete peers for `infoHashHex`: a
+ * client announced as a seeder. Polls scrape every 100 ms, at most `ms` long.
+ */
+export async function waitForSeeders(
+  url: string,
+  infoHashHex: string,
+  seeders: number,
+  ms: number,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  let complete = 0;
+  for (let attempt = 0; Date.now() < deadline && attempt < 10_000; attempt++) {
+    const counts = await scrape(url, [fromHex(infoHashHex)!], { timeout: 2_000 });
+    complete = counts.get(infoHashHex)?.complete ?? 0;
+    if (complete >= seeders) return;
+    // A client announces on its own schedule; the tracker cannot push the news.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`opentracker at ${url}: ${complete} of ${seeders} seeders after ${ms} ms`);
 }
