@@ -1,15 +1,15 @@
 /**
- * Transmission (transmission-cli 3.00) downloads a multi-file torrent from a Bittern seeder on
- * 127.0.0.1. Transmission ignores loopback peers it hears of from a tracker, so the Bittern
- * seeder dials it (`session.addPeers`) instead. transmission-cli never exits by itself: the
- * test watches its status line for "Seeding" and then stops it. Skipped, with the reason in
- * the test name, when transmission-cli (or stdbuf, which unbuffers its status line) is missing.
+ * Transmission (transmission-cli 3.00) and Bittern exchange a multi-file torrent both ways on
+ * 127.0.0.1. Transmission ignores loopback peers it hears of from a tracker, so Bittern dials
+ * it (`session.addPeers`, or a static peer). transmission-cli never exits by itself: the tests
+ * watch its status line and then stop it. Skipped, with the reason in the test name, when
+ * transmission-cli (or stdbuf, which unbuffers its status line) is missing.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FileSystemStorage, type PeerInfo, Runtime } from "../../mod.ts";
 import { ClientProcess } from "./client_process.ts";
-import { assertFixture, freePort, installed, writeFixture } from "./fixture.ts";
+import { assertFixture, freePort, installed, withTimeout, writeFixture } from "./fixture.ts";
 
 const TRANSMISSION = "/usr/bin/transmission-cli";
 /** transmission-cli writes its status line with `\r` into a block-buffered pipe. */
@@ -41,6 +41,38 @@ function settings(peerPort: number): Record<string, unknown> {
   };
 }
 
+/** A transmission-cli process and the port it takes peers on. */
+interface Transmission {
+  readonly process: ClientProcess;
+  readonly peerPort: number;
+}
+
+/**
+ * Starts transmission-cli on `torrentPath` with its data in `dataDir` and its config in
+ * `configDir`, and waits for its first status line: its session (and peer port) is up.
+ */
+async function startTransmission(
+  configDir: string,
+  dataDir: string,
+  torrentPath: string,
+): Promise<Transmission> {
+  const peerPort = freePort();
+  await Deno.mkdir(configDir, { recursive: true });
+  await Deno.writeTextFile(join(configDir, "settings.json"), JSON.stringify(settings(peerPort)));
+  const process = new ClientProcess("transmission-cli", STDBUF, [
+    "-o0",
+    TRANSMISSION,
+    ...["-g", configDir, "-w", dataDir, torrentPath],
+  ]);
+  try {
+    await process.waitForOutput(/Progress: |Seeding|Verifying|Waiting to verify/, 20_000);
+  } catch (error) {
+    await process.close();
+    throw error;
+  }
+  return { process, peerPort };
+}
+
 Deno.test({
   name:
     `interop: Transmission downloads a multi-file torrent from a Bittern seeder that dials it${why}`,
@@ -49,19 +81,11 @@ Deno.test({
     const seedDir = await Deno.makeTempDir({ prefix: "bittern-transmission-seed-" });
     const work = await Deno.makeTempDir({ prefix: "bittern-transmission-" });
     const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
-    let transmission: ClientProcess | undefined;
+    let transmission: Transmission | undefined;
     try {
       const fixture = await writeFixture(seedDir);
-      const configDir = join(work, "config");
       const outDir = join(work, "out");
-      await Deno.mkdir(configDir);
       await Deno.mkdir(outDir);
-      const peerPort = freePort();
-      await Deno.writeTextFile(
-        join(configDir, "settings.json"),
-        JSON.stringify(settings(peerPort)),
-      );
-
       const session = await runtime.add(fixture.bytes, {
         storage: new FileSystemStorage(seedDir),
       });
@@ -69,20 +93,10 @@ Deno.test({
       const connected: PeerInfo[] = [];
       session.events.on("peer-connected", (peer) => connected.push(peer));
 
-      transmission = new ClientProcess("transmission-cli", STDBUF, [
-        "-o0",
-        TRANSMISSION,
-        "-g",
-        configDir,
-        "-w",
-        outDir,
-        fixture.torrentPath,
-      ]);
-      // The first status line comes after the session started, so its peer port is open.
-      await transmission.waitForOutput(/Progress: /, 20_000);
-      session.addPeers([{ host: "127.0.0.1", port: peerPort }]);
-      await transmission.waitForOutput(/Seeding/, 60_000);
-      await transmission.close();
+      transmission = await startTransmission(join(work, "config"), outDir, fixture.torrentPath);
+      session.addPeers([{ host: "127.0.0.1", port: transmission.peerPort }]);
+      await transmission.process.waitForOutput(/Seeding/, 60_000);
+      await transmission.process.close();
       // Transmission 3.00 does not create the empty file; every other byte must match.
       await assertFixture(outDir, { allowMissingEmpty: true });
       assert.ok(
@@ -90,8 +104,44 @@ Deno.test({
         `Bittern never connected to Transmission: ${JSON.stringify(connected)}`,
       );
     } finally {
-      await transmission?.close();
+      await transmission?.process.close();
       await runtime.close();
+      await Deno.remove(seedDir, { recursive: true });
+      await Deno.remove(work, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: `interop: Bittern downloads a multi-file torrent from a Transmission seeder it dials${why}`,
+  ignore: missing.length > 0,
+  async fn() {
+    const seedDir = await Deno.makeTempDir({ prefix: "bittern-transmission-seed-" });
+    const work = await Deno.makeTempDir({ prefix: "bittern-transmission-" });
+    const outDir = join(work, "out");
+    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+    let transmission: Transmission | undefined;
+    try {
+      const fixture = await writeFixture(seedDir);
+      transmission = await startTransmission(join(work, "config"), seedDir, fixture.torrentPath);
+      // It checks the data it was given first; only then does it serve pieces.
+      await transmission.process.waitForOutput(/Seeding/, 30_000);
+      const session = await runtime.add(fixture.bytes, {
+        out: outDir,
+        peers: [{ host: "127.0.0.1", port: transmission.peerPort }],
+      });
+      const connected: PeerInfo[] = [];
+      session.events.on("peer-connected", (peer) => connected.push(peer));
+      // Transmission unchokes on a 10 s cycle.
+      await withTimeout(session.completed, 60_000, "download from Transmission");
+      await assertFixture(outDir);
+      assert.ok(
+        connected.some((peer) => peer.client.startsWith("Transmission ")),
+        `Bittern never connected to Transmission: ${JSON.stringify(connected)}`,
+      );
+    } finally {
+      await runtime.close();
+      await transmission?.process.close();
       await Deno.remove(seedDir, { recursive: true });
       await Deno.remove(work, { recursive: true });
     }
