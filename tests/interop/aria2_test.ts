@@ -5,17 +5,18 @@
  * name, when aria2c or opentracker is missing.
  */
 import assert from "node:assert/strict";
-import { FileSystemStorage, type PeerInfo, Runtime } from "../../mod.ts";
+import { FileSystemStorage } from "../../mod.ts";
 import { ClientProcess } from "./client_process.ts";
 import {
   assertFixture,
   freePort,
   installed,
+  recordPeers,
   sessionEvent,
   withTimeout,
-  writeFixture,
 } from "./fixture.ts";
-import { hasOpentracker, startOpentracker, waitForSeeders } from "./opentracker_process.ts";
+import { hasOpentracker, waitForSeeders } from "./opentracker_process.ts";
+import { createScene } from "./scene.ts";
 
 const ARIA2C = "/usr/bin/aria2c";
 const missing = [installed(ARIA2C) ? "" : ARIA2C, hasOpentracker ? "" : "/usr/bin/opentracker"]
@@ -57,56 +58,42 @@ Deno.test({
   name: `interop: aria2 downloads a multi-file torrent from a Bittern seeder via opentracker${why}`,
   ignore: missing.length > 0,
   async fn() {
-    const seedDir = await Deno.makeTempDir({ prefix: "bittern-aria2-seed-" });
-    const outDir = await Deno.makeTempDir({ prefix: "bittern-aria2-out-" });
-    // The announce URL goes into the torrent, and the tracker whitelists the torrent's hash.
-    const trackerPort = freePort();
-    const fixture = await writeFixture(seedDir, `http://127.0.0.1:${trackerPort}/announce`);
-    const tracker = await startOpentracker([fixture.infoHashHex], trackerPort);
-    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
-    let aria2: ClientProcess | undefined;
-    const stopWatching = new AbortController();
-    try {
-      const session = await runtime.add(fixture.bytes, {
-        storage: new FileSystemStorage(seedDir),
-      });
-      assert.equal(session.stats().progress, 1, "the seeder holds the whole payload");
-      const connected: PeerInfo[] = [];
-      session.events.on("peer-connected", (peer) => connected.push(peer));
-      // aria2 only learns of peers that announced before it: wait for Bittern's announce.
-      await sessionEvent(session, "tracker", (event) => event.error === undefined, 20_000);
+    await using scene = await createScene("aria2-leech", { tracker: true });
+    const { fixture } = scene;
+    const session = await scene.runtime.add(fixture.bytes, {
+      storage: new FileSystemStorage(scene.seedDir),
+    });
+    assert.equal(session.stats().progress, 1, "the seeder holds the whole payload");
+    const connected = recordPeers(session);
+    // aria2 only learns of peers that announced before it: wait for Bittern's announce.
+    await sessionEvent(session, "tracker", (event) => event.error === undefined, 20_000);
 
-      aria2 = new ClientProcess(
-        "aria2c",
-        ARIA2C,
-        aria2Args("leech", outDir, freePort(), fixture.torrentPath),
-      );
-      // aria2 does not come back soon after Bittern drops it: report Bittern's reason at once.
-      const dropped = sessionEvent(
-        session,
-        "peer-disconnected",
-        (peer) => peer.client.startsWith("aria2 ") && peer.reason !== "closed by peer",
-        60_000,
-        stopWatching.signal,
-      ).then((peer) => {
-        throw new Error(`Bittern dropped aria2 (${peer.address}): ${peer.reason}`);
-      }, () => new Promise<never>(() => {})); // no drop: aria2's exit (or its timeout) decides
-      const status = await Promise.race([aria2.waitForExit(60_000), dropped]);
-      assert.equal(status.code, 0, `aria2c exit code; output:\n${aria2.output.slice(-2000)}`);
-      await assertFixture(outDir);
-      assert.ok(
-        connected.some((peer) => peer.client.startsWith("aria2 ")),
-        `aria2 never connected to Bittern: ${JSON.stringify(connected)}`,
-      );
-      assert.ok(session.stats().uploaded >= fixture.bytes.length, "Bittern uploaded the payload");
-    } finally {
-      stopWatching.abort();
-      await aria2?.close();
-      await runtime.close();
-      await tracker.close();
-      await Deno.remove(seedDir, { recursive: true });
-      await Deno.remove(outDir, { recursive: true });
-    }
+    const aria2 = new ClientProcess(
+      "aria2c",
+      ARIA2C,
+      aria2Args("leech", scene.outDir, freePort(), fixture.torrentPath),
+    );
+    scene.defer(() => aria2.close());
+    const stopWatching = new AbortController();
+    scene.defer(() => stopWatching.abort());
+    // aria2 does not come back soon after Bittern drops it: report Bittern's reason at once.
+    const dropped = sessionEvent(
+      session,
+      "peer-disconnected",
+      (peer) => peer.client.startsWith("aria2 ") && peer.reason !== "closed by peer",
+      60_000,
+      stopWatching.signal,
+    ).then((peer) => {
+      throw new Error(`Bittern dropped aria2 (${peer.address}): ${peer.reason}`);
+    }, () => new Promise<never>(() => {})); // no drop: aria2's exit (or its timeout) decides
+    const status = await Promise.race([aria2.waitForExit(60_000), dropped]);
+    assert.equal(status.code, 0, `aria2c exit code; output:\n${aria2.output.slice(-2000)}`);
+    await assertFixture(scene.outDir);
+    assert.ok(
+      connected.some((peer) => peer.client.startsWith("aria2 ")),
+      `aria2 never connected to Bittern: ${JSON.stringify(connected)}`,
+    );
+    assert.ok(session.stats().uploaded >= fixture.bytes.length, "Bittern uploaded the payload");
   },
 });
 
@@ -115,35 +102,23 @@ Deno.test({
     `interop: Bittern downloads a multi-file torrent from an aria2 seeder via opentracker${why}`,
   ignore: missing.length > 0,
   async fn() {
-    const seedDir = await Deno.makeTempDir({ prefix: "bittern-aria2-seed-" });
-    const outDir = await Deno.makeTempDir({ prefix: "bittern-aria2-out-" });
-    const trackerPort = freePort();
-    const fixture = await writeFixture(seedDir, `http://127.0.0.1:${trackerPort}/announce`);
-    const tracker = await startOpentracker([fixture.infoHashHex], trackerPort);
-    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+    await using scene = await createScene("aria2-seed", { tracker: true });
+    const { fixture } = scene;
     const aria2 = new ClientProcess(
       "aria2c",
       ARIA2C,
-      aria2Args("seed", seedDir, freePort(), fixture.torrentPath),
+      aria2Args("seed", scene.seedDir, freePort(), fixture.torrentPath),
     );
-    try {
-      // Bittern announces once at start: aria2 must be on the tracker's list before that.
-      await waitForSeeders(tracker.url, fixture.infoHashHex, 1, 30_000);
-      const session = await runtime.add(fixture.bytes, { out: outDir });
-      const connected: PeerInfo[] = [];
-      session.events.on("peer-connected", (peer) => connected.push(peer));
-      await withTimeout(session.completed, 60_000, "download from aria2");
-      await assertFixture(outDir);
-      assert.ok(
-        connected.some((peer) => peer.client.startsWith("aria2 ") && !peer.incoming),
-        `Bittern never connected to aria2: ${JSON.stringify(connected)}`,
-      );
-    } finally {
-      await runtime.close();
-      await aria2.close();
-      await tracker.close();
-      await Deno.remove(seedDir, { recursive: true });
-      await Deno.remove(outDir, { recursive: true });
-    }
+    scene.defer(() => aria2.close());
+    // Bittern announces once at start: aria2 must be on the tracker's list before that.
+    await waitForSeeders(scene.tracker!.url, fixture.infoHashHex, 1, 30_000);
+    const session = await scene.runtime.add(fixture.bytes, { out: scene.outDir });
+    const connected = recordPeers(session);
+    await withTimeout(session.completed, 60_000, "download from aria2");
+    await assertFixture(scene.outDir);
+    assert.ok(
+      connected.some((peer) => peer.client.startsWith("aria2 ") && !peer.incoming),
+      `Bittern never connected to aria2: ${JSON.stringify(connected)}`,
+    );
   },
 });

@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createTorrent, type SessionEvents, type TorrentSession } from "../../mod.ts";
+import {
+  createTorrent,
+  type PeerInfo,
+  type SessionEvents,
+  type TorrentSession,
+} from "../../mod.ts";
 import { seededBytes } from "../../src/testing/mod.ts";
 
 /** One file of the interop payload: its path inside the torrent directory and its bytes. */
@@ -139,4 +144,11 @@ export function installed(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Records every `peer-connected` event of `session` from now on. */
+export function recordPeers(session: TorrentSession): PeerInfo[] {
+  const connected: PeerInfo[] = [];
+  session.events.on("peer-connected", (peer) => connected.push(peer));
+  return connected;
 }

@@ -7,9 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FileSystemStorage, type PeerInfo, Runtime } from "../../mod.ts";
+import { FileSystemStorage } from "../../mod.ts";
 import { ClientProcess } from "./client_process.ts";
-import { assertFixture, freePort, installed, withTimeout, writeFixture } from "./fixture.ts";
+import { assertFixture, freePort, installed, recordPeers, withTimeout } from "./fixture.ts";
+import { createScene } from "./scene.ts";
 
 const TRANSMISSION = "/usr/bin/transmission-cli";
 /** transmission-cli writes its status line with `\r` into a block-buffered pipe. */
@@ -78,37 +79,28 @@ Deno.test({
     `interop: Transmission downloads a multi-file torrent from a Bittern seeder that dials it${why}`,
   ignore: missing.length > 0,
   async fn() {
-    const seedDir = await Deno.makeTempDir({ prefix: "bittern-transmission-seed-" });
-    const work = await Deno.makeTempDir({ prefix: "bittern-transmission-" });
-    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
-    let transmission: Transmission | undefined;
-    try {
-      const fixture = await writeFixture(seedDir);
-      const outDir = join(work, "out");
-      await Deno.mkdir(outDir);
-      const session = await runtime.add(fixture.bytes, {
-        storage: new FileSystemStorage(seedDir),
-      });
-      assert.equal(session.stats().progress, 1, "the seeder holds the whole payload");
-      const connected: PeerInfo[] = [];
-      session.events.on("peer-connected", (peer) => connected.push(peer));
+    await using scene = await createScene("transmission-leech");
+    const session = await scene.runtime.add(scene.fixture.bytes, {
+      storage: new FileSystemStorage(scene.seedDir),
+    });
+    assert.equal(session.stats().progress, 1, "the seeder holds the whole payload");
+    const connected = recordPeers(session);
 
-      transmission = await startTransmission(join(work, "config"), outDir, fixture.torrentPath);
-      session.addPeers([{ host: "127.0.0.1", port: transmission.peerPort }]);
-      await transmission.process.waitForOutput(/Seeding/, 60_000);
-      await transmission.process.close();
-      // Transmission 3.00 does not create the empty file; every other byte must match.
-      await assertFixture(outDir, { allowMissingEmpty: true });
-      assert.ok(
-        connected.some((peer) => peer.client.startsWith("Transmission ") && !peer.incoming),
-        `Bittern never connected to Transmission: ${JSON.stringify(connected)}`,
-      );
-    } finally {
-      await transmission?.process.close();
-      await runtime.close();
-      await Deno.remove(seedDir, { recursive: true });
-      await Deno.remove(work, { recursive: true });
-    }
+    const transmission = await startTransmission(
+      join(scene.scratchDir, "config"),
+      scene.outDir,
+      scene.fixture.torrentPath,
+    );
+    scene.defer(() => transmission.process.close());
+    session.addPeers([{ host: "127.0.0.1", port: transmission.peerPort }]);
+    await transmission.process.waitForOutput(/Seeding/, 60_000);
+    await transmission.process.close();
+    // Transmission 3.00 does not create the empty file; every other byte must match.
+    await assertFixture(scene.outDir, { allowMissingEmpty: true });
+    assert.ok(
+      connected.some((peer) => peer.client.startsWith("Transmission ") && !peer.incoming),
+      `Bittern never connected to Transmission: ${JSON.stringify(connected)}`,
+    );
   },
 });
 
@@ -116,34 +108,26 @@ Deno.test({
   name: `interop: Bittern downloads a multi-file torrent from a Transmission seeder it dials${why}`,
   ignore: missing.length > 0,
   async fn() {
-    const seedDir = await Deno.makeTempDir({ prefix: "bittern-transmission-seed-" });
-    const work = await Deno.makeTempDir({ prefix: "bittern-transmission-" });
-    const outDir = join(work, "out");
-    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
-    let transmission: Transmission | undefined;
-    try {
-      const fixture = await writeFixture(seedDir);
-      transmission = await startTransmission(join(work, "config"), seedDir, fixture.torrentPath);
-      // It checks the data it was given first; only then does it serve pieces.
-      await transmission.process.waitForOutput(/Seeding/, 30_000);
-      const session = await runtime.add(fixture.bytes, {
-        out: outDir,
-        peers: [{ host: "127.0.0.1", port: transmission.peerPort }],
-      });
-      const connected: PeerInfo[] = [];
-      session.events.on("peer-connected", (peer) => connected.push(peer));
-      // Transmission unchokes on a 10 s cycle.
-      await withTimeout(session.completed, 60_000, "download from Transmission");
-      await assertFixture(outDir);
-      assert.ok(
-        connected.some((peer) => peer.client.startsWith("Transmission ")),
-        `Bittern never connected to Transmission: ${JSON.stringify(connected)}`,
-      );
-    } finally {
-      await runtime.close();
-      await transmission?.process.close();
-      await Deno.remove(seedDir, { recursive: true });
-      await Deno.remove(work, { recursive: true });
-    }
+    await using scene = await createScene("transmission-seed");
+    const transmission = await startTransmission(
+      join(scene.scratchDir, "config"),
+      scene.seedDir,
+      scene.fixture.torrentPath,
+    );
+    scene.defer(() => transmission.process.close());
+    // It checks the data it was given first; only then does it serve pieces.
+    await transmission.process.waitForOutput(/Seeding/, 30_000);
+    const session = await scene.runtime.add(scene.fixture.bytes, {
+      out: scene.outDir,
+      peers: [{ host: "127.0.0.1", port: transmission.peerPort }],
+    });
+    const connected = recordPeers(session);
+    // Transmission unchokes on a 10 s cycle.
+    await withTimeout(session.completed, 60_000, "download from Transmission");
+    await assertFixture(scene.outDir);
+    assert.ok(
+      connected.some((peer) => peer.client.startsWith("Transmission ")),
+      `Bittern never connected to Transmission: ${JSON.stringify(connected)}`,
+    );
   },
 });
