@@ -55,8 +55,11 @@ async function fixture(
 async function libtorrentLeech(torrentPath: string, port: number): Promise<number> {
   const out = await Deno.makeTempDir();
   const started = performance.now();
+  // Plain handshakes for both seeders alike: Bittern has no MSE, and libtorrent would first
+  // try it and reconnect, a fixed second that says nothing about transfer speed.
   const leecher = await LtPeer.start([
     "leech",
+    "--plain",
     "--torrent",
     torrentPath,
     "--out",

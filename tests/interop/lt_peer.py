@@ -4,6 +4,8 @@
   lt_peer.py seed  --torrent FILE --data DIR [--port P]
   lt_peer.py leech --torrent FILE --out DIR [--port P] [--peer HOST:PORT]...
   Either mode: [--upload-limit BYTES_PER_S] (default 0: unlimited)
+               [--plain] (never try an encrypted handshake first: libtorrent's
+               default tries MSE, and a peer without MSE costs it a reconnect)
 
 Prints one JSON object per line on stdout:
   {"event": "listening", "port": N}
@@ -28,7 +30,7 @@ def emit(**fields):
     sys.stdout.flush()
 
 
-def make_session(port, upload_limit=0):
+def make_session(port, upload_limit=0, plain=False):
     settings = {
         "upload_rate_limit": upload_limit,
         "listen_interfaces": "127.0.0.1:%d" % port,
@@ -41,7 +43,7 @@ def make_session(port, upload_limit=0):
         "allow_multiple_connections_per_ip": True,
         "min_reconnect_time": 1,
         "max_failcount": 100,
-        "out_enc_policy": lt.enc_policy.enabled,
+        "out_enc_policy": lt.enc_policy.disabled if plain else lt.enc_policy.enabled,
         "in_enc_policy": lt.enc_policy.enabled,
         "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
         "peer_connect_timeout": 3,
@@ -65,9 +67,10 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--peer", action="append", default=[])
     parser.add_argument("--upload-limit", type=int, default=0)
+    parser.add_argument("--plain", action="store_true")
     args = parser.parse_args()
 
-    ses = make_session(args.port, args.upload_limit)
+    ses = make_session(args.port, args.upload_limit, args.plain)
     info = lt.torrent_info(args.torrent)
     params = lt.add_torrent_params()
     params.ti = info
