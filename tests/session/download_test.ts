@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createTorrent, FileSystemStorage, Runtime } from "../../mod.ts";
+import {
+  createTorrent,
+  FileSystemStorage,
+  pieceLengthAt,
+  Runtime,
+  type Storage,
+  type Torrent,
+  type TorrentStorage,
+} from "../../mod.ts";
 
 function payload(length: number, seed: number): Uint8Array {
   const bytes = new Uint8Array(length);
@@ -50,5 +58,54 @@ Deno.test("session: a leecher downloads a multi-file torrent from a seeder, byte
     await seeder.close();
     await Deno.remove(seedDir, { recursive: true });
     await Deno.remove(leechDir, { recursive: true });
+  }
+});
+
+Deno.test("session: a download through a user's own storage back-end (a Map of pieces)", async () => {
+  const data = payload(300_000, 9);
+  const { torrent } = await createTorrent({ name: "custom.bin", data }, { pieceLength: 32768 });
+  /** Keeps pieces in a Map and counts writes: the README's example back-end. */
+  class CountingStorage implements Storage {
+    writes = 0;
+    readonly pieces = new Map<number, Uint8Array>();
+    open(opened: Torrent): Promise<TorrentStorage> {
+      const piece = (index: number) => {
+        let bytes = this.pieces.get(index);
+        if (!bytes) this.pieces.set(index, bytes = new Uint8Array(pieceLengthAt(opened, index)));
+        return bytes;
+      };
+      return Promise.resolve({
+        read: (index, offset, length) =>
+          Promise.resolve(piece(index).slice(offset, offset + length)),
+        write: (index, offset, bytes) => {
+          this.writes++;
+          piece(index).set(bytes, offset);
+          return Promise.resolve();
+        },
+        flush: () => Promise.resolve(),
+        close: () => Promise.resolve(),
+      });
+    }
+  }
+  const seedDir = await Deno.makeTempDir();
+  await Deno.writeFile(join(seedDir, "custom.bin"), data);
+  const seeder = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+  const leecher = new Runtime({ listen: false });
+  try {
+    await seeder.add(torrent, { storage: new FileSystemStorage(seedDir) });
+    const storage = new CountingStorage();
+    const session = await leecher.add(torrent, {
+      storage,
+      peers: [{ host: "127.0.0.1", port: seeder.port! }],
+    });
+    await session.completed;
+    const blocks = Math.ceil(data.length / 16384);
+    assert.ok(storage.writes >= blocks, `${storage.writes} writes for ${blocks} blocks`);
+    const joined = new Uint8Array(data.length);
+    for (const [index, bytes] of storage.pieces) joined.set(bytes, index * torrent.pieceLength);
+    assert.deepEqual(joined, data);
+  } finally {
+    await Promise.all([seeder.close(), leecher.close()]);
+    await Deno.remove(seedDir, { recursive: true });
   }
 });
