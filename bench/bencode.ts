@@ -6,7 +6,7 @@
  */
 import npmBencode from "bencode";
 import { decode, type Encodable, encode } from "../mod.ts";
-import { mibPerSecond, report, seededBytes, timePerCall } from "./util.ts";
+import { bestOfAlternating, mibPerSecond, report, seededBytes } from "./util.ts";
 
 /** A metainfo with `count` files, about 100 bytes per file entry. */
 export function generatedMetainfo(count: number): Uint8Array {
@@ -59,8 +59,7 @@ export function run(): void {
   ];
   for (const [name, bytes] of cases) {
     const size = `(${(bytes.length / 1024 / 1024).toFixed(2)} MiB)`;
-    const ours = timePerCall(() => decode(bytes));
-    const theirs = timePerCall(() => npmBencode.decode(bytes));
+    const [ours, theirs] = bestOfAlternating(() => decode(bytes), () => npmBencode.decode(bytes));
     report(
       `decode ${name} ${size}`,
       mibPerSecond(bytes.length, ours),
@@ -69,8 +68,10 @@ export function run(): void {
     );
     const value = decode(bytes);
     const npmValue = npmBencode.decode(bytes);
-    const oursEncode = timePerCall(() => encode(value as Encodable));
-    const theirsEncode = timePerCall(() => npmBencode.encode(npmValue));
+    const [oursEncode, theirsEncode] = bestOfAlternating(
+      () => encode(value as Encodable),
+      () => npmBencode.encode(npmValue),
+    );
     report(
       `encode ${name}`,
       mibPerSecond(bytes.length, oursEncode),

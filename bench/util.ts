@@ -15,6 +15,25 @@ export function timePerCall(fn: () => unknown, seconds = 1): number {
   return elapsed / 1000 / calls;
 }
 
+/**
+ * Seconds per call of `ours` and `theirs`, measured in alternating rounds
+ * (so both see the same machine load), keeping each one's best round.
+ */
+export function bestOfAlternating(
+  ours: () => unknown,
+  theirs: () => unknown,
+  rounds = 5,
+  secondsPerRound = 0.3,
+): [number, number] {
+  let bestOurs = Infinity;
+  let bestTheirs = Infinity;
+  for (let round = 0; round < rounds; round++) {
+    bestOurs = Math.min(bestOurs, timePerCall(ours, secondsPerRound));
+    bestTheirs = Math.min(bestTheirs, timePerCall(theirs, secondsPerRound));
+  }
+  return [bestOurs, bestTheirs];
+}
+
 /** MiB/s for `bytes` processed in `seconds`. */
 export function mibPerSecond(bytes: number, seconds: number): number {
   return bytes / (1024 * 1024) / seconds;

@@ -31,6 +31,11 @@ export function textToBinary(text: string): string {
   return text; // ASCII: already its own UTF-8 binary string
 }
 
+/** Marks the decoder's construction path (arrays passed through the module, not copied). */
+const DECODED: Iterable<[string, BencodeValue]> = [];
+let pendingKeys: string[] = [];
+let pendingValues: BencodeValue[] = [];
+
 /**
  * A bencode dictionary: ordered entries whose keys are raw byte strings.
  *
@@ -61,6 +66,12 @@ export class BencodeDict {
    * @param entries Initial entries; string keys are taken as UTF-8 text.
    */
   constructor(entries?: Iterable<[string | Uint8Array, BencodeValue]>) {
+    if (entries === DECODED) {
+      // The decoder's fast path: parallel arrays handed over by fromBinaryEntries.
+      this.#keys = pendingKeys;
+      this.#values = pendingValues;
+      return;
+    }
     this.#keys = [];
     this.#values = [];
     if (entries) { for (const [key, value] of entries) this.set(key, value); }
@@ -68,10 +79,9 @@ export class BencodeDict {
 
   /** @internal Builds a dictionary from parallel arrays without copying (decoder fast path). */
   static fromBinaryEntries(keys: string[], values: BencodeValue[]): BencodeDict {
-    const dict = new BencodeDict();
-    dict.#keys = keys;
-    dict.#values = values;
-    return dict;
+    pendingKeys = keys;
+    pendingValues = values;
+    return new BencodeDict(DECODED);
   }
 
   /** Number of entries. */
