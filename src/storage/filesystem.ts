@@ -452,53 +452,55 @@ function explainOrClassify(
   return explained === error ? toStorageError(error, operation, path) : explained as Error;
 }
 
-async function readFully(
+/**
+ * Repeats a positional read or write until all of `bytes` is done: `step` moves up to
+ * `length` bytes at `offset` of `bytes` and returns how many; 0 ends it with `stalled`.
+ * Bounded: each pass either advances or throws.
+ */
+async function untilDone(
+  bytes: Uint8Array,
+  step: (offset: number, length: number) => Promise<number>,
+  stalled: (done: number) => StorageError,
+): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const moved = await step(done, bytes.length - done);
+    if (moved <= 0) throw stalled(done);
+    done += moved;
+  }
+}
+
+function readFully(
   file: FileHandle,
   position: number,
   target: Uint8Array,
   path: string,
 ): Promise<void> {
-  let filled = 0;
-  // Bounded: each pass either advances or throws.
-  while (filled < target.length) {
-    const { bytesRead } = await file.read(
-      target,
-      filled,
-      target.length - filled,
-      position + filled,
-    );
-    if (bytesRead === 0) {
-      throw new StorageError(
+  return untilDone(
+    target,
+    async (offset, length) =>
+      (await file.read(target, offset, length, position + offset)).bytesRead,
+    (filled) =>
+      new StorageError(
         "not-found",
         "read",
         path,
         `file ends before byte ${
           position + target.length
         } (read ${filled} of ${target.length} bytes at ${position})`,
-      );
-    }
-    filled += bytesRead;
-  }
+      ),
+  );
 }
 
-async function writeFully(
+function writeFully(
   file: FileHandle,
   position: number,
   source: Uint8Array,
   path: string,
 ): Promise<void> {
-  let written = 0;
-  // Bounded: each pass either advances or throws.
-  while (written < source.length) {
-    const { bytesWritten } = await file.write(
-      source,
-      written,
-      source.length - written,
-      position + written,
-    );
-    if (bytesWritten <= 0) {
-      throw new StorageError("io", "write", path, `no progress at byte ${position + written}`);
-    }
-    written += bytesWritten;
-  }
+  return untilDone(
+    source,
+    async (offset, length) =>
+      (await file.write(source, offset, length, position + offset)).bytesWritten,
+    (written) => new StorageError("io", "write", path, `no progress at byte ${position + written}`),
+  );
 }
