@@ -8,110 +8,17 @@ import { clientName, generatePeerId } from "../../src/peers/mod.ts";
 import { announce, scrape, TrackerClient } from "../../src/tracker/mod.ts";
 import type { PeerAddress, TrackerClientEventMap } from "../../src/tracker/mod.ts";
 import { bytesEqual, fromHex, toHex } from "../../src/util/bytes.ts";
+import { freePort } from "./fixture.ts";
+import { hasLibtorrent } from "./lt_process.ts";
+import { hasOpentracker, type Opentracker, startOpentracker } from "./opentracker_process.ts";
 
-const OPENTRACKER = "/usr/bin/opentracker";
 const PYTHON = "/usr/bin/python3";
 
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-const hasOpentracker = exists(OPENTRACKER);
-const hasLibtorrent = exists(PYTHON) &&
-  new Deno.Command(PYTHON, { args: ["-c", "import libtorrent"], stdout: "null", stderr: "null" })
-    .outputSync().success;
+const libtorrent = await hasLibtorrent();
 if (!hasOpentracker) {
   console.warn("skipping opentracker interop: /usr/bin/opentracker not installed");
 }
-if (!hasLibtorrent) console.warn("skipping libtorrent interop: python3-libtorrent not installed");
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/**
- * Resolves once opentracker answers an announce for a whitelisted hash: it listens before its
- * whitelist thread has loaded the file. Bounded attempts; a `stopped` announce adds no peer.
- */
-async function waitUntilReady(
-  url: string,
-  infoHashHex: string,
-  child: Deno.ChildProcess,
-): Promise<void> {
-  let exited = false;
-  child.status.then(() => exited = true);
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 100 && !exited; attempt++) {
-    try {
-      await announce(url, {
-        infoHash: fromHex(infoHashHex)!,
-        peerId: generatePeerId(),
-        port: 1,
-        uploaded: 0,
-        downloaded: 0,
-        left: 0,
-        event: "stopped",
-      }, { timeout: 2_000 });
-      return;
-    } catch (error) {
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 50)); // next try after the child's start-up step
-    }
-  }
-  throw new Error(`opentracker at ${url} never became ready`, { cause: lastError });
-}
-
-interface Opentracker {
-  url: string;
-  close(): Promise<void>;
-}
-
-async function startOpentracker(infoHashes: string[], port = freePort()): Promise<Opentracker> {
-  const dir = await Deno.makeTempDir({ prefix: "bittern-opentracker-" });
-  await Deno.chmod(dir, 0o755); // it chroots here and drops to `nobody`
-  await Deno.writeTextFile(`${dir}/whitelist.txt`, infoHashes.join("\n") + "\n");
-  const child = new Deno.Command(OPENTRACKER, {
-    args: [
-      "-i",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      "-P",
-      String(port),
-      "-d",
-      dir,
-      "-u",
-      "nobody",
-      "-w",
-      "whitelist.txt",
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    await waitUntilReady(`http://127.0.0.1:${port}/announce`, infoHashes[0], child);
-  } catch (error) {
-    child.kill();
-    await child.status;
-    await Deno.remove(dir, { recursive: true });
-    throw error;
-  }
-  return {
-    url: `http://127.0.0.1:${port}/announce`,
-    close: async () => {
-      child.kill();
-      await child.status;
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
+if (!libtorrent) console.warn("skipping libtorrent interop: python3-libtorrent not installed");
 
 Deno.test({
   name: "opentracker: two Bittern peers announce and find each other; scrape counts them",
@@ -218,7 +125,7 @@ async function handshake(
 
 Deno.test({
   name: "opentracker: Bittern finds a libtorrent seeder through the tracker and handshakes with it",
-  ignore: !hasOpentracker || !hasLibtorrent,
+  ignore: !hasOpentracker || !libtorrent,
   async fn() {
     const work = await Deno.makeTempDir({ prefix: "bittern-lt-tracker-" });
     // The helper needs the tracker URL before the tracker can whitelist its hash: fix the port.
