@@ -5,25 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { createTorrent, parseTorrent, type Torrent } from "../../src/metainfo/mod.ts";
+import { hasLibtorrent } from "./lt_process.ts";
 
 const PYTHON = "/usr/bin/python3";
 const HELPER = new URL("./lt_helper.py", import.meta.url).pathname;
 
-async function libtorrentAvailable(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(PYTHON, {
-      args: ["-c", "import libtorrent"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-const hasLibtorrent = await libtorrentAvailable();
-if (!hasLibtorrent) {
+const libtorrent = await hasLibtorrent();
+if (!libtorrent) {
   // deno-lint-ignore no-console -- says why the tests below are skipped
   console.warn("libtorrent interop tests skipped: /usr/bin/python3 cannot import libtorrent");
 }
@@ -100,7 +88,7 @@ const SOURCES = ["Grüße 文件.bin", "Ålbum 名前"];
 
 Deno.test({
   name: "torrents made by libtorrent parse with the same info hash and files",
-  ignore: !hasLibtorrent,
+  ignore: !libtorrent,
   fn: () =>
     withTree(async (dir) => {
       for (const source of SOURCES) {
@@ -136,7 +124,7 @@ Deno.test({
 
 Deno.test({
   name: "torrents made here load in libtorrent with the same info hash and files",
-  ignore: !hasLibtorrent,
+  ignore: !libtorrent,
   fn: () =>
     withTree(async (dir) => {
       for (const source of SOURCES) {
@@ -168,7 +156,7 @@ Deno.test({
 
 Deno.test({
   name: "the same data hashes to the same pieces here and in libtorrent",
-  ignore: !hasLibtorrent,
+  ignore: !libtorrent,
   fn: () =>
     withTree(async (dir) => {
       const out = `${dir}/lt.torrent`;

@@ -13,26 +13,14 @@ import {
   PeerWire,
 } from "../../src/wire/mod.ts";
 import { VERSION } from "../../src/version.ts";
+import { hasLibtorrent } from "./lt_process.ts";
 
 const PYTHON = "/usr/bin/python3";
 const HELPER = new URL("./lt_wire_helper.py", import.meta.url).pathname;
 const STEP_TIMEOUT = 20_000;
 
-async function libtorrentAvailable(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(PYTHON, {
-      args: ["-c", "import libtorrent"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-const hasLibtorrent = await libtorrentAvailable();
-if (!hasLibtorrent) {
+const libtorrent = await hasLibtorrent();
+if (!libtorrent) {
   // deno-lint-ignore no-console -- says why the test below is skipped
   console.warn("libtorrent wire interop skipped: /usr/bin/python3 cannot import libtorrent");
 }
@@ -107,7 +95,7 @@ const passThrough = (name: string) => ({
 
 Deno.test({
   name: "interop: libtorrent accepts our handshakes and serves a block",
-  ignore: !hasLibtorrent,
+  ignore: !libtorrent,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "bittern-wire-lt-" });
     const child = new Deno.Command(PYTHON, {
