@@ -386,7 +386,14 @@ export class TorrentSession {
     const core = this.#core;
     core.blocks.finish(index);
     core.selector.pieceDone(index);
-    for (const peer of core.peerMap.values()) peer.send({ type: "have", index });
+    for (const peer of core.peerMap.values()) {
+      peer.send({ type: "have", index });
+      // Interest stays exact: a peer whose last useful piece this was stops being interesting.
+      if (peer.amInterested && peer.pieces.get(index) && !core.needsAnyOf(peer.pieces)) {
+        peer.amInterested = false;
+        peer.send({ type: "not-interested" });
+      }
+    }
     this.#verifiedSinceSave = true;
     this.events.emit("piece-verified", { index });
     this.#checkCompleted();
