@@ -7,18 +7,9 @@
  * Run: `deno task bench scale` or `deno run --allow-net=127.0.0.1 bench/scale.ts`.
  */
 import process from "node:process";
-import { createTorrent, MemoryStorage, Runtime, type Torrent } from "../mod.ts";
+import { createTorrent, MemoryStorage, Runtime } from "../mod.ts";
+import { seededMemory } from "../tests/session/helpers.ts";
 import { seededBytes } from "./util.ts";
-
-async function seeded(torrent: Torrent, data: Uint8Array): Promise<MemoryStorage> {
-  const storage = new MemoryStorage();
-  const opened = await storage.open(torrent);
-  for (let piece = 0; piece < torrent.pieceCount; piece++) {
-    const start = piece * torrent.pieceLength;
-    await opened.write(piece, 0, data.subarray(start, start + torrent.pieceLength));
-  }
-  return storage;
-}
 
 /** Runs the scale benchmark: `torrents` torrents of `mib` MiB to `leechers` runtimes. */
 export async function run(torrents = 50, leechers = 4, mib = 2): Promise<void> {
@@ -44,7 +35,7 @@ export async function run(torrents = 50, leechers = 4, mib = 2): Promise<void> {
     for (let i = 0; i < torrents; i++) {
       const data = seededBytes(mib * 1024 * 1024, i + 1);
       const { torrent } = await createTorrent({ name: `t${i}.bin`, data }, { pieceLength: 65536 });
-      await seeder.add(torrent, { storage: await seeded(torrent, data) });
+      await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
       made.push(torrent);
     }
     worstLagMs = 0;

@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
-import { createTorrent, MemoryStorage, Runtime, type Torrent } from "../../mod.ts";
+import { createTorrent, MemoryStorage, Runtime } from "../../mod.ts";
 import { YOURIP, yourIpAgent, type YourIpReport } from "../../examples/yourip.ts";
-
-async function seeded(torrent: Torrent, data: Uint8Array): Promise<MemoryStorage> {
-  const storage = new MemoryStorage();
-  const opened = await storage.open(torrent);
-  for (let piece = 0; piece < torrent.pieceCount; piece++) {
-    const start = piece * torrent.pieceLength;
-    await opened.write(piece, 0, data.subarray(start, start + torrent.pieceLength));
-  }
-  return storage;
-}
+import { seededMemory } from "../session/helpers.ts";
 
 Deno.test("example yourip: exchanged both ways between supporting peers, never sent to others", async () => {
   const data = new Uint8Array(100_000).map((_, i) => i * 13);
@@ -26,7 +17,7 @@ Deno.test("example yourip: exchanged both ways between supporting peers, never s
   const seederAgent = yourIpAgent((report) => seederReports.push(report));
   try {
     const seed = await seeder.add(torrent, {
-      storage: await seeded(torrent, data),
+      storage: await seededMemory(torrent, data),
       agents: [seederAgent],
     });
     assert.ok(seed.extensionNames.includes(YOURIP));

@@ -87,16 +87,8 @@ export async function assertFixture(
   }
 }
 
-/** Rejects with `what` if `promise` has not settled after `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+/** Rejects with `what` if `promise` has not settled after `ms` (the session tests' `within`). */
+export { within as withTimeout } from "../session/helpers.ts";
 
 /**
  * The first `type` event of `session` that passes `test`. Rejects after `ms`, and when

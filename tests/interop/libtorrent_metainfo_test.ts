@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTorrent, parseTorrent, type Torrent } from "../../src/metainfo/mod.ts";
+import { payload } from "../session/helpers.ts";
 import { hasLibtorrent } from "./lt_process.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -45,26 +46,15 @@ async function helper<T>(...args: string[]): Promise<T> {
   return JSON.parse(new TextDecoder().decode(stdout)) as T;
 }
 
-/** Deterministic pseudo-random bytes. */
-function data(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
 async function withTree(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeFile(`${dir}/Grüße 文件.bin`, data(70_000, 1));
+    await Deno.writeFile(`${dir}/Grüße 文件.bin`, payload(70_000, 1));
     const album = `${dir}/Ålbum 名前`;
     await Deno.mkdir(`${album}/Ünter ordner`, { recursive: true });
-    await Deno.writeFile(`${album}/01 – café.flac`, data(40_000, 2));
-    await Deno.writeFile(`${album}/Ünter ordner/ñ.txt`, data(123, 3));
-    await Deno.writeFile(`${album}/zzz.bin`, data(100_000, 4));
+    await Deno.writeFile(`${album}/01 – café.flac`, payload(40_000, 2));
+    await Deno.writeFile(`${album}/Ünter ordner/ñ.txt`, payload(123, 3));
+    await Deno.writeFile(`${album}/zzz.bin`, payload(100_000, 4));
     await run(dir);
   } finally {
     await Deno.remove(dir, { recursive: true });

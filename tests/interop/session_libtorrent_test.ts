@@ -4,22 +4,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createTorrent, FileSystemStorage, Runtime, type SelectorName } from "../../mod.ts";
+import { payload } from "../session/helpers.ts";
+import { withTimeout } from "./fixture.ts";
 import { hasLibtorrent, LtPeer } from "./lt_process.ts";
 
 const libtorrent = await hasLibtorrent();
 const ignore = !libtorrent;
 /** Shown in the test name when skipped, so the reason is in the report. */
 const why = ignore ? " [skipped: /usr/bin/python3 cannot import libtorrent]" : "";
-
-function payload(length: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    bytes[i] = x >>> 24;
-  }
-  return bytes;
-}
 
 const FILES = [
   { path: ["alpha.bin"], data: payload(1_500_000, 11) },
@@ -47,16 +39,6 @@ async function assertPayload(dir: string): Promise<void> {
     assert.ok(got.length === file.data.length, `${file.path.join("/")}: length ${got.length}`);
     assert.deepEqual(got, file.data, file.path.join("/"));
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 for (const selector of ["sequential", "rarest", "random-rarest"] as SelectorName[]) {

@@ -4,29 +4,14 @@ import {
   type HandshakeHandler,
   MemoryStorage,
   Runtime,
-  type Torrent,
   type TorrentSession,
 } from "../../mod.ts";
+import { seededMemory } from "../session/helpers.ts";
 
 const localhost = { hostname: "127.0.0.1", port: 0 };
 
 function payload(length: number): Uint8Array {
   return new Uint8Array(length).map((_, i) => (i * 7919) >>> 3);
-}
-
-async function seededStorage(torrent: Torrent, data: Uint8Array): Promise<MemoryStorage> {
-  const storage = new MemoryStorage();
-  const opened = await storage.open(torrent);
-  for (let piece = 0; piece < torrent.pieceCount; piece++) {
-    const start = piece * torrent.pieceLength;
-    await opened.write(
-      piece,
-      0,
-      data.subarray(start, Math.min(start + torrent.pieceLength, data.length)),
-    );
-  }
-  await opened.close();
-  return storage;
 }
 
 function connectedTo(session: TorrentSession, address: string, ms: number): Promise<unknown> {
@@ -49,7 +34,7 @@ Deno.test("pex: C knows only B and finds A through B's peer exchange", async () 
   const [a, b, c] = [0, 1, 2].map(() => new Runtime({ listen: localhost }));
   try {
     const pex = { intervalMs: 300 };
-    await a.add(torrent, { storage: await seededStorage(torrent, data), pex });
+    await a.add(torrent, { storage: await seededMemory(torrent, data), pex });
     const sessionB = await b.add(torrent, {
       storage: new MemoryStorage(),
       pex,
@@ -84,7 +69,7 @@ Deno.test("pex: a private torrent never advertises ut_pex, and completes from it
   const seeder = new Runtime({ listen: localhost, handshakeHandlers: [spy] });
   const leecher = new Runtime({ listen: localhost, handshakeHandlers: [spy] });
   try {
-    await seeder.add(torrent, { storage: await seededStorage(torrent, data) });
+    await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
     const session = await leecher.add(torrent, {
       storage: new MemoryStorage(),
       peers: [{ host: "127.0.0.1", port: seeder.port! }],
@@ -108,7 +93,7 @@ Deno.test("private torrent: static peers are ignored unless explicitly allowed",
   const seeder = new Runtime({ listen: localhost });
   const leecher = new Runtime({ listen: false });
   try {
-    await seeder.add(torrent, { storage: await seededStorage(torrent, data) });
+    await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
     const session = await leecher.add(torrent, {
       storage: new MemoryStorage(),
       peers: [{ host: "127.0.0.1", port: seeder.port! }],

@@ -9,16 +9,7 @@ import {
   type Torrent,
   type TorrentStorage,
 } from "../../mod.ts";
-
-function payload(length: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    bytes[i] = x >>> 24;
-  }
-  return bytes;
-}
+import { payload } from "./helpers.ts";
 
 Deno.test("session: a leecher downloads a multi-file torrent from a seeder, byte-exact", async () => {
   const seedDir = await Deno.makeTempDir();
