@@ -33,6 +33,15 @@ export const FIXTURE_FILES: readonly FixtureFile[] = [
   { path: ["gamma-é.bin"], data: seededBytes(2_345_678, 23) },
 ];
 
+/** A payload: the torrent's directory name and its files. */
+export interface FixturePayload {
+  readonly name: string;
+  readonly files: readonly FixtureFile[];
+}
+
+/** The default payload: `FIXTURE_FILES` under `FIXTURE_NAME`. */
+export const FIXTURE: FixturePayload = { name: FIXTURE_NAME, files: FIXTURE_FILES };
+
 /** Where the payload was written and its torrent. */
 export interface Fixture {
   /** Directory holding `FIXTURE_NAME/...` (a seeder's data directory). */
@@ -46,37 +55,44 @@ export interface Fixture {
 }
 
 /**
- * Writes the payload under `dir/FIXTURE_NAME/` and a torrent of it at `dir/interop.torrent`.
+ * Writes the payload under `dir/<name>/` and a torrent of it at `dir/<name>.torrent`.
  *
  * @param dir A temp directory the caller removes.
  * @param announce Tracker URL to put in the torrent, if any.
+ * @param payload What to write; default {@linkcode FIXTURE}.
  */
-export async function writeFixture(dir: string, announce?: string): Promise<Fixture> {
-  for (const file of FIXTURE_FILES) {
-    const path = join(dir, FIXTURE_NAME, ...file.path);
+export async function writeFixture(
+  dir: string,
+  announce?: string,
+  payload: FixturePayload = FIXTURE,
+): Promise<Fixture> {
+  for (const file of payload.files) {
+    const path = join(dir, payload.name, ...file.path);
     await Deno.mkdir(join(path, ".."), { recursive: true });
     await Deno.writeFile(path, file.data);
   }
-  const { bytes, torrent } = await createTorrent(join(dir, FIXTURE_NAME), {
+  const { bytes, torrent } = await createTorrent(join(dir, payload.name), {
     pieceLength: 65536,
     announce: announce ? [announce] : undefined,
   });
-  const torrentPath = join(dir, `${FIXTURE_NAME}.torrent`);
+  const torrentPath = join(dir, `${payload.name}.torrent`);
   await Deno.writeFile(torrentPath, bytes);
   return { dataDir: dir, torrentPath, bytes, infoHashHex: torrent.infoHashHex };
 }
 
 /**
- * Asserts that `dir/FIXTURE_NAME/...` holds exactly the payload. With `allowMissingEmpty`, an
- * empty file may be absent (Transmission 3.00 never creates zero-length files).
+ * Asserts that `dir/<name>/...` holds exactly the payload (default {@linkcode FIXTURE}). With
+ * `allowMissingEmpty`, an empty file may be absent (Transmission 3.00 never creates zero-length
+ * files).
  */
 export async function assertFixture(
   dir: string,
-  options: { allowMissingEmpty?: boolean } = {},
+  options: { allowMissingEmpty?: boolean; payload?: FixturePayload } = {},
 ): Promise<void> {
-  for (const file of FIXTURE_FILES) {
+  const payload = options.payload ?? FIXTURE;
+  for (const file of payload.files) {
     const name = file.path.join("/");
-    const path = join(dir, FIXTURE_NAME, ...file.path);
+    const path = join(dir, payload.name, ...file.path);
     if (options.allowMissingEmpty && file.data.length === 0) {
       const exists = await Deno.stat(path).then(() => true, () => false);
       if (!exists) continue;

@@ -2,10 +2,9 @@
  * Sessions against real libtorrent peers (python3-libtorrent) on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { createTorrent, FileSystemStorage, Runtime, type SelectorName } from "../../mod.ts";
+import { FileSystemStorage, Runtime, type SelectorName } from "../../mod.ts";
 import { payload } from "../session/helpers.ts";
-import { withTimeout } from "./fixture.ts";
+import { assertFixture, type FixturePayload, withTimeout, writeFixture } from "./fixture.ts";
 import { hasLibtorrent, LtPeer } from "./lt_process.ts";
 
 const libtorrent = await hasLibtorrent();
@@ -13,33 +12,16 @@ const ignore = !libtorrent;
 /** Shown in the test name when skipped, so the reason is in the report. */
 const why = ignore ? " [skipped: /usr/bin/python3 cannot import libtorrent]" : "";
 
-const FILES = [
-  { path: ["alpha.bin"], data: payload(1_500_000, 11) },
-  { path: ["nested", "dir", "beta.bin"], data: payload(77_777, 12) },
-  { path: ["nested", "zero.txt"], data: new Uint8Array(0) },
-  { path: ["gamma-é.bin"], data: payload(2_345_678, 13) },
-];
-
-/** Writes the payload under `dir/swarm/...` and makes the torrent file. */
-async function fixture(dir: string): Promise<{ torrentPath: string; bytes: Uint8Array }> {
-  for (const file of FILES) {
-    const path = join(dir, "swarm", ...file.path);
-    await Deno.mkdir(join(path, ".."), { recursive: true });
-    await Deno.writeFile(path, file.data);
-  }
-  const { bytes } = await createTorrent(join(dir, "swarm"), { pieceLength: 65536 });
-  const torrentPath = join(dir, "swarm.torrent");
-  await Deno.writeFile(torrentPath, bytes);
-  return { torrentPath, bytes };
-}
-
-async function assertPayload(dir: string): Promise<void> {
-  for (const file of FILES) {
-    const got = await Deno.readFile(join(dir, "swarm", ...file.path));
-    assert.ok(got.length === file.data.length, `${file.path.join("/")}: length ${got.length}`);
-    assert.deepEqual(got, file.data, file.path.join("/"));
-  }
-}
+/** This file's own payload (other seeds than `FIXTURE`), under `dir/swarm/`. */
+const SWARM: FixturePayload = {
+  name: "swarm",
+  files: [
+    { path: ["alpha.bin"], data: payload(1_500_000, 11) },
+    { path: ["nested", "dir", "beta.bin"], data: payload(77_777, 12) },
+    { path: ["nested", "zero.txt"], data: new Uint8Array(0) },
+    { path: ["gamma-é.bin"], data: payload(2_345_678, 13) },
+  ],
+};
 
 for (const selector of ["sequential", "rarest", "random-rarest"] as SelectorName[]) {
   Deno.test({
@@ -48,7 +30,7 @@ for (const selector of ["sequential", "rarest", "random-rarest"] as SelectorName
     async fn() {
       const seedDir = await Deno.makeTempDir();
       const leechDir = await Deno.makeTempDir();
-      const { torrentPath, bytes } = await fixture(seedDir);
+      const { torrentPath, bytes } = await writeFixture(seedDir, undefined, SWARM);
       const seeder = await LtPeer.start(["seed", "--torrent", torrentPath, "--data", seedDir]);
       const runtime = new Runtime({ listen: false });
       try {
@@ -58,7 +40,7 @@ for (const selector of ["sequential", "rarest", "random-rarest"] as SelectorName
           peers: [{ host: "127.0.0.1", port: seeder.port }],
         });
         await withTimeout(session.completed, 60_000, `download with ${selector}`);
-        await assertPayload(leechDir);
+        await assertFixture(leechDir, { payload: SWARM });
       } finally {
         await runtime.close();
         await seeder.close();
@@ -75,7 +57,7 @@ Deno.test({
   async fn() {
     const seedDir = await Deno.makeTempDir();
     const leechDir = await Deno.makeTempDir();
-    const { torrentPath, bytes } = await fixture(seedDir);
+    const { torrentPath, bytes } = await writeFixture(seedDir, undefined, SWARM);
     const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
     let leecher: LtPeer | undefined;
     try {
@@ -91,7 +73,7 @@ Deno.test({
         `127.0.0.1:${runtime.port}`,
       ]);
       await leecher.waitFor((event) => event.event === "finished", 60_000);
-      await assertPayload(leechDir);
+      await assertFixture(leechDir, { payload: SWARM });
     } finally {
       await leecher?.close();
       await runtime.close();
@@ -106,7 +88,7 @@ Deno.test({
   ignore,
   async fn() {
     const seedDir = await Deno.makeTempDir();
-    const { torrentPath, bytes } = await fixture(seedDir);
+    const { torrentPath, bytes } = await writeFixture(seedDir, undefined, SWARM);
     const seeder = await LtPeer.start(["seed", "--torrent", torrentPath, "--data", seedDir]);
     const runtimes = [0, 1, 2].map(() =>
       new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } })
@@ -123,7 +105,7 @@ Deno.test({
         sessions.push(await runtime.add(bytes, { out: dirs[i], peers, selector: "random-rarest" }));
       }
       await withTimeout(Promise.all(sessions.map((s) => s.completed)), 90_000, "mixed swarm");
-      for (const dir of dirs) await assertPayload(dir);
+      for (const dir of dirs) await assertFixture(dir, { payload: SWARM });
     } finally {
       await Promise.all(runtimes.map((runtime) => runtime.close()));
       await seeder.close();
