@@ -24,6 +24,9 @@ import time
 
 import libtorrent as lt
 
+sys.dont_write_bytecode = True  # importing lt_settings leaves no __pycache__ in the tree
+from lt_settings import loopback_settings  # noqa: E402
+
 
 def emit(**fields):
     sys.stdout.write(json.dumps(fields) + "\n")
@@ -31,23 +34,15 @@ def emit(**fields):
 
 
 def make_session(port, upload_limit=0, plain=False):
-    settings = {
-        "upload_rate_limit": upload_limit,
-        "listen_interfaces": "127.0.0.1:%d" % port,
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "enable_outgoing_utp": False,
-        "enable_incoming_utp": False,
-        "allow_multiple_connections_per_ip": True,
-        "min_reconnect_time": 1,
-        "max_failcount": 100,
-        "out_enc_policy": lt.enc_policy.disabled if plain else lt.enc_policy.enabled,
-        "in_enc_policy": lt.enc_policy.enabled,
-        "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
-        "peer_connect_timeout": 3,
-    }
+    settings = loopback_settings(
+        port,
+        upload_rate_limit=upload_limit,
+        min_reconnect_time=1,
+        max_failcount=100,
+        out_enc_policy=lt.enc_policy.disabled if plain else lt.enc_policy.enabled,
+        alert_mask=lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
+        peer_connect_timeout=3,
+    )
     ses = lt.session(settings)
     if upload_limit:
         # Peers on the local network are exempt from rate limits by default: put every

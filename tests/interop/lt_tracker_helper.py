@@ -13,6 +13,9 @@ import time
 
 import libtorrent as lt
 
+sys.dont_write_bytecode = True  # importing lt_settings leaves no __pycache__ in the tree
+from lt_settings import loopback_settings  # noqa: E402
+
 
 def say(obj):
     sys.stdout.write(json.dumps(obj) + "\n")
@@ -32,15 +35,11 @@ def main():
     lt.set_piece_hashes(t, data_dir)
     info = lt.torrent_info(lt.bencode(t.generate()))
 
-    session = lt.session({
-        "listen_interfaces": "127.0.0.1:0",
-        "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
-        "enable_outgoing_utp": False, "enable_incoming_utp": False,
-        # The tracker lists the seeder itself; with per-IP peers its self-connection would ban 127.0.0.1.
-        "allow_multiple_connections_per_ip": True,
-        "out_enc_policy": lt.enc_policy.enabled, "in_enc_policy": lt.enc_policy.enabled,
-        "alert_mask": lt.alert.category_t.tracker_notification | lt.alert.category_t.error_notification,
-    })
+    # The tracker lists the seeder itself; with per-IP peers its self-connection would ban
+    # 127.0.0.1: loopback_settings allows several connections per IP.
+    session = lt.session(loopback_settings(
+        alert_mask=lt.alert.category_t.tracker_notification | lt.alert.category_t.error_notification,
+    ))
     say({"infoHash": str(info.info_hash()), "port": session.listen_port()})
     if sys.stdin.readline().strip() != "start":
         return

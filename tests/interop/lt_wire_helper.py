@@ -20,6 +20,9 @@ import time
 
 import libtorrent as lt
 
+sys.dont_write_bytecode = True  # importing lt_settings leaves no __pycache__ in the tree
+from lt_settings import loopback_settings  # noqa: E402
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -34,19 +37,7 @@ def main():
     lt.set_piece_hashes(t, os.path.dirname(path))
     info = lt.torrent_info(lt.bdecode(lt.bencode(t.generate())))
 
-    session = lt.session({
-        "listen_interfaces": "127.0.0.1:0",
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "enable_outgoing_utp": False,
-        "enable_incoming_utp": False,
-        "allow_multiple_connections_per_ip": True,
-        "out_enc_policy": lt.enc_policy.enabled,
-        "in_enc_policy": lt.enc_policy.enabled,
-        "alert_mask": 0,
-    })
+    session = lt.session(loopback_settings(alert_mask=0))
     handle = session.add_torrent({
         "ti": info,
         "save_path": os.path.dirname(path),
