@@ -1,5 +1,6 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** Shared helpers for the benchmarks: timing loops and result lines. */
+import { seededRandom } from "../tests/session/helpers.ts";
 
 /** Runs `fn` repeatedly for at least `seconds` (after one warm-up) and returns seconds per call. */
 export function timePerCall(fn: () => unknown, seconds = 1): number {
@@ -47,16 +48,6 @@ export function report(label: string, ours: number, baseline: number, baselineNa
       baseline.toFixed(1).padStart(8)
     } MiB/s   ratio ${ratio.toFixed(2)}x`,
   );
-}
-
-/** Small deterministic PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Deterministic pseudo-random bytes. */

@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
 import { BencodeDict, type BencodeValue, decode, encode } from "../../mod.ts";
-
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../session/helpers.ts";
 
 function randomBytes(next: () => number, max: number): Uint8Array {
   const out = new Uint8Array(Math.floor(next() * max));
@@ -39,7 +30,7 @@ function randomValue(next: () => number, depth: number): BencodeValue {
 }
 
 Deno.test("round trip: 2,000 random documents, including non-UTF-8 keys and bigints", () => {
-  const next = random(20261126);
+  const next = seededRandom(20261126);
   for (let i = 0; i < 2000; i++) {
     const value = randomValue(next, 0);
     const canonical = encode(value);

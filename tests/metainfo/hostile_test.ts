@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
 import { createTorrent, parseTorrent, TorrentError } from "../../src/metainfo/mod.ts";
-
-/** Deterministic PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../session/helpers.ts";
 
 const { bytes: VALID } = await createTorrent({
   name: "dir",
@@ -20,7 +11,7 @@ const { bytes: VALID } = await createTorrent({
 }, { announce: [["http://a/"], ["http://b/"]], comment: "c", createdBy: "x" });
 
 Deno.test("mutated torrents either parse safely or throw TorrentError, nothing else", () => {
-  const next = random(42);
+  const next = seededRandom(42);
   let parsed = 0;
   // Bounded: a fixed number of mutations.
   for (let round = 0; round < 3000; round++) {

@@ -1,4 +1,7 @@
-/** Shared fixtures for session tests: payloads, seeded memory storage, timeouts. */
+/**
+ * Shared fixtures for session tests (and other tests and benchmarks): payloads, a seeded
+ * PRNG, seeded memory storage, timeouts.
+ */
 import { createTorrent, MemoryStorage, type Torrent } from "../../mod.ts";
 
 /** Deterministic bytes. */
@@ -10,6 +13,16 @@ export function payload(length: number, seed: number): Uint8Array {
     bytes[i] = x >>> 24;
   }
   return bytes;
+}
+
+/** Small deterministic PRNG (mulberry32): numbers in [0, 1), so failures reproduce. */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** A single-file torrent of `length` deterministic bytes. */
