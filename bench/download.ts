@@ -51,6 +51,11 @@ async function fixture(
   return { torrentPath, bytes };
 }
 
+/** A libtorrent seeder of the {@linkcode fixture} in `dir`. */
+function libtorrentSeeder(torrentPath: string, dir: string): Promise<LtPeer> {
+  return LtPeer.start(["seed", "--torrent", torrentPath, "--data", join(dir, "data")]);
+}
+
 /** Seconds for a libtorrent leecher (a fresh process) to download from `port`. */
 async function libtorrentLeech(torrentPath: string, port: number): Promise<number> {
   const out = await Deno.makeTempDir();
@@ -114,13 +119,7 @@ export async function run(mib = 256): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
     const { torrentPath, bytes } = await fixture(dir, mib);
-    const seeder = await LtPeer.start([
-      "seed",
-      "--torrent",
-      torrentPath,
-      "--data",
-      join(dir, "data"),
-    ]);
+    const seeder = await libtorrentSeeder(torrentPath, dir);
     let ltSeconds: number;
     let ourSeconds: number;
     try {
@@ -157,13 +156,7 @@ export async function runMemory(mib = 1024): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
     const { torrentPath } = await fixture(dir, mib);
-    const seeder = await LtPeer.start([
-      "seed",
-      "--torrent",
-      torrentPath,
-      "--data",
-      join(dir, "data"),
-    ]);
+    const seeder = await libtorrentSeeder(torrentPath, dir);
     try {
       for (const flags of [[], ["--max-semi-space-size=4"]]) {
         const { seconds, peakRssMiB } = await bitternLeech(torrentPath, seeder.port, flags);
