@@ -306,19 +306,7 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
     return stats;
   }
 
-  /**
-   * Creates zero-length file `index` (used at open; zero-length files are in no piece).
-   *
-   * @example
-   * ```ts
-   * import type { FileSystemTorrentStorage } from "@bittern/bittern";
-   *
-   * declare const storage: FileSystemTorrentStorage;
-   * await storage.createEmptyFile(2);
-   * ```
-   *
-   * @param index File index.
-   */
+  /** Creates zero-length file `index` (at open: zero-length files are in no piece). */
   async createEmptyFile(index: number): Promise<void> {
     const path = this.#paths.get(index) ?? await this.#resolvePath(index, true, "create");
     try {
