@@ -305,9 +305,7 @@ class Decoder {
     }
     this.pos = pos + 1;
     if (digits <= SAFE_DIGITS) return negative ? -value : value;
-    let text = "";
-    for (let i = start; i < pos; i++) text += String.fromCharCode(bytes[i]);
-    const big = BigInt(text);
+    const big = BigInt(bytesToBinary(bytes, start, pos));
     return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
       ? Number(big)
       : big;

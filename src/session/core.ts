@@ -1,5 +1,5 @@
 import type { AgentPeer, AgentSession, MessagingAgent, PeerAddress } from "../agents/agent.ts";
-import type { Torrent } from "../metainfo/torrent.ts";
+import { pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
 import type { PieceSelector } from "../picker/selector.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import type { Bitfield } from "../util/bitfield.ts";
@@ -25,8 +25,6 @@ export interface SessionConfig {
   readonly optimisticIntervalMs: number;
   /** A request unanswered this long is given to someone else and the peer is snubbed. */
   readonly requestTimeoutMs: number;
-  /** A peer that sent nothing this long is dropped. */
-  readonly idleTimeoutMs: number;
   /** How long to wait for a peer's extended handshake before agents' `connected` runs anyway. */
   readonly extendedHandshakeTimeoutMs: number;
   /** Hash failures after which a contributing peer is banned. */
@@ -171,9 +169,7 @@ export class SessionCore implements AgentSession {
     let verifiedBytes = 0;
     let verifiedPieces = 0;
     for (let i = 0; i < torrent.pieceCount; i++) {
-      const length = i < torrent.pieceCount - 1
-        ? torrent.pieceLength
-        : torrent.length - torrent.pieceLength * (torrent.pieceCount - 1);
+      const length = pieceLengthAt(torrent, i);
       const verified = store.verified.get(i);
       if (verified) {
         verifiedPieces++;

@@ -31,10 +31,6 @@ export class WireLink implements PeerLink {
     return this.#wire.handshake.remoteExtendedHandshake?.reqq;
   }
 
-  get queuedBytes(): number {
-    return 0;
-  }
-
   supports(name: string): boolean {
     return this.#wire.handshake.extensions?.remoteId(name) !== undefined;
   }

@@ -82,7 +82,6 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   chokeIntervalMs: 10_000,
   optimisticIntervalMs: 30_000,
   requestTimeoutMs: 20_000,
-  idleTimeoutMs: 180_000,
   maxHashFailures: 2,
   extendedHandshakeTimeoutMs: 5000,
   initialQueueDepth: 32,

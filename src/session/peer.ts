@@ -18,8 +18,6 @@ export interface PeerLink {
   queue(message: Message): boolean;
   /** Queues an extended message by name; false when the remote lacks it. */
   sendExtended(name: string, payload: Uint8Array): boolean;
-  /** Bytes queued and not yet written to the socket. */
-  readonly queuedBytes: number;
   /** Closes the socket. */
   close(): void;
 }
@@ -54,8 +52,6 @@ export class Peer implements AgentPeer {
   peerChoking = true;
   /** @inheritdoc */
   peerInterested = false;
-  /** Whether the peer sent its bitfield (or anything that ends the bitfield window). */
-  announcedPieces = false;
   /** Our requests to this peer: block key -> time sent (ms). */
   readonly outstanding = new Map<number, number>();
   /** How many requests we keep in flight to this peer. */
@@ -66,16 +62,8 @@ export class Peer implements AgentPeer {
   readonly uploadQueue: { index: number; begin: number; length: number }[] = [];
   /** Whether an upload loop is running for this peer. */
   uploading = false;
-  /** No block arrived for a while despite outstanding requests. */
-  snubbed = false;
   /** When we last received a piece block (ms). */
   lastBlockAt = Date.now();
-  /** When we last sent anything (ms), for keep-alives. */
-  lastSentAt = Date.now();
-  /** Hash failures charged to this peer. */
-  hashFailures = 0;
-  /** Unchoked us / unchoked by us since (for optimistic rotation). */
-  unchokedAt = 0;
   readonly download = new RateMeter();
   readonly upload = new RateMeter();
   readonly #link: PeerLink;
@@ -136,11 +124,6 @@ export class Peer implements AgentPeer {
     return this.#closed;
   }
 
-  /** Bytes queued on the socket. */
-  get queuedBytes(): number {
-    return this.#link.queuedBytes;
-  }
-
   /** @inheritdoc */
   supports(name: string): boolean {
     return this.#link.supports(name);
@@ -149,21 +132,18 @@ export class Peer implements AgentPeer {
   /** @inheritdoc */
   send(message: Message): void {
     if (this.#closed) return;
-    this.lastSentAt = Date.now();
     if (!this.#link.queue(message)) this.close("write failed");
   }
 
   /** Sends and waits until the connection accepts more (back-pressure). */
   async sendAndWait(message: Message): Promise<void> {
     if (this.#closed) return;
-    this.lastSentAt = Date.now();
     await this.#link.send(message);
   }
 
   /** @inheritdoc */
   sendExtended(name: string, payload: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.lastSentAt = Date.now();
     return this.#link.sendExtended(name, payload);
   }
 

@@ -19,6 +19,7 @@ import { type PeerSource, StaticPeerSource } from "../peers/source.ts";
 import { TrackerPeerSource } from "../peers/tracker_source.ts";
 import type { MessagingAgent } from "../agents/agent.ts";
 import { rawExtension } from "./link.ts";
+import { addressKey } from "./peer.ts";
 import { SourceRunner } from "./sources.ts";
 import { resolveSessionConfig, type RuntimeOptions, type SessionOptions } from "./options.ts";
 import { type SessionHost, TorrentSession } from "./session.ts";
@@ -268,9 +269,7 @@ export class Runtime {
   }
 
   async #dial(session: TorrentSession, address: PeerAddress): Promise<void> {
-    const key = address.host.includes(":")
-      ? `[${address.host}]:${address.port}`
-      : `${address.host}:${address.port}`;
+    const key = addressKey(address.host, address.port);
     this.#connections++;
     let conn: Deno.Conn | undefined;
     try {

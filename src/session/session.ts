@@ -1,11 +1,11 @@
 import type { MessagingAgent, PeerAddress } from "../agents/agent.ts";
-import { pieceLengthAt as torrentPieceLength, type Torrent } from "../metainfo/torrent.ts";
+import { pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import type { Emitter } from "../util/emitter.ts";
 import type { PieceMessage } from "../wire/messages.ts";
 import type { PeerWire } from "../wire/peer_wire.ts";
 import { chokerAgent } from "./agents/choker.ts";
-import { downloadAgent, fillRequests, releaseAll } from "./agents/download.ts";
+import { downloadAgent, fillRequests, releaseAll, updateInterestIn } from "./agents/download.ts";
 import { pieceExchangeAgent } from "./agents/exchange.ts";
 import { uploadAgent } from "./agents/upload.ts";
 import { type SessionConfig, SessionCore } from "./core.ts";
@@ -342,16 +342,15 @@ export class TorrentSession {
     peer.download.add(length, now);
     core.downloadMeter.add(length, now);
     peer.lastBlockAt = now;
-    peer.snubbed = false;
     if (message.begin % config.blockSize !== 0) return;
-    const key = blocks.key(message.index, message.begin / config.blockSize);
+    const block = message.begin / config.blockSize;
+    const key = blocks.key(message.index, block);
     const wasOutstanding = peer.outstanding.delete(key);
     if (
-      message.begin >= torrentPieceLength(this.torrent, message.index) ||
+      message.begin >= pieceLengthAt(this.torrent, message.index) ||
       blocks.lengthOf(key) !== length
     ) return;
     const download = blocks.downloads.get(message.index);
-    const block = message.begin / config.blockSize;
     const duplicates = download ? download.requesters[block] > 1 : false;
     if (!blocks.receive(key, peer.key)) return fillRequests(core, peer);
     if (wasOutstanding && peer.queueDepth < peer.maxRequests) peer.queueDepth++;
@@ -389,10 +388,7 @@ export class TorrentSession {
     for (const peer of core.peerMap.values()) {
       peer.send({ type: "have", index });
       // Interest stays exact: a peer whose last useful piece this was stops being interesting.
-      if (peer.amInterested && peer.pieces.get(index) && !core.needsAnyOf(peer.pieces)) {
-        peer.amInterested = false;
-        peer.send({ type: "not-interested" });
-      }
+      if (peer.amInterested && peer.pieces.get(index)) updateInterestIn(core, peer);
     }
     this.#verifiedSinceSave = true;
     this.events.emit("piece-verified", { index });
@@ -429,10 +425,7 @@ export class TorrentSession {
     // Trackers hear `completed` only for a download that finished here, not for a seed.
     if (!this.#completeAtStart) this.#sources.completed();
     for (const peer of core.peerMap.values()) {
-      if (peer.amInterested) {
-        peer.amInterested = false;
-        peer.send({ type: "not-interested" });
-      }
+      updateInterestIn(core, peer);
       // Seeds have nothing for each other.
       if (peer.pieces.hasAll()) peer.close("both complete");
     }
@@ -454,7 +447,6 @@ export class TorrentSession {
     for (const peer of core.peerMap.values()) {
       if (peer.outstanding.size && now - peer.lastBlockAt > core.config.requestTimeoutMs) {
         // Snubbed: give its requests to others and ask it for one block at a time.
-        peer.snubbed = true;
         peer.queueDepth = 1;
         peer.lastBlockAt = now;
         releaseAll(core, peer);

@@ -20,7 +20,6 @@ export function chokerAgent(core: SessionCore): MessagingAgent {
     if (peer.amChoking === choked) return;
     peer.amChoking = choked;
     if (choked) peer.uploadQueue.length = 0;
-    else peer.unchokedAt = Date.now();
     peer.send({ type: choked ? "choke" : "unchoke" });
   };
 

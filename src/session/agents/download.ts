@@ -17,13 +17,7 @@ export function downloadAgent(
   onBlock: (peer: Peer, message: PieceMessage) => void,
 ): MessagingAgent {
   const peerOf = (peer: AgentPeer) => peer as Peer;
-
-  const updateInterest = (peer: Peer) => {
-    const interested = core.needsAnyOf(peer.pieces);
-    if (interested === peer.amInterested) return;
-    peer.amInterested = interested;
-    peer.send({ type: interested ? "interested" : "not-interested" });
-  };
+  const updateInterest = (peer: Peer) => updateInterestIn(core, peer);
 
   return {
     name: "download",
@@ -62,6 +56,14 @@ export function downloadAgent(
       releaseAll(core, peerOf(agentPeer));
     },
   };
+}
+
+/** Tells `peer` whether we are interested, when that changed: it has a piece we still need. */
+export function updateInterestIn(core: SessionCore, peer: Peer): void {
+  const interested = core.needsAnyOf(peer.pieces);
+  if (interested === peer.amInterested) return;
+  peer.amInterested = interested;
+  peer.send({ type: interested ? "interested" : "not-interested" });
 }
 
 /** Gives every outstanding request of `peer` back to the pool. */

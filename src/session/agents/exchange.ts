@@ -24,7 +24,6 @@ export function pieceExchangeAgent(core: SessionCore): MessagingAgent {
         const peer = peerOf(agentPeer);
         // BEP 3 puts the bitfield first, but some clients (aria2) send one later: the
         // latest bitfield simply replaces what we knew.
-        peer.announcedPieces = true;
         let pieces: Bitfield;
         try {
           pieces = Bitfield.fromBytes(message.bitfield, core.torrent.pieceCount);
@@ -37,7 +36,6 @@ export function pieceExchangeAgent(core: SessionCore): MessagingAgent {
       },
       have(agentPeer, message) {
         const peer = peerOf(agentPeer);
-        peer.announcedPieces = true;
         if (message.index >= core.torrent.pieceCount) return peer.close("have out of range");
         if (peer.pieces.get(message.index)) return;
         peer.pieces.set(message.index);
