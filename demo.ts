@@ -81,13 +81,19 @@ try {
     `demo: torrent ${torrent.infoHashHex}, ${torrent.pieceCount} pieces; tracker ${tracker.url}`,
   );
 
-  const seeder = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+  const seeder = new Runtime({
+    maxConnectionsPerIp: 64,
+    listen: { hostname: "127.0.0.1", port: 0 },
+  });
   runtimes.push(seeder);
   await seeder.add(torrent, { storage: new FileSystemStorage(seedDir) });
   console.log(`demo: seeder on 127.0.0.1:${seeder.port}`);
   const background = [];
   for (let i = 1; i < leechers; i++) {
-    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+    const runtime = new Runtime({
+      maxConnectionsPerIp: 64,
+      listen: { hostname: "127.0.0.1", port: 0 },
+    });
     runtimes.push(runtime);
     const session = await runtime.add(torrent, { storage: new MemoryStorage(), seed: true });
     background.push(session.completed);

@@ -15,6 +15,7 @@
 export * from "./src/bencode/mod.ts";
 export * from "./src/picker/mod.ts";
 export { Bitfield, BitfieldError } from "./src/util/bitfield.ts";
+export { addressKey } from "./src/util/address.ts";
 export * from "./src/schema/mod.ts";
 export * from "./src/metainfo/mod.ts";
 export * from "./src/storage/mod.ts";

@@ -130,7 +130,10 @@ export async function run(mib = 256): Promise<void> {
     }
     console.log(line("download from a libtorrent seeder", mib / ourSeconds, mib / ltSeconds));
 
-    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+    const runtime = new Runtime({
+      maxConnectionsPerIp: 64,
+      listen: { hostname: "127.0.0.1", port: 0 },
+    });
     let ourSeedSeconds: number;
     try {
       await runtime.add(bytes, { storage: new FileSystemStorage(join(dir, "data")) });

@@ -19,8 +19,15 @@ export async function run(torrents = 50, leechers = 4, mib = 2): Promise<void> {
     } connections)`,
   );
   const listen = { hostname: "127.0.0.1", port: 0 };
-  const seeder = new Runtime({ listen, maxConnections: torrents * leechers + 10 });
-  const clients = Array.from({ length: leechers }, () => new Runtime({ listen: false }));
+  const seeder = new Runtime({
+    maxConnectionsPerIp: 64,
+    listen,
+    maxConnections: torrents * leechers + 10,
+  });
+  const clients = Array.from(
+    { length: leechers },
+    () => new Runtime({ maxConnectionsPerIp: 64, listen: false }),
+  );
   let worstLagMs = 0;
   let last = performance.now();
   const lagTimer = setInterval(() => {

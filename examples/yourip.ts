@@ -75,8 +75,8 @@ if (import.meta.main) {
   const log = console.log;
   const data = new Uint8Array(64 * 1024).map((_, i) => i);
   const { torrent } = await createTorrent({ name: "yourip.bin", data }, { pieceLength: 16384 });
-  const a = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
-  const b = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+  const a = new Runtime({ maxConnectionsPerIp: 64, listen: { hostname: "127.0.0.1", port: 0 } });
+  const b = new Runtime({ maxConnectionsPerIp: 64, listen: { hostname: "127.0.0.1", port: 0 } });
   const storage = new MemoryStorage();
   const opened = await storage.open(torrent);
   for (let piece = 0; piece < torrent.pieceCount; piece++) {

@@ -1,12 +1,43 @@
 import type { BencodeDict } from "../bencode/mod.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
+import type { PeerAddress } from "../util/address.ts";
 import type { Bitfield } from "../util/bitfield.ts";
-import type { PeerAddress } from "../tracker/types.ts";
 import type { Message, MessageType } from "../wire/messages.ts";
 
 export type { PeerAddress };
 
-/** What an agent sees of, and can do with, one connected peer. */
+/**
+ * A block of a piece: what a `request` asks for and a `piece` answers.
+ *
+ * @example
+ * ```ts
+ * import type { BlockRef } from "@bittern/bittern";
+ *
+ * const block: BlockRef = { index: 3, begin: 16384, length: 16384 };
+ * ```
+ */
+export interface BlockRef {
+  /** Piece index. */
+  readonly index: number;
+  /** Offset inside the piece. */
+  readonly begin: number;
+  /** Length in bytes. */
+  readonly length: number;
+}
+
+/**
+ * What an agent sees of, and can do with, one connected peer.
+ *
+ * The peer owns the protocol state: it applies every standard message before
+ * agents see it (a `have` sets the bit in {@linkcode AgentPeer.pieces}, an
+ * `unchoke` clears {@linkcode AgentPeer.peerChoking}, a `piece` settles the
+ * request it answers), and the methods here change our side of it. Agents
+ * never write this state directly.
+ *
+ * Messages handed to agents, and any byte views in them (a `piece` block, an
+ * extended payload), are valid only during the handler call: copy what you
+ * keep. {@linkcode AgentPeer.extendedHandshake} is a copy and stays valid.
+ */
 export interface AgentPeer extends PeerAddress {
   /** `host:port` (`[v6]:port` for IPv6), unique among a session's peers. */
   readonly key: string;
@@ -16,7 +47,12 @@ export interface AgentPeer extends PeerAddress {
   readonly client: string;
   /** Whether the peer connected to us. */
   readonly incoming: boolean;
-  /** Pieces the peer has (from its bitfield and haves). */
+  /**
+   * The port the peer accepts connections on: the port we dialled, or `p`
+   * from its extended handshake; `undefined` for an incoming peer that did not say.
+   */
+  readonly listenPort: number | undefined;
+  /** Pieces the peer has (from its bitfield and haves). A live view: do not modify. */
   readonly pieces: Bitfield;
   /** Whether we are choking the peer. */
   readonly amChoking: boolean;
@@ -26,37 +62,126 @@ export interface AgentPeer extends PeerAddress {
   readonly peerChoking: boolean;
   /** Whether the peer is interested in us. */
   readonly peerInterested: boolean;
-  /** Bytes per second received from the peer (recent). */
+  /** Bytes per second of requested blocks received from the peer (recent). */
   readonly downloadRate: number;
   /** Bytes per second sent to the peer (recent). */
   readonly uploadRate: number;
-  /** The peer's BEP 10 extended handshake, once received. */
+  /** The peer's BEP 10 extended handshake, once received (a copy: stays valid). */
   readonly extendedHandshake: BencodeDict | undefined;
+  /** How many of our requests the peer has not answered yet. */
+  readonly outstanding: number;
+  /** Most requests to keep in flight: the peer's `reqq`, capped by the session's limit. */
+  readonly maxOutstanding: number;
+  /**
+   * Whether the peer sits on our requests: some are outstanding and no
+   * requested block arrived for the session's `requestTimeoutMs`.
+   */
+  readonly snubbed: boolean;
+  /** How many of the peer's requests wait for an answer from us. */
+  readonly peerRequests: number;
+  /** Bytes queued to the peer that its socket has not taken yet. */
+  readonly queuedBytes: number;
+  /** Whether the connection is closed. */
+  readonly closed: boolean;
   /** Whether the peer announced extended message `name` in its handshake's `m`. */
   supports(name: string): boolean;
-  /** Sends a standard message (queued; the connection applies back-pressure). */
+  /** Chokes the peer (its queued requests are dropped, BEP 3). */
+  choke(): void;
+  /** Unchokes the peer. */
+  unchoke(): void;
+  /** Tells the peer whether we are interested (sends only on change). */
+  setInterested(interested: boolean): void;
+  /**
+   * Requests a block. Returns `false` (sending nothing) while the peer
+   * chokes us, when the peer lacks the piece or the block is already requested.
+   */
+  request(block: BlockRef): boolean;
+  /** Whether we requested the block at `index`/`begin` and it has not arrived. */
+  requested(index: number, begin: number): boolean;
+  /** Our unanswered requests, oldest first. */
+  outstandingRequests(): Iterable<BlockRef>;
+  /** Withdraws a request (sends `cancel`); a block that still arrives is not held against the peer. */
+  cancel(block: BlockRef): void;
+  /** Takes the oldest of the peer's requests to answer, or `undefined`. */
+  nextPeerRequest(): BlockRef | undefined;
+  /**
+   * Sends a standard message. State-changing messages (`choke`, `unchoke`,
+   * `interested`, `not-interested`, `request`, `cancel`) are better sent with
+   * the methods above; sent here they update the state the same way.
+   */
   send(message: Message): void;
+  /**
+   * Resolves when everything queued so far has gone to the socket; rejects
+   * when the connection closes first.
+   */
+  flushed(): Promise<void>;
   /**
    * Sends extended message `name` with `payload`. Returns `false` (sending
    * nothing) when the peer did not announce that extension.
    */
   sendExtended(name: string, payload: Uint8Array): boolean;
+  /** Counts `bytes` of payload sent to the peer (for rates and choking). */
+  countUpload(bytes: number): void;
   /** Closes the connection, giving a reason for the events. */
   close(reason: string): void;
 }
+
+/**
+ * What {@linkcode AgentSession.writeBlock} did with a block.
+ *
+ * - `stored`: written; its piece is not complete yet.
+ * - `verified` / `failed`: it completed its piece, which passed / failed the hash check.
+ * - `duplicate`: the block was already there (nothing written).
+ */
+export type BlockWriteStatus = "stored" | "verified" | "failed" | "duplicate";
 
 /** What an agent sees of, and can do with, its torrent session. */
 export interface AgentSession {
   /** The torrent. */
   readonly torrent: Torrent;
-  /** Pieces we have verified. */
+  /** Pieces we have verified. A live view: do not modify. */
   readonly verified: Bitfield;
+  /** Whether every wanted piece is verified. */
+  readonly complete: boolean;
+  /** Whether verified pieces can be read back and served (not in write-only mode). */
+  readonly canServe: boolean;
   /** Our listening port, when listening. */
   readonly port: number | undefined;
+  /** Whether piece `index` is wanted and not yet verified. */
+  needs(index: number): boolean;
   /** The connected peers. */
   peers(): Iterable<AgentPeer>;
   /** Offers addresses to connect to (e.g. learned through peer exchange). */
   addPeers(addresses: readonly PeerAddress[], source: string): void;
+  /**
+   * Stores a received block (copied before this returns, so a view into a
+   * read buffer is fine); `from` names the sender in events. Reading from peers pauses while too much waits for
+   * storage. Piece verification and failure also reach every agent's
+   * {@linkcode MessagingAgent.pieceVerified} / {@linkcode MessagingAgent.pieceFailed}.
+   */
+  writeBlock(
+    index: number,
+    begin: number,
+    block: Uint8Array,
+    from?: AgentPeer,
+  ): Promise<BlockWriteStatus>;
+  /**
+   * Reads a block of a verified piece to send. The bytes are the caller's
+   * (a copy); they count against the runtime's upload memory until
+   * `release` is called, and the call waits while that budget is spent.
+   */
+  readBlock(block: BlockRef): Promise<{ bytes: Uint8Array; release(): void }>;
+  /**
+   * Counts a strike against the peer (e.g. it alone sent a piece that failed);
+   * the session's `maxHashFailures`-th strike bans it. Strikes follow the
+   * peer like bans do.
+   */
+  strike(peer: AgentPeer, reason: string): void;
+  /**
+   * Bans the peer for the rest of the session (see `RuntimeOptions.maxConnectionsPerIp`
+   * for what a ban is keyed by) and closes it.
+   */
+  ban(peer: AgentPeer, reason: string): void;
 }
 
 /** The message interface whose `type` includes `T` (e.g. `"cancel"` gives `BlockRequestMessage`). */
@@ -72,8 +197,9 @@ export type MessageHandlers = {
 /**
  * A messaging agent: behaviour made of consuming and producing messages,
  * per peer, for standard and extended messages alike. The session's own
- * behaviours (piece exchange, interest, requests, uploads, peer exchange)
- * are agents too.
+ * behaviours (piece exchange, downloading, uploading, choking, peer exchange)
+ * are agents too, written against exactly this interface; their order does
+ * not matter, because the peer applies protocol state before any agent runs.
  *
  * An agent instance belongs to one session; keep per-peer state in a
  * `WeakMap<AgentPeer, ...>`.
@@ -112,19 +238,29 @@ export interface MessagingAgent {
    * peer supports BEP 10), so {@linkcode AgentPeer.supports} answers.
    */
   connected?(peer: AgentPeer): void;
-  /** Handlers for standard messages. */
+  /**
+   * Handlers for standard messages, called after the peer applied them. A
+   * `piece` reaches agents only when it answers one of our requests; a
+   * `have` only when the piece is new for the peer.
+   */
   readonly consumes?: MessageHandlers;
-  /** Handlers for extended messages, by extension name. */
+  /** Handlers for extended messages, by extension name. The payload is valid during the call. */
   readonly consumesExtended?: Readonly<
     Record<string, (peer: AgentPeer, payload: Uint8Array) => void>
   >;
-  /** The peer's extended handshake arrived. */
+  /** The peer's extended handshake arrived (once per connection). */
   extendedHandshakeReceived?(peer: AgentPeer, handshake: BencodeDict): void;
-  /** Called every tick (about once a second) and when the peer's send queue drains. */
+  /** Called every tick (about once a second) for each peer. */
   produce?(peer: AgentPeer): void;
   /** Called about once a second for the whole session. */
   tick?(session: AgentSession): void;
-  /** The peer is gone. */
+  /** Piece `index` passed its hash check and is ours. */
+  pieceVerified?(index: number): void;
+  /** Piece `index` failed its hash check; its blocks are wanted again. */
+  pieceFailed?(index: number): void;
+  /** Which pieces are wanted changed (files selected, a recheck): needs are different. */
+  wantedChanged?(): void;
+  /** The peer is gone. Its state (pieces, outstanding requests) is still readable. */
   disconnected?(peer: AgentPeer, reason: string): void;
   /** The session is stopping. */
   detach?(): void;

@@ -17,6 +17,8 @@
 export type {
   AgentPeer,
   AgentSession,
+  BlockRef,
+  BlockWriteStatus,
   MessageHandlers,
   MessageOf,
   MessagingAgent,

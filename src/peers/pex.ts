@@ -3,7 +3,7 @@ import { BencodeDict } from "../bencode/dict.ts";
 import { decode } from "../bencode/decode.ts";
 import { encode } from "../bencode/encode.ts";
 import { decodeCompactPeers, encodeCompactPeer } from "../tracker/compact.ts";
-import type { PeerAddress } from "../tracker/types.ts";
+import type { PeerAddress } from "../util/address.ts";
 import { concatBytes } from "../util/bytes.ts";
 
 /** BEP 11 flags of an added peer. */

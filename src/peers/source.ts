@@ -1,5 +1,5 @@
 import type { Torrent } from "../metainfo/torrent.ts";
-import type { PeerAddress } from "../tracker/types.ts";
+import type { PeerAddress } from "../util/address.ts";
 
 /** What a {@linkcode PeerSource} knows of the session it feeds. */
 export interface PeerSourceContext {

@@ -1,5 +1,5 @@
 import { TrackerClient, type TrackerClientOptions } from "../tracker/client.ts";
-import type { PeerAddress } from "../tracker/types.ts";
+import type { PeerAddress } from "../util/address.ts";
 import type { PeerSource, PeerSourceContext } from "./source.ts";
 
 /** Options for {@linkcode TrackerPeerSource}, beyond what the session supplies. */

@@ -1,19 +1,18 @@
+import type { AgentPeer, BlockRef } from "../agents/agent.ts";
 import { pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
 import type { Bitfield } from "../util/bitfield.ts";
-
-/** A block of a piece: what a `request` asks for. */
-export interface BlockRef {
-  /** Piece index. */
-  readonly piece: number;
-  /** Offset inside the piece. */
-  readonly offset: number;
-  /** Length in bytes. */
-  readonly length: number;
-}
 
 const FREE = 0;
 const REQUESTED = 1;
 const RECEIVED = 2;
+
+/** Who sent one block of a piece, and (when it was hashed) the block's SHA-1. */
+export interface BlockOrigin {
+  /** The peer that sent it. */
+  readonly sender: AgentPeer;
+  /** SHA-1 of the block as received, when it was hashed (see {@linkcode SmartBan}). */
+  readonly hash: string | undefined;
+}
 
 /** One piece being downloaded: the state of each of its blocks. */
 export class PieceDownload {
@@ -23,8 +22,15 @@ export class PieceDownload {
   readonly states: Uint8Array;
   /** How many peers have each block requested (more than one only in endgame). */
   readonly requesters: Uint8Array;
-  /** Peers (by key) that delivered blocks of this piece, to charge if it fails. */
-  readonly contributors = new Set<string>();
+  /** Who sent each received block. */
+  readonly origins: (BlockOrigin | undefined)[];
+  /**
+   * Whether one peer should fetch the whole piece: set after it failed, so
+   * that a second failure names a single sender.
+   */
+  exclusive = false;
+  /** The peer fetching an exclusive piece (the first to claim a block of it). */
+  owner: AgentPeer | undefined;
   /** Blocks neither requested nor received. */
   free: number;
   /** Blocks received. */
@@ -36,6 +42,7 @@ export class PieceDownload {
     this.piece = piece;
     this.states = new Uint8Array(blockCount);
     this.requesters = new Uint8Array(blockCount);
+    this.origins = new Array(blockCount);
     this.free = blockCount;
   }
 
@@ -63,21 +70,21 @@ export class PieceDownload {
   resetAll(): void {
     this.states.fill(FREE);
     this.requesters.fill(0);
+    this.origins.fill(undefined);
     this.free = this.states.length;
     this.received = 0;
     this.#freeHint = 0;
-    this.contributors.clear();
   }
 }
 
 /**
- * Which blocks of which pieces are requested or received: the session's
- * download bookkeeping. Pieces enter when the selector picks them and leave
- * when they verify (or fail and start over).
+ * Which blocks of which pieces are requested or received, and from whom: the
+ * download agent's bookkeeping. Pieces enter when the selector picks them and
+ * leave when they verify (or fail and start over).
  */
 export class BlockTracker {
   /** Pieces in progress, by index. */
-  readonly downloads = new Map<number, PieceDownload>();
+  readonly downloads: Map<number, PieceDownload> = new Map();
   readonly #torrent: Torrent;
   readonly #blockSize: number;
   /** Block slots per piece, for block keys. */
@@ -93,32 +100,39 @@ export class BlockTracker {
     this.blocksPerPiece = Math.ceil(torrent.pieceLength / blockSize);
   }
 
+  /** Request size. */
+  get blockSize(): number {
+    return this.#blockSize;
+  }
+
   /** A number naming a block uniquely in this torrent. */
   key(piece: number, block: number): number {
     return piece * this.blocksPerPiece + block;
   }
 
+  /**
+   * The key of the block at `index`/`begin` with `length`, or `undefined`
+   * when that is not one of our blocks (unaligned, or the wrong length).
+   */
+  keyOf(index: number, begin: number, length: number): number | undefined {
+    if (begin % this.#blockSize !== 0) return undefined;
+    const block = begin / this.#blockSize;
+    const pieceLength = pieceLengthAt(this.#torrent, index);
+    if (begin >= pieceLength || length !== Math.min(this.#blockSize, pieceLength - begin)) {
+      return undefined;
+    }
+    return this.key(index, block);
+  }
+
   /** The block a key names. */
   refOf(key: number): BlockRef {
-    const piece = Math.floor(key / this.blocksPerPiece);
-    return this.ref(piece, key - piece * this.blocksPerPiece);
+    const index = Math.floor(key / this.blocksPerPiece);
+    const begin = (key - index * this.blocksPerPiece) * this.#blockSize;
+    const length = Math.min(this.#blockSize, pieceLengthAt(this.#torrent, index) - begin);
+    return { index, begin, length };
   }
 
-  /** The block `block` of `piece`. */
-  ref(piece: number, block: number): BlockRef {
-    const offset = block * this.#blockSize;
-    const length = Math.min(this.#blockSize, pieceLengthAt(this.#torrent, piece) - offset);
-    return { piece, offset, length };
-  }
-
-  /** Length of the block a key names. */
-  lengthOf(key: number): number {
-    const piece = Math.floor(key / this.blocksPerPiece);
-    const offset = (key - piece * this.blocksPerPiece) * this.#blockSize;
-    return Math.min(this.#blockSize, pieceLengthAt(this.#torrent, piece) - offset);
-  }
-
-  /** Starts downloading `piece`. */
+  /** Starts downloading `piece` (or returns it, when in progress). */
   start(piece: number): PieceDownload {
     let download = this.downloads.get(piece);
     if (!download) {
@@ -129,12 +143,18 @@ export class BlockTracker {
     return download;
   }
 
-  /** A FREE block of a piece in progress that the peer has, marked REQUESTED; or undefined. */
-  claimFree(has: Bitfield): number | undefined {
+  /**
+   * A FREE block of a piece in progress that `peer` has (and may be asked
+   * for: no other owner), marked REQUESTED; or undefined.
+   */
+  claimFree(peer: AgentPeer): number | undefined {
     for (const download of this.downloads.values()) {
-      if (download.free === 0 || !has.get(download.piece)) continue;
+      if (download.free === 0 || !peer.pieces.get(download.piece)) continue;
+      if (download.exclusive && (download.owner ?? peer) !== peer) continue;
       const block = download.firstFree();
-      if (block >= 0) return this.#claim(download, block);
+      if (block < 0) continue;
+      if (download.exclusive) download.owner = peer;
+      return this.#claim(download, block);
     }
     return undefined;
   }
@@ -151,7 +171,7 @@ export class BlockTracker {
    */
   claimDuplicate(has: Bitfield, askedOfPeer: (key: number) => boolean): number | undefined {
     for (const download of this.downloads.values()) {
-      if (!has.get(download.piece)) continue;
+      if (download.exclusive || !has.get(download.piece)) continue;
       const states = download.states;
       for (let block = 0; block < states.length; block++) {
         if (states[block] !== REQUESTED) continue;
@@ -180,11 +200,18 @@ export class BlockTracker {
     if (download.requesters[block] === 0) download.setFree(block);
   }
 
+  /** Whether block `key` was received already (or its piece is not in progress). */
+  isReceived(key: number): boolean {
+    const { piece, block } = this.#split(key);
+    const download = this.downloads.get(piece);
+    return !download || download.states[block] === RECEIVED;
+  }
+
   /**
-   * A block arrived from `peer`. Returns the piece download when the block
-   * was wanted (not received before), else undefined.
+   * A block arrived from `origin.sender`. Returns the piece download when the
+   * block was wanted (not received before), else undefined.
    */
-  receive(key: number, peer: string): PieceDownload | undefined {
+  receive(key: number, origin: BlockOrigin): PieceDownload | undefined {
     const { piece, block } = this.#split(key);
     const download = this.downloads.get(piece);
     if (!download || download.states[block] === RECEIVED) return undefined;
@@ -192,28 +219,51 @@ export class BlockTracker {
     download.states[block] = RECEIVED;
     download.requesters[block] = 0;
     download.received++;
-    download.contributors.add(peer);
+    download.origins[block] = origin;
     return download;
   }
 
-  /** The piece is verified: forget it. */
-  finish(piece: number): void {
-    this.downloads.delete(piece);
-  }
-
-  /** The piece failed: every block is FREE again. Returns the peers that sent it. */
-  fail(piece: number): Set<string> {
+  /** Storage did not take the block: it is FREE again. */
+  unreceive(key: number): void {
+    const { piece, block } = this.#split(key);
     const download = this.downloads.get(piece);
-    if (!download) return new Set();
-    const contributors = new Set(download.contributors);
-    download.resetAll();
-    return contributors;
+    if (!download || download.states[block] !== RECEIVED) return;
+    download.received--;
+    download.origins[block] = undefined;
+    download.setFree(block);
   }
 
-  /** Whether any piece in progress has a FREE block. */
-  hasFree(): boolean {
-    for (const download of this.downloads.values()) if (download.free > 0) return true;
-    return false;
+  /** The piece is verified: forget it. Returns who sent each block. */
+  finish(piece: number): (BlockOrigin | undefined)[] {
+    const download = this.downloads.get(piece);
+    this.downloads.delete(piece);
+    return download ? [...download.origins] : [];
+  }
+
+  /**
+   * The piece failed: every block is FREE again, and from now on one peer
+   * (the first to claim a block) fetches it. Returns who sent each block.
+   */
+  fail(piece: number): (BlockOrigin | undefined)[] {
+    const download = this.downloads.get(piece);
+    if (!download) return [];
+    const origins = [...download.origins];
+    download.resetAll();
+    download.exclusive = true;
+    download.owner = undefined;
+    return origins;
+  }
+
+  /** `peer` stopped fetching (gone, choking, snubbing): its exclusive pieces go to the next. */
+  disown(peer: AgentPeer): void {
+    for (const download of this.downloads.values()) {
+      if (download.owner === peer) download.owner = undefined;
+    }
+  }
+
+  /** Forgets every piece in progress (after a recheck). */
+  clear(): void {
+    this.downloads.clear();
   }
 
   #split(key: number): { piece: number; block: number } {

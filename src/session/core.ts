@@ -1,15 +1,23 @@
-import type { AgentPeer, AgentSession, MessagingAgent, PeerAddress } from "../agents/agent.ts";
-import { pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
-import type { PieceSelector } from "../picker/selector.ts";
+import type {
+  AgentPeer,
+  AgentSession,
+  BlockRef,
+  BlockWriteStatus,
+  MessagingAgent,
+  PeerAddress,
+} from "../agents/agent.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import type { Bitfield } from "../util/bitfield.ts";
+import type { ByteBudget } from "../util/budget.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Message } from "../wire/messages.ts";
-import { BlockTracker } from "./blocks.ts";
+import { BlockPool } from "./block_pool.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { Peer } from "./peer.ts";
 import { PeerPool } from "./pool.ts";
 import { RateMeter } from "./rate.ts";
+import { ReadCache } from "./read_cache.ts";
 
 /** Tunables of a session, defaults filled in. */
 export interface SessionConfig {
@@ -19,22 +27,28 @@ export interface SessionConfig {
   readonly maxPeers: number;
   /** Peers unchoked by rate (plus one optimistic). */
   readonly uploadSlots: number;
-  /** Seconds between choking rounds. */
+  /** Milliseconds between choking rounds. */
   readonly chokeIntervalMs: number;
-  /** Seconds between optimistic unchoke rotations. */
+  /** Milliseconds between optimistic unchoke rotations. */
   readonly optimisticIntervalMs: number;
-  /** A request unanswered this long is given to someone else and the peer is snubbed. */
+  /** Requests unanswered this long make a peer snubbed: they go to others. */
   readonly requestTimeoutMs: number;
   /** How long to wait for a peer's extended handshake before agents' `connected` runs anyway. */
   readonly extendedHandshakeTimeoutMs: number;
-  /** Hash failures after which a contributing peer is banned. */
+  /** Strikes (e.g. pieces it alone sent that failed) after which a peer is banned. */
   readonly maxHashFailures: number;
   /** Requests in flight to a new peer. */
   readonly initialQueueDepth: number;
   /** Most requests in flight to one peer (the peer's `reqq` lowers it). */
   readonly maxQueueDepth: number;
-  /** Requests from one peer we queue before ignoring more. */
+  /** Requests from one peer we queue; reading from it pauses while its queue is full. */
   readonly maxUploadQueue: number;
+  /** Block bytes sent to one peer and not yet taken by its socket before we wait for it. */
+  readonly maxQueuedUploadBytes: number;
+  /** A peer whose socket takes nothing of our uploads for this long is closed. */
+  readonly uploadStallTimeoutMs: number;
+  /** Blocks nobody requested that a peer may send before it is dropped. */
+  readonly maxUnrequestedBlocks: number;
   /** Bytes received but not yet on disk before reading from peers pauses. */
   readonly maxPendingWriteBytes: number;
   /** Keep serving after completion. */
@@ -43,41 +57,69 @@ export interface SessionConfig {
   readonly resumeIntervalMs: number;
 }
 
+/** What names a peer for bans and strikes, so that they survive reconnection. */
+export type PeerIdentity = (peer: AgentPeer) => string;
+
 /**
- * The state of one torrent session that its agents share: the torrent, its
- * pieces, the peers, the download bookkeeping, the selector and the events.
+ * The state of one torrent session that its agents share, and the
+ * {@linkcode AgentSession} they see: the torrent, its pieces, the peers,
+ * storage with back-pressure, bans, and the agents' dispatch tables.
  */
 export class SessionCore implements AgentSession {
   readonly torrent: Torrent;
   readonly store: PieceStore;
-  readonly selector: PieceSelector;
   readonly config: SessionConfig;
-  readonly blocks: BlockTracker;
   readonly events: Emitter<SessionEvents> = new Emitter<SessionEvents>();
   readonly peerMap: Map<string, Peer> = new Map();
   readonly pool: PeerPool = new PeerPool();
   readonly agents: MessagingAgent[] = [];
   readonly downloadMeter: RateMeter = new RateMeter();
   readonly uploadMeter: RateMeter = new RateMeter();
-  /** Addresses banned for the rest of the session. */
+  /** Identities banned for the rest of the session. */
   readonly banned: Set<string> = new Set();
+  readonly #strikes = new Map<string, number>();
+  readonly #identity: PeerIdentity;
+  readonly #uploadBudget: ByteBudget;
+  readonly #cache: ReadCache;
+  readonly #blockPool: BlockPool;
   /** Bytes handed to storage and not yet written. */
-  pendingWriteBytes = 0;
+  #pendingWriteBytes = 0;
   /** Resolvers waiting for pending writes to drop below the limit. */
-  writeWaiters: (() => void)[] = [];
-  completed = false;
+  #writeWaiters: (() => void)[] = [];
+  /** Called when a write fails: the session stops. */
+  onStorageError: (error: Error) => void = () => {};
+  /** Called after the agents heard that a piece verified. */
+  onPieceVerified: (index: number) => void = () => {};
+  /** Addresses of the peers that sent blocks of each piece in progress, for events. */
+  readonly #senders = new Map<number, Set<string>>();
   running = false;
   port: number | undefined;
   #handlers = new Map<string, ((peer: AgentPeer, message: never) => void)[]>();
   #extendedHandlers = new Map<string, ((peer: AgentPeer, payload: Uint8Array) => void)[]>();
-  #producers: MessagingAgent[] = [];
 
-  constructor(torrent: Torrent, store: PieceStore, selector: PieceSelector, config: SessionConfig) {
-    this.torrent = torrent;
+  /**
+   * @param store The torrent's pieces.
+   * @param config Tunables.
+   * @param identity What a ban is keyed by.
+   * @param uploadBudget The runtime's memory for blocks on their way out.
+   */
+  constructor(
+    store: PieceStore,
+    config: SessionConfig,
+    identity: PeerIdentity,
+    uploadBudget: ByteBudget,
+  ) {
+    this.torrent = store.torrent;
     this.store = store;
-    this.selector = selector;
     this.config = config;
-    this.blocks = new BlockTracker(torrent, config.blockSize);
+    this.#identity = identity;
+    this.#uploadBudget = uploadBudget;
+    this.#cache = new ReadCache(store);
+    // A few MiB of idle buffers cover the steady state; bursts allocate and GC takes the rest.
+    this.#blockPool = new BlockPool(
+      config.blockSize,
+      Math.min(256, config.maxPendingWriteBytes / config.blockSize),
+    );
   }
 
   /** Adds agents and indexes their handlers. */
@@ -95,7 +137,6 @@ export class SessionCore implements AgentSession {
         if (!list) this.#extendedHandlers.set(name, list = []);
         list.push(handler);
       }
-      if (agent.produce) this.#producers.push(agent);
     }
   }
 
@@ -122,17 +163,29 @@ export class SessionCore implements AgentSession {
     }
   }
 
-  /** Lets every producing agent send what it wants to `peer`. */
-  produce(peer: Peer): void {
-    for (const agent of this.#producers) {
-      if (peer.closed) return;
-      agent.produce!(peer);
-    }
+  /** Calls `call` on every agent, in order. */
+  forAgents(call: (agent: MessagingAgent) => void): void {
+    for (const agent of this.agents) call(agent);
   }
 
   /** @inheritdoc */
   get verified(): Bitfield {
     return this.store.verified;
+  }
+
+  /** @inheritdoc */
+  get complete(): boolean {
+    return this.store.complete;
+  }
+
+  /** @inheritdoc */
+  get canServe(): boolean {
+    return this.store.canServe;
+  }
+
+  /** @inheritdoc */
+  needs(index: number): boolean {
+    return this.store.wanted.get(index) && !this.store.verified.get(index);
   }
 
   /** @inheritdoc */
@@ -145,45 +198,139 @@ export class SessionCore implements AgentSession {
     this.pool.add(addresses, source);
   }
 
-  /** Whether piece `index` is wanted and not yet verified. */
-  needs(index: number): boolean {
-    return this.store.wanted.get(index) && !this.store.verified.get(index);
+  /** What names `peer` for bans. */
+  identity(peer: AgentPeer): string {
+    return this.#identity(peer);
   }
 
-  /** Whether `pieces` holds anything we still need. */
-  needsAnyOf(pieces: Bitfield): boolean {
-    const count = this.torrent.pieceCount;
-    for (let i = 0; i < count; i++) if (pieces.get(i) && this.needs(i)) return true;
-    return false;
+  /** @inheritdoc */
+  strike(peer: AgentPeer, reason: string): void {
+    const identity = this.#identity(peer);
+    const strikes = (this.#strikes.get(identity) ?? 0) + 1;
+    this.#strikes.set(identity, strikes);
+    if (strikes >= this.config.maxHashFailures) this.ban(peer, `${reason} (strike ${strikes})`);
+  }
+
+  /** @inheritdoc */
+  ban(peer: AgentPeer, reason: string): void {
+    const identity = this.#identity(peer);
+    if (!this.banned.has(identity)) {
+      this.banned.add(identity);
+      this.events.emit("peer-banned", { ...this.info(peer), reason });
+    }
+    this.pool.exclude(peer.key);
+    if (!peer.incoming || peer.listenPort !== undefined) {
+      this.pool.exclude(`${peer.host}:${peer.listenPort ?? peer.port}`);
+    }
+    // Every connection of that identity goes (one peer may hold several).
+    for (const other of [...this.peerMap.values()]) {
+      if (this.#identity(other) === identity) other.close(`banned: ${reason}`);
+    }
+    if (!peer.closed) peer.close(`banned: ${reason}`);
+  }
+
+  /** Whether the peer's identity is banned. */
+  isBanned(peer: AgentPeer): boolean {
+    return this.banned.has(this.#identity(peer));
+  }
+
+  /** @inheritdoc */
+  writeBlock(
+    index: number,
+    begin: number,
+    block: Uint8Array,
+    from?: AgentPeer,
+  ): Promise<BlockWriteStatus> {
+    const length = block.length;
+    if (from) {
+      let senders = this.#senders.get(index);
+      if (!senders) this.#senders.set(index, senders = new Set());
+      senders.add(from.key);
+    }
+    this.#pendingWriteBytes += length;
+    // The block may be a view into a socket buffer that the next read overwrites.
+    const copy = this.#blockPool.copy(block);
+    const settle = () => {
+      this.#blockPool.release(copy);
+      this.#writeSettled(length);
+    };
+    return this.store.writeBlock(index, begin, copy).then(
+      (result) => {
+        settle();
+        if (result.status === "verified" || result.status === "failed") {
+          const senders = [...this.#senders.get(index) ?? []];
+          this.#senders.delete(index);
+          if (result.status === "verified") {
+            this.forAgents((agent) => agent.pieceVerified?.(index));
+            this.onPieceVerified(index);
+          } else {
+            this.events.emit("piece-failed", { index, peers: senders });
+            this.forAgents((agent) => agent.pieceFailed?.(index));
+          }
+        }
+        return result.status;
+      },
+      (error: Error) => {
+        settle();
+        this.onStorageError(error);
+        throw error;
+      },
+    );
+  }
+
+  /** @inheritdoc */
+  async readBlock(block: BlockRef): Promise<{ bytes: Uint8Array; release(): void }> {
+    const budget = this.#uploadBudget;
+    await budget.acquire(block.length);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      budget.release(block.length);
+    };
+    try {
+      return { bytes: await this.#cache.read(block.index, block.begin, block.length), release };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Bytes handed to storage and not yet written. */
+  get pendingWriteBytes(): number {
+    return this.#pendingWriteBytes;
+  }
+
+  /** Forgets cached reads (the session stops). */
+  clearCache(): void {
+    this.#cache.clear();
   }
 
   /** Describes a peer for events. */
-  info(peer: Peer): PeerInfo {
+  info(peer: AgentPeer): PeerInfo {
     return { address: peer.key, client: peer.client, incoming: peer.incoming };
   }
 
-  /** Current figures. */
+  /** Current figures (O(1): the store keeps running counts). */
   stats(): SessionStats {
     const { store, torrent } = this;
+    // TEMP until PieceStore keeps running counts.
     let wantedBytes = 0;
     let verifiedBytes = 0;
-    let verifiedPieces = 0;
     for (let i = 0; i < torrent.pieceCount; i++) {
-      const length = pieceLengthAt(torrent, i);
-      const verified = store.verified.get(i);
-      if (verified) {
-        verifiedPieces++;
-        verifiedBytes += length;
-      }
-      if (store.wanted.get(i)) wantedBytes += length;
-      else if (verified) verifiedBytes -= length;
+      if (!store.wanted.get(i)) continue;
+      const length = i === torrent.pieceCount - 1
+        ? torrent.length - i * torrent.pieceLength
+        : torrent.pieceLength;
+      wantedBytes += length;
+      if (store.verified.get(i)) verifiedBytes += length;
     }
     const downloadRate = this.downloadMeter.rate();
     const left = wantedBytes - verifiedBytes;
     return {
       verifiedBytes,
       wantedBytes,
-      verifiedPieces,
+      verifiedPieces: store.verified.count(),
       pieceCount: torrent.pieceCount,
       downloaded: this.downloadMeter.total,
       uploaded: this.uploadMeter.total,
@@ -195,19 +342,18 @@ export class SessionCore implements AgentSession {
     };
   }
 
-  /** A block of `bytes` left for storage; resolves waiters when below the limit. */
-  writeSettled(bytes: number): void {
-    this.pendingWriteBytes -= bytes;
-    if (this.pendingWriteBytes < this.config.maxPendingWriteBytes && this.writeWaiters.length) {
-      const waiters = this.writeWaiters;
-      this.writeWaiters = [];
+  #writeSettled(bytes: number): void {
+    this.#pendingWriteBytes -= bytes;
+    if (this.#pendingWriteBytes < this.config.maxPendingWriteBytes && this.#writeWaiters.length) {
+      const waiters = this.#writeWaiters;
+      this.#writeWaiters = [];
       for (const resolve of waiters) resolve();
     }
   }
 
   /** Resolves when storage has caught up enough to read more from peers. */
   writesDrained(): Promise<void> | undefined {
-    if (this.pendingWriteBytes < this.config.maxPendingWriteBytes) return undefined;
-    return new Promise((resolve) => this.writeWaiters.push(resolve));
+    if (this.#pendingWriteBytes < this.config.maxPendingWriteBytes) return undefined;
+    return new Promise((resolve) => this.#writeWaiters.push(resolve));
   }
 }

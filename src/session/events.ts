@@ -42,12 +42,23 @@ export interface SessionEvents {
   "peer-connected": PeerInfo;
   /** A peer left or was dropped. */
   "peer-disconnected": PeerInfo & { readonly reason: string };
+  /**
+   * Connecting to a peer failed before it joined: refused, timed out, or its
+   * handshake was rejected (by the peer or by a handshake handler).
+   */
+  "peer-failed": { readonly address: string; readonly reason: string };
   /** A peer was banned for the rest of the session. */
   "peer-banned": PeerInfo & { readonly reason: string };
   /** A piece passed its SHA-1 check. */
   "piece-verified": { readonly index: number };
   /** A piece failed its SHA-1 check; these peers sent its blocks. */
   "piece-failed": { readonly index: number; readonly peers: readonly string[] };
+  /**
+   * No peer is connected or being dialled and none is ready to try (all
+   * failed, backing off or banned). The session keeps asking its sources and
+   * retrying with back-off; `peer-connected` ends the stall.
+   */
+  stalled: { readonly reason: string };
   /** About once a second while running. */
   progress: SessionStats;
   /** Every wanted piece is verified. */

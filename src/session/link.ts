@@ -26,21 +26,29 @@ export class WireLink implements PeerLink {
     return this.#wire.handshake.remoteExtendedHandshake?.dict;
   }
 
-  /** The remote's `reqq`, when it said. */
   get remoteRequestQueue(): number | undefined {
     return this.#wire.handshake.remoteExtendedHandshake?.reqq;
+  }
+
+  get remoteListenPort(): number | undefined {
+    const port = this.#wire.handshake.remoteExtendedHandshake?.p;
+    return port !== undefined && port > 0 && port < 65536 ? port : undefined;
+  }
+
+  get queuedBytes(): number {
+    return this.#wire.queuedBytes;
   }
 
   supports(name: string): boolean {
     return this.#wire.handshake.extensions?.remoteId(name) !== undefined;
   }
 
-  send(message: Message): Promise<void> {
-    return this.#wire.send(message);
-  }
-
   queue(message: Message): boolean {
     return this.#wire.queue(message);
+  }
+
+  flush(): Promise<void> {
+    return this.#wire.flush();
   }
 
   sendExtended(name: string, payload: Uint8Array): boolean {

@@ -1,4 +1,5 @@
-import type { MessagingAgent, PeerAddress } from "../agents/agent.ts";
+import type { MessagingAgent } from "../agents/agent.ts";
+import type { PeerAddress } from "../util/address.ts";
 import type { MetainfoFetchers } from "../fetch/registry.ts";
 import type { PexOptions } from "../peers/pex.ts";
 import type { PeerSource } from "../peers/source.ts";
@@ -23,6 +24,21 @@ export interface RuntimeOptions {
   readonly peerId?: Uint8Array;
   /** Most connections, all torrents together (dialling included). Default 200. */
   readonly maxConnections?: number;
+  /** Most connection attempts in progress at once (half-open), all torrents together. Default 32. */
+  readonly maxHalfOpen?: number;
+  /**
+   * Most connections to or from one IP address. Default 1, as in libtorrent:
+   * bans are then keyed by IP address. Loopback swarms, where every peer is
+   * 127.0.0.1, raise it; bans are then keyed by IP address and the peer's
+   * listen port (the port we dialled, or `p` from its extended handshake;
+   * for an incoming peer that sends no `p`, its source port).
+   */
+  readonly maxConnectionsPerIp?: number;
+  /**
+   * Bytes of blocks read for uploading that may wait for sockets at once,
+   * all torrents together (uploads wait beyond it). Default 16 MiB.
+   */
+  readonly maxUploadBufferBytes?: number;
   /** Handshake handlers for every torrent (after the built-in BEP 10 handler). */
   readonly handshakeHandlers?: readonly HandshakeHandler[];
   /** Bounds on what peers may send. */
@@ -60,8 +76,9 @@ export interface SessionOptions extends Partial<SessionConfig> {
   /** Peer exchange (BEP 11), with these options. Default `true`; always off for private torrents. */
   readonly pex?: boolean | PexOptions;
   /**
-   * Consult static peers and custom peer sources even for a private torrent
-   * (BEP 27 says: trackers only). Default `false`.
+   * Consult custom peer sources even for a private torrent (BEP 27 says:
+   * trackers only). Default `false`. {@linkcode SessionOptions.peers} given
+   * here are always dialled, as libtorrent's `connect_peer` is; PEX stays off.
    */
   readonly allowPrivatePeerSources?: boolean;
   /** Indices of the files to download (default all). */
@@ -87,6 +104,9 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   initialQueueDepth: 32,
   maxQueueDepth: 500,
   maxUploadQueue: 500,
+  maxQueuedUploadBytes: 512 * 1024,
+  uploadStallTimeoutMs: 60_000,
+  maxUnrequestedBlocks: 16,
   maxPendingWriteBytes: 32 * 1024 * 1024,
   seed: true,
   resumeIntervalMs: 30_000,

@@ -1,5 +1,6 @@
 import type { BencodeDict } from "../bencode/mod.ts";
-import type { AgentPeer } from "../agents/agent.ts";
+import type { AgentPeer, BlockRef } from "../agents/agent.ts";
+import { addressKey } from "../util/address.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { Message } from "../wire/messages.ts";
 import { RateMeter } from "./rate.ts";
@@ -8,28 +9,59 @@ import { RateMeter } from "./rate.ts";
 export interface PeerLink {
   /** The remote peer id from the handshake. */
   readonly peerId: Uint8Array;
-  /** The remote extended handshake, once received. */
+  /** The remote extended handshake, once received (stays valid). */
   readonly extendedHandshake: BencodeDict | undefined;
+  /** The remote's `reqq`, when it said. */
+  readonly remoteRequestQueue: number | undefined;
+  /** The remote's listen port `p`, when it said. */
+  readonly remoteListenPort: number | undefined;
+  /** Bytes queued and not yet written to the socket. */
+  readonly queuedBytes: number;
   /** Whether the remote announced extension `name`. */
   supports(name: string): boolean;
-  /** Queues a message; resolves when more may be sent (back-pressure). */
-  send(message: Message): Promise<void>;
   /** Queues a message without waiting; `false` when the connection is closed. */
   queue(message: Message): boolean;
+  /** Resolves when everything queued is written; rejects once closed. */
+  flush(): Promise<void>;
   /** Queues an extended message by name; false when the remote lacks it. */
   sendExtended(name: string, payload: Uint8Array): boolean;
   /** Closes the socket. */
   close(): void;
 }
 
-/** Formats an address as a unique key: `host:port`, `[v6]:port`. */
-export function addressKey(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+/** What a {@linkcode Peer} needs to know of its session. */
+export interface PeerPolicy {
+  /** Pieces in the torrent. */
+  readonly pieceCount: number;
+  /** Most requests we keep in flight to one peer. */
+  readonly maxQueueDepth: number;
+  /** Most of the peer's requests we queue; more are dropped. */
+  readonly maxUploadQueue: number;
+  /** Outstanding requests with no block for this long make the peer snubbed. */
+  readonly requestTimeoutMs: number;
+  /** Unrequested blocks tolerated before the peer is closed. */
+  readonly maxUnrequestedBlocks: number;
+  /** Whether we have verified piece `index` (requests for others are void). */
+  has(index: number): boolean;
+  /** Counts payload received (requested blocks only), for the session's totals. */
+  countDownload(bytes: number, now: number): void;
+  /** Counts payload sent, for the session's totals. */
+  countUpload(bytes: number, now: number): void;
 }
 
+/** A block's number for look-ups: piece and offset in one safe integer. */
+function blockKey(index: number, begin: number): number {
+  return index * 0x1_0000_0000 + begin;
+}
+
+/** Cancelled requests remembered so that their late blocks are not held against the peer. */
+const MAX_WITHDRAWN = 512;
+
 /**
- * One connected peer as the session tracks it: choke and interest state,
- * its pieces, our outstanding requests to it, its requests to us, rates.
+ * One connected peer: it owns the protocol state of the connection (choke and
+ * interest both ways, the peer's pieces, our requests to it and its requests
+ * to us, its extended handshake) and applies every standard message to it
+ * before agents see the message. Agents change our side through its methods.
  */
 export class Peer implements AgentPeer {
   /** @inheritdoc */
@@ -42,61 +74,56 @@ export class Peer implements AgentPeer {
   readonly client: string;
   /** @inheritdoc */
   readonly incoming: boolean;
-  /** @inheritdoc */
-  pieces: Bitfield;
-  /** @inheritdoc */
-  amChoking = true;
-  /** @inheritdoc */
-  amInterested = false;
-  /** @inheritdoc */
-  peerChoking = true;
-  /** @inheritdoc */
-  peerInterested = false;
-  /** Our requests to this peer: block key -> time sent (ms). */
-  readonly outstanding = new Map<number, number>();
-  /** How many requests we keep in flight to this peer. */
-  queueDepth: number;
-  /** The peer's `reqq` (how many requests it accepts), when it said. */
-  maxRequests = 250;
-  /** Blocks the peer asked for and we have not sent yet, in order. */
-  readonly uploadQueue: { index: number; begin: number; length: number }[] = [];
-  /** Whether an upload loop is running for this peer. */
-  uploading = false;
-  /** When we last received a piece block (ms). */
-  lastBlockAt = Date.now();
-  readonly download = new RateMeter();
-  readonly upload = new RateMeter();
-  readonly #link: PeerLink;
-  #closed = false;
-  /** Called when `close` is requested by an agent or the session. */
+  /** Rate of requested blocks received. */
+  readonly download: RateMeter = new RateMeter();
+  /** Rate of blocks sent. */
+  readonly upload: RateMeter = new RateMeter();
+  /** Called once when the connection closes (by anyone), with the reason. */
   onClose: (reason: string) => void = () => {};
+  /** Called when an agent takes one of the peer's requests (room in the queue). */
+  onRequestTaken: () => void = () => {};
+  readonly #link: PeerLink;
+  readonly #policy: PeerPolicy;
+  #pieces: Bitfield;
+  #amChoking = true;
+  #amInterested = false;
+  #peerChoking = true;
+  #peerInterested = false;
+  /** Our requests: block key -> length, in the order sent. */
+  readonly #outstanding = new Map<number, number>();
+  /** Requests withdrawn (cancelled, or voided by a choke) whose blocks may still arrive. */
+  readonly #withdrawn = new Set<number>();
+  /** The peer's requests to us, in order: block key -> the request. */
+  readonly #peerRequests = new Map<number, BlockRef>();
+  /** When a requested block last arrived, or requests last started after a quiet spell. */
+  #progressAt = Date.now();
+  #unrequested = 0;
+  #closed = false;
 
   /**
    * @param link The connection.
    * @param host Remote address.
    * @param port Remote port.
-   * @param pieceCount Pieces in the torrent (bitfield size).
    * @param incoming Whether the remote dialled us.
    * @param client Client name decoded from the peer id.
-   * @param initialDepth Starting request queue depth.
+   * @param policy Limits and what we have.
    */
   constructor(
     link: PeerLink,
     host: string,
     port: number,
-    pieceCount: number,
     incoming: boolean,
     client: string,
-    initialDepth: number,
+    policy: PeerPolicy,
   ) {
     this.#link = link;
+    this.#policy = policy;
     this.host = host;
     this.port = port;
     this.key = addressKey(host, port);
-    this.pieces = new Bitfield(pieceCount);
+    this.#pieces = new Bitfield(policy.pieceCount);
     this.incoming = incoming;
     this.client = client;
-    this.queueDepth = initialDepth;
   }
 
   /** @inheritdoc */
@@ -110,6 +137,36 @@ export class Peer implements AgentPeer {
   }
 
   /** @inheritdoc */
+  get listenPort(): number | undefined {
+    return this.incoming ? this.#link.remoteListenPort : this.port;
+  }
+
+  /** @inheritdoc */
+  get pieces(): Bitfield {
+    return this.#pieces;
+  }
+
+  /** @inheritdoc */
+  get amChoking(): boolean {
+    return this.#amChoking;
+  }
+
+  /** @inheritdoc */
+  get amInterested(): boolean {
+    return this.#amInterested;
+  }
+
+  /** @inheritdoc */
+  get peerChoking(): boolean {
+    return this.#peerChoking;
+  }
+
+  /** @inheritdoc */
+  get peerInterested(): boolean {
+    return this.#peerInterested;
+  }
+
+  /** @inheritdoc */
   get downloadRate(): number {
     return this.download.rate();
   }
@@ -117,6 +174,39 @@ export class Peer implements AgentPeer {
   /** @inheritdoc */
   get uploadRate(): number {
     return this.upload.rate();
+  }
+
+  /** @inheritdoc */
+  get outstanding(): number {
+    return this.#outstanding.size;
+  }
+
+  /** @inheritdoc */
+  get maxOutstanding(): number {
+    const reqq = this.#link.remoteRequestQueue;
+    const max = this.#policy.maxQueueDepth;
+    return reqq !== undefined && reqq > 0 ? Math.min(reqq, max) : Math.min(250, max);
+  }
+
+  /** @inheritdoc */
+  get snubbed(): boolean {
+    return this.#outstanding.size > 0 &&
+      Date.now() - this.#progressAt > this.#policy.requestTimeoutMs;
+  }
+
+  /** @inheritdoc */
+  get peerRequests(): number {
+    return this.#peerRequests.size;
+  }
+
+  /** Whether the peer's request queue is full (reading its messages should wait). */
+  get requestQueueFull(): boolean {
+    return this.#peerRequests.size >= this.#policy.maxUploadQueue;
+  }
+
+  /** @inheritdoc */
+  get queuedBytes(): number {
+    return this.#link.queuedBytes;
   }
 
   /** Whether the connection is closed. */
@@ -129,16 +219,184 @@ export class Peer implements AgentPeer {
     return this.#link.supports(name);
   }
 
-  /** @inheritdoc */
-  send(message: Message): void {
-    if (this.#closed) return;
-    if (!this.#link.queue(message)) this.close("write failed");
+  /**
+   * Applies a received standard message to the protocol state. Returns the
+   * message to hand to agents, or `undefined` when it is not theirs (a block
+   * nobody asked for, a `have` the peer already announced, a void request).
+   * Throws a {@linkcode PeerViolation} for what closes the connection.
+   */
+  receive(message: Message): Message | undefined {
+    switch (message.type) {
+      case "choke":
+        // Our requests are void once agents have seen the choke (see `settle`).
+        this.#peerChoking = true;
+        return message;
+      case "unchoke":
+        this.#peerChoking = false;
+        this.#progressAt = Date.now();
+        return message;
+      case "interested":
+        this.#peerInterested = true;
+        return message;
+      case "not-interested":
+        this.#peerInterested = false;
+        return message;
+      case "have":
+        if (this.#pieces.get(message.index)) return undefined;
+        this.#pieces.set(message.index);
+        return message;
+      case "bitfield": {
+        let pieces: Bitfield;
+        try {
+          pieces = Bitfield.fromBytes(message.bitfield, this.#policy.pieceCount);
+        } catch (error) {
+          throw new PeerViolation("bad-bitfield", `bad bitfield: ${(error as Error).message}`);
+        }
+        // BEP 3 puts the bitfield first; some clients (aria2) send one later: it replaces ours.
+        this.#pieces = pieces;
+        return message;
+      }
+      case "request": {
+        // A choked peer's requests are void (BEP 3); so are requests for pieces we lack.
+        if (this.#amChoking || !this.#policy.has(message.index)) return undefined;
+        const key = blockKey(message.index, message.begin);
+        if (this.#peerRequests.has(key) || this.requestQueueFull) return undefined;
+        this.#peerRequests.set(key, {
+          index: message.index,
+          begin: message.begin,
+          length: message.length,
+        });
+        return message;
+      }
+      case "cancel":
+        this.#peerRequests.delete(blockKey(message.index, message.begin));
+        return message;
+      case "piece": {
+        const key = blockKey(message.index, message.begin);
+        const length = this.#outstanding.get(key);
+        if (length === undefined || length !== message.block.length) {
+          if (this.#withdrawn.delete(key)) return undefined;
+          this.#unrequested++;
+          if (this.#unrequested > this.#policy.maxUnrequestedBlocks) {
+            throw new PeerViolation(
+              "unrequested-blocks",
+              `sent ${this.#unrequested} blocks that were not requested`,
+            );
+          }
+          return undefined;
+        }
+        this.#outstanding.delete(key);
+        const now = Date.now();
+        this.#progressAt = now;
+        this.download.add(length, now);
+        this.#policy.countDownload(length, now);
+        return message;
+      }
+      default:
+        return message;
+    }
   }
 
-  /** Sends and waits until the connection accepts more (back-pressure). */
-  async sendAndWait(message: Message): Promise<void> {
-    if (this.#closed) return;
-    await this.#link.send(message);
+  /**
+   * Finishes applying `message` after agents saw it: a `choke` voids our
+   * outstanding requests (BEP 3), which agents could still read in their handler.
+   */
+  settle(message: Message): void {
+    if (message.type !== "choke") return;
+    // Their blocks may still be on the way: not held against the peer.
+    for (const key of this.#outstanding.keys()) this.#withdraw(key);
+    this.#outstanding.clear();
+  }
+
+  /** @inheritdoc */
+  choke(): void {
+    if (this.#amChoking) return;
+    this.#amChoking = true;
+    this.#peerRequests.clear();
+    this.#queue({ type: "choke" });
+  }
+
+  /** @inheritdoc */
+  unchoke(): void {
+    if (!this.#amChoking) return;
+    this.#amChoking = false;
+    this.#queue({ type: "unchoke" });
+  }
+
+  /** @inheritdoc */
+  setInterested(interested: boolean): void {
+    if (this.#amInterested === interested) return;
+    this.#amInterested = interested;
+    this.#queue({ type: interested ? "interested" : "not-interested" });
+  }
+
+  /** @inheritdoc */
+  request(block: BlockRef): boolean {
+    if (this.#peerChoking || this.#closed || !this.#pieces.get(block.index)) return false;
+    const key = blockKey(block.index, block.begin);
+    if (this.#outstanding.has(key)) return false;
+    // A quiet peer gets a fresh snub clock when asked again.
+    if (this.#outstanding.size === 0) this.#progressAt = Date.now();
+    this.#outstanding.set(key, block.length);
+    this.#withdrawn.delete(key);
+    this.#queue({ type: "request", index: block.index, begin: block.begin, length: block.length });
+    return true;
+  }
+
+  /** @inheritdoc */
+  requested(index: number, begin: number): boolean {
+    return this.#outstanding.has(blockKey(index, begin));
+  }
+
+  /** @inheritdoc */
+  *outstandingRequests(): Iterable<BlockRef> {
+    for (const [key, length] of this.#outstanding) {
+      const index = Math.floor(key / 0x1_0000_0000);
+      yield { index, begin: key - index * 0x1_0000_0000, length };
+    }
+  }
+
+  /** @inheritdoc */
+  cancel(block: BlockRef): void {
+    const key = blockKey(block.index, block.begin);
+    if (!this.#outstanding.delete(key)) return;
+    this.#withdraw(key);
+    this.#queue({ type: "cancel", index: block.index, begin: block.begin, length: block.length });
+  }
+
+  /** @inheritdoc */
+  nextPeerRequest(): BlockRef | undefined {
+    for (const [key, request] of this.#peerRequests) {
+      this.#peerRequests.delete(key);
+      this.onRequestTaken();
+      return request;
+    }
+    return undefined;
+  }
+
+  /** @inheritdoc */
+  send(message: Message): void {
+    switch (message.type) {
+      case "choke":
+        return this.choke();
+      case "unchoke":
+        return this.unchoke();
+      case "interested":
+      case "not-interested":
+        return this.setInterested(message.type === "interested");
+      case "request":
+        return void this.request(message);
+      case "cancel":
+        return this.cancel(message);
+      default:
+        this.#queue(message);
+    }
+  }
+
+  /** @inheritdoc */
+  flushed(): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("the connection is closed"));
+    return this.#link.flush();
   }
 
   /** @inheritdoc */
@@ -148,10 +406,45 @@ export class Peer implements AgentPeer {
   }
 
   /** @inheritdoc */
+  countUpload(bytes: number): void {
+    const now = Date.now();
+    this.upload.add(bytes, now);
+    this.#policy.countUpload(bytes, now);
+  }
+
+  /** @inheritdoc */
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#link.close();
     this.onClose(reason);
+  }
+
+  #queue(message: Message): void {
+    if (this.#closed) return;
+    if (!this.#link.queue(message)) this.close("write failed");
+  }
+
+  #withdraw(key: number): void {
+    if (this.#withdrawn.size >= MAX_WITHDRAWN) {
+      this.#withdrawn.delete(this.#withdrawn.values().next().value!);
+    }
+    this.#withdrawn.add(key);
+  }
+}
+
+/** A peer broke the protocol in a way that closes its connection. */
+export class PeerViolation extends Error {
+  /** What it did, e.g. `bad-bitfield`, `unrequested-blocks`. */
+  readonly code: string;
+
+  /**
+   * @param code What the peer did.
+   * @param message Said in events.
+   */
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "PeerViolation";
+    this.code = code;
   }
 }

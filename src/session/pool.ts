@@ -1,39 +1,63 @@
-import type { PeerAddress } from "../agents/agent.ts";
-import { addressKey } from "./peer.ts";
+import { addressKey, type PeerAddress } from "../util/address.ts";
 
 interface Candidate {
   readonly address: PeerAddress;
   readonly source: string;
-  failures: number;
+  /** Failures so far, by reason (`connect`, a protocol error code, ...). */
+  readonly failures: Map<string, number>;
   notBefore: number;
+  /** Connected or being dialled: not offered until it is released or fails. */
+  taken: boolean;
 }
 
 /** Options for {@linkcode PeerPool}. */
 export interface PeerPoolOptions {
   /** Most addresses remembered. Default 2,000. */
   readonly maxCandidates?: number;
-  /** First retry delay after a failed connection, doubled per failure. Default 2 s. */
+  /**
+   * Most addresses one source may hold, by source name; sources not named may
+   * fill the pool. Default `{ pex: 500, dht: 500 }`, so that what other peers
+   * tell us cannot crowd out tracker and user peers.
+   */
+  readonly quotas?: Readonly<Record<string, number>>;
+  /** First retry delay after a failure, doubled per failure of the same reason. Default 2 s. */
   readonly retryBaseMs?: number;
-  /** Failures after which an address is forgotten. Default 5. */
-  readonly maxFailures?: number;
+  /** Longest retry delay. Default 5 min. */
+  readonly maxRetryMs?: number;
+}
+
+/** What the pool knows, for a `stalled` explanation. */
+export interface PoolSummary {
+  /** Addresses known. */
+  readonly known: number;
+  /** Of those, waiting out a back-off. */
+  readonly backingOff: number;
+  /** Addresses excluded (ourselves, banned peers). */
+  readonly excluded: number;
 }
 
 /**
- * Addresses the session may connect to, de-duplicated, with back-off for
- * addresses that failed. Our own address and banned addresses are skipped.
+ * Addresses the session may connect to: de-duplicated, bounded (with a quota
+ * per source), and with exponential back-off per failure reason, so a peer
+ * that keeps breaking the protocol the same way is tried ever more rarely
+ * (up to `maxRetryMs`) while one that merely went away comes back soon.
+ * Excluded addresses (ourselves, banned peers) are never offered.
  */
 export class PeerPool {
   readonly #candidates = new Map<string, Candidate>();
   readonly #excluded = new Set<string>();
+  readonly #perSource = new Map<string, number>();
   readonly #maxCandidates: number;
+  readonly #quotas: Readonly<Record<string, number>>;
   readonly #retryBaseMs: number;
-  readonly #maxFailures: number;
+  readonly #maxRetryMs: number;
 
   /** @param options Bounds and back-off. */
   constructor(options: PeerPoolOptions = {}) {
     this.#maxCandidates = options.maxCandidates ?? 2000;
+    this.#quotas = options.quotas ?? { pex: 500, dht: 500 };
     this.#retryBaseMs = options.retryBaseMs ?? 2000;
-    this.#maxFailures = options.maxFailures ?? 5;
+    this.#maxRetryMs = options.maxRetryMs ?? 5 * 60_000;
   }
 
   /** Number of remembered addresses. */
@@ -41,10 +65,15 @@ export class PeerPool {
     return this.#candidates.size;
   }
 
+  /** How many addresses `source` holds. */
+  countFrom(source: string): number {
+    return this.#perSource.get(source) ?? 0;
+  }
+
   /** Never offer this address (ourselves, or a banned peer). */
   exclude(key: string): void {
     this.#excluded.add(key);
-    this.#candidates.delete(key);
+    this.#remove(key);
   }
 
   /** Whether the address is excluded. */
@@ -52,60 +81,118 @@ export class PeerPool {
     return this.#excluded.has(key);
   }
 
-  /** Adds addresses; known ones keep their state. Returns how many were new. */
+  /**
+   * Adds addresses; known ones keep their state. A full pool makes room by
+   * dropping an idle address of the source holding the most. Returns how
+   * many were new.
+   */
   add(addresses: readonly PeerAddress[], source: string): number {
     let added = 0;
+    const quota = this.#quotas[source] ?? Infinity;
     for (const address of addresses) {
       if (!Number.isInteger(address.port) || address.port < 1 || address.port > 65535) continue;
       const key = addressKey(address.host, address.port);
       if (this.#excluded.has(key) || this.#candidates.has(key)) continue;
-      if (this.#candidates.size >= this.#maxCandidates) break;
-      this.#candidates.set(key, { address, source, failures: 0, notBefore: 0 });
+      if (this.countFrom(source) >= quota) break;
+      if (this.#candidates.size >= this.#maxCandidates && !this.#evictFor(source)) break;
+      this.#candidates.set(key, {
+        address,
+        source,
+        failures: new Map(),
+        notBefore: 0,
+        taken: false,
+      });
+      this.#perSource.set(source, this.countFrom(source) + 1);
       added++;
     }
     return added;
   }
 
   /**
-   * Up to `count` addresses ready to try now, skipping those `busy` says are
-   * connected or being dialled.
+   * Up to `count` addresses ready to try now, skipping those `skip` rejects
+   * (connected, being dialled, banned). They count as taken until
+   * {@linkcode PeerPool.released} or {@linkcode PeerPool.failed}.
    */
-  take(count: number, busy: (key: string) => boolean, now = Date.now()): PeerAddress[] {
+  take(count: number, skip: (address: PeerAddress, key: string) => boolean, now = Date.now()) {
     const ready: PeerAddress[] = [];
     for (const [key, candidate] of this.#candidates) {
       if (ready.length >= count) break;
-      if (candidate.notBefore > now || busy(key)) continue;
-      // Until it answers, do not offer it again.
-      candidate.notBefore = Number.POSITIVE_INFINITY;
+      if (candidate.taken || candidate.notBefore > now || skip(candidate.address, key)) continue;
+      candidate.taken = true;
       ready.push(candidate.address);
     }
     return ready;
   }
 
-  /** A connection to `key` succeeded: reset its failures. */
+  /** A connection to `key` came up (dialled, or the peer dialled us): keep it taken. */
   succeeded(key: string): void {
     const candidate = this.#candidates.get(key);
-    if (candidate) {
-      candidate.failures = 0;
-      candidate.notBefore = Number.POSITIVE_INFINITY; // connected: not a candidate while it lasts
-    }
+    if (candidate) candidate.taken = true;
   }
 
-  /** The connection to `key` failed or ended: retry later, or forget it. */
-  failed(key: string, now = Date.now()): void {
+  /**
+   * The connection to `key` failed for `reason`: retry after a delay that
+   * doubles with each failure of that reason.
+   */
+  failed(key: string, reason: string, now = Date.now()): void {
     const candidate = this.#candidates.get(key);
     if (!candidate) return;
-    candidate.failures++;
-    if (candidate.failures > this.#maxFailures) {
-      this.#candidates.delete(key);
-      return;
-    }
-    candidate.notBefore = now + this.#retryBaseMs * 2 ** (candidate.failures - 1);
+    const failures = (candidate.failures.get(reason) ?? 0) + 1;
+    candidate.failures.set(reason, failures);
+    candidate.taken = false;
+    candidate.notBefore = now +
+      Math.min(this.#maxRetryMs, this.#retryBaseMs * 2 ** Math.min(failures - 1, 20));
   }
 
-  /** A connected peer left normally: it may be tried again after the base delay. */
+  /** A connection ended normally (or was never made): it may be tried again after the base delay. */
   released(key: string, now = Date.now()): void {
     const candidate = this.#candidates.get(key);
-    if (candidate) candidate.notBefore = now + this.#retryBaseMs;
+    if (!candidate) return;
+    candidate.taken = false;
+    candidate.notBefore = now + this.#retryBaseMs;
+  }
+
+  /** Counts for a `stalled` explanation. */
+  summary(now = Date.now()): PoolSummary {
+    let backingOff = 0;
+    for (const candidate of this.#candidates.values()) {
+      if (!candidate.taken && candidate.notBefore > now) backingOff++;
+    }
+    return { known: this.#candidates.size, backingOff, excluded: this.#excluded.size };
+  }
+
+  /** When the next backing-off address becomes ready, or `undefined`. */
+  nextReadyAt(): number | undefined {
+    let next: number | undefined;
+    for (const candidate of this.#candidates.values()) {
+      if (candidate.taken) continue;
+      if (next === undefined || candidate.notBefore < next) next = candidate.notBefore;
+    }
+    return next;
+  }
+
+  /** Drops an idle address of the source holding the most (never of `source`'s betters). */
+  #evictFor(source: string): boolean {
+    let victimSource: string | undefined;
+    let most = 0;
+    for (const [name, count] of this.#perSource) {
+      if (name !== source && count > most) [victimSource, most] = [name, count];
+    }
+    // A source may always replace its own oldest idle address.
+    if (victimSource === undefined || most <= this.countFrom(source)) victimSource = source;
+    for (const [key, candidate] of this.#candidates) {
+      if (candidate.source === victimSource && !candidate.taken) {
+        this.#remove(key);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  #remove(key: string): void {
+    const candidate = this.#candidates.get(key);
+    if (!candidate) return;
+    this.#candidates.delete(key);
+    this.#perSource.set(candidate.source, this.countFrom(candidate.source) - 1);
   }
 }

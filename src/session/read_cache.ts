@@ -20,25 +20,31 @@ export class ReadCache {
 
   /**
    * @param store Where verified pieces are read from.
-   * @param maxBytes Most bytes kept. Default 8 MiB.
+   * @param maxBytes Most bytes kept. Default 4 MiB.
    */
-  constructor(store: PieceStore, maxBytes = 8 * 1024 * 1024) {
+  constructor(store: PieceStore, maxBytes = 4 * 1024 * 1024) {
     this.#store = store;
     this.#maxBytes = maxBytes;
   }
 
-  /** The block `[begin, begin + length)` of verified piece `index`. */
+  /**
+   * A copy of the block `[begin, begin + length)` of verified piece `index`
+   * (a copy, so that a block waiting for a slow socket pins no window). When
+   * the block lies in the second half of its window, the next window of the
+   * piece is read ahead (one window at most: peers ask for blocks in order).
+   */
   async read(index: number, begin: number, length: number): Promise<Uint8Array> {
     const windowStart = Math.floor(begin / WINDOW) * WINDOW;
     const window = this.#window(index, windowStart, begin + length);
     if (!window) return await this.#store.readBlock(index, begin, length);
+    if (begin - windowStart >= WINDOW / 2) this.#prefetch(index, windowStart + WINDOW);
     const bytes = await window;
-    return bytes.subarray(begin - windowStart, begin - windowStart + length);
+    return bytes.slice(begin - windowStart, begin - windowStart + length);
   }
 
-  /** Starts reading the window holding `begin` of piece `index`, unless it is cached. */
-  prefetch(index: number, begin: number): void {
-    const windowStart = Math.floor(begin / WINDOW) * WINDOW;
+  /** Starts reading the window at `windowStart` of piece `index`, unless cached or past the end. */
+  #prefetch(index: number, windowStart: number): void {
+    if (windowStart >= pieceLengthAt(this.#store.torrent, index)) return;
     if (this.#windows.has(this.#key(index, windowStart))) return;
     this.#window(index, windowStart, windowStart)?.catch(() => {});
   }

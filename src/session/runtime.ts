@@ -1,4 +1,3 @@
-import type { PeerAddress } from "../agents/agent.ts";
 import { fetchTorrent } from "../fetch/registry.ts";
 import { parseTorrent } from "../metainfo/parse.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
@@ -18,11 +17,12 @@ import { pexAgent } from "../peers/pex.ts";
 import { type PeerSource, StaticPeerSource } from "../peers/source.ts";
 import { TrackerPeerSource } from "../peers/tracker_source.ts";
 import type { MessagingAgent } from "../agents/agent.ts";
+import { addressKey, type PeerAddress } from "../util/address.ts";
+import { ByteBudget } from "../util/budget.ts";
 import { rawExtension } from "./link.ts";
-import { addressKey } from "./peer.ts";
 import { SourceRunner } from "./sources.ts";
 import { resolveSessionConfig, type RuntimeOptions, type SessionOptions } from "./options.ts";
-import { type SessionHost, TorrentSession } from "./session.ts";
+import { SessionEngine, type SessionHost, TorrentSession } from "./session.ts";
 
 /**
  * The shared runtime: one listening socket for every torrent, outgoing
@@ -46,13 +46,22 @@ export class Runtime {
   /** Our peer id. */
   readonly peerId: Uint8Array;
   readonly #options: RuntimeOptions;
-  readonly #sessions = new Map<string, TorrentSession>();
-  readonly #handlers = new Map<TorrentSession, readonly HandshakeHandler[]>();
+  readonly #sessions = new Map<string, { engine: SessionEngine; session: TorrentSession }>();
+  /** Info hashes being added (reserved before the first `await` of `add`). */
+  readonly #adding = new Set<string>();
+  readonly #handlers = new Map<SessionEngine, readonly HandshakeHandler[]>();
   readonly #hasher: Sha1Hasher;
   readonly #ownsHasher: boolean;
   readonly #maxConnections: number;
+  readonly #maxHalfOpen: number;
+  readonly #maxPerIp: number;
   #listener: Deno.Listener | undefined;
+  /** Open connections and attempts (half-open included). */
   #connections = 0;
+  /** Outgoing attempts not yet through the handshake. */
+  #halfOpen = 0;
+  /** Connections and attempts per remote IP address. */
+  readonly #perIp = new Map<string, number>();
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #host: SessionHost;
@@ -68,21 +77,29 @@ export class Runtime {
     this.#hasher = options.hasher ?? new NodeCryptoHasher();
     this.#ownsHasher = options.hasher === undefined;
     this.#maxConnections = options.maxConnections ?? 200;
+    this.#maxHalfOpen = options.maxHalfOpen ?? 32;
+    this.#maxPerIp = options.maxConnectionsPerIp ?? 1;
     options.signal?.addEventListener("abort", () => void this.close(), { once: true });
     const port = () => this.port;
+    const perIp = this.#maxPerIp;
     this.#host = {
       peerId: this.peerId,
       get port() {
         return port();
       },
-      canConnect: () => this.#connections < this.#maxConnections && !this.#closed,
-      dial: (session, address) => void this.#dial(session, address),
+      uploadBudget: new ByteBudget(options.maxUploadBufferBytes ?? 16 * 1024 * 1024),
+      canDial: (address) =>
+        !this.#closed && this.#connections < this.#maxConnections &&
+        this.#halfOpen < this.#maxHalfOpen && (this.#perIp.get(address.host) ?? 0) < perIp,
+      dial: (engine, address) => void this.#dial(engine, address),
       clientName,
-      removed: (session) => {
-        if (this.#sessions.get(session.infoHash) === session) {
-          this.#sessions.delete(session.infoHash);
+      identity: (peer) =>
+        perIp <= 1 ? peer.host : addressKey(peer.host, peer.listenPort ?? peer.port),
+      removed: (engine) => {
+        if (this.#sessions.get(engine.infoHash)?.engine === engine) {
+          this.#sessions.delete(engine.infoHash);
         }
-        this.#handlers.delete(session);
+        this.#handlers.delete(engine);
       },
     };
   }
@@ -100,7 +117,7 @@ export class Runtime {
 
   /** The running sessions. */
   sessions(): TorrentSession[] {
-    return [...this.#sessions.values()];
+    return [...this.#sessions.values()].map(({ session }) => session);
   }
 
   /**
@@ -125,9 +142,20 @@ export class Runtime {
       : source instanceof Uint8Array
       ? parseTorrent(source)
       : source;
-    if (this.#sessions.has(torrent.infoHashHex)) {
-      throw new Error(`torrent ${torrent.infoHashHex} is already in this runtime`);
+    const infoHash = torrent.infoHashHex;
+    if (this.#sessions.has(infoHash) || this.#adding.has(infoHash)) {
+      throw new Error(`torrent ${infoHash} is already in this runtime`);
     }
+    // Reserved before the first await: a concurrent add of the same torrent fails above.
+    this.#adding.add(infoHash);
+    try {
+      return await this.#open(torrent, options);
+    } finally {
+      this.#adding.delete(infoHash);
+    }
+  }
+
+  async #open(torrent: Torrent, options: SessionOptions): Promise<TorrentSession> {
     this.#ensureListening();
     const config = resolveSessionConfig(options);
     const storage = options.storage ?? new FileSystemStorage(options.out ?? ".");
@@ -138,10 +166,14 @@ export class Runtime {
       resumePath: options.resumePath,
       restore: options.restore,
     });
+    if (this.#closed) {
+      await store.close();
+      throw new Error("runtime is closed");
+    }
     const selector = typeof options.selector === "object"
       ? options.selector
       : createSelector(options.selector ?? "rarest");
-    const session = new TorrentSession(
+    const engine = new SessionEngine(
       this.#host,
       store,
       selector,
@@ -150,8 +182,8 @@ export class Runtime {
       new SourceRunner(this.#sourcesFor(torrent, options)),
     );
     const registry = new ExtensionRegistry();
-    for (const name of session.extensionNames) registry.register(rawExtension(name));
-    this.#handlers.set(session, [
+    for (const name of engine.core.extensionNames()) registry.register(rawExtension(name));
+    this.#handlers.set(engine, [
       new ExtensionProtocol({
         registry,
         listenPort: this.port,
@@ -161,7 +193,8 @@ export class Runtime {
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
     ]);
-    this.#sessions.set(torrent.infoHashHex, session);
+    const session = new TorrentSession(engine);
+    this.#sessions.set(torrent.infoHashHex, { engine, session });
     if (options.start !== false) session.start();
     return session;
   }
@@ -175,7 +208,11 @@ export class Runtime {
     return [...agents, ...options.agents ?? []];
   }
 
-  /** Trackers, then (unless the torrent is private, BEP 27) static peers and custom sources. */
+  /**
+   * Trackers, the user's static peers (always: like libtorrent's `connect_peer`,
+   * even for a private torrent), then, unless the torrent is private (BEP 27),
+   * custom sources.
+   */
   #sourcesFor(torrent: Torrent, options: SessionOptions): PeerSource[] {
     const sources: PeerSource[] = [];
     if (options.trackers !== false && torrent.announce.length) {
@@ -183,14 +220,14 @@ export class Runtime {
         new TrackerPeerSource(typeof options.trackers === "object" ? options.trackers : {}),
       );
     }
-    if (torrent.private && !options.allowPrivatePeerSources) return sources;
     if (options.peers?.length) sources.push(new StaticPeerSource(options.peers));
+    if (torrent.private && !options.allowPrivatePeerSources) return sources;
     return [...sources, ...this.#options.peerSources ?? [], ...options.peerSources ?? []];
   }
 
   /** The session of a torrent, by hex info hash. */
   get(infoHashHex: string): TorrentSession | undefined {
-    return this.#sessions.get(infoHashHex.toLowerCase());
+    return this.#sessions.get(infoHashHex.toLowerCase())?.session;
   }
 
   /** Stops every session (flushing storage) and closes the listener. */
@@ -210,7 +247,7 @@ export class Runtime {
       this.#listener?.close();
     } catch { /* already closed */ }
     await Promise.all(
-      [...this.#sessions.values()].map((session) => session.stop("runtime closed")),
+      [...this.#sessions.values()].map(({ engine }) => engine.stop("runtime closed")),
     );
     // Give in-flight dials and handshakes a moment to notice.
     for (let i = 0; i < 200 && this.#connections > 0; i++) {
@@ -235,7 +272,11 @@ export class Runtime {
   async #acceptLoop(listener: Deno.Listener): Promise<void> {
     try {
       for await (const conn of listener) {
-        if (this.#closed || this.#connections >= this.#maxConnections) {
+        const host = (conn.remoteAddr as Deno.NetAddr).hostname;
+        if (
+          this.#closed || this.#connections >= this.#maxConnections ||
+          (this.#perIp.get(host) ?? 0) >= this.#maxPerIp
+        ) {
           conn.close();
           continue;
         }
@@ -246,50 +287,76 @@ export class Runtime {
     }
   }
 
-  async #accept(conn: Deno.Conn): Promise<void> {
+  /** Counts a connection (or attempt) to `host`; the returned function uncounts it once. */
+  #count(host: string): () => void {
     this.#connections++;
+    this.#perIp.set(host, (this.#perIp.get(host) ?? 0) + 1);
+    let counted = true;
+    return () => {
+      if (!counted) return;
+      counted = false;
+      this.#connections--;
+      const left = (this.#perIp.get(host) ?? 1) - 1;
+      if (left > 0) this.#perIp.set(host, left);
+      else this.#perIp.delete(host);
+    };
+  }
+
+  async #accept(conn: Deno.Conn): Promise<void> {
     const remote = conn.remoteAddr as Deno.NetAddr;
-    let session: TorrentSession | undefined;
+    const uncount = this.#count(remote.hostname);
+    let engine: SessionEngine | undefined;
     try {
       const wire = await PeerWire.accept(conn, {
         peerId: this.peerId,
         limits: this.#options.limits,
         reuseReadBuffer: true,
         findTorrent: (infoHash) => {
-          session = this.#sessions.get(toHex(infoHash));
-          if (!session || !session.running) return undefined;
-          return { context: session.torrent, handlers: this.#handlers.get(session) };
+          engine = this.#sessions.get(toHex(infoHash))?.engine;
+          const key = addressKey(remote.hostname, remote.port);
+          if (!engine || !engine.accepts(key, remote.hostname, remote.port)) return undefined;
+          return { context: engine.torrent, handlers: this.#handlers.get(engine) };
         },
       });
-      void wire.closed.then(() => this.#connections--);
-      session!.attach(wire, remote.hostname, remote.port, true);
+      void wire.closed.then(uncount);
+      engine!.attach(wire, remote.hostname, remote.port, true);
     } catch {
-      this.#connections--;
+      uncount();
     }
   }
 
-  async #dial(session: TorrentSession, address: PeerAddress): Promise<void> {
-    const key = addressKey(address.host, address.port);
-    this.#connections++;
-    let conn: Deno.Conn | undefined;
+  async #dial(engine: SessionEngine, address: PeerAddress): Promise<void> {
+    const uncount = this.#count(address.host);
+    this.#halfOpen++;
+    let halfOpen = true;
+    const handshakeDone = () => {
+      if (halfOpen) this.#halfOpen--;
+      halfOpen = false;
+    };
     try {
       const signal = AbortSignal.timeout(this.#options.connectTimeoutMs ?? 10_000);
-      conn = await Deno.connect({ hostname: address.host, port: address.port, signal });
+      const conn = await Deno.connect({ hostname: address.host, port: address.port, signal });
       const wire = await PeerWire.connect(conn, {
-        infoHash: session.torrent.infoHash,
+        infoHash: engine.torrent.infoHash,
         peerId: this.peerId,
-        handlers: this.#handlers.get(session),
+        handlers: this.#handlers.get(engine),
         limits: this.#options.limits,
         reuseReadBuffer: true,
-        context: session.torrent,
+        context: engine.torrent,
         signal,
       });
-      void wire.closed.then(() => this.#connections--);
-      if (this.#closed) return wire.close();
-      session.attach(wire, address.host, address.port, false);
-    } catch {
-      this.#connections--;
-      session.dialFailed(key);
+      handshakeDone();
+      void wire.closed.then(uncount);
+      if (this.#closed) {
+        engine.dialCancelled(address);
+        return wire.close();
+      }
+      engine.attach(wire, address.host, address.port, false);
+    } catch (error) {
+      handshakeDone();
+      uncount();
+      if (this.#closed) engine.dialCancelled(address);
+      else engine.dialFailed(address, error);
     }
   }
 }

@@ -1,20 +1,22 @@
-import type { MessagingAgent, PeerAddress } from "../agents/agent.ts";
-import { pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
+import type { AgentPeer, MessagingAgent } from "../agents/agent.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
+import type { PeerSourceContext } from "../peers/source.ts";
+import type { PieceSelector } from "../picker/selector.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
+import { addressKey, type PeerAddress } from "../util/address.ts";
+import type { Bitfield } from "../util/bitfield.ts";
+import type { ByteBudget } from "../util/budget.ts";
 import type { Emitter } from "../util/emitter.ts";
-import type { PieceMessage } from "../wire/messages.ts";
+import { ProtocolError } from "../wire/errors.ts";
 import type { PeerWire } from "../wire/peer_wire.ts";
 import { chokerAgent } from "./agents/choker.ts";
-import { downloadAgent, fillRequests, releaseAll, updateInterestIn } from "./agents/download.ts";
+import { downloadAgent } from "./agents/download.ts";
 import { pieceExchangeAgent } from "./agents/exchange.ts";
 import { uploadAgent } from "./agents/upload.ts";
 import { type SessionConfig, SessionCore } from "./core.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
-import { BlockPool } from "./block_pool.ts";
 import { WireLink } from "./link.ts";
-import { addressKey, Peer } from "./peer.ts";
-import type { PieceSelector } from "../picker/selector.ts";
-import type { PeerSourceContext } from "../peers/source.ts";
+import { Peer, PeerViolation } from "./peer.ts";
 import type { SourceRunner } from "./sources.ts";
 
 /** What a session needs from the runtime it runs on. */
@@ -23,17 +25,469 @@ export interface SessionHost {
   readonly peerId: Uint8Array;
   /** The runtime's listening port, if listening. */
   readonly port: number | undefined;
-  /** Whether the runtime allows one more connection. */
-  canConnect(): boolean;
+  /** Memory for blocks on their way to sockets, shared by every session. */
+  readonly uploadBudget: ByteBudget;
+  /** Whether the runtime allows dialling `address` now (connection limits). */
+  canDial(address: PeerAddress): boolean;
   /** Dials `address` for `session`; calls `session.attach` or `session.dialFailed`. */
-  dial(session: TorrentSession, address: PeerAddress): void;
+  dial(session: SessionEngine, address: PeerAddress): void;
   /** Names a client from its peer id. */
   clientName(peerId: Uint8Array): string;
+  /** What a ban on `peer` is keyed by (see `RuntimeOptions.maxConnectionsPerIp`). */
+  identity(peer: AgentPeer): string;
   /** The session stopped: forget it. */
-  removed(session: TorrentSession): void;
+  removed(session: SessionEngine): void;
 }
 
 const TICK_MS = 1000;
+
+/** Why we closed a peer ourselves: not held against it when it is tried again. */
+const OUR_REASONS = /^(paused|both complete|session stopped|completed)/;
+
+/**
+ * The engine of one torrent: peers, agents, storage, sources. The runtime
+ * drives it; users see it through {@linkcode TorrentSession}.
+ */
+export class SessionEngine {
+  readonly torrent: Torrent;
+  readonly events: Emitter<SessionEvents>;
+  readonly completed: Promise<SessionStats>;
+  readonly core: SessionCore;
+  readonly #host: SessionHost;
+  readonly #sources: SourceRunner;
+  readonly #dialing = new Set<string>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #resolveCompleted!: (stats: SessionStats) => void;
+  #rejectCompleted!: (error: Error) => void;
+  #stopped = false;
+  #completedOnce = false;
+  /** When the resume file was last written, and whether pieces verified since. */
+  #resumeSavedAt = Date.now();
+  #verifiedSinceSave = false;
+  /** Whether every wanted piece was already there when the session started. */
+  #completeAtStart: boolean | undefined;
+  #stopping: Promise<void> | undefined;
+  #failed: Error | undefined;
+  /** The reason of the `stalled` event in force, if any. */
+  #stall: string | undefined;
+  #pendingRecheck: Promise<void> | undefined;
+
+  constructor(
+    host: SessionHost,
+    store: PieceStore,
+    selector: PieceSelector,
+    config: SessionConfig,
+    agents: readonly MessagingAgent[],
+    sources: SourceRunner,
+  ) {
+    this.#host = host;
+    this.#sources = sources;
+    this.torrent = store.torrent;
+    const core = new SessionCore(store, config, host.identity, host.uploadBudget);
+    this.core = core;
+    this.events = core.events;
+    core.port = host.port;
+    core.onStorageError = (error) => this.#fail(error);
+    core.onPieceVerified = (index) => this.#pieceVerified(index);
+    core.useAgents([
+      pieceExchangeAgent(),
+      downloadAgent({
+        selector,
+        blockSize: config.blockSize,
+        initialQueueDepth: config.initialQueueDepth,
+      }),
+      uploadAgent({
+        maxQueuedBytes: config.maxQueuedUploadBytes,
+        stallTimeoutMs: config.uploadStallTimeoutMs,
+      }),
+      chokerAgent(config),
+      ...agents,
+    ]);
+    core.forAgents((agent) => agent.attach?.(core));
+    this.completed = new Promise((resolve, reject) => {
+      this.#resolveCompleted = resolve;
+      this.#rejectCompleted = reject;
+    });
+    // Awaiting is optional: a failure is also an `error` event.
+    this.completed.catch(() => {});
+  }
+
+  get infoHash(): string {
+    return this.torrent.infoHashHex;
+  }
+
+  get running(): boolean {
+    return this.core.running;
+  }
+
+  addPeers(addresses: readonly PeerAddress[], source: string): void {
+    this.core.addPeers(addresses, source);
+    if (this.core.running) this.#connectMore();
+  }
+
+  start(): void {
+    const core = this.core;
+    if (this.#stopped || core.running) return;
+    core.running = true;
+    this.events.emit("started", {
+      infoHash: this.infoHash,
+      name: this.torrent.name,
+      verifiedPieces: core.store.verified.count(),
+    });
+    this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    const port = this.#host.port;
+    if (port) {
+      for (const host of ["127.0.0.1", "0.0.0.0", "localhost", "::1"]) {
+        core.pool.exclude(addressKey(host, port));
+      }
+    }
+    this.#completeAtStart ??= core.store.complete;
+    this.#sources.start(this.#sourceContext(), (peers, source) => this.addPeers(peers, source));
+    this.#checkCompleted();
+    this.#connectMore();
+  }
+
+  #sourceContext(): PeerSourceContext {
+    const core = this.core;
+    return {
+      torrent: this.torrent,
+      peerId: this.#host.peerId,
+      port: this.#host.port ?? 0,
+      stats: () => {
+        const stats = core.stats();
+        return {
+          uploaded: stats.uploaded,
+          downloaded: stats.downloaded,
+          left: stats.wantedBytes - stats.verifiedBytes,
+        };
+      },
+      report: (event) => this.events.emit("tracker", event),
+      warn: (message) => this.events.emit("warning", { source: "peers", message }),
+    };
+  }
+
+  pause(): void {
+    const core = this.core;
+    if (!core.running) return;
+    core.running = false;
+    clearInterval(this.#timer);
+    void this.#sources.stop();
+    for (const peer of [...core.peerMap.values()]) peer.close("paused");
+  }
+
+  stop(reason: string): Promise<void> {
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<void> {
+    const core = this.core;
+    this.pause();
+    this.#stopped = true;
+    await this.#sources.stop();
+    core.forAgents((agent) => agent.detach?.());
+    core.clearCache();
+    // Let blocks already handed to storage land before closing it.
+    for (let i = 0; i < 1000 && core.pendingWriteBytes > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    try {
+      await core.store.close();
+    } catch (error) {
+      this.events.emit("error", { error: error as Error });
+    }
+    if (!this.#completedOnce) {
+      this.#rejectCompleted(this.#failed ?? new Error(`session ${reason} before completing`));
+    }
+    this.events.emit("stopped", { reason });
+    this.#host.removed(this);
+  }
+
+  /** Selects the files to download and brings the agents' view in step. */
+  setWantedFiles(indices: Iterable<number>): void {
+    this.core.store.setWantedFiles(indices);
+    this.#wantedChanged();
+  }
+
+  /** Verifies every piece against the data again; transfers pause meanwhile. */
+  recheck(): Promise<void> {
+    this.#pendingRecheck ??= this.#recheck().finally(() => this.#pendingRecheck = undefined);
+    return this.#pendingRecheck;
+  }
+
+  async #recheck(): Promise<void> {
+    const wasRunning = this.core.running;
+    this.pause();
+    try {
+      await this.core.store.recheck();
+    } finally {
+      this.#wantedChanged();
+      if (wasRunning && !this.#stopped) this.start();
+    }
+  }
+
+  #wantedChanged(): void {
+    const core = this.core;
+    core.forAgents((agent) => agent.wantedChanged?.());
+    // More files wanted after completing: the session downloads (and completes) again.
+    if (!core.store.complete) this.#completedOnce = false;
+    this.#checkCompleted();
+  }
+
+  /** Whether this session takes one more peer at `key` from `host`. */
+  accepts(key: string, host: string, port: number): boolean {
+    const core = this.core;
+    if (!core.running || core.peerMap.has(key) || core.peerMap.size >= core.config.maxPeers) {
+      return false;
+    }
+    return !core.banned.has(host) && !core.banned.has(addressKey(host, port));
+  }
+
+  /** A dial of `address` did not produce a connection. */
+  dialFailed(address: PeerAddress, error: unknown): void {
+    const key = addressKey(address.host, address.port);
+    this.#dialing.delete(key);
+    const reason = describeFailure(error);
+    this.core.pool.failed(key, failureCode(error));
+    this.events.emit("peer-failed", { address: key, reason });
+  }
+
+  /** A dial of `address` was called off before connecting (limits, runtime closing). */
+  dialCancelled(address: PeerAddress): void {
+    const key = addressKey(address.host, address.port);
+    this.#dialing.delete(key);
+    this.core.pool.released(key);
+  }
+
+  /** Takes over a connection whose handshake succeeded. */
+  attach(wire: PeerWire, host: string, port: number, incoming: boolean): void {
+    const core = this.core;
+    const key = addressKey(host, port);
+    this.#dialing.delete(key);
+    const link = new WireLink(wire);
+    const ownId = this.#host.peerId;
+    const selfConnection = link.peerId.every((byte, i) => byte === ownId[i]);
+    const sameId = [...core.peerMap.values()].some((other) =>
+      other.peerId.every((byte, i) => byte === link.peerId[i])
+    );
+    if (selfConnection || sameId || !this.accepts(key, host, port)) {
+      if (selfConnection) core.pool.exclude(key);
+      else if (!incoming) core.pool.released(key);
+      link.close();
+      return;
+    }
+    const store = core.store;
+    const config = core.config;
+    const peer = new Peer(link, host, port, incoming, this.#host.clientName(link.peerId), {
+      pieceCount: this.torrent.pieceCount,
+      maxQueueDepth: config.maxQueueDepth,
+      maxUploadQueue: config.maxUploadQueue,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxUnrequestedBlocks: config.maxUnrequestedBlocks,
+      has: (index) => store.verified.get(index),
+      countDownload: (bytes, now) => core.downloadMeter.add(bytes, now),
+      countUpload: (bytes, now) => core.uploadMeter.add(bytes, now),
+    });
+    let closeReason = "closed by peer";
+    peer.onClose = (reason) => closeReason = reason;
+    core.peerMap.set(key, peer);
+    core.pool.succeeded(key);
+    this.#stall = undefined;
+    this.events.emit("peer-connected", core.info(peer));
+    core.forAgents((agent) => agent.opened?.(peer));
+    // `connected` waits for the extended handshake, so agents can ask what the peer supports.
+    void link.extendedHandshakeArrived(config.extendedHandshakeTimeoutMs).then(() => {
+      if (peer.closed || core.peerMap.get(peer.key) !== peer) return;
+      core.forAgents((agent) => agent.connected?.(peer));
+    });
+    void this.#read(peer, link).then(
+      () => ({ reason: closeReason, code: "closed" }),
+      (error: Error) => ({ reason: error.message, code: failureCode(error) }),
+    ).then(({ reason, code }) => this.#detach(peer, reason, code));
+  }
+
+  async #read(peer: Peer, link: WireLink): Promise<void> {
+    const core = this.core;
+    for (;;) {
+      const message = await link.next();
+      if (message === undefined || peer.closed) return;
+      if (message.type === "extended") {
+        if (message.id === 0) {
+          // Now the peer's listen port is known: a banned peer that reconnected goes.
+          if (core.isBanned(peer)) return peer.close("banned");
+          const handshake = peer.extendedHandshake;
+          if (handshake) {
+            core.forAgents((agent) => agent.extendedHandshakeReceived?.(peer, handshake));
+          }
+        } else {
+          const extended = link.extended(message);
+          if (extended) core.dispatchExtended(peer, extended.name, extended.payload);
+        }
+      } else {
+        const applied = peer.receive(message);
+        if (applied) {
+          core.dispatch(peer, applied);
+          peer.settle(applied);
+        }
+      }
+      const drained = core.writesDrained();
+      if (drained) await drained;
+      // A peer whose requests we cannot take yet waits: its socket fills, not our memory.
+      if (peer.requestQueueFull && !peer.closed) await requestRoom(peer);
+    }
+  }
+
+  #detach(peer: Peer, reason: string, code: string): void {
+    const core = this.core;
+    if (core.peerMap.get(peer.key) !== peer) return;
+    if (!peer.closed) peer.close(reason);
+    core.peerMap.delete(peer.key);
+    for (const agent of core.agents) {
+      try {
+        agent.disconnected?.(peer, reason);
+      } catch { /* an agent's failure must not keep a dead peer around */ }
+    }
+    if (!peer.incoming) {
+      if (core.isBanned(peer)) core.pool.exclude(peer.key);
+      else if (OUR_REASONS.test(reason)) core.pool.released(peer.key);
+      else core.pool.failed(peer.key, code);
+    }
+    this.events.emit("peer-disconnected", { ...core.info(peer), reason });
+    if (core.running) this.#connectMore();
+  }
+
+  #pieceVerified(index: number): void {
+    this.#verifiedSinceSave = true;
+    this.events.emit("piece-verified", { index });
+    this.#checkCompleted();
+  }
+
+  #checkCompleted(): void {
+    const core = this.core;
+    if (this.#completedOnce || !core.store.complete) return;
+    this.#completedOnce = true;
+    const stats = core.stats();
+    this.events.emit("completed", stats);
+    this.#resolveCompleted(stats);
+    // Trackers hear `completed` only for a download that finished here, not for a seed.
+    if (!this.#completeAtStart) this.#sources.completed();
+    for (const peer of [...core.peerMap.values()]) {
+      // Seeds have nothing for each other.
+      if (peer.pieces.hasAll()) peer.close("both complete");
+    }
+    if (!core.config.seed) void this.stop("completed");
+  }
+
+  #fail(error: Error): void {
+    if (this.#failed) return;
+    this.#failed = error;
+    this.events.emit("error", { error });
+    void this.stop("failed");
+  }
+
+  #tick(): void {
+    const core = this.core;
+    if (!core.running) return;
+    const now = Date.now();
+    core.forAgents((agent) => agent.tick?.(core));
+    for (const peer of core.peerMap.values()) {
+      for (const agent of core.agents) {
+        if (peer.closed) break;
+        agent.produce?.(peer);
+      }
+    }
+    this.#connectMore();
+    this.#checkStalled();
+    if (this.#verifiedSinceSave && now - this.#resumeSavedAt >= core.config.resumeIntervalMs) {
+      this.#resumeSavedAt = now;
+      this.#verifiedSinceSave = false;
+      core.store.saveResume().catch((error: Error) =>
+        this.events.emit("warning", { source: "resume", message: error.message })
+      );
+    }
+    this.events.emit("progress", core.stats());
+  }
+
+  /** Emits `stalled` once when nothing is connected, dialled or ready to dial. */
+  #checkStalled(): void {
+    const core = this.core;
+    if (core.peerMap.size > 0 || this.#dialing.size > 0 || this.#completedOnce) {
+      this.#stall = undefined;
+      return;
+    }
+    const { known, backingOff } = core.pool.summary();
+    if (known > backingOff) return; // something is ready and will be dialled
+    const banned = core.banned.size;
+    const reason = known === 0 && banned === 0
+      ? `no peers: none of the sources (${this.#sources.names.join(", ") || "none"}) ` +
+        `has offered one yet`
+      : `no usable peers: all ${known + banned} known peers failed or were banned` +
+        ` (${banned} banned); retrying with back-off`;
+    if (reason === this.#stall) return;
+    this.#stall = reason;
+    this.events.emit("stalled", { reason });
+  }
+
+  #connectMore(): void {
+    const core = this.core;
+    if (!core.running || this.#completedOnce && !core.config.seed) return;
+    const room = core.config.maxPeers - core.peerMap.size - this.#dialing.size;
+    if (room <= 0) return;
+    const skip = (address: PeerAddress, key: string) =>
+      core.peerMap.has(key) || this.#dialing.has(key) || core.banned.has(address.host) ||
+      core.banned.has(key);
+    for (const address of core.pool.take(room, skip)) {
+      if (!this.#host.canDial(address)) {
+        core.pool.released(addressKey(address.host, address.port));
+        continue;
+      }
+      this.#dialing.add(addressKey(address.host, address.port));
+      this.#host.dial(this, address);
+    }
+  }
+}
+
+/** Resolves when the peer takes a request off its full queue, or closes. */
+function requestRoom(peer: Peer): Promise<void> {
+  return new Promise((resolve) => {
+    const previousTaken = peer.onRequestTaken;
+    const previousClose = peer.onClose;
+    const done = () => {
+      peer.onRequestTaken = previousTaken;
+      peer.onClose = previousClose;
+      resolve();
+    };
+    peer.onRequestTaken = () => {
+      previousTaken();
+      done();
+    };
+    peer.onClose = (reason) => {
+      previousClose(reason);
+      done();
+    };
+  });
+}
+
+/** A short code for a failure: back-off is counted per code. */
+function failureCode(error: unknown): string {
+  if (error instanceof ProtocolError || error instanceof PeerViolation) return error.code;
+  if (error instanceof Deno.errors.ConnectionRefused) return "refused";
+  if (error instanceof Error && error.name === "TimeoutError") return "timeout";
+  return "connect";
+}
+
+/** What a user reads about a failed connection attempt. */
+function describeFailure(error: unknown): string {
+  if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
+  if (error instanceof Error && error.name === "TimeoutError") return "connection timed out";
+  if (error instanceof ProtocolError) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return error.code === "rejected"
+      ? `handshake rejected: ${error.message}`
+      : `${error.message}${error.code === "connection-closed" ? cause : ""}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
 
 /**
  * One torrent being downloaded or seeded on a {@linkcode Runtime}: its peers,
@@ -60,91 +514,54 @@ export class TorrentSession {
   readonly events: Emitter<SessionEvents>;
   /** Resolves when every wanted piece is verified; rejects if the session fails first. */
   readonly completed: Promise<SessionStats>;
-  /** The pieces and storage of this torrent. */
-  readonly store: PieceStore;
-  readonly #core: SessionCore;
-  readonly #host: SessionHost;
-  readonly #sources: SourceRunner;
-  readonly #dialing = new Set<string>();
-  readonly #hashStrikes = new Map<string, number>();
-  readonly #blockPool: BlockPool;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #resolveCompleted!: (stats: SessionStats) => void;
-  #rejectCompleted!: (error: Error) => void;
-  #stopped = false;
-  /** When the resume file was last written, and whether pieces verified since. */
-  #resumeSavedAt = Date.now();
-  #verifiedSinceSave = false;
-  /** Whether every wanted piece was already there when the session started. */
-  #completeAtStart: boolean | undefined;
-  #stopping: Promise<void> | undefined;
-  #failed: Error | undefined;
+  readonly #engine: SessionEngine;
 
-  /** @internal Created by {@linkcode Runtime.add}. */
-  constructor(
-    host: SessionHost,
-    store: PieceStore,
-    selector: PieceSelector,
-    config: SessionConfig,
-    agents: readonly MessagingAgent[],
-    sources: SourceRunner,
-  ) {
-    this.#host = host;
-    this.#sources = sources;
-    this.store = store;
-    this.torrent = store.torrent;
-    const core = new SessionCore(store.torrent, store, selector, config);
-    this.#core = core;
-    // A few MiB of idle buffers cover the steady state; bursts allocate and GC takes the rest.
-    this.#blockPool = new BlockPool(
-      config.blockSize,
-      Math.min(256, config.maxPendingWriteBytes / config.blockSize),
-    );
-    this.events = core.events;
-    core.port = host.port;
-    selector.init(store.torrent.pieceCount);
-    for (let i = 0; i < store.torrent.pieceCount; i++) {
-      if (!core.needs(i)) selector.pieceDone(i);
-    }
-    core.useAgents([
-      pieceExchangeAgent(core),
-      downloadAgent(core, (peer, message) => this.#onBlock(peer, message)),
-      uploadAgent(core),
-      chokerAgent(core),
-      ...agents,
-    ]);
-    for (const agent of core.agents) agent.attach?.(core);
-    this.completed = new Promise((resolve, reject) => {
-      this.#resolveCompleted = resolve;
-      this.#rejectCompleted = reject;
-    });
-    // Awaiting is optional: a failure is also an `error` event.
-    this.completed.catch(() => {});
+  /**
+   * Wraps a runtime's engine; sessions come from {@linkcode Runtime.add}.
+   *
+   * @param engine The engine (not constructible outside the library).
+   */
+  constructor(engine: SessionEngine) {
+    this.#engine = engine;
+    this.torrent = engine.torrent;
+    this.events = engine.events;
+    this.completed = engine.completed;
   }
 
   /** Lowercase hex info hash. */
   get infoHash(): string {
-    return this.torrent.infoHashHex;
+    return this.#engine.infoHash;
   }
 
   /** Whether the session is running (started and not stopped or paused). */
   get running(): boolean {
-    return this.#core.running;
+    return this.#engine.running;
   }
 
   /** Names of the extended messages this session's agents speak. */
   get extensionNames(): string[] {
-    return this.#core.extensionNames();
+    return this.#engine.core.extensionNames();
+  }
+
+  /** Pieces verified so far (a copy). */
+  get verified(): Bitfield {
+    return this.#engine.core.store.verified.clone();
+  }
+
+  /** Indices of the files being downloaded. */
+  get wantedFiles(): ReadonlySet<number> {
+    return this.#engine.core.store.wantedFiles;
   }
 
   /** Current transfer figures. */
   stats(): SessionStats {
-    return this.#core.stats();
+    return this.#engine.core.stats();
   }
 
   /** The connected peers. */
   peers(): PeerInfo[] {
-    return [...this.#core.peerMap.values()].map((peer) => this.#core.info(peer));
+    const core = this.#engine.core;
+    return [...core.peerMap.values()].map((peer) => core.info(peer));
   }
 
   /**
@@ -154,58 +571,32 @@ export class TorrentSession {
    * @param source Where they came from, for logs (e.g. `"tracker"`).
    */
   addPeers(addresses: readonly PeerAddress[], source = "user"): void {
-    this.#core.addPeers(addresses, source);
-    if (this.#core.running) this.#connectMore();
+    this.#engine.addPeers(addresses, source);
+  }
+
+  /**
+   * Selects the files to download (indices into `torrent.files`); pieces,
+   * interest and piece selection follow at once.
+   *
+   * @param indices The files wanted.
+   */
+  setWantedFiles(indices: Iterable<number>): void {
+    this.#engine.setWantedFiles(indices);
+  }
+
+  /** Verifies every piece against the data again (transfers pause meanwhile). */
+  recheck(): Promise<void> {
+    return this.#engine.recheck();
   }
 
   /** Starts (or resumes) connecting, downloading and serving. */
   start(): void {
-    if (this.#stopped || this.#core.running) return;
-    this.#core.running = true;
-    this.events.emit("started", {
-      infoHash: this.infoHash,
-      name: this.torrent.name,
-      verifiedPieces: this.store.verified.count(),
-    });
-    this.#timer = setInterval(() => this.#tick(), TICK_MS);
-    const port = this.#host.port;
-    if (port) {
-      for (const host of ["127.0.0.1", "0.0.0.0", "localhost", "::1"]) {
-        this.#core.pool.exclude(addressKey(host, port));
-      }
-    }
-    this.#completeAtStart ??= this.store.complete;
-    this.#sources.start(this.#sourceContext(), (peers, source) => this.addPeers(peers, source));
-    this.#checkCompleted();
-    this.#connectMore();
-  }
-
-  #sourceContext(): PeerSourceContext {
-    const core = this.#core;
-    return {
-      torrent: this.torrent,
-      peerId: this.#host.peerId,
-      port: this.#host.port ?? 0,
-      stats: () => {
-        const stats = core.stats();
-        return {
-          uploaded: stats.uploaded,
-          downloaded: stats.downloaded,
-          left: stats.wantedBytes - stats.verifiedBytes,
-        };
-      },
-      report: (event) => this.events.emit("tracker", event),
-      warn: (message) => this.events.emit("warning", { source: "peers", message }),
-    };
+    this.#engine.start();
   }
 
   /** Disconnects every peer and stops transferring; {@linkcode TorrentSession.start} resumes. */
   pause(): void {
-    if (!this.#core.running) return;
-    this.#core.running = false;
-    clearInterval(this.#timer);
-    void this.#sources.stop();
-    for (const peer of [...this.#core.peerMap.values()]) peer.close("paused");
+    this.#engine.pause();
   }
 
   /**
@@ -215,268 +606,6 @@ export class TorrentSession {
    * @param reason Why, for the `stopped` event.
    */
   stop(reason = "stopped"): Promise<void> {
-    this.#stopping ??= this.#stop(reason);
-    return this.#stopping;
-  }
-
-  async #stop(reason: string): Promise<void> {
-    this.pause();
-    this.#stopped = true;
-    await this.#sources.stop();
-    for (const agent of this.#core.agents) agent.detach?.();
-    // Let blocks already handed to storage land before closing it.
-    for (let i = 0; i < 1000 && this.#core.pendingWriteBytes > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    try {
-      await this.store.close();
-    } catch (error) {
-      this.events.emit("error", { error: error as Error });
-    }
-    if (!this.#core.completed) {
-      this.#rejectCompleted(this.#failed ?? new Error(`session ${reason} before completing`));
-    }
-    this.events.emit("stopped", { reason });
-    this.#host.removed(this);
-  }
-
-  /** @internal Whether this session will take one more peer at `key`. */
-  accepts(key: string): boolean {
-    const core = this.#core;
-    return core.running && !core.banned.has(key) && !core.peerMap.has(key) &&
-      core.peerMap.size < core.config.maxPeers;
-  }
-
-  /** @internal A dial for `key` did not produce a connection. */
-  dialFailed(key: string): void {
-    this.#dialing.delete(key);
-    this.#core.pool.failed(key);
-  }
-
-  /** @internal Takes over a connection whose handshake succeeded. */
-  attach(wire: PeerWire, host: string, port: number, incoming: boolean): void {
-    const core = this.#core;
-    const key = addressKey(host, port);
-    this.#dialing.delete(key);
-    const link = new WireLink(wire);
-    const selfConnection = link.peerId.every((byte, i) => byte === this.#host.peerId[i]);
-    const sameId = [...core.peerMap.values()].some((other) =>
-      other.peerId.every((byte, i) => byte === link.peerId[i])
-    );
-    if (selfConnection || sameId || !this.accepts(key)) {
-      if (selfConnection) core.pool.exclude(key);
-      link.close();
-      return;
-    }
-    const peer = new Peer(
-      link,
-      host,
-      port,
-      this.torrent.pieceCount,
-      incoming,
-      this.#host.clientName(link.peerId),
-      core.config.initialQueueDepth,
-    );
-    peer.maxRequests = Math.min(link.remoteRequestQueue ?? 250, core.config.maxQueueDepth);
-    let closeReason = "closed by peer";
-    peer.onClose = (reason) => closeReason = reason;
-    core.peerMap.set(key, peer);
-    core.pool.succeeded(key);
-    this.events.emit("peer-connected", core.info(peer));
-    for (const agent of core.agents) agent.opened?.(peer);
-    // `connected` waits for the extended handshake, so agents can ask what the peer supports.
-    void link.extendedHandshakeArrived(core.config.extendedHandshakeTimeoutMs).then(() => {
-      if (peer.closed || core.peerMap.get(peer.key) !== peer) return;
-      for (const agent of core.agents) agent.connected?.(peer);
-    });
-    void this.#read(peer, link).then(
-      () => closeReason,
-      (error: Error) => error.message,
-    ).then((reason) => this.#detach(peer, reason === "closed by peer" ? closeReason : reason));
-  }
-
-  async #read(peer: Peer, link: WireLink): Promise<void> {
-    const core = this.#core;
-    for (;;) {
-      const message = await link.next();
-      if (message === undefined || peer.closed) return;
-      if (message.type === "extended") {
-        if (message.id === 0) {
-          const queue = link.remoteRequestQueue;
-          if (queue) peer.maxRequests = Math.min(queue, core.config.maxQueueDepth);
-          const handshake = link.extendedHandshake!;
-          for (const agent of core.agents) agent.extendedHandshakeReceived?.(peer, handshake);
-        } else {
-          const extended = link.extended(message);
-          if (extended) core.dispatchExtended(peer, extended.name, extended.payload);
-        }
-      } else {
-        core.dispatch(peer, message);
-      }
-      const drained = core.writesDrained();
-      if (drained) await drained;
-    }
-  }
-
-  #detach(peer: Peer, reason: string): void {
-    const core = this.#core;
-    if (core.peerMap.get(peer.key) !== peer) return;
-    if (!peer.closed) peer.close(reason);
-    core.peerMap.delete(peer.key);
-    for (const agent of core.agents) {
-      try {
-        agent.disconnected?.(peer, reason);
-      } catch { /* an agent's failure must not keep a dead peer around */ }
-    }
-    if (core.banned.has(peer.key)) core.pool.exclude(peer.key);
-    else core.pool.released(peer.key);
-    this.events.emit("peer-disconnected", { ...core.info(peer), reason });
-    if (core.running) this.#connectMore();
-  }
-
-  #onBlock(peer: Peer, message: PieceMessage): void {
-    const core = this.#core;
-    const { blocks, config } = core;
-    const length = message.block.length;
-    const now = Date.now();
-    peer.download.add(length, now);
-    core.downloadMeter.add(length, now);
-    peer.lastBlockAt = now;
-    if (message.begin % config.blockSize !== 0) return;
-    const block = message.begin / config.blockSize;
-    const key = blocks.key(message.index, block);
-    const wasOutstanding = peer.outstanding.delete(key);
-    if (
-      message.begin >= pieceLengthAt(this.torrent, message.index) ||
-      blocks.lengthOf(key) !== length
-    ) return;
-    const download = blocks.downloads.get(message.index);
-    const duplicates = download ? download.requesters[block] > 1 : false;
-    if (!blocks.receive(key, peer.key)) return fillRequests(core, peer);
-    if (wasOutstanding && peer.queueDepth < peer.maxRequests) peer.queueDepth++;
-    if (duplicates) this.#cancelElsewhere(peer, key, message.index, message.begin, length);
-    core.pendingWriteBytes += length;
-    // The block is a view into the socket's read buffer, which the next read overwrites.
-    const copy = this.#blockPool.copy(message.block);
-    this.store.writeBlock(message.index, message.begin, copy).then(
-      (result) => {
-        this.#blockPool.release(copy);
-        core.writeSettled(length);
-        if (result.status === "verified") this.#pieceVerified(result.piece);
-        else if (result.status === "failed") this.#pieceFailed(result.piece);
-      },
-      (error: Error) => {
-        this.#blockPool.release(copy);
-        core.writeSettled(length);
-        this.#fail(error);
-      },
-    );
-    fillRequests(core, peer);
-  }
-
-  #cancelElsewhere(receiver: Peer, key: number, index: number, begin: number, length: number) {
-    for (const other of this.#core.peerMap.values()) {
-      if (other === receiver || !other.outstanding.delete(key)) continue;
-      other.send({ type: "cancel", index, begin, length });
-    }
-  }
-
-  #pieceVerified(index: number): void {
-    const core = this.#core;
-    core.blocks.finish(index);
-    core.selector.pieceDone(index);
-    for (const peer of core.peerMap.values()) {
-      peer.send({ type: "have", index });
-      // Interest stays exact: a peer whose last useful piece this was stops being interesting.
-      if (peer.amInterested && peer.pieces.get(index)) updateInterestIn(core, peer);
-    }
-    this.#verifiedSinceSave = true;
-    this.events.emit("piece-verified", { index });
-    this.#checkCompleted();
-  }
-
-  #pieceFailed(index: number): void {
-    const core = this.#core;
-    const contributors = core.blocks.fail(index);
-    this.events.emit("piece-failed", { index, peers: [...contributors] });
-    for (const key of contributors) {
-      const strikes = (this.#hashStrikes.get(key) ?? 0) + 1;
-      this.#hashStrikes.set(key, strikes);
-      if (strikes < core.config.maxHashFailures) continue;
-      core.banned.add(key);
-      core.pool.exclude(key);
-      const peer = core.peerMap.get(key);
-      const reason = `sent ${strikes} pieces that failed the hash check`;
-      if (peer) {
-        this.events.emit("peer-banned", { ...core.info(peer), reason });
-        peer.close(`banned: ${reason}`);
-      }
-    }
-    for (const peer of core.peerMap.values()) fillRequests(core, peer);
-  }
-
-  #checkCompleted(): void {
-    const core = this.#core;
-    if (core.completed || !this.store.complete) return;
-    core.completed = true;
-    const stats = core.stats();
-    this.events.emit("completed", stats);
-    this.#resolveCompleted(stats);
-    // Trackers hear `completed` only for a download that finished here, not for a seed.
-    if (!this.#completeAtStart) this.#sources.completed();
-    for (const peer of core.peerMap.values()) {
-      updateInterestIn(core, peer);
-      // Seeds have nothing for each other.
-      if (peer.pieces.hasAll()) peer.close("both complete");
-    }
-    if (!core.config.seed) void this.stop("completed");
-  }
-
-  #fail(error: Error): void {
-    if (this.#failed) return;
-    this.#failed = error;
-    this.events.emit("error", { error });
-    void this.stop("failed");
-  }
-
-  #tick(): void {
-    const core = this.#core;
-    if (!core.running) return;
-    const now = Date.now();
-    for (const agent of core.agents) agent.tick?.(core);
-    for (const peer of core.peerMap.values()) {
-      if (peer.outstanding.size && now - peer.lastBlockAt > core.config.requestTimeoutMs) {
-        // Snubbed: give its requests to others and ask it for one block at a time.
-        peer.queueDepth = 1;
-        peer.lastBlockAt = now;
-        releaseAll(core, peer);
-      }
-      core.produce(peer);
-    }
-    this.#connectMore();
-    if (this.#verifiedSinceSave && now - this.#resumeSavedAt >= core.config.resumeIntervalMs) {
-      this.#resumeSavedAt = now;
-      this.#verifiedSinceSave = false;
-      this.store.saveResume().catch((error: Error) =>
-        this.events.emit("warning", { source: "resume", message: error.message })
-      );
-    }
-    this.events.emit("progress", core.stats());
-  }
-
-  #connectMore(): void {
-    const core = this.#core;
-    if (!core.running || core.completed && !core.config.seed) return;
-    const room = core.config.maxPeers - core.peerMap.size - this.#dialing.size;
-    if (room <= 0) return;
-    const busy = (key: string) => core.peerMap.has(key) || this.#dialing.has(key);
-    for (const address of core.pool.take(room, busy)) {
-      if (!this.#host.canConnect()) {
-        core.pool.released(addressKey(address.host, address.port));
-        break;
-      }
-      this.#dialing.add(addressKey(address.host, address.port));
-      this.#host.dial(this, address);
-    }
+    return this.#engine.stop(reason);
   }
 }

@@ -1,5 +1,5 @@
 import type { PeerSource, PeerSourceContext } from "../peers/source.ts";
-import type { PeerAddress } from "../tracker/types.ts";
+import type { PeerAddress } from "../util/address.ts";
 
 /**
  * Runs a session's peer sources: iterates each while the session runs,

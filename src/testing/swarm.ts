@@ -340,6 +340,8 @@ export class Swarm implements AsyncDisposable {
     for (const peer of this.peers) {
       const { options, log } = this.#peerOptions.get(peer)!;
       const runtime = new Runtime({
+        // Every swarm peer is 127.0.0.1: limits and bans go by address and listen port.
+        maxConnectionsPerIp: 64,
         ...options.runtime,
         listen: { hostname: "127.0.0.1", port: 0 },
       });

@@ -1,21 +1,6 @@
-/**
- * A peer's network address as a tracker reports it.
- *
- * @example
- * ```ts
- * import type { PeerAddress } from "@bittern/bittern";
- *
- * const peer: PeerAddress = { host: "::1", port: 6881 }; // IPv6 without brackets
- * ```
- */
-export interface PeerAddress {
-  /** IPv4 dotted quad, IPv6 text without brackets, or a host name (dictionary peers). */
-  readonly host: string;
-  /** TCP port, 1-65535. */
-  readonly port: number;
-  /** The 20-byte peer id, when the tracker sent one (dictionary form only). */
-  readonly peerId?: Uint8Array;
-}
+import type { PeerAddress } from "../util/address.ts";
+
+export type { PeerAddress };
 
 /**
  * The announce `event`: `started` first, `completed` once on finishing, `stopped` on leaving.

@@ -273,7 +273,10 @@ Deno.test("download --seed --seed-ratio 1 exits 0 once it uploaded the torrent's
   await child.waitForLine((line) => JSON.parse(line).event === "completed");
   // With the seeder gone, a new leecher can only get the data from the CLI.
   await swarm.seeder.close();
-  await using leecher = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+  await using leecher = new Runtime({
+    maxConnectionsPerIp: 64,
+    listen: { hostname: "127.0.0.1", port: 0 },
+  });
   const session = await leecher.add(swarm.torrent, { storage: new MemoryStorage() });
   await withTimeout(session.completed, RUN_TIMEOUT_MS, () => "the leecher did not complete");
   const { code, stdout } = await child.exit();

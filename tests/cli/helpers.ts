@@ -103,7 +103,10 @@ export interface LocalSwarm extends AsyncDisposable {
 export async function startLocalSwarm(options: LocalSwarmOptions = {}): Promise<LocalSwarm> {
   const dir = await Deno.makeTempDir({ prefix: "bittern-cli-test-" });
   const tracker = new TrackerServer({ hostname: "127.0.0.1", port: 0, interval: 1 });
-  const seeder = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+  const seeder = new Runtime({
+    maxConnectionsPerIp: 64,
+    listen: { hostname: "127.0.0.1", port: 0 },
+  });
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   const dispose = async () => {
     await seeder.close();

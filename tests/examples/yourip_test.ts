@@ -8,9 +8,9 @@ Deno.test("example yourip: exchanged both ways between supporting peers, never s
   const { torrent } = await createTorrent({ name: "yourip.bin", data }, { pieceLength: 16384 });
   const listen = { hostname: "127.0.0.1", port: 0 };
   const [seeder, leecher, plain] = [
-    new Runtime({ listen }),
-    new Runtime({ listen }),
-    new Runtime({ listen }),
+    new Runtime({ maxConnectionsPerIp: 64, listen }),
+    new Runtime({ maxConnectionsPerIp: 64, listen }),
+    new Runtime({ maxConnectionsPerIp: 64, listen }),
   ];
   const seederReports: YourIpReport[] = [];
   const leecherReports: YourIpReport[] = [];

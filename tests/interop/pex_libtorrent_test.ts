@@ -36,7 +36,7 @@ Deno.test({
     const otherDir = await Deno.makeTempDir({ prefix: "bittern-pex-x-" });
     const ownDir = await Deno.makeTempDir({ prefix: "bittern-pex-b-" });
     const peers: LtPeer[] = [];
-    const runtime = new Runtime({ listen: false });
+    const runtime = new Runtime({ maxConnectionsPerIp: 64, listen: false });
     try {
       const fixture = await writeFixture(seedDir);
       // 64 KiB/s: the 3.9 MB payload takes a minute, far longer than the first ut_pex.

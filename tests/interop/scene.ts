@@ -63,7 +63,10 @@ export async function createScene(
       ? await startOpentracker([fixture.infoHashHex], trackerPort)
       : undefined;
     if (tracker) cleanups.push(() => tracker.close());
-    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+    const runtime = new Runtime({
+      maxConnectionsPerIp: 64,
+      listen: { hostname: "127.0.0.1", port: 0 },
+    });
     cleanups.push(() => runtime.close());
     return {
       seedDir,

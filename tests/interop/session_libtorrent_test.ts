@@ -32,7 +32,7 @@ for (const selector of ["sequential", "rarest", "random-rarest"] as SelectorName
       const leechDir = await Deno.makeTempDir();
       const { torrentPath, bytes } = await writeFixture(seedDir, undefined, SWARM);
       const seeder = await LtPeer.start(["seed", "--torrent", torrentPath, "--data", seedDir]);
-      const runtime = new Runtime({ listen: false });
+      const runtime = new Runtime({ maxConnectionsPerIp: 64, listen: false });
       try {
         const session = await runtime.add(bytes, {
           out: leechDir,
@@ -58,7 +58,10 @@ Deno.test({
     const seedDir = await Deno.makeTempDir();
     const leechDir = await Deno.makeTempDir();
     const { torrentPath, bytes } = await writeFixture(seedDir, undefined, SWARM);
-    const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+    const runtime = new Runtime({
+      maxConnectionsPerIp: 64,
+      listen: { hostname: "127.0.0.1", port: 0 },
+    });
     let leecher: LtPeer | undefined;
     try {
       const session = await runtime.add(bytes, { storage: new FileSystemStorage(seedDir) });
@@ -91,7 +94,7 @@ Deno.test({
     const { torrentPath, bytes } = await writeFixture(seedDir, undefined, SWARM);
     const seeder = await LtPeer.start(["seed", "--torrent", torrentPath, "--data", seedDir]);
     const runtimes = [0, 1, 2].map(() =>
-      new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } })
+      new Runtime({ maxConnectionsPerIp: 64, listen: { hostname: "127.0.0.1", port: 0 } })
     );
     const dirs = await Promise.all(runtimes.map(() => Deno.makeTempDir()));
     try {

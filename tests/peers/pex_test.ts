@@ -31,7 +31,9 @@ function connectedTo(session: TorrentSession, address: string, ms: number): Prom
 Deno.test("pex: C knows only B and finds A through B's peer exchange", async () => {
   const data = payload(200_000);
   const { torrent } = await createTorrent({ name: "pex.bin", data }, { pieceLength: 16384 });
-  const [a, b, c] = [0, 1, 2].map(() => new Runtime({ listen: localhost }));
+  const [a, b, c] = [0, 1, 2].map(() =>
+    new Runtime({ maxConnectionsPerIp: 64, listen: localhost })
+  );
   try {
     const pex = { intervalMs: 300 };
     await a.add(torrent, { storage: await seededMemory(torrent, data), pex });
@@ -66,8 +68,16 @@ Deno.test("pex: a private torrent never advertises ut_pex, and completes from it
       advertised.push([...handshake.m.keys()]);
     },
   };
-  const seeder = new Runtime({ listen: localhost, handshakeHandlers: [spy] });
-  const leecher = new Runtime({ listen: localhost, handshakeHandlers: [spy] });
+  const seeder = new Runtime({
+    maxConnectionsPerIp: 64,
+    listen: localhost,
+    handshakeHandlers: [spy],
+  });
+  const leecher = new Runtime({
+    maxConnectionsPerIp: 64,
+    listen: localhost,
+    handshakeHandlers: [spy],
+  });
   try {
     await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
     const session = await leecher.add(torrent, {
@@ -90,8 +100,8 @@ Deno.test("private torrent: static peers are ignored unless explicitly allowed",
     pieceLength: 16384,
     private: true,
   });
-  const seeder = new Runtime({ listen: localhost });
-  const leecher = new Runtime({ listen: false });
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen: localhost });
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: false });
   try {
     await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
     const session = await leecher.add(torrent, {

@@ -26,8 +26,14 @@ Deno.test("session: a leecher downloads a multi-file torrent from a seeder, byte
     await Deno.mkdir(join(path, ".."), { recursive: true });
     await Deno.writeFile(path, file.data);
   }
-  const seeder = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
-  const leecher = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+  const seeder = new Runtime({
+    maxConnectionsPerIp: 64,
+    listen: { hostname: "127.0.0.1", port: 0 },
+  });
+  const leecher = new Runtime({
+    maxConnectionsPerIp: 64,
+    listen: { hostname: "127.0.0.1", port: 0 },
+  });
   try {
     const seed = await seeder.add(torrent, { storage: new FileSystemStorage(seedDir) });
     assert.equal(seed.stats().progress, 1);
@@ -80,8 +86,11 @@ Deno.test("session: a download through a user's own storage back-end (a Map of p
   }
   const seedDir = await Deno.makeTempDir();
   await Deno.writeFile(join(seedDir, "custom.bin"), data);
-  const seeder = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
-  const leecher = new Runtime({ listen: false });
+  const seeder = new Runtime({
+    maxConnectionsPerIp: 64,
+    listen: { hostname: "127.0.0.1", port: 0 },
+  });
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: false });
   try {
     await seeder.add(torrent, { storage: new FileSystemStorage(seedDir) });
     const storage = new CountingStorage();

@@ -36,9 +36,9 @@ Deno.test("session: endgame asks another peer for blocks stuck at a stalled one,
   const { torrent, data } = await singleFile("endgame.bin", 16384 * 24);
   const listen = { hostname: "127.0.0.1", port: 0 };
   const [fast, stalled, leecher] = [
-    new Runtime({ listen }),
-    new Runtime({ listen }),
-    new Runtime({ listen: false }),
+    new Runtime({ maxConnectionsPerIp: 64, listen }),
+    new Runtime({ maxConnectionsPerIp: 64, listen }),
+    new Runtime({ maxConnectionsPerIp: 64, listen: false }),
   ];
   const stalledStorage = new StalledStorage(await seededMemory(torrent, data));
   let cancels = 0;

@@ -32,8 +32,8 @@ class FullDisk implements Storage {
 Deno.test("session: a disk error stops that session only; the other on the runtime completes", async () => {
   const a = await singleFile("a.bin", 200_000);
   const b = await singleFile("bb.bin", 200_000);
-  const seeder = new Runtime({ listen });
-  const leecher = new Runtime({ listen: false });
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen });
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: false });
   try {
     await seeder.add(a.torrent, { storage: await seededMemory(a.torrent, a.data) });
     await seeder.add(b.torrent, { storage: await seededMemory(b.torrent, b.data) });
@@ -77,9 +77,9 @@ class LyingStorage implements Storage {
 
 Deno.test("session: a peer sending corrupt pieces is banned; the download completes from an honest one", async () => {
   const { torrent, data } = await singleFile("lies.bin", 400_000);
-  const liar = new Runtime({ listen });
-  const honest = new Runtime({ listen });
-  const leecher = new Runtime({ listen: false });
+  const liar = new Runtime({ maxConnectionsPerIp: 64, listen });
+  const honest = new Runtime({ maxConnectionsPerIp: 64, listen });
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: false });
   try {
     const lyingStorage = new LyingStorage(await seededMemory(torrent, data));
     await liar.add(torrent, { storage: lyingStorage });
@@ -127,8 +127,8 @@ class Backwards implements PieceSelector {
 
 Deno.test("session: a custom piece selector decides the order", async () => {
   const { torrent, data } = await singleFile("backwards.bin", 16384 * 12);
-  const seeder = new Runtime({ listen });
-  const leecher = new Runtime({ listen: false });
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen });
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: false });
   try {
     await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
     const selector = new Backwards();
@@ -163,8 +163,8 @@ Deno.test("session: only the selected files' pieces are requested; boundary piec
   const all = new Uint8Array(150_000);
   files.forEach((file, i) => all.set(file.data, i * 50_000));
   const dir = await Deno.makeTempDir();
-  const seeder = new Runtime({ listen });
-  const leecher = new Runtime({ listen: false });
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen });
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: false });
   try {
     await seeder.add(torrent, { storage: await seededMemory(torrent, all) });
     const requested = new Set<number>();

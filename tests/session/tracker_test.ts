@@ -6,8 +6,8 @@ Deno.test("session: peers found through a tracker; runtime.close() returns after
   const tracker = new TrackerServer({ hostname: "127.0.0.1", port: 0, interval: 60 });
   await tracker.start();
   const listen = { hostname: "127.0.0.1", port: 0 };
-  const seeder = new Runtime({ listen });
-  const leecher = new Runtime({ listen });
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen });
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen });
   try {
     const data = payload(120_000, 5);
     const { torrent } = await createTorrent({ name: "tracked.bin", data }, {

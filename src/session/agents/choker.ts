@@ -1,70 +1,78 @@
-import type { AgentSession, MessagingAgent } from "../../agents/agent.ts";
-import type { SessionCore } from "../core.ts";
-import type { Peer } from "../peer.ts";
+import type { AgentPeer, AgentSession, MessagingAgent } from "../../agents/agent.ts";
+
+/** Options of {@linkcode chokerAgent}. */
+export interface ChokerOptions {
+  /** Peers unchoked by rate (plus one optimistic). */
+  readonly uploadSlots: number;
+  /** Milliseconds between choking rounds. */
+  readonly chokeIntervalMs: number;
+  /** Milliseconds between optimistic unchoke rotations. */
+  readonly optimisticIntervalMs: number;
+  /** Picks the optimistic unchoke among `count` candidates. Default `Math.random`. */
+  readonly random?: () => number;
+}
 
 /**
  * Choking (tit-for-tat): every round, the interested peers that give us the
  * most (while leeching) or take the most (while seeding) are unchoked, up to
  * the upload slots, plus one optimistic unchoke rotated less often so that
  * new peers get a chance. A newly interested peer is unchoked at once when a
- * slot is free.
+ * slot is free. Nothing is unchoked when the session cannot serve (write-only).
  */
-export function chokerAgent(core: SessionCore): MessagingAgent {
+export function chokerAgent(options: ChokerOptions): MessagingAgent {
+  const random = options.random ?? Math.random;
+  let session!: AgentSession;
   let lastRound = 0;
   let lastOptimistic = 0;
-  let optimistic: Peer | undefined;
-
-  const setChoked = (peer: Peer, choked: boolean) => {
-    // Storage we cannot read from has nothing to serve: never unchoke.
-    if (!choked && !core.store.canServe) return;
-    if (peer.amChoking === choked) return;
-    peer.amChoking = choked;
-    if (choked) peer.uploadQueue.length = 0;
-    peer.send({ type: choked ? "choke" : "unchoke" });
-  };
+  let optimistic: AgentPeer | undefined;
 
   const round = (now: number) => {
     lastRound = now;
-    const interested = [...core.peerMap.values()].filter((peer) => peer.peerInterested);
-    const seeding = core.completed;
+    const peers = [...session.peers()];
+    const interested = peers.filter((peer) => peer.peerInterested);
+    const seeding = session.complete;
     interested.sort((a, b) =>
-      seeding
-        ? b.upload.rate(now) - a.upload.rate(now)
-        : b.download.rate(now) - a.download.rate(now)
+      seeding ? b.uploadRate - a.uploadRate : b.downloadRate - a.downloadRate
     );
-    const chosen = new Set(interested.slice(0, core.config.uploadSlots));
+    const chosen = new Set(interested.slice(0, options.uploadSlots));
     if (
-      now - lastOptimistic >= core.config.optimisticIntervalMs || !optimistic || optimistic.closed
+      now - lastOptimistic >= options.optimisticIntervalMs || !optimistic || optimistic.closed ||
+      !optimistic.peerInterested
     ) {
       const others = interested.filter((peer) => !chosen.has(peer));
-      optimistic = others.length ? others[Math.floor(Math.random() * others.length)] : undefined;
+      optimistic = others.length ? others[Math.floor(random() * others.length)] : undefined;
       lastOptimistic = now;
     }
     if (optimistic) chosen.add(optimistic);
-    for (const peer of core.peerMap.values()) setChoked(peer, !chosen.has(peer));
+    for (const peer of peers) {
+      if (chosen.has(peer) && session.canServe) peer.unchoke();
+      else peer.choke();
+    }
   };
 
   const unchokedCount = () => {
     let count = 0;
-    for (const peer of core.peerMap.values()) if (!peer.amChoking) count++;
+    for (const peer of session.peers()) if (!peer.amChoking) count++;
     return count;
   };
 
   return {
     name: "choker",
+    attach(attached) {
+      session = attached;
+    },
     consumes: {
-      interested(agentPeer) {
-        const peer = agentPeer as Peer;
-        if (peer.amChoking && unchokedCount() < core.config.uploadSlots + 1) setChoked(peer, false);
+      interested(peer) {
+        if (!session.canServe || !peer.amChoking) return;
+        if (unchokedCount() < options.uploadSlots + 1) peer.unchoke();
       },
-      "not-interested"(agentPeer) {
-        const peer = agentPeer as Peer;
-        if (!peer.amChoking) setChoked(peer, true);
+      "not-interested"(peer) {
+        peer.choke();
       },
     },
-    tick(_session: AgentSession) {
+    tick() {
       const now = Date.now();
-      if (now - lastRound >= core.config.chokeIntervalMs) round(now);
+      if (now - lastRound >= options.chokeIntervalMs) round(now);
     },
   };
 }

@@ -1,95 +1,220 @@
-import type { AgentPeer, MessagingAgent } from "../../agents/agent.ts";
-import type { PieceMessage } from "../../wire/messages.ts";
-import type { SessionCore } from "../core.ts";
-import type { Peer } from "../peer.ts";
+import { createHash } from "node:crypto";
+import type { AgentPeer, AgentSession, MessagingAgent } from "../../agents/agent.ts";
+import type { PieceSelector } from "../../picker/selector.ts";
+import type { Bitfield } from "../../util/bitfield.ts";
+import { addressKey } from "../../util/address.ts";
+import { toHex } from "../../util/bytes.ts";
+import { BlockTracker } from "../blocks.ts";
+import { SmartBan } from "../smart_ban.ts";
+
+/** Options of {@linkcode downloadAgent}. */
+export interface DownloadAgentOptions {
+  /** Which piece to start next. */
+  readonly selector: PieceSelector;
+  /** Request size. */
+  readonly blockSize: number;
+  /** Requests in flight to a new peer; grows by one per block up to the peer's limit. */
+  readonly initialQueueDepth: number;
+}
+
+/** What the agent keeps per peer. */
+interface PeerDownload {
+  /** Requests to keep in flight (slow start; back to 1 when snubbed). */
+  depth: number;
+  /** The bitfield object counted in the selector's availability. */
+  counted: Bitfield;
+  /** Pieces the peer has that we still need: interest is `needed > 0`. */
+  needed: number;
+}
 
 /**
- * Downloading: interest, request pipelining, receiving blocks, endgame.
+ * Downloading: availability, interest, request pipelining, receiving blocks,
+ * endgame and smart bans, over the public agent seam.
  *
  * Keeps each unchoking peer's pipeline full: first blocks of pieces already
  * in progress, then a new piece from the selector, and in endgame (nothing
  * left to start) blocks already requested elsewhere, cancelled on arrival.
- * The queue depth grows by one per block received (slow start) up to the
- * peer's `reqq` and our cap; a snubbing peer drops back to one request.
+ * The depth grows by one per block received (slow start) up to the peer's
+ * `reqq`; a snubbing peer's requests are withdrawn and it drops back to one.
+ * Interest is exact and kept as a running count per peer.
  */
-export function downloadAgent(
-  core: SessionCore,
-  onBlock: (peer: Peer, message: PieceMessage) => void,
-): MessagingAgent {
-  const peerOf = (peer: AgentPeer) => peer as Peer;
-  const updateInterest = (peer: Peer) => updateInterestIn(core, peer);
+export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
+  const { selector } = options;
+  let session!: AgentSession;
+  let blocks!: BlockTracker;
+  const state = new WeakMap<AgentPeer, PeerDownload>();
+  const smartBan = new SmartBan((peer) => addressKey(peer.host, peer.listenPort ?? peer.port));
+  const eligible = (index: number) => session.needs(index) && !blocks.downloads.has(index);
+
+  const countNeeded = (pieces: Bitfield) => {
+    let needed = 0;
+    for (const index of pieces.indices()) if (session.needs(index)) needed++;
+    return needed;
+  };
+
+  const stateOf = (peer: AgentPeer): PeerDownload => {
+    let peerState = state.get(peer);
+    if (!peerState) {
+      peerState = { depth: options.initialQueueDepth, counted: peer.pieces, needed: 0 };
+      state.set(peer, peerState);
+      selector.peerAdded(peer.pieces);
+      peerState.needed = countNeeded(peer.pieces);
+    }
+    return peerState;
+  };
+
+  const updateInterest = (peer: AgentPeer) => peer.setInterested(stateOf(peer).needed > 0);
+
+  const fill = (peer: AgentPeer) => {
+    if (peer.peerChoking || !peer.amInterested || peer.closed) return;
+    const limit = Math.min(stateOf(peer).depth, peer.maxOutstanding);
+    const askedOfPeer = (key: number) => {
+      const { index, begin } = blocks.refOf(key);
+      return peer.requested(index, begin);
+    };
+    while (peer.outstanding < limit) {
+      let key = blocks.claimFree(peer);
+      if (key === undefined) {
+        const piece = selector.select(peer.pieces, eligible);
+        if (piece !== undefined) key = blocks.claimIn(blocks.start(piece));
+      }
+      key ??= blocks.claimDuplicate(peer.pieces, askedOfPeer);
+      if (key === undefined) break;
+      if (!peer.request(blocks.refOf(key))) {
+        blocks.release(key);
+        break;
+      }
+    }
+  };
+
+  /** Withdraws every request of `peer` (cancelling them on the wire when `cancel`). */
+  const releaseAll = (peer: AgentPeer, cancel: boolean) => {
+    for (const request of [...peer.outstandingRequests()]) {
+      const key = blocks.keyOf(request.index, request.begin, request.length);
+      if (key !== undefined) blocks.release(key);
+      if (cancel) peer.cancel(request);
+    }
+    blocks.disown(peer);
+  };
+
+  const fillAll = () => {
+    for (const peer of session.peers()) fill(peer);
+  };
 
   return {
     name: "download",
+    attach(attached) {
+      session = attached;
+      blocks = new BlockTracker(session.torrent, options.blockSize);
+      initSelector();
+    },
+    opened(peer) {
+      stateOf(peer);
+    },
     consumes: {
-      bitfield(agentPeer) {
-        const peer = peerOf(agentPeer);
+      bitfield(peer) {
+        const peerState = stateOf(peer);
+        selector.peerRemoved(peerState.counted);
+        selector.peerAdded(peer.pieces);
+        peerState.counted = peer.pieces;
+        peerState.needed = countNeeded(peer.pieces);
         updateInterest(peer);
-        fillRequests(core, peer);
+        fill(peer);
       },
-      have(agentPeer, message) {
-        const peer = peerOf(agentPeer);
-        if (!peer.amInterested && core.needs(message.index)) updateInterest(peer);
-        fillRequests(core, peer);
+      have(peer, message) {
+        const peerState = stateOf(peer);
+        selector.peerHave(message.index);
+        if (session.needs(message.index)) peerState.needed++;
+        updateInterest(peer);
+        fill(peer);
       },
-      unchoke(agentPeer) {
-        const peer = peerOf(agentPeer);
-        peer.peerChoking = false;
-        peer.lastBlockAt = Date.now();
-        fillRequests(core, peer);
+      unchoke(peer) {
+        fill(peer);
       },
-      choke(agentPeer) {
-        const peer = peerOf(agentPeer);
-        peer.peerChoking = true;
-        releaseAll(core, peer);
+      choke(peer) {
+        // The peer dropped our requests (BEP 3): give them to others.
+        releaseAll(peer, false);
       },
-      piece(agentPeer, message) {
-        onBlock(peerOf(agentPeer), message);
+      piece(peer, message) {
+        const { index, begin, block } = message;
+        const key = blocks.keyOf(index, begin, block.length);
+        // A late endgame duplicate, or a block of a piece that verified meanwhile.
+        if (key === undefined || blocks.isReceived(key)) return fill(peer);
+        const hash = smartBan.shouldHash(index, peer)
+          ? toHex(createHash("sha1").update(block).digest())
+          : undefined;
+        blocks.receive(key, { sender: peer, hash });
+        const peerState = stateOf(peer);
+        if (peerState.depth < peer.maxOutstanding) peerState.depth++;
+        for (const other of session.peers()) {
+          if (other !== peer && other.requested(index, begin)) {
+            other.cancel({ index, begin, length: block.length });
+          }
+        }
+        session.writeBlock(index, begin, block, peer).then(
+          (status) => {
+            if (status === "duplicate") blocks.unreceive(key);
+          },
+          () => blocks.unreceive(key), // The session fails and reports the storage error.
+        );
+        fill(peer);
       },
     },
-    produce(agentPeer) {
-      const peer = peerOf(agentPeer);
-      if (peer.amInterested && !core.needsAnyOf(peer.pieces)) updateInterest(peer);
-      fillRequests(core, peer);
+    pieceVerified(index) {
+      const origins = blocks.finish(index);
+      for (const liar of smartBan.verified(index, origins)) {
+        session.ban(liar, `sent corrupt blocks of piece ${index}`);
+      }
+      selector.pieceDone(index);
+      for (const peer of session.peers()) {
+        if (!peer.pieces.get(index)) continue;
+        stateOf(peer).needed--;
+        updateInterest(peer);
+      }
     },
-    disconnected(agentPeer) {
-      releaseAll(core, peerOf(agentPeer));
+    pieceFailed(index) {
+      const { strike } = smartBan.failed(index, blocks.fail(index));
+      for (const peer of strike) {
+        session.strike(peer, `sent piece ${index}, which failed the hash check`);
+      }
+      fillAll();
+    },
+    wantedChanged() {
+      initSelector();
+      for (const peer of session.peers()) {
+        const peerState = stateOf(peer);
+        peerState.counted = peer.pieces;
+        peerState.needed = countNeeded(peer.pieces);
+        updateInterest(peer);
+      }
+      fillAll();
+    },
+    produce(peer) {
+      if (peer.snubbed) {
+        // Snubbed: its requests go to others and it is asked for one block at a time.
+        releaseAll(peer, true);
+        stateOf(peer).depth = 1;
+      }
+      fill(peer);
+    },
+    disconnected(peer) {
+      releaseAll(peer, false);
+      const peerState = state.get(peer);
+      if (peerState) selector.peerRemoved(peerState.counted);
+      state.delete(peer);
     },
   };
-}
 
-/** Tells `peer` whether we are interested, when that changed: it has a piece we still need. */
-export function updateInterestIn(core: SessionCore, peer: Peer): void {
-  const interested = core.needsAnyOf(peer.pieces);
-  if (interested === peer.amInterested) return;
-  peer.amInterested = interested;
-  peer.send({ type: interested ? "interested" : "not-interested" });
-}
-
-/** Gives every outstanding request of `peer` back to the pool. */
-export function releaseAll(core: SessionCore, peer: Peer): void {
-  for (const key of peer.outstanding.keys()) core.blocks.release(key);
-  peer.outstanding.clear();
-}
-
-/** Sends requests to `peer` until its pipeline is full or nothing is left to ask. */
-export function fillRequests(core: SessionCore, peer: Peer): void {
-  if (peer.peerChoking || !peer.amInterested || peer.closed || !core.running) return;
-  const { blocks, selector } = core;
-  const limit = Math.min(peer.queueDepth, peer.maxRequests);
-  const eligible = (index: number) => core.needs(index) && !blocks.downloads.has(index);
-  const askedOfPeer = (key: number) => peer.outstanding.has(key);
-  const now = Date.now();
-  while (peer.outstanding.size < limit) {
-    let key = blocks.claimFree(peer.pieces);
-    if (key === undefined) {
-      const piece = selector.select(peer.pieces, eligible);
-      if (piece !== undefined) key = blocks.claimIn(blocks.start(piece));
+  /** (Re)builds the selector's view: availability of connected peers, done pieces. */
+  function initSelector(): void {
+    const count = session.torrent.pieceCount;
+    selector.init(count);
+    for (const peer of session.peers()) {
+      const peerState = state.get(peer);
+      if (peerState) selector.peerAdded(peer.pieces);
     }
-    key ??= blocks.claimDuplicate(peer.pieces, askedOfPeer);
-    if (key === undefined) break;
-    peer.outstanding.set(key, now);
-    const { piece, offset, length } = blocks.refOf(key);
-    peer.send({ type: "request", index: piece, begin: offset, length });
+    for (let index = 0; index < count; index++) {
+      if (!session.needs(index)) selector.pieceDone(index);
+    }
   }
 }

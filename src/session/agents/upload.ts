@@ -1,76 +1,89 @@
-import type { AgentPeer, MessagingAgent } from "../../agents/agent.ts";
-import type { SessionCore } from "../core.ts";
-import type { Peer } from "../peer.ts";
-import { ReadCache } from "../read_cache.ts";
+import type { AgentPeer, AgentSession, MessagingAgent } from "../../agents/agent.ts";
 
-/** Queued requests whose data is fetched ahead of sending. */
-const READ_AHEAD = 32;
+/** Options of {@linkcode uploadAgent}. */
+export interface UploadAgentOptions {
+  /**
+   * Most block bytes sent to one peer and not yet taken by its socket; past
+   * this the agent waits for the socket before reading more for that peer.
+   */
+  readonly maxQueuedBytes: number;
+  /** A peer whose socket takes nothing for this long is closed. */
+  readonly stallTimeoutMs: number;
+}
 
 /**
- * Uploading: queues the requests of peers we unchoked and serves them from
- * storage one at a time per peer, waiting for the socket to accept each
- * block (back-pressure), so a slow peer never makes us buffer its backlog.
+ * Uploading: answers the requests of peers we unchoked, one peer at a time
+ * per loop, reading blocks through the session (copies counted against the
+ * runtime's upload memory) and waiting for the socket whenever
+ * `maxQueuedBytes` are in flight, so a slow or stalled reader costs at most
+ * that much and is closed after `stallTimeoutMs`.
  */
-export function uploadAgent(core: SessionCore): MessagingAgent {
-  const peerOf = (peer: AgentPeer) => peer as Peer;
-  const cache = new ReadCache(core.store);
+export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
+  let session!: AgentSession;
+  const serving = new WeakSet<AgentPeer>();
 
-  const serve = async (peer: Peer) => {
-    peer.uploading = true;
+  /** Waits for the peer's socket to take what was sent; closes a peer that stalls. */
+  const drained = async (peer: AgentPeer) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<"stalled">((resolve) =>
+      timer = setTimeout(() => resolve("stalled"), options.stallTimeoutMs)
+    );
     try {
-      while (peer.uploadQueue.length && !peer.closed && !peer.amChoking && core.running) {
-        const { index, begin, length } = peer.uploadQueue.shift()!;
-        const reading = cache.read(index, begin, length);
-        // Start reading what comes next while this block waits: the socket never waits on disk.
-        const ahead = Math.min(peer.uploadQueue.length, READ_AHEAD);
-        for (let i = 0; i < ahead; i++) {
-          const next = peer.uploadQueue[i];
-          if (next.index !== index) cache.prefetch(next.index, next.begin);
+      const outcome = await Promise.race([peer.flushed().then(() => "drained" as const), stalled]);
+      if (outcome === "stalled") {
+        peer.close(`not reading: nothing sent for ${options.stallTimeoutMs} ms`);
+        return false;
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const serve = async (peer: AgentPeer) => {
+    serving.add(peer);
+    const held: (() => void)[] = [];
+    let heldBytes = 0;
+    const releaseHeld = () => {
+      for (const release of held.splice(0)) release();
+      heldBytes = 0;
+    };
+    try {
+      while (!peer.closed && !peer.amChoking) {
+        const request = peer.nextPeerRequest();
+        if (!request) {
+          if (!held.length || !await drained(peer)) break;
+          releaseHeld();
+          // Requests that came while waiting are served by this loop too.
+          continue;
         }
-        const block = await reading;
+        const { bytes, release } = await session.readBlock(request);
+        held.push(release);
         if (peer.closed || peer.amChoking) break;
-        await peer.sendAndWait({ type: "piece", index, begin, block });
-        peer.upload.add(length);
-        core.uploadMeter.add(length);
+        peer.send({ type: "piece", index: request.index, begin: request.begin, block: bytes });
+        peer.countUpload(request.length);
+        heldBytes += request.length;
+        if (heldBytes >= options.maxQueuedBytes) {
+          if (!await drained(peer)) break;
+          releaseHeld();
+        }
       }
     } catch (error) {
       peer.close(`upload failed: ${(error as Error).message}`);
     } finally {
-      peer.uploading = false;
+      releaseHeld();
+      serving.delete(peer);
     }
   };
 
   return {
     name: "upload",
-    detach() {
-      cache.clear();
+    attach(attached) {
+      session = attached;
     },
     consumes: {
-      interested(agentPeer) {
-        peerOf(agentPeer).peerInterested = true;
-      },
-      "not-interested"(agentPeer) {
-        peerOf(agentPeer).peerInterested = false;
-      },
-      request(agentPeer, message) {
-        const peer = peerOf(agentPeer);
-        // A choked peer's requests are void (BEP 3); so are requests for pieces we lack.
-        if (peer.amChoking || !core.verified.get(message.index)) return;
-        if (peer.uploadQueue.length >= core.config.maxUploadQueue) return;
-        peer.uploadQueue.push({
-          index: message.index,
-          begin: message.begin,
-          length: message.length,
-        });
-        if (!peer.uploading) void serve(peer);
-      },
-      cancel(agentPeer, message) {
-        const queue = peerOf(agentPeer).uploadQueue;
-        const at = queue.findIndex((request) =>
-          request.index === message.index && request.begin === message.begin &&
-          request.length === message.length
-        );
-        if (at >= 0) queue.splice(at, 1);
+      request(peer) {
+        if (!serving.has(peer)) void serve(peer);
       },
     },
   };
