@@ -12,7 +12,7 @@
  * @module
  */
 export { Runtime } from "./runtime.ts";
-export { TorrentSession } from "./session.ts";
+export type { TorrentSession } from "./session.ts";
 export { DEFAULT_SESSION_CONFIG } from "./options.ts";
 export type { RuntimeOptions, SessionOptions } from "./options.ts";
 export type { SessionConfig } from "./core.ts";

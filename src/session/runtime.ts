@@ -22,7 +22,7 @@ import { ByteBudget } from "../util/budget.ts";
 import { rawExtension } from "./link.ts";
 import { SourceRunner } from "./sources.ts";
 import { resolveSessionConfig, type RuntimeOptions, type SessionOptions } from "./options.ts";
-import { SessionEngine, type SessionHost, TorrentSession } from "./session.ts";
+import { SessionEngine, type SessionHost, type TorrentSession } from "./session.ts";
 
 /**
  * The shared runtime: one listening socket for every torrent, outgoing
@@ -46,7 +46,7 @@ export class Runtime {
   /** Our peer id. */
   readonly peerId: Uint8Array;
   readonly #options: RuntimeOptions;
-  readonly #sessions = new Map<string, { engine: SessionEngine; session: TorrentSession }>();
+  readonly #sessions = new Map<string, SessionEngine>();
   /** Info hashes being added (reserved before the first `await` of `add`). */
   readonly #adding = new Set<string>();
   readonly #handlers = new Map<SessionEngine, readonly HandshakeHandler[]>();
@@ -96,7 +96,7 @@ export class Runtime {
       identity: (peer) =>
         perIp <= 1 ? peer.host : addressKey(peer.host, peer.listenPort ?? peer.port),
       removed: (engine) => {
-        if (this.#sessions.get(engine.infoHash)?.engine === engine) {
+        if (this.#sessions.get(engine.infoHash) === engine) {
           this.#sessions.delete(engine.infoHash);
         }
         this.#handlers.delete(engine);
@@ -117,7 +117,7 @@ export class Runtime {
 
   /** The running sessions. */
   sessions(): TorrentSession[] {
-    return [...this.#sessions.values()].map(({ session }) => session);
+    return [...this.#sessions.values()];
   }
 
   /**
@@ -193,10 +193,9 @@ export class Runtime {
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
     ]);
-    const session = new TorrentSession(engine);
-    this.#sessions.set(torrent.infoHashHex, { engine, session });
-    if (options.start !== false) session.start();
-    return session;
+    this.#sessions.set(torrent.infoHashHex, engine);
+    if (options.start !== false) engine.start();
+    return engine;
   }
 
   /** Built-in optional agents (PEX unless private) and the user's. */
@@ -227,7 +226,7 @@ export class Runtime {
 
   /** The session of a torrent, by hex info hash. */
   get(infoHashHex: string): TorrentSession | undefined {
-    return this.#sessions.get(infoHashHex.toLowerCase())?.session;
+    return this.#sessions.get(infoHashHex.toLowerCase());
   }
 
   /** Stops every session (flushing storage) and closes the listener. */
@@ -247,7 +246,7 @@ export class Runtime {
       this.#listener?.close();
     } catch { /* already closed */ }
     await Promise.all(
-      [...this.#sessions.values()].map(({ engine }) => engine.stop("runtime closed")),
+      [...this.#sessions.values()].map((engine) => engine.stop("runtime closed")),
     );
     // Give in-flight dials and handshakes a moment to notice.
     for (let i = 0; i < 200 && this.#connections > 0; i++) {
@@ -312,7 +311,7 @@ export class Runtime {
         limits: this.#options.limits,
         reuseReadBuffer: true,
         findTorrent: (infoHash) => {
-          engine = this.#sessions.get(toHex(infoHash))?.engine;
+          engine = this.#sessions.get(toHex(infoHash));
           const key = addressKey(remote.hostname, remote.port);
           if (!engine || !engine.accepts(key, remote.hostname, remote.port)) return undefined;
           return { context: engine.torrent, handlers: this.#handlers.get(engine) };

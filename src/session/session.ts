@@ -46,9 +46,9 @@ const OUR_REASONS = /^(paused|both complete|session stopped|completed)/;
 
 /**
  * The engine of one torrent: peers, agents, storage, sources. The runtime
- * drives it; users see it through {@linkcode TorrentSession}.
+ * drives it; users see it as a {@linkcode TorrentSession}.
  */
-export class SessionEngine {
+export class SessionEngine implements TorrentSession {
   readonly torrent: Torrent;
   readonly events: Emitter<SessionEvents>;
   readonly completed: Promise<SessionStats>;
@@ -120,7 +120,27 @@ export class SessionEngine {
     return this.core.running;
   }
 
-  addPeers(addresses: readonly PeerAddress[], source: string): void {
+  get extensionNames(): string[] {
+    return this.core.extensionNames();
+  }
+
+  get verified(): Bitfield {
+    return this.core.store.verified.clone();
+  }
+
+  get wantedFiles(): ReadonlySet<number> {
+    return this.core.store.wantedFiles;
+  }
+
+  stats(): SessionStats {
+    return this.core.stats();
+  }
+
+  peers(): PeerInfo[] {
+    return [...this.core.peerMap.values()].map((peer) => this.core.info(peer));
+  }
+
+  addPeers(addresses: readonly PeerAddress[], source = "user"): void {
     this.core.addPeers(addresses, source);
     if (this.core.running) this.#connectMore();
   }
@@ -175,7 +195,7 @@ export class SessionEngine {
     for (const peer of [...core.peerMap.values()]) peer.close("paused");
   }
 
-  stop(reason: string): Promise<void> {
+  stop(reason = "stopped"): Promise<void> {
     this.#stopping ??= this.#stop(reason);
     return this.#stopping;
   }
@@ -507,105 +527,52 @@ function describeFailure(error: unknown): string {
  * await session.completed;
  * ```
  */
-export class TorrentSession {
+export interface TorrentSession {
   /** The torrent. */
   readonly torrent: Torrent;
   /** Events: progress, peers, pieces, completion, errors. */
   readonly events: Emitter<SessionEvents>;
   /** Resolves when every wanted piece is verified; rejects if the session fails first. */
   readonly completed: Promise<SessionStats>;
-  readonly #engine: SessionEngine;
-
-  /**
-   * Wraps a runtime's engine; sessions come from {@linkcode Runtime.add}.
-   *
-   * @param engine The engine (not constructible outside the library).
-   */
-  constructor(engine: SessionEngine) {
-    this.#engine = engine;
-    this.torrent = engine.torrent;
-    this.events = engine.events;
-    this.completed = engine.completed;
-  }
-
   /** Lowercase hex info hash. */
-  get infoHash(): string {
-    return this.#engine.infoHash;
-  }
-
+  readonly infoHash: string;
   /** Whether the session is running (started and not stopped or paused). */
-  get running(): boolean {
-    return this.#engine.running;
-  }
-
+  readonly running: boolean;
   /** Names of the extended messages this session's agents speak. */
-  get extensionNames(): string[] {
-    return this.#engine.core.extensionNames();
-  }
-
+  readonly extensionNames: string[];
   /** Pieces verified so far (a copy). */
-  get verified(): Bitfield {
-    return this.#engine.core.store.verified.clone();
-  }
-
+  readonly verified: Bitfield;
   /** Indices of the files being downloaded. */
-  get wantedFiles(): ReadonlySet<number> {
-    return this.#engine.core.store.wantedFiles;
-  }
-
+  readonly wantedFiles: ReadonlySet<number>;
   /** Current transfer figures. */
-  stats(): SessionStats {
-    return this.#engine.core.stats();
-  }
-
+  stats(): SessionStats;
   /** The connected peers. */
-  peers(): PeerInfo[] {
-    const core = this.#engine.core;
-    return [...core.peerMap.values()].map((peer) => core.info(peer));
-  }
-
+  peers(): PeerInfo[];
   /**
    * Offers peer addresses to connect to.
    *
    * @param addresses Where peers listen.
-   * @param source Where they came from, for logs (e.g. `"tracker"`).
+   * @param source Where they came from, for logs (default `"user"`).
    */
-  addPeers(addresses: readonly PeerAddress[], source = "user"): void {
-    this.#engine.addPeers(addresses, source);
-  }
-
+  addPeers(addresses: readonly PeerAddress[], source?: string): void;
   /**
    * Selects the files to download (indices into `torrent.files`); pieces,
    * interest and piece selection follow at once.
    *
    * @param indices The files wanted.
    */
-  setWantedFiles(indices: Iterable<number>): void {
-    this.#engine.setWantedFiles(indices);
-  }
-
+  setWantedFiles(indices: Iterable<number>): void;
   /** Verifies every piece against the data again (transfers pause meanwhile). */
-  recheck(): Promise<void> {
-    return this.#engine.recheck();
-  }
-
+  recheck(): Promise<void>;
   /** Starts (or resumes) connecting, downloading and serving. */
-  start(): void {
-    this.#engine.start();
-  }
-
+  start(): void;
   /** Disconnects every peer and stops transferring; {@linkcode TorrentSession.start} resumes. */
-  pause(): void {
-    this.#engine.pause();
-  }
-
+  pause(): void;
   /**
    * Stops the session for good: peers are closed, pending writes finish,
    * storage is flushed and closed.
    *
-   * @param reason Why, for the `stopped` event.
+   * @param reason Why, for the `stopped` event (default `"stopped"`).
    */
-  stop(reason = "stopped"): Promise<void> {
-    return this.#engine.stop(reason);
-  }
+  stop(reason?: string): Promise<void>;
 }
