@@ -17,3 +17,4 @@ export { DEFAULT_SESSION_CONFIG } from "./options.ts";
 export type { RuntimeOptions, SessionOptions } from "./options.ts";
 export type { SessionConfig } from "./core.ts";
 export type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
+export { PeerViolation } from "./peer.ts";

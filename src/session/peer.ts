@@ -433,12 +433,25 @@ export class Peer implements AgentPeer {
   }
 }
 
-/** A peer broke the protocol in a way that closes its connection. */
+/**
+ * A peer broke the protocol in a way that closes its connection; the reason
+ * in `peer-disconnected` events is its message.
+ *
+ * @example
+ * ```ts
+ * import { PeerViolation } from "@bittern/bittern";
+ *
+ * const error = new PeerViolation("unrequested-blocks", "sent 17 blocks that were not requested");
+ * console.log(error.code);
+ * ```
+ */
 export class PeerViolation extends Error {
   /** What it did, e.g. `bad-bitfield`, `unrequested-blocks`. */
   readonly code: string;
 
   /**
+   * Creates the error.
+   *
    * @param code What the peer did.
    * @param message Said in events.
    */
