@@ -242,6 +242,12 @@ export class Peer implements AgentPeer {
         this.#peerInterested = false;
         return message;
       case "have":
+        if (message.index >= this.#policy.pieceCount) {
+          throw new PeerViolation(
+            "out-of-range",
+            `have for piece ${message.index} of a torrent with ${this.#policy.pieceCount} pieces`,
+          );
+        }
         if (this.#pieces.get(message.index)) return undefined;
         this.#pieces.set(message.index);
         return message;
