@@ -327,6 +327,42 @@ Deno.test("Peer: the peer's requests are void while we choke it and for pieces w
   assert.equal(peer.peerRequests, 1);
 });
 
+Deno.test({
+  name: "Peer: a request for a piece past the end is void, not a BitfieldError",
+  // BUG: src/session/peer.ts receive() case "request" passes message.index unchecked to
+  // policy.has(); the session's policy (src/session/session.ts, `has: (index) =>
+  // store.verified.get(index)`) throws BitfieldError for index >= pieceCount, which escapes
+  // receive() and session.ts failureCode() files it as a "connect" failure. Fix: in
+  // receive(), treat an index outside [0, pieceCount) as void (return undefined) or throw
+  // new PeerViolation("bad-request", ...), before calling policy.has().
+  ignore: true,
+  fn() {
+    const verified = new Bitfield(PIECES);
+    verified.set(0);
+    const policy: PeerPolicy = {
+      pieceCount: PIECES,
+      maxQueueDepth: 500,
+      maxUploadQueue: 4,
+      requestTimeoutMs: 60_000,
+      maxUnrequestedBlocks: 2,
+      has: (index) => verified.get(index), // as the session's policy does
+      countDownload: () => {},
+      countUpload: () => {},
+    };
+    const peer = new Peer(new FakeLink(), "10.0.0.1", 6881, false, "Test 1.0", policy);
+    peer.unchoke();
+    let applied: Message | undefined;
+    try {
+      applied = peer.receive({ type: "request", ...block(PIECES, 0) });
+    } catch (error) {
+      assert.ok(error instanceof PeerViolation, `expected a PeerViolation, got ${error}`);
+      return;
+    }
+    assert.equal(applied, undefined);
+    assert.equal(peer.peerRequests, 0);
+  },
+});
+
 Deno.test("Peer: the peer's request queue is bounded by maxUploadQueue", () => {
   const { peer } = makePeer({ ours: [0], maxUploadQueue: 3 });
   peer.unchoke();
