@@ -1,0 +1,154 @@
+/** Unit tests of ReadCache over a real PieceStore on MemoryStorage (reads are observed, not faked). */
+import assert from "node:assert/strict";
+import { ReadCache } from "../../src/session/read_cache.ts";
+import { MemoryStorage } from "../../src/storage/memory.ts";
+import { PieceStore } from "../../src/storage/piece_store.ts";
+import { seededMemory, singleFile } from "./helpers.ts";
+
+const KIB = 1024;
+const W = 1024 * KIB; // the cache's window
+const PIECE = 4 * W;
+const BLOCK = 16 * KIB;
+// Two pieces: 4 MiB (four windows) and 1.5 MiB (a window and a half).
+const { torrent, data } = await singleFile("read-cache.bin", PIECE + W + W / 2, PIECE);
+
+/** A store holding the whole torrent, and the reads it was asked for. */
+async function observedStore(): Promise<{ store: PieceStore; reads: number[][] }> {
+  const store = await PieceStore.open(torrent, await seededMemory(torrent, data));
+  assert.equal(store.verified.count(), 2);
+  const reads: number[][] = [];
+  const readBlock = store.readBlock.bind(store);
+  store.readBlock = (piece, offset, length) => {
+    reads.push([piece, offset, length]);
+    return readBlock(piece, offset, length);
+  };
+  return { store, reads };
+}
+
+function expected(index: number, begin: number, length: number): Uint8Array {
+  const start = index * PIECE + begin;
+  return data.slice(start, start + length);
+}
+
+Deno.test("ReadCache: returns the block's bytes, as a copy a caller may change", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache(store);
+  const first = await cache.read(0, BLOCK, BLOCK);
+  assert.deepEqual(first, expected(0, BLOCK, BLOCK));
+  assert.equal(first.length, BLOCK);
+  assert.equal(first.byteLength, first.buffer.byteLength); // not a view into the window
+  first.fill(0xee);
+  const again = await cache.read(0, BLOCK, BLOCK);
+  assert.deepEqual(again, expected(0, BLOCK, BLOCK));
+  assert.notEqual(again.buffer, first.buffer);
+  // One window read served both.
+  assert.deepEqual(reads, [[0, 0, W]]);
+  await store.close();
+});
+
+Deno.test("ReadCache: neighbouring blocks come from the window; concurrent reads share it", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache(store);
+  const blocks = await Promise.all([0, 1, 2, 3].map((i) => cache.read(0, i * BLOCK, BLOCK)));
+  blocks.forEach((block, i) => assert.deepEqual(block, expected(0, i * BLOCK, BLOCK)));
+  assert.deepEqual(reads, [[0, 0, W]]);
+  await store.close();
+});
+
+Deno.test("ReadCache: a block across a window boundary is read directly, not cached", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache(store);
+  const begin = W - BLOCK / 2;
+  assert.deepEqual(await cache.read(0, begin, BLOCK), expected(0, begin, BLOCK));
+  assert.deepEqual(await cache.read(0, begin, BLOCK), expected(0, begin, BLOCK));
+  assert.deepEqual(reads, [[0, begin, BLOCK], [0, begin, BLOCK]]);
+  await store.close();
+});
+
+Deno.test("ReadCache: a block in a window's first half prefetches nothing", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache(store);
+  await cache.read(0, W / 2 - BLOCK, BLOCK);
+  assert.deepEqual(reads, [[0, 0, W]]);
+  await store.close();
+});
+
+Deno.test("ReadCache: a block in a window's second half prefetches the next window only", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache(store);
+  await cache.read(0, W / 2, BLOCK);
+  assert.deepEqual(reads, [[0, 0, W], [0, W, W]]);
+  // The prefetched window serves the next blocks.
+  assert.deepEqual(await cache.read(0, W, BLOCK), expected(0, W, BLOCK));
+  assert.deepEqual(await cache.read(0, W + BLOCK, BLOCK), expected(0, W + BLOCK, BLOCK));
+  assert.equal(reads.length, 2);
+  // Reading on into its second half prefetches the one after.
+  await cache.read(0, W + W / 2, BLOCK);
+  assert.deepEqual(reads, [[0, 0, W], [0, W, W], [0, 2 * W, W]]);
+  // Again in the same half: already cached, not read twice.
+  await cache.read(0, W + W / 2 + BLOCK, BLOCK);
+  assert.equal(reads.length, 3);
+  await store.close();
+});
+
+Deno.test("ReadCache: no prefetch past the end of the piece", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache(store);
+  await cache.read(0, 3 * W + W / 2, BLOCK);
+  assert.deepEqual(reads, [[0, 3 * W, W]]);
+  await store.close();
+});
+
+Deno.test("ReadCache: the last piece's short window, and its last block", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache(store);
+  // Second half of the first window: the prefetched next window is half a window long.
+  await cache.read(1, W / 2, BLOCK);
+  assert.deepEqual(reads, [[1, 0, W], [1, W, W / 2]]);
+  const lastBegin = W + W / 2 - BLOCK;
+  assert.deepEqual(await cache.read(1, lastBegin, BLOCK), expected(1, lastBegin, BLOCK));
+  assert.equal(reads.length, 2);
+  await store.close();
+});
+
+Deno.test("ReadCache: holds at most maxBytes, evicting the least recently used window", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache(store, 2 * W);
+  const at = (window: number) => cache.read(0, window * W, BLOCK);
+  await at(0);
+  await at(1);
+  await at(2); // evicts window 0
+  assert.equal(reads.length, 3);
+  await at(1); // cached; now the most recent
+  assert.equal(reads.length, 3);
+  await at(0); // read again; evicts window 2, the least recently used
+  assert.equal(reads.length, 4);
+  await at(1);
+  assert.equal(reads.length, 4);
+  await at(2);
+  assert.deepEqual(reads.map(([, offset]) => offset / W), [0, 1, 2, 0, 2]);
+  await store.close();
+});
+
+Deno.test("ReadCache: clear forgets every window", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache(store);
+  await cache.read(0, 0, BLOCK);
+  cache.clear();
+  await cache.read(0, 0, BLOCK);
+  assert.deepEqual(reads, [[0, 0, W], [0, 0, W]]);
+  await store.close();
+});
+
+Deno.test("ReadCache: a failed read is not cached", async () => {
+  const store = await PieceStore.open(torrent, new MemoryStorage(), { restore: "none" });
+  const cache = new ReadCache(store);
+  await assert.rejects(cache.read(1, 0, BLOCK));
+  // The piece verifies after all: the next read succeeds.
+  for (let begin = 0; begin < W + W / 2; begin += BLOCK) {
+    await store.writeBlock(1, begin, expected(1, begin, BLOCK));
+  }
+  assert.equal(store.verified.get(1), true);
+  assert.deepEqual(await cache.read(1, 0, BLOCK), expected(1, 0, BLOCK));
+  await store.close();
+});
