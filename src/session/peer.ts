@@ -264,7 +264,8 @@ export class Peer implements AgentPeer {
       }
       case "request": {
         // A choked peer's requests are void (BEP 3); so are requests for pieces we lack.
-        if (this.#amChoking || !this.#policy.has(message.index)) return undefined;
+        if (this.#amChoking || message.index >= this.#policy.pieceCount) return undefined;
+        if (!this.#policy.has(message.index)) return undefined;
         const key = blockKey(message.index, message.begin);
         if (this.#peerRequests.has(key) || this.requestQueueFull) return undefined;
         this.#peerRequests.set(key, {

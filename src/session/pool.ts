@@ -124,10 +124,12 @@ export class PeerPool {
     return ready;
   }
 
-  /** A connection to `key` came up (dialled, or the peer dialled us): keep it taken. */
+  /** A connection to `key` came up: keep it taken; earlier failures are forgiven. */
   succeeded(key: string): void {
     const candidate = this.#candidates.get(key);
-    if (candidate) candidate.taken = true;
+    if (!candidate) return;
+    candidate.taken = true;
+    candidate.failures.clear();
   }
 
   /**
@@ -161,7 +163,7 @@ export class PeerPool {
     return { known: this.#candidates.size, backingOff, excluded: this.#excluded.size };
   }
 
-  /** When the next backing-off address becomes ready, or `undefined`. */
+  /** When the next address not taken becomes ready (now or past for a fresh one), or `undefined`. */
   nextReadyAt(): number | undefined {
     let next: number | undefined;
     for (const candidate of this.#candidates.values()) {

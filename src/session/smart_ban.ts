@@ -9,6 +9,8 @@ export interface FailureVerdict {
 
 /** Most failed pieces whose block hashes are remembered at once. */
 const MAX_RECORDS = 256;
+/** Most suspect identities remembered (the oldest are forgotten first). */
+const MAX_SUSPECTS = 1024;
 
 /**
  * Smart ban (after libtorrent's): when a piece that several peers sent fails
@@ -71,6 +73,9 @@ export class SmartBan {
       if (!origin) return;
       if (origin.hash === undefined) {
         this.#suspects.add(origin.sender);
+        if (this.#suspectKeys.size >= MAX_SUSPECTS) {
+          this.#suspectKeys.delete(this.#suspectKeys.values().next().value!);
+        }
         this.#suspectKeys.add(this.#identity(origin.sender));
         return;
       }

@@ -179,12 +179,6 @@ Deno.test("choker: the optimistic unchoke rotates every optimisticIntervalMs", (
 
 Deno.test({
   name: "choker: an optimistic unchoke that earns a regular slot frees the optimistic slot",
-  // BUG: src/session/agents/choker.ts round() keeps `optimistic` across rounds (until the
-  // interval passes or it closes/loses interest) even when it is now among the top
-  // `uploadSlots` (`chosen`), so `chosen.add(optimistic)` adds nothing and only
-  // uploadSlots peers are unchoked: the "+1 optimistic" slot is lost until the next
-  // rotation. Fix: also re-pick when `chosen.has(optimistic)` before adding it.
-  ignore: true,
   fn() {
     const { agent, session, peers } = swarm({ uploadSlots: 1, random: sequence(0, 0) }, [
       { down: 100, up: 0 },

@@ -142,17 +142,11 @@ Deno.test("Peer: have sets the bit; a duplicate have is not returned", () => {
 
 Deno.test({
   name: "Peer: a have for a piece past the end is a PeerViolation",
-  // BUG: src/session/peer.ts receive() case "have" calls this.#pieces.get(message.index)
-  // unchecked, so an out-of-range index throws Bitfield's BitfieldError instead of a
-  // PeerViolation; session.ts failureCode() then files the peer's back-off under "connect".
-  // Fix: check `message.index < policy.pieceCount` (integer) and throw
-  // new PeerViolation("bad-have", ...) otherwise.
-  ignore: true,
   fn() {
     const { peer } = makePeer();
     assert.throws(
       () => peer.receive({ type: "have", index: PIECES }),
-      (error: unknown) => error instanceof PeerViolation && error.code === "bad-have",
+      (error: unknown) => error instanceof PeerViolation && error.code === "out-of-range",
     );
   },
 });
@@ -329,13 +323,6 @@ Deno.test("Peer: the peer's requests are void while we choke it and for pieces w
 
 Deno.test({
   name: "Peer: a request for a piece past the end is void, not a BitfieldError",
-  // BUG: src/session/peer.ts receive() case "request" passes message.index unchecked to
-  // policy.has(); the session's policy (src/session/session.ts, `has: (index) =>
-  // store.verified.get(index)`) throws BitfieldError for index >= pieceCount, which escapes
-  // receive() and session.ts failureCode() files it as a "connect" failure. Fix: in
-  // receive(), treat an index outside [0, pieceCount) as void (return undefined) or throw
-  // new PeerViolation("bad-request", ...), before calling policy.has().
-  ignore: true,
   fn() {
     const verified = new Bitfield(PIECES);
     verified.set(0);

@@ -37,7 +37,7 @@ export function chokerAgent(options: ChokerOptions): MessagingAgent {
     const chosen = new Set(interested.slice(0, options.uploadSlots));
     if (
       now - lastOptimistic >= options.optimisticIntervalMs || !optimistic || optimistic.closed ||
-      !optimistic.peerInterested
+      !optimistic.peerInterested || chosen.has(optimistic)
     ) {
       const others = interested.filter((peer) => !chosen.has(peer));
       optimistic = others.length ? others[Math.floor(random() * others.length)] : undefined;
