@@ -74,8 +74,9 @@ export interface TorrentStorage {
 /** Options a session passes when opening storage for a torrent. */
 export interface StorageOpenOptions {
   /**
-   * Files (by index) the user wants; back-ends may skip creating the others until a
-   * boundary piece writes into them. Default: all.
+   * Files the user wants, as indices into `torrent.files` (padding files included: the
+   * piece store translates the user's visible-file indices); back-ends may skip creating
+   * the others until a boundary piece writes into them. Default: all.
    */
   readonly wantedFiles?: readonly number[];
 }
