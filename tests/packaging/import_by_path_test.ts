@@ -28,15 +28,16 @@ Deno.test("mod.ts imported by path from a project without our deno.json resolves
     await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
     await Deno.writeTextFile(
       join(dir, "main.ts"),
-      `import { decode, loadSchema, validate } from ${JSON.stringify(MOD)};\n` +
+      `import { decode, loadSchema, toHex, validate } from ${JSON.stringify(MOD)};\n` +
         `const schema = loadSchema<{ a: number }>(
           "root: R\\ntypes:\\n  R:\\n    type: dictionary\\n    entries:\\n      a: { type: integer }\\n",
         );\n` +
-        `console.log(validate(schema, decode(new TextEncoder().encode("d1:ai7ee"))).a);\n`,
+        `console.log(validate(schema, decode(new TextEncoder().encode("d1:ai7ee"))).a);\n` +
+        `console.log(toHex(new Uint8Array([0, 171])));\n`,
     );
     const result = await denoOutput(["run", "--no-lock", "--allow-read", "main.ts"], dir);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trim(), "7");
+    assert.equal(result.stdout, "7\n00ab\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
