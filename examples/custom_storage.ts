@@ -31,4 +31,5 @@ const storage = new CountingStorage();
 const session = await runtime.add(torrentBytes, { storage, seed: false });
 await session.completed;
 await runtime.close(); // announces `stopped`, flushes storage
+// deno-lint-ignore no-console -- an example prints its result
 console.log(storage.writes);

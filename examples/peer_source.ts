@@ -33,5 +33,6 @@ if (import.meta.main) {
   const session = await runtime.add(await Deno.readFile(torrentPath), { out, seed: false });
   await session.completed;
   await runtime.close();
+  // deno-lint-ignore no-console -- an example prints its result
   console.log(`downloaded ${session.torrent.name} into ${out}`);
 }
