@@ -15,7 +15,7 @@ import { main as seed } from "./cli/seed.ts";
 import { main as tracker } from "./cli/tracker.ts";
 import { main as verify } from "./cli/verify.ts";
 import { main as version } from "./cli/version.ts";
-import { explain } from "./cli/session_command.ts";
+import { explain } from "./cli/errors.ts";
 
 /** A sub-command: gets its own arguments, returns the exit code. */
 type Command = (args: string[]) => Promise<number>;

@@ -4,7 +4,8 @@
  *
  * Run: `deno run bench/bencode.ts` (or `deno task bench`).
  */
-import npmBencode from "bencode";
+// deno-lint-ignore no-import-prefix -- bench-only: kept out of the root import map
+import npmBencode from "npm:bencode@4";
 import { decode, type Encodable, encode } from "../mod.ts";
 import { bestOfAlternating, mibPerSecond, report, seededBytes } from "./util.ts";
 

@@ -7,7 +7,8 @@
  * Run: `deno run --allow-read --allow-write --allow-run --allow-env bench/metainfo.ts [--create-mib N]`
  * (or set BITTERN_BENCH_CREATE_MIB). The temporary data file is always removed.
  */
-import npmParseTorrent from "parse-torrent";
+// deno-lint-ignore no-import-prefix -- bench-only: kept out of the root import map
+import npmParseTorrent from "npm:parse-torrent@11";
 import { encode } from "../src/bencode/mod.ts";
 import { createTorrent, parseTorrent } from "../src/metainfo/mod.ts";
 import { mibPerSecond, report, seededBytes } from "./util.ts";

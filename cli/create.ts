@@ -1,9 +1,9 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern create`: makes a `.torrent` from a file or a directory. */
-import { createTorrent } from "../src/metainfo/mod.ts";
-import { explainPermission } from "../src/util/permissions.ts";
-import { VERSION } from "../src/version.ts";
-import { formatBytes, parseCommandArgs, reportError, usageError } from "./render.ts";
+import { createTorrent, explainPermission, VERSION } from "../mod.ts";
+import { parseCommandArgs, usageError } from "./args.ts";
+import { reportError } from "./errors.ts";
+import { formatBytes } from "./format.ts";
 
 const USAGE = `Usage: bittern create <path> -o <out.torrent> [options]
 
@@ -13,10 +13,11 @@ Options:
   -o, --output FILE      where to write the .torrent (required)
   -a, --announce URLS    a tracker tier; repeat for more tiers, commas within a tier
   --private              set the private flag (BEP 27)
-  --piece-length N       bytes per piece, a power of two >= 16K (e.g. 262144, 256K, 1M);
+  --piece-length N       bytes per piece, a power of two from 16K to 1G (e.g. 262144, 256K, 1M);
                          default: automatic (about 1750 pieces)
   --comment TEXT         comment
-  --name NAME            torrent name (default: the path's base name)
+  --name NAME            torrent name: a plain file name, not empty, without '/', '\\', NUL,
+                         '.' or '..' (default: the path's base name)
   --created-by TEXT      default: Bittern ${VERSION}
   --date                 record the creation date (off: output depends only on the input)
   -h, --help             show this help
@@ -60,13 +61,22 @@ export async function main(args: string[]): Promise<number> {
   let pieceLength: number | undefined;
   if (values["piece-length"] !== undefined) {
     pieceLength = parseSize(values["piece-length"]);
-    if (pieceLength === undefined) {
+    if (pieceLength === undefined || !validPieceLength(pieceLength)) {
       return usageError(
         "create",
-        `--piece-length expects bytes like 262144, 256K or 1M, not '${values["piece-length"]}'`,
+        `--piece-length expects a power of two from 16K to 1G, like 262144, 256K or 1M, ` +
+          `not '${values["piece-length"]}'`,
         USAGE,
       );
     }
+  }
+  if (values.name !== undefined && !validName(values.name)) {
+    return usageError(
+      "create",
+      `--name expects a plain file name (not empty, no '/', '\\', NUL, '.' or '..'), ` +
+        `not '${values.name}'`,
+      USAGE,
+    );
   }
   try {
     const { bytes, torrent } = await createTorrent(positionals[0], {
@@ -94,6 +104,18 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     return reportError("create", error);
   }
+}
+
+/** A power of two from 16 KiB to 1 GiB, as `createTorrent` accepts. */
+function validPieceLength(length: number): boolean {
+  return Number.isSafeInteger(length) && length >= 16 * 1024 && length <= 2 ** 30 &&
+    (length & (length - 1)) === 0;
+}
+
+/** A name `createTorrent` accepts: one plain path segment. */
+function validName(name: string): boolean {
+  // deno-lint-ignore no-control-regex -- NUL is what is refused
+  return name !== "" && name !== "." && name !== ".." && !/[/\\\u0000]/.test(name);
 }
 
 function parseSize(text: string): number | undefined {

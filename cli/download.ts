@@ -1,14 +1,17 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern download`: fetch a torrent and download it, optionally seeding after. */
-import { PermissionError, type SelectorName } from "../mod.ts";
-import { formatDuration, outputMode } from "./progress.ts";
-import { formatBytes, parseCommandArgs, usageError } from "./render.ts";
+import { PermissionError, type SelectorName, visibleFiles } from "../mod.ts";
+import { parseCommandArgs, usageError } from "./args.ts";
+import { formatBytes, formatDuration } from "./format.ts";
+import { outputMode } from "./progress.ts";
 import {
+  checkWritable,
   ExitCode,
   fetchForCommand,
   follow,
   granted,
   parseNetworkFlags,
+  PRIVATE_PEERS_NOTICE,
   reportFailure,
   SESSION_FLAGS,
   withRuntime,
@@ -24,15 +27,20 @@ Options:
   --bind ADDR          listening address (default 0.0.0.0)
   --port N             listening port (default 6881; 0 picks a free one)
   --selector NAME      sequential | rarest | random-rarest (default rarest)
-  --files LIST         only these file indices, e.g. 0,2,5 (see 'bittern info')
+  --files LIST         only these files, by the [index] 'bittern info' shows, e.g. 0,2,5
   --seed               keep seeding after the download completes (until Ctrl-C)
-  --seed-ratio R       with --seed, stop once uploaded/size reaches R
+  --seed-ratio R       seed after the download until uploaded/size reaches R
+                       (implies --seed; Ctrl-C still stops earlier)
   --json               one JSON object per event per line
   -h, --help           show this help
 
 Permissions: --allow-net (the torrent's URL, trackers, peers and the listening
 address) and --allow-write=DIR. Add --allow-read=DIR to resume over existing
-data or to --seed, and --allow-read=FILE for a local .torrent file.
+data or to --seed, and --allow-read=FILE for a local .torrent file. DIR is
+checked for writing before anything is announced.
+
+On a private torrent, --peer addresses are used besides its trackers; no PEX
+and no other sources.
 
 Exit codes: 0 complete (or seeding ended), 1 failed, 2 bad usage, 130 interrupted.
 
@@ -82,35 +90,48 @@ export async function main(args: string[]): Promise<number> {
   if (ratio !== undefined && !(ratio > 0)) {
     return usage(`--seed-ratio expects a positive number, not '${values["seed-ratio"]}'`);
   }
+  // --seed-ratio means seeding after the download: it implies --seed.
+  const seed = (values.seed ?? false) || ratio !== undefined;
   const out = values.out ?? ".";
   const mode = outputMode(values.json ?? false);
 
   const torrent = await fetchForCommand("download", positionals[0], mode);
   if (!torrent) return ExitCode.failed;
-  if (files?.some((index) => index >= torrent.files.length)) {
+  // Indices count the files people see: BEP 47 padding files are never numbered.
+  const fileCount = visibleFiles(torrent).length;
+  if (files?.some((index) => index >= fileCount)) {
     return usage(
-      `--files: the torrent has ${torrent.files.length} files (0..${torrent.files.length - 1})`,
+      `--files: the torrent has ${fileCount} files (0..${fileCount - 1}; see 'bittern info')`,
     );
   }
   // Without read access to DIR there is nothing to resume from: start fresh.
   const canRead = granted({ name: "read", path: out });
-  if (values.seed && !canRead) {
+  if (seed && !canRead) {
     const unreadable = new PermissionError(`seeding from ${out}`, `--allow-read=${out}`);
     return reportFailure("download", mode, unreadable);
   }
-  return await withRuntime(network.hostname, network.port, async (runtime, interrupted) => {
+  // A directory we cannot write to fails now, not after trackers and peers were contacted.
+  try {
+    await checkWritable(out);
+  } catch (error) {
+    return reportFailure("download", mode, error);
+  }
+  if (torrent.private && network.peers.length > 0) console.error(PRIVATE_PEERS_NOTICE);
+  return await withRuntime(network.hostname, network.port, async (command) => {
     const started = performance.now();
     try {
-      const session = await runtime.add(torrent, {
-        start: false,
+      const session = await command.add(torrent, {
         out,
         peers: network.peers,
+        // --peer on a private torrent: the user named these peers (BEP 27 still rules out PEX).
+        allowPrivatePeerSources: network.peers.length > 0,
         selector: values.selector as SelectorName | undefined,
         wantedFiles: files,
         restore: canRead ? "auto" : "none",
-        seed: values.seed ?? false,
+        seed,
       });
-      const outcome = await follow(session, mode, session.completed, interrupted);
+      command.show(session, mode);
+      const outcome = await follow(session, session.completed, command.interrupted);
       if (outcome instanceof Error) return reportFailure("download", mode, outcome, true);
       if (outcome === "interrupted") return ExitCode.interrupted;
       const stats = session.stats();
@@ -123,15 +144,21 @@ export async function main(args: string[]): Promise<number> {
             ` (${formatBytes(stats.downloaded / Math.max(seconds, 0.001))}/s)`,
         );
       }
-      if (!values.seed) return ExitCode.ok;
+      if (!seed) return ExitCode.ok;
       const ratioReached = new Promise<void>((resolve) => {
         if (ratio === undefined) return;
         session.events.on("progress", (now) => {
           if (now.uploaded / torrent.length >= ratio) resolve();
         });
       });
-      if (mode !== "json") console.log("seeding; Ctrl-C to stop");
-      const seeding = await follow(session, mode, ratioReached, interrupted);
+      if (mode !== "json") {
+        console.log(
+          ratio === undefined
+            ? "seeding; Ctrl-C to stop"
+            : `seeding until the ratio reaches ${ratio}; Ctrl-C to stop`,
+        );
+      }
+      const seeding = await follow(session, ratioReached, command.interrupted);
       if (seeding instanceof Error) return reportFailure("download", mode, seeding, true);
       return ExitCode.ok;
     } catch (error) {

@@ -1,13 +1,15 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern info`: shows what a torrent holds. */
-import { fetchTorrent } from "../src/fetch/mod.ts";
-import type { Torrent } from "../src/metainfo/mod.ts";
-import { fileTreeLines, formatBytes, parseCommandArgs, reportError, usageError } from "./render.ts";
+import { fetchTorrent, type Torrent, visibleFiles } from "../mod.ts";
+import { parseCommandArgs, usageError } from "./args.ts";
+import { reportError } from "./errors.ts";
+import { fileTreeLines, formatBytes } from "./format.ts";
 
 const USAGE = `Usage: bittern info <torrent> [--json]
 
-Shows a torrent's name, info hash, size, pieces, trackers and files.
-<torrent> is a path, a file: URL or an http(s): URL.
+Shows a torrent's name, info hash, size, pieces, trackers and files. Each file
+has its [index] for 'bittern download --files' (padding files are not listed
+and never counted). <torrent> is a path, a file: URL or an http(s): URL.
 
 Options:
   --json      print JSON instead of text
@@ -58,12 +60,14 @@ function toJson(torrent: Torrent): Record<string, unknown> {
     creationDate: torrent.creationDate?.toISOString(),
     createdBy: torrent.createdBy,
     comment: torrent.comment,
-    files: torrent.files.map((file) => ({
+    // Indices as --files and `wantedFiles` take them: padding files are never counted.
+    files: visibleFiles(torrent).map((file, index) => ({
+      index,
       path: file.path,
       length: file.length,
       offset: file.offset,
-      padding: file.padding,
     })),
+    paddingFiles: torrent.files.length - visibleFiles(torrent).length,
   };
 }
 
@@ -82,8 +86,8 @@ function toText(torrent: Torrent): string {
   torrent.announce.forEach((tier, i) => {
     for (const url of tier) lines.push(`  tier ${i + 1}: ${url}`);
   });
-  const dataFiles = torrent.files.filter((file) => !file.padding);
-  lines.push(`files:         ${dataFiles.length}`);
+  const dataFiles = visibleFiles(torrent);
+  lines.push(`files:         ${dataFiles.length} ([index] for download --files)`);
   lines.push(...fileTreeLines(dataFiles));
   return lines.join("\n");
 }

@@ -4,7 +4,8 @@
  * line every few seconds otherwise, or one JSON object per event (`--json`).
  */
 import type { SessionEvents, SessionStats, TorrentSession } from "../mod.ts";
-import { formatBytes } from "./render.ts";
+import { describeError, errorDetail } from "./errors.ts";
+import { formatBytes, formatDuration } from "./format.ts";
 
 /** How events are shown. */
 export type OutputMode = "tty" | "lines" | "json";
@@ -13,15 +14,6 @@ export type OutputMode = "tty" | "lines" | "json";
 export function outputMode(json: boolean): OutputMode {
   if (json) return "json";
   return Deno.stdout.isTerminal() ? "tty" : "lines";
-}
-
-/** `83` -> `1m23s`. */
-export function formatDuration(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return "--";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
 }
 
 /** One status line: percent, bytes, rates, peers, ETA. */
@@ -40,7 +32,8 @@ const QUIET_EVENTS: ReadonlySet<string> = new Set(["piece-verified"]);
 /**
  * The JSON form of an event: `{ "event": type, "time": ISO-8601, ...fields }`.
  * Peer events are `{ "event": "peer", "action": "connected" | "disconnected" | "banned" }`,
- * tracker events `{ "event": "tracker", "action": "started" | "announce" | ... }`.
+ * tracker events `{ "event": "tracker", "action": "started" | "announce" | ... }`, errors
+ * `{ "event": "error", "name", "message" (one plain line), "detail" (the chain of causes) }`.
  */
 export function jsonEvent<K extends keyof SessionEvents>(type: K, event: SessionEvents[K]): string {
   const fields: Record<string, unknown> = { event: type, time: new Date().toISOString() };
@@ -57,10 +50,15 @@ export function jsonEvent<K extends keyof SessionEvents>(type: K, event: Session
       fields.action = type.slice("peer-".length);
       Object.assign(fields, event);
       break;
-    case "error":
-      fields.message = (event as SessionEvents["error"]).error.message;
-      fields.name = (event as SessionEvents["error"]).error.name;
+    case "error": {
+      const { error } = event as SessionEvents["error"];
+      Object.assign(fields, {
+        name: error.name,
+        message: describeError(error),
+        detail: errorDetail(error),
+      });
       break;
+    }
     default:
       Object.assign(fields, event);
   }

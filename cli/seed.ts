@@ -1,14 +1,16 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern seed`: serve a torrent's data from a directory. */
-import { FileSystemStorage, PermissionError } from "../mod.ts";
+import { FileSystemStorage, type Torrent, visibleFiles } from "../mod.ts";
+import { parseCommandArgs, usageError } from "./args.ts";
+import { formatRanges } from "./format.ts";
 import { outputMode } from "./progress.ts";
-import { parseCommandArgs, usageError } from "./render.ts";
 import {
   ExitCode,
   fetchForCommand,
   follow,
   granted,
   parseNetworkFlags,
+  PRIVATE_PEERS_NOTICE,
   reportFailure,
   SESSION_FLAGS,
   withRuntime,
@@ -26,14 +28,18 @@ Options:
   --json            one JSON object per event per line
   -h, --help        show this help
 
-Permissions: --allow-net, --allow-read=DIR (and the .torrent file). Complete
-data is served read-only; add --allow-write=DIR to download missing pieces.
+Permissions: --allow-net, --allow-read=DIR (and the .torrent file). Data is
+served read-only: with pieces missing, the verified ones are served and the
+missing ones listed (a warning); add --allow-write=DIR to download them too.
 
 Exit codes: 0 stopped by Ctrl-C, 1 failed, 2 bad usage.
 
 Examples:
   deno run --allow-net --allow-read=data,x.torrent cli.ts seed x.torrent --data data
   deno run --allow-net --allow-read --allow-write=data cli.ts seed https://example.org/x.torrent --data data`;
+
+/** Most missing-file names listed in the warning. */
+const MAX_LISTED_FILES = 5;
 
 /**
  * Runs `bittern seed` with `args`.
@@ -61,36 +67,65 @@ export async function main(args: string[]): Promise<number> {
   const torrent = await fetchForCommand("seed", positionals[0], mode);
   if (!torrent) return ExitCode.failed;
   const data = values.data;
-  // Serving needs only read access; without write access missing pieces are an error.
+  // Serving needs only read access; without write access nothing is downloaded.
   const canWrite = granted({ name: "write", path: data });
-  return await withRuntime(network.hostname, network.port, async (runtime, interrupted) => {
+  if (torrent.private && network.peers.length > 0) console.error(PRIVATE_PEERS_NOTICE);
+  return await withRuntime(network.hostname, network.port, async (command) => {
     try {
-      const session = await runtime.add(torrent, {
-        start: false,
+      const session = await command.add(torrent, {
         storage: canWrite ? undefined : new FileSystemStorage(data, { readOnly: true }),
         out: data,
         peers: network.peers,
+        allowPrivatePeerSources: network.peers.length > 0,
         restore: "recheck",
         seed: true,
+        // Read-only: want no file, so only verified pieces are served and nothing is fetched.
+        wantedFiles: canWrite ? undefined : [],
       });
       const stats = session.stats();
-      if (!canWrite && stats.verifiedPieces < stats.pieceCount) {
-        const missing = new PermissionError(
-          `completing ${data} (it holds ${stats.verifiedPieces}/${stats.pieceCount} pieces)`,
-          `--allow-write=${data}`,
-        );
-        return reportFailure("seed", mode, missing);
+      const verified = session.store.verified;
+      const missing: number[] = [];
+      for (let piece = 0; piece < torrent.pieceCount; piece++) {
+        if (!verified.get(piece)) missing.push(piece);
+      }
+      if (missing.length > 0 && !canWrite) {
+        const message = missingWarning(torrent, missing, data);
+        if (mode === "json") {
+          console.log(JSON.stringify({
+            event: "warning",
+            time: new Date().toISOString(),
+            source: "seed",
+            message,
+            missingPieces: missing,
+          }));
+        } else console.error(`warning: ${message}`);
       }
       if (mode !== "json") {
         console.log(
-          `seeding ${torrent.name} on port ${runtime.port}: ${stats.verifiedPieces}/${stats.pieceCount} pieces verified`,
+          `seeding ${torrent.name} on port ${command.runtime.port}: ${stats.verifiedPieces}/${stats.pieceCount} pieces verified`,
         );
       }
-      const outcome = await follow(session, mode, new Promise(() => {}), interrupted);
+      command.show(session, mode);
+      const outcome = await follow(session, new Promise(() => {}), command.interrupted);
       if (outcome instanceof Error) return reportFailure("seed", mode, outcome, true);
       return ExitCode.ok;
     } catch (error) {
       return reportFailure("seed", mode, error);
     }
   });
+}
+
+/** Which pieces (and files) are missing, and the flag that would complete them. */
+function missingWarning(torrent: Torrent, missing: readonly number[], dir: string): string {
+  const files = visibleFiles(torrent).filter((file) => {
+    if (file.length === 0) return false;
+    const first = Math.floor(file.offset / torrent.pieceLength);
+    const last = Math.floor((file.offset + file.length - 1) / torrent.pieceLength);
+    return missing.some((piece) => piece >= first && piece <= last);
+  }).map((file) => file.path.join("/"));
+  const listed = files.slice(0, MAX_LISTED_FILES).join(", ") +
+    (files.length > MAX_LISTED_FILES ? `, and ${files.length - MAX_LISTED_FILES} more` : "");
+  return `${dir} lacks ${missing.length}/${torrent.pieceCount} pieces ` +
+    `(${formatRanges(missing)}; in ${listed}): serving the others; ` +
+    `add --allow-write=${dir} to download the missing ones`;
 }

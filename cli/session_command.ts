@@ -1,17 +1,19 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /**
  * What `download` and `seed` share: the runtime, the listening port, Ctrl-C
- * handling and permission-aware messages.
+ * handling, checks before announcing and permission-aware messages.
  */
 import {
+  explainPermission,
   fetchTorrent,
   parsePeerAddress,
   type PeerAddress,
-  PermissionError,
   Runtime,
+  type SessionOptions,
   type Torrent,
   type TorrentSession,
 } from "../mod.ts";
+import { explain } from "./errors.ts";
 import { jsonEvent, type OutputMode, render } from "./progress.ts";
 
 /** Exit codes of the session commands. */
@@ -98,13 +100,54 @@ export function reportFailure(
 }
 
 /**
+ * Checks, before anything is announced, that `dir` can be written (creating it
+ * if needed): a missing `--allow-write` becomes a `PermissionError` naming the
+ * flag, a directory the system refuses an error naming it.
+ */
+export async function checkWritable(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    // A file of our own, created exclusively and removed: nothing there is opened.
+    const probe = await Deno.makeTempFile({ dir, prefix: ".bittern-write-check-" });
+    await Deno.remove(probe);
+  } catch (error) {
+    const explained = explainPermission(error, "write", dir);
+    if (explained !== error) throw explained;
+    throw new Error(`cannot write to ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The notice for `--peer` on a private torrent (BEP 27: no PEX, no other sources). */
+export const PRIVATE_PEERS_NOTICE =
+  "notice: private torrent: connecting only to its trackers and the --peer addresses given " +
+  "(no PEX or other sources)";
+
+/** What {@linkcode withRuntime} hands a command. */
+export interface CommandRuntime {
+  /** The runtime, listening on the command's address. */
+  readonly runtime: Runtime;
+  /** Resolves on the first Ctrl-C (SIGINT or SIGTERM). */
+  readonly interrupted: Promise<void>;
+  /**
+   * Adds a session that does not start yet (so no event is missed), naming the
+   * listening address and `--port` when it is taken.
+   */
+  add(torrent: Torrent, options: SessionOptions): Promise<TorrentSession>;
+  /**
+   * Shows `session`'s events in `mode` until the runtime has closed, so the
+   * last tracker announce and the `stopped` event are shown too.
+   */
+  show(session: TorrentSession, mode: OutputMode): void;
+}
+
+/**
  * Runs `body` with a runtime; the first Ctrl-C closes it cleanly (stopped
  * announces, storage flushed), a second exits at once.
  */
 export async function withRuntime(
   hostname: string,
   port: number,
-  body: (runtime: Runtime, interrupted: Promise<void>) => Promise<number>,
+  body: (command: CommandRuntime) => Promise<number>,
 ): Promise<number> {
   const runtime = new Runtime({ listen: { hostname, port } });
   let interrupts = 0;
@@ -118,23 +161,40 @@ export async function withRuntime(
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  const renderers: (() => void)[] = [];
+  const command: CommandRuntime = {
+    runtime,
+    interrupted,
+    add: async (torrent, options) => {
+      try {
+        return await runtime.add(torrent, { ...options, start: false });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+        const address = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+        throw new Deno.errors.AddrInUse(
+          `cannot listen on ${address}: the address is already in use ` +
+            `(choose another port with --port N, or --port 0 for a free one)`,
+          { cause: error },
+        );
+      }
+    },
+    show: (session, mode) => void renderers.push(render(session, mode, session.torrent.name)),
+  };
   try {
-    return await body(runtime, interrupted);
+    return await body(command);
   } finally {
     await runtime.close();
+    for (const stop of renderers) stop();
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   }
 }
 
-/** Starts `session` (if not running) and shows its events until `done` settles; returns its outcome or `interrupted`. */
+/** Starts `session` (if not running) and waits until `done` settles; returns its outcome or `interrupted`. */
 export async function follow(
   session: TorrentSession,
-  mode: OutputMode,
   done: Promise<unknown>,
   interrupted: Promise<void>,
 ): Promise<"done" | "interrupted" | Error> {
-  const stop = render(session, mode, session.torrent.name);
-  // Started only now, so the renderer sees the `started` event.
   session.start();
   const failed = new AbortController();
   try {
@@ -149,22 +209,5 @@ export async function follow(
     ]);
   } finally {
     failed.abort();
-    stop();
   }
-}
-
-/** One line for an error: the permission flag to add, or the error itself. */
-export function explain(command: string, error: unknown): string {
-  if (error instanceof PermissionError) return `bittern ${command}: ${error.message}`;
-  const cause = error instanceof Error && error.cause instanceof PermissionError
-    ? error.cause
-    : undefined;
-  if (cause) return `bittern ${command}: ${cause.message}`;
-  if (error instanceof Deno.errors.NotCapable) {
-    return `bittern ${command}: ${error.message.replace(/, run again with.*$/, "")}` +
-      ` (add the flag it names)`;
-  }
-  return `bittern ${command}: ${
-    error instanceof Error ? `${error.name}: ${error.message}` : error
-  }`;
 }

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { TrackerServer } from "../src/tracker/mod.ts";
-import { parseCommandArgs, usageError } from "./render.ts";
+import { TrackerServer } from "../mod.ts";
+import { parseCommandArgs, usageError } from "./args.ts";
 
 const USAGE = `Usage: bittern tracker [options]
 

@@ -1,10 +1,16 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern verify`: checks existing data against a torrent's piece hashes. */
-import { fetchTorrent } from "../src/fetch/mod.ts";
-import type { Torrent } from "../src/metainfo/mod.ts";
-import { filePieceRange, FileSystemStorage, PieceStore } from "../src/storage/mod.ts";
-import type { Bitfield } from "../src/util/bitfield.ts";
-import { formatBytes, parseCommandArgs, reportError, usageError } from "./render.ts";
+import {
+  type Bitfield,
+  fetchTorrent,
+  filePieceRange,
+  FileSystemStorage,
+  PieceStore,
+  type Torrent,
+} from "../mod.ts";
+import { parseCommandArgs, usageError } from "./args.ts";
+import { reportError } from "./errors.ts";
+import { formatBytes } from "./format.ts";
 
 const USAGE = `Usage: bittern verify <torrent> --data DIR [--json]
 

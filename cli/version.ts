@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern version`: prints the version. */
 import { VERSION } from "../mod.ts";
-import { parseCommandArgs } from "./render.ts";
+import { parseCommandArgs } from "./args.ts";
 
 const USAGE = `Usage: bittern version
 

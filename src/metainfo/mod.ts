@@ -11,7 +11,7 @@
  *
  * @module
  */
-export { pieceHashAt, pieceLengthAt } from "./torrent.ts";
+export { pieceHashAt, pieceLengthAt, visibleFileIndices, visibleFiles } from "./torrent.ts";
 export type { Torrent, TorrentFile } from "./torrent.ts";
 export { TorrentError, torrentError } from "./errors.ts";
 export type { TorrentProblem } from "./errors.ts";

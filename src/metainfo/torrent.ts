@@ -33,7 +33,11 @@ export interface Torrent {
   readonly pieceCount: number;
   /** The concatenated 20-byte SHA-1 piece hashes. */
   readonly pieceHashes: Uint8Array;
-  /** Files in torrent order. */
+  /**
+   * Files in torrent order, BEP 47 padding files included. File indices elsewhere
+   * (`wantedFiles`, `bittern info`, `--files`) count only the files people see: see
+   * {@linkcode visibleFiles}.
+   */
   readonly files: readonly TorrentFile[];
   /** Whether the torrent has a `files` list (a directory) rather than one file. */
   readonly multiFile: boolean;
@@ -82,4 +86,47 @@ export function pieceLengthAt(torrent: Torrent, index: number): number {
  */
 export function pieceHashAt(torrent: Torrent, index: number): Uint8Array {
   return torrent.pieceHashes.subarray(index * 20, index * 20 + 20);
+}
+
+/**
+ * The files people see, in torrent order: {@linkcode Torrent.files} without BEP 47 padding
+ * files. A file's position here is its index everywhere indices are used: the
+ * `wantedFiles` option of a session or `PieceStore`, `bittern info` and `--files`.
+ *
+ * @example
+ * ```ts
+ * import { type Torrent, visibleFiles } from "@bittern/bittern";
+ *
+ * declare const torrent: Torrent;
+ * visibleFiles(torrent).forEach((file, index) => console.log(index, file.path.join("/")));
+ * ```
+ *
+ * @param torrent The torrent.
+ * @returns Its files without padding files.
+ */
+export function visibleFiles(torrent: Torrent): TorrentFile[] {
+  return torrent.files.filter((file) => !file.padding);
+}
+
+/**
+ * Positions in {@linkcode Torrent.files} of the visible files (see
+ * {@linkcode visibleFiles}): `visibleFileIndices(torrent)[i]` is where visible file `i` is.
+ *
+ * @example
+ * ```ts
+ * import { type Torrent, visibleFileIndices } from "@bittern/bittern";
+ *
+ * declare const torrent: Torrent;
+ * const third = torrent.files[visibleFileIndices(torrent)[2]];
+ * ```
+ *
+ * @param torrent The torrent.
+ * @returns Indices into `torrent.files`, one per visible file.
+ */
+export function visibleFileIndices(torrent: Torrent): number[] {
+  const indices: number[] = [];
+  torrent.files.forEach((file, index) => {
+    if (!file.padding) indices.push(index);
+  });
+  return indices;
 }

@@ -444,6 +444,11 @@ export function loadSchemaDocument(
  *   for the raw key bytes, default `string`), `minEntries`, `maxEntries`, `skipInvalid`
  * - every type: `description` (free text), `refine` (names from `options.refinements`)
  *
+ * Validated values: a `dictionary` with `entries` comes back as a plain object; a map-like
+ * `dictionary` (with `values`) comes back as a `Map` from key to value (type it as
+ * `Map<string, V>`, or with `keys: binary` as `Map<Uint8Array, V>`), so read it with
+ * `.get()` and iterate it with `for (const [key, value] of map)`.
+ *
  * Any mistake throws {@linkcode SchemaDefinitionError} with the line and
  * column: YAML syntax, unknown fields or type names, wrong field types,
  * missing `root`, exclusive keys that are not entries, and named types that
@@ -464,6 +469,19 @@ export function loadSchemaDocument(
  * `);
  * const value = validate(schema, decode(encode({ tiers: [["http://t/announce"]] })));
  * console.log(value.tiers[0][0]); // http://t/announce
+ * ```
+ *
+ * @example A map-like dictionary comes back as a `Map`
+ * ```ts
+ * import { decode, encode, loadSchema, validate } from "@bittern/bittern";
+ *
+ * const schema = loadSchema<Map<string, number>>(`
+ * root: Counts
+ * types:
+ *   Counts: { type: dictionary, values: { type: integer } }
+ * `);
+ * const counts = validate(schema, decode(encode({ a: 1, b: 2 })));
+ * console.log(counts.get("b")); // 2
  * ```
  *
  * @param yamlText The schema file's text.

@@ -4,7 +4,8 @@
  * line and column. js-yaml's `listener` reports each node's open and close;
  * the nesting of those events mirrors the document.
  */
-import jsYaml from "js-yaml";
+// deno-lint-ignore no-import-prefix -- a full specifier, so mod.ts imported by path from another project resolves it
+import jsYaml from "npm:js-yaml@4";
 import { SchemaDefinitionError } from "./errors.ts";
 
 /** The parts of js-yaml used here, typed (the package ships no types). */

@@ -81,13 +81,31 @@ export interface SessionOptions extends Partial<SessionConfig> {
    * here are always dialled, as libtorrent's `connect_peer` is; PEX stays off.
    */
   readonly allowPrivatePeerSources?: boolean;
-  /** Indices of the files to download (default all). */
+  /**
+   * Indices of the files to download (default all), counting only the files people see:
+   * BEP 47 padding files are never numbered, so index 2 is the third file `bittern info`
+   * lists (see `visibleFiles`).
+   */
   readonly wantedFiles?: readonly number[];
   /** Resume file path: a restart skips the full recheck when nothing changed. */
   readonly resumePath?: string;
   /** How existing data is found at start: see {@linkcode PieceStore.open}. Default `"auto"`. */
   readonly restore?: "auto" | "recheck" | "none";
-  /** Start at once. Default `true`. */
+  /**
+   * Start at once. Default `true`: `runtime.add` then starts the session before it returns,
+   * so listeners attached afterwards miss `started` and the first tracker events. Pass
+   * `start: false`, attach listeners, then call `session.start()`:
+   *
+   * ```ts
+   * import { Runtime, type Torrent } from "@bittern/bittern";
+   *
+   * declare const torrent: Torrent;
+   * const runtime = new Runtime();
+   * const session = await runtime.add(torrent, { start: false });
+   * session.events.on("started", () => console.log("started"));
+   * session.start();
+   * ```
+   */
   readonly start?: boolean;
 }
 

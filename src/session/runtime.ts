@@ -125,6 +125,21 @@ export class Runtime {
    * string for the metainfo fetchers (a path, `file:` or `http(s):` URL).
    * Opens its storage, checks existing data and (by default) starts it.
    *
+   * The session starts before `add` returns unless `options.start` is `false`, so listeners
+   * attached afterwards miss `started` and the first tracker events: to see every event, add
+   * with `start: false`, attach listeners, then call `session.start()`.
+   *
+   * @example Attach listeners before the session starts
+   * ```ts
+   * import { Runtime, type Torrent } from "@bittern/bittern";
+   *
+   * declare const torrent: Torrent;
+   * const runtime = new Runtime();
+   * const session = await runtime.add(torrent, { out: "./downloads", start: false });
+   * session.events.on("tracker", ({ url, event }) => console.log(url, event));
+   * session.start();
+   * ```
+   *
    * @param source The torrent.
    * @param options Storage, selector, agents, peers, files, tunables.
    * @returns The session.

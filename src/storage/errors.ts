@@ -20,8 +20,11 @@ export type StorageErrorKind =
  * ```ts
  * import { StorageError } from "@bittern/bittern";
  *
+ * // kind, operation, path (or place, e.g. "piece 7"), detail (required), options
  * const error = new StorageError("no-space", "write", "/dl/a.bin", "disk full");
  * console.log(error.message); // storage write /dl/a.bin failed (no-space): disk full
+ * const missing = new StorageError("not-found", "read", "piece 7", "never written");
+ * console.log(missing.kind); // not-found
  * ```
  */
 export class StorageError extends Error {
@@ -33,7 +36,8 @@ export class StorageError extends Error {
   readonly path: string;
 
   /**
-   * Creates a storage error.
+   * Creates a storage error: `new StorageError(kind, operation, path, detail, options?)`; all
+   * four strings are required (the message is built from them).
    *
    * @param kind The class of failure.
    * @param operation The operation that failed.

@@ -3,7 +3,12 @@
  * through to storage as they arrive (memory stays bounded and a killed process keeps
  * them); when a piece's last block lands, it is read back and SHA-1 verified.
  */
-import { pieceHashAt, pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
+import {
+  pieceHashAt,
+  pieceLengthAt,
+  type Torrent,
+  visibleFileIndices,
+} from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { createHash, type Hash } from "node:crypto";
 import { bytesEqual } from "../util/bytes.ts";
@@ -27,7 +32,10 @@ export interface PieceStoreOptions {
   readonly blockSize?: number;
   /** Where to keep a resume file; without it every open rechecks. */
   readonly resumePath?: string;
-  /** Files (by index) to download; default all. */
+  /**
+   * Files to download, by index among the visible files (padding files are never counted:
+   * see `visibleFiles`); default all.
+   */
   readonly wantedFiles?: readonly number[];
   /**
    * What to do about existing data at open: `"auto"` (default) uses a valid resume file
@@ -111,6 +119,8 @@ export class PieceStore {
   #verified: Bitfield;
   #wanted: Bitfield;
   #wantedFiles: ReadonlySet<number>;
+  /** Indices into `torrent.files` of the visible files (no padding). */
+  readonly #visible: readonly number[];
   readonly #inProgress = new Map<number, PieceProgress>();
   /** Piece-sized buffers reused for read-back (fresh ones cost more than the read). */
   readonly #spareBuffers: Uint8Array[] = [];
@@ -144,8 +154,9 @@ export class PieceStore {
     );
     this.#verified = new Bitfield(torrent.pieceCount);
     this.#wanted = new Bitfield(torrent.pieceCount);
+    this.#visible = visibleFileIndices(torrent);
     this.#wantedFiles = new Set();
-    this.setWantedFiles(options.wantedFiles ?? torrent.files.map((_, index) => index));
+    this.setWantedFiles(options.wantedFiles ?? this.#visible.map((_, index) => index));
   }
 
   /**
@@ -173,7 +184,12 @@ export class PieceStore {
     storage: Storage,
     options: PieceStoreOptions = {},
   ): Promise<PieceStore> {
-    const opened = await storage.open(torrent, { wantedFiles: options.wantedFiles });
+    const visible = visibleFileIndices(torrent);
+    for (const index of options.wantedFiles ?? []) checkFileIndex(index, visible.length);
+    // Back-ends index `torrent.files` (padding included).
+    const opened = await storage.open(torrent, {
+      wantedFiles: options.wantedFiles?.map((index) => visible[index]),
+    });
     const store = new PieceStore(torrent, opened, options);
     try {
       // Storage that cannot be read back holds nothing we could trust: start empty.
@@ -226,9 +242,11 @@ export class PieceStore {
   }
 
   /**
-   * Selects the files to download. A piece is wanted when any wanted file has bytes in it,
-   * so boundary pieces shared with skipped files are wanted too (and their bytes are
-   * written into the skipped file, which is then created sparse).
+   * Selects the files to download, by index among the visible files (BEP 47 padding files
+   * are never counted: index 2 is the third file `bittern info` lists). A piece is wanted
+   * when any wanted file has bytes in it, so boundary pieces shared with skipped files are
+   * wanted too (and their bytes are written into the skipped file, which is then created
+   * sparse).
    *
    * @example
    * ```ts
@@ -239,23 +257,15 @@ export class PieceStore {
    * console.log(store.wanted.count());
    * ```
    *
-   * @param indices Indices into `torrent.files`.
+   * @param indices Indices into `visibleFiles(torrent)`.
    */
   setWantedFiles(indices: Iterable<number>): void {
     const wantedFiles = new Set<number>();
     const wanted = new Bitfield(this.torrent.pieceCount);
     for (const index of indices) {
-      if (!Number.isInteger(index) || index < 0 || index >= this.torrent.files.length) {
-        throw new StorageError(
-          "out-of-range",
-          "select",
-          `file ${index}`,
-          `the torrent has ${this.torrent.files.length} files`,
-        );
-      }
+      checkFileIndex(index, this.#visible.length);
       wantedFiles.add(index);
-      if (this.torrent.files[index].padding) continue;
-      const range = filePieceRange(this.torrent, index);
+      const range = filePieceRange(this.torrent, this.#visible[index]);
       if (!range) continue;
       for (let piece = range.first; piece <= range.last; piece++) wanted.set(piece);
     }
@@ -263,7 +273,7 @@ export class PieceStore {
     this.#wanted = wanted;
   }
 
-  /** Indices of the wanted files. */
+  /** Indices (among the visible files, see `visibleFiles`) of the wanted files. */
   get wantedFiles(): ReadonlySet<number> {
     return this.#wantedFiles;
   }
@@ -611,5 +621,17 @@ export class PieceStore {
       );
     }
     return offset / this.blockSize;
+  }
+}
+
+/** Throws unless `index` is one of `count` visible files. */
+function checkFileIndex(index: number, count: number): void {
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new StorageError(
+      "out-of-range",
+      "select",
+      `file ${index}`,
+      `the torrent has ${count} files`,
+    );
   }
 }

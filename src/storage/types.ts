@@ -17,7 +17,55 @@ export interface StoredFileStat {
 
 /**
  * Per-torrent storage: reads and writes byte ranges addressed by piece, hiding how pieces
- * span files. Implementations must accept concurrent calls.
+ * span files.
+ *
+ * **Contract: calls overlap.** The session issues `read` and `write` calls concurrently (many
+ * blocks are in flight at once, uploads read while downloads write), so each call must touch
+ * only its own bytes and never depend on state another call changes meanwhile. In particular,
+ * do not `seek` a shared file handle and then `write` (or `read`): another call can move the
+ * position between the two awaits and the block lands in the wrong place. Pieces are verified
+ * as they stream in, so such a bug is not caught by the download itself; the swarm kit's
+ * `verifyPayload` reads every piece back through the storage and does catch it. Use
+ * positional I/O (`node:fs/promises` `FileHandle.read`/`write` with an explicit position) or
+ * state per call. `read` of bytes never written should reject with a `StorageError` of kind
+ * `not-found`: `new StorageError("not-found", "read", \`piece ${piece}\`, "never written")`.
+ *
+ * @example File-backed: one file per piece, positional writes, safe under concurrent calls
+ * ```ts
+ * import { constants } from "node:fs";
+ * import { open } from "node:fs/promises";
+ * import { StorageError, type TorrentStorage } from "@bittern/bittern";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const storage: TorrentStorage = {
+ *   async read(piece, offset, length) {
+ *     const file = await open(`${dir}/${piece}`, "r").catch((error) => {
+ *       throw new StorageError("not-found", "read", `piece ${piece}`, "never written", {
+ *         cause: error,
+ *       });
+ *     });
+ *     try {
+ *       const bytes = new Uint8Array(length);
+ *       // The position is part of the call: no shared cursor another call could move.
+ *       const { bytesRead } = await file.read(bytes, 0, length, offset);
+ *       return bytes.subarray(0, bytesRead);
+ *     } finally {
+ *       await file.close();
+ *     }
+ *   },
+ *   async write(piece, offset, data) {
+ *     // Read-write, created if missing (not "a+": appends would ignore the position).
+ *     const file = await open(`${dir}/${piece}`, constants.O_RDWR | constants.O_CREAT);
+ *     try {
+ *       await file.write(data, 0, data.length, offset); // not seek() then write()
+ *     } finally {
+ *       await file.close();
+ *     }
+ *   },
+ *   flush: () => Promise.resolve(),
+ *   close: () => Promise.resolve(),
+ * };
+ * ```
  *
  * @example A tiny back-end that keeps pieces in a Map
  * ```ts
@@ -44,7 +92,9 @@ export interface StoredFileStat {
 export interface TorrentStorage {
   /**
    * Reads `length` bytes of piece `piece` starting at `offset`. Rejects (ideally with a
-   * `StorageError` of kind `not-found`) when the bytes were never written.
+   * `StorageError` of kind `not-found`, e.g.
+   * `new StorageError("not-found", "read", "piece 7", "never written")`: kind, operation,
+   * place and a detail) when the bytes were never written. May run while other calls do.
    */
   read(piece: number, offset: number, length: number): Promise<Uint8Array>;
   /**
@@ -58,7 +108,11 @@ export interface TorrentStorage {
    * as they stream in and never served to peers. Absent means readable.
    */
   readonly readable?: boolean;
-  /** Writes `data` into piece `piece` at `offset`. The caller may reuse `data` afterwards. */
+  /**
+   * Writes `data` into piece `piece` at `offset`. The caller may reuse `data` afterwards (copy
+   * it if you keep it). May run while other calls do: write at the position given, never
+   * through a shared cursor (see the contract above).
+   */
   write(piece: number, offset: number, data: Uint8Array): Promise<void>;
   /** Makes written bytes durable as far as the back-end can. */
   flush(): Promise<void>;
@@ -74,15 +128,17 @@ export interface TorrentStorage {
 /** Options a session passes when opening storage for a torrent. */
 export interface StorageOpenOptions {
   /**
-   * Files (by index) the user wants; back-ends may skip creating the others until a
-   * boundary piece writes into them. Default: all.
+   * Files the user wants, as indices into `torrent.files` (padding files included: the
+   * piece store translates the user's visible-file indices); back-ends may skip creating
+   * the others until a boundary piece writes into them. Default: all.
    */
   readonly wantedFiles?: readonly number[];
 }
 
 /**
  * A data back-end: opens per-torrent storage. Pass your own to a session to keep bytes
- * wherever you like.
+ * wherever you like. The {@linkcode TorrentStorage} it opens must accept concurrent calls
+ * (read the contract there before writing a file-backed one).
  *
  * @example
  * ```ts

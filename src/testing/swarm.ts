@@ -441,15 +441,19 @@ export class Swarm implements AsyncDisposable {
   }
 
   /**
-   * Checks that every leecher holds exactly the payload: its files (filesystem mode) or its
-   * pieces (memory or custom storage).
+   * Checks that every leecher holds exactly the payload. Every piece is read back through the
+   * leecher's storage (the session's own open storage while it runs), so a back-end that loses
+   * or misplaces writes fails here even though each piece verified as it streamed in (which is
+   * all `allComplete` sees); in filesystem mode the files on disk are compared too.
    *
    * @returns Nothing; rejects with a {@linkcode SwarmError} naming the leecher, the file or
    * piece, and the first differing offset.
    */
   async verifyPayload(): Promise<void> {
     for (const peer of this.leechers) {
-      await verifyPeerPayload(peer.name, this.torrent, this.payload, peer.storage, peer.dir);
+      // While the session runs its storage is open: read where it wrote.
+      const live = peer.started && peer.session.running ? peer.session.store.storage : undefined;
+      await verifyPeerPayload(peer.name, this.torrent, this.payload, peer.storage, peer.dir, live);
     }
   }
 

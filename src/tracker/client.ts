@@ -126,7 +126,10 @@ function randomKey(): string {
  * Announces one torrent to its trackers on schedule. `start()` announces `started`, then
  * re-announces every `interval` (bounded by `minIntervalMs`/`maxIntervalMs`); `completed()`
  * announces `completed` at once; `stop()` clears every timer, cancels what is in flight and
- * sends `stopped` to the tracker that last answered, within `stopTimeout`. A failed round is
+ * sends `stopped` to the tracker that last answered, within `stopTimeout`. A `completed` not yet
+ * acknowledged when `stop()` is called is never lost: the round carrying it may finish (within
+ * `stopTimeout`), or it is sent before `stopped`, so trackers always hear started → completed →
+ * stopped. A failed round is
  * retried with exponential back-off (never sooner than a BEP 31 `retry in`). Tracker trouble is
  * reported as events, never thrown.
  *
@@ -155,6 +158,8 @@ export class TrackerClient extends EventTarget {
   readonly #abort = new AbortController();
   #state: "idle" | "running" | "stopped" = "idle";
   #pendingEvent: AnnounceEventName | undefined = "started";
+  /** `completed()` was called and no tracker has acknowledged `completed` yet. */
+  #completedOwed = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inFlight: Promise<void> | undefined;
   #again = false;
@@ -257,6 +262,7 @@ export class TrackerClient extends EventTarget {
   completed(): Promise<void> {
     if (this.#state !== "running" || this.#tiers.size === 0) return Promise.resolve();
     this.#pendingEvent = "completed";
+    this.#completedOwed = true;
     return this.#trigger();
   }
 
@@ -278,6 +284,9 @@ export class TrackerClient extends EventTarget {
   /**
    * Stops: clears timers, cancels the request in flight, then announces `stopped` to the
    * tracker that last answered (bounded by `stopTimeout`; failures become `error` events).
+   * When `completed()` was called and not yet acknowledged, the round in flight may finish
+   * first (within `stopTimeout`), or `completed` is sent just before `stopped`. Each final
+   * announce that succeeds is an `announce` event.
    *
    * @returns Resolves when everything is closed.
    */
@@ -288,16 +297,35 @@ export class TrackerClient extends EventTarget {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#options.signal?.removeEventListener("abort", this.#onExternalAbort);
+    const stopTimeout = this.#options.stopTimeout ?? 3_000;
+    if (this.#completedOwed && this.#inFlight) {
+      // The round in flight carries `completed` (or `started`, with `completed` owed after it):
+      // cancelling it would lose the download from the tracker's counts.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#inFlight,
+        new Promise<void>((resolve) => timer = setTimeout(resolve, stopTimeout)),
+      ]);
+      clearTimeout(timer);
+    }
     this.#abort.abort(new DOMException("tracker client stopped", "AbortError"));
     await this.#inFlight;
     const url = this.#lastUrl;
     if (!wasRunning || !url) return;
+    if (this.#completedOwed) await this.#finalAnnounce(url, "completed", stopTimeout);
+    await this.#finalAnnounce(url, "stopped", stopTimeout);
+  }
+
+  /** One announce after the schedule ended (`completed` owed, or `stopped`); never throws. */
+  async #finalAnnounce(url: string, event: AnnounceEventName, timeout: number): Promise<void> {
     try {
-      await announce(url, this.#params("stopped", url), {
-        timeout: this.#options.stopTimeout ?? 3_000,
+      const response = await announce(url, this.#params(event, url), {
+        timeout,
         maxResponseBytes: this.#options.maxResponseBytes,
         maxRedirects: this.#options.maxRedirects,
       });
+      if (event === "completed") this.#completedOwed = false;
+      this.#emit("announce", { url, event, response });
     } catch (error) {
       this.#emit("error", { url, error });
     }
@@ -402,6 +430,7 @@ export class TrackerClient extends EventTarget {
     this.#trackerMinIntervalMs = (response.minInterval ?? 0) * 1000;
     // A `completed()` call during this round set a newer event: keep it pending.
     if (this.#pendingEvent === event) this.#pendingEvent = undefined;
+    if (event === "completed") this.#completedOwed = false;
     if (response.trackerId) this.#trackerIds.set(url, response.trackerId);
     if (response.warning) this.#emit("warning", { url, message: response.warning });
     this.#emit("announce", { url, event, response });

@@ -234,7 +234,8 @@ export class TrackerServer {
     const chosen = others.slice(0, query.numwant).map(([, peer]) => peer);
     let complete = 0;
     for (const peer of swarm.peers.values()) if (peer.seeding) complete++;
-    if (swarm.peers.size === 0) this.#swarms.delete(hash);
+    // An empty swarm is forgotten unless it counted downloads (scrape keeps reporting them).
+    if (swarm.peers.size === 0 && swarm.downloaded === 0) this.#swarms.delete(hash);
     this.#announces++;
     return this.#announceReply(query, chosen, complete, swarm.peers.size - complete, interval);
   }

@@ -2,14 +2,39 @@
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-/** Lowercase hex of `bytes`. */
+/**
+ * Lowercase hex of `bytes`, e.g. for info hashes and peer ids.
+ *
+ * @example
+ * ```ts
+ * import { toHex } from "@bittern/bittern";
+ *
+ * console.log(toHex(new Uint8Array([0, 171, 255]))); // 00abff
+ * ```
+ *
+ * @param bytes The bytes.
+ * @returns Two lowercase hex digits per byte.
+ */
 export function toHex(bytes: Uint8Array): string {
   let text = "";
   for (let i = 0; i < bytes.length; i++) text += HEX[bytes[i]];
   return text;
 }
 
-/** Bytes of a hex string, or `undefined` when it is not an even-length hex string. */
+/**
+ * Bytes of a hex string, or `undefined` when it is not an even-length hex string.
+ *
+ * @example
+ * ```ts
+ * import { fromHex } from "@bittern/bittern";
+ *
+ * console.log(fromHex("00abff")); // Uint8Array(3) [ 0, 171, 255 ]
+ * console.log(fromHex("abc")); // undefined
+ * ```
+ *
+ * @param hex Hex digits, either case.
+ * @returns The bytes, or `undefined`.
+ */
 export function fromHex(hex: string): Uint8Array | undefined {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return undefined;
   const bytes = new Uint8Array(hex.length / 2);

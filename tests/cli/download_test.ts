@@ -96,21 +96,36 @@ Deno.test("download --json writes one JSON event per line with the documented fi
   const kinds = new Set(events.map((event) => event.event));
   for (const kind of kinds) {
     assert.ok(
-      ["started", "peer", "progress", "piece-failed", "tracker", "completed", "warning"].includes(
-        kind,
-      ),
+      [
+        "started",
+        "peer",
+        "progress",
+        "piece-failed",
+        "tracker",
+        "completed",
+        "warning",
+        "stopped",
+      ].includes(kind),
       `undocumented event ${kind}`,
     );
   }
   const tracker = events.find((event) => event.event === "tracker");
   assert.equal(tracker.url, swarm.tracker.url);
   assert.equal(tracker.action, "started");
+  // The stream goes on through the runtime's close: the tracker heard completed, then
+  // stopped, and the last line is the session's `stopped`.
+  const actions = events.filter((event) => event.event === "tracker" && event.action !== "announce")
+    .map((event) => event.action);
+  assert.deepEqual(actions, ["started", "completed", "stopped"]);
+  assert.deepEqual(events.at(-1), {
+    event: "stopped",
+    time: events.at(-1).time,
+    reason: "completed",
+  });
   const peer = events.find((event) => event.event === "peer");
   assert.equal(peer.action, "connected");
   assert.match(peer.address, /^127\.0\.0\.1:\d+$/);
-  const completed = events.at(-1).event === "completed"
-    ? events.at(-1)
-    : events.find((event) => event.event === "completed");
+  const completed = events.find((event) => event.event === "completed");
   for (
     const field of [
       "verifiedBytes",
@@ -170,7 +185,7 @@ Deno.test("download --files 1 completes file 1 and creates no file sharing no pi
     ["download", swarm.torrentUrl, "--out", out, ...LOOPBACK, "--files", "4"],
   );
   assert.equal(outOfRange.code, 2);
-  assert.match(outOfRange.stderr, /--files: the torrent has 4 files \(0\.\.3\)/);
+  assert.match(outOfRange.stderr, /--files: the torrent has 4 files \(0\.\.3;/);
 });
 
 Deno.test("a fresh multi-file download with --files needs only --allow-write=DIR", async () => {
@@ -245,12 +260,12 @@ Deno.test("download of a local trackerless .torrent from --peer adds only --allo
   assert.ok(sameBytes(await Deno.readFile(join(out, "payload.bin")), swarm.payload.data));
 });
 
-Deno.test("download --seed --seed-ratio 1 exits 0 once it uploaded the torrent's size", async () => {
+Deno.test("download --seed-ratio 1 (which implies --seed) exits 0 once it uploaded the torrent's size", async () => {
   await using swarm = await startLocalSwarm();
   const out = join(swarm.dir, "dl");
   const writeOnly = await runCli(
     ["--allow-net=127.0.0.1", `--allow-write=${out}`],
-    ["download", swarm.torrentUrl, "--out", out, ...LOOPBACK, "--seed"],
+    ["download", swarm.torrentUrl, "--out", out, ...LOOPBACK, "--seed-ratio", "1"],
   );
   assert.equal(writeOnly.code, 1, "serving needs read access");
   assert.ok(writeOnly.stderr.includes(`needs --allow-read=${out}`), writeOnly.stderr);
@@ -265,7 +280,6 @@ Deno.test("download --seed --seed-ratio 1 exits 0 once it uploaded the torrent's
       out,
       ...LOOPBACK,
       "--json",
-      "--seed",
       "--seed-ratio",
       "1",
     ],
@@ -281,7 +295,8 @@ Deno.test("download --seed --seed-ratio 1 exits 0 once it uploaded the torrent's
   await withTimeout(session.completed, RUN_TIMEOUT_MS, () => "the leecher did not complete");
   const { code, stdout } = await child.exit();
   assert.equal(code, 0);
-  const last = JSON.parse(stdout.trim().split("\n").at(-1)!);
-  assert.equal(last.event, "progress");
+  const events = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  const last = events.findLast((event) => event.event === "progress");
   assert.ok(last.uploaded >= swarm.payload.data.length, stdout);
+  assert.equal(events.at(-1).event, "stopped");
 });

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createTorrent } from "../../mod.ts";
-import { CliProcess, type LocalSwarm, runCli, startLocalSwarm, withTimeout } from "./helpers.ts";
+import { createTorrent, MemoryStorage, Runtime } from "../../mod.ts";
+import {
+  CliProcess,
+  type LocalSwarm,
+  RUN_TIMEOUT_MS,
+  startLocalSwarm,
+  withTimeout,
+} from "./helpers.ts";
 
 const LOOPBACK = ["--bind", "127.0.0.1", "--port", "0"];
 
@@ -31,6 +37,14 @@ async function interruptAndCheckStopped(
   const result = await child.exit();
   assert.deepEqual(trackedPorts(swarm), [], "a stopped announce removed it");
   assert.match(result.stderr, /stopping \(Ctrl-C again to quit at once\)/);
+  // --json shows the end too: the tracker's `stopped` action, then the `stopped` event last.
+  const events = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.ok(
+    events.some((event) => event.event === "tracker" && event.action === "stopped"),
+    result.stdout,
+  );
+  assert.equal(events.at(-1).event, "stopped", result.stdout);
+  assert.equal(events.at(-1).reason, "runtime closed");
   return result;
 }
 
@@ -111,21 +125,40 @@ Deno.test("a second Ctrl-C exits at once while the stopped announce hangs", asyn
   }
 });
 
-Deno.test("seed without --allow-write refuses incomplete data, naming the flag", async () => {
+Deno.test("seed without --allow-write serves the verified pieces of incomplete data and lists the missing ones", async () => {
   await using swarm = await startLocalSwarm({ seeder: false });
   const file = join(swarm.seedDir, swarm.payload.name);
   const corrupt = swarm.payload.data.slice();
-  corrupt[0] ^= 1;
+  corrupt[0] ^= 1; // piece 0 fails its check
   await Deno.writeFile(file, corrupt);
-  const result = await runCli(
+  await using child = new CliProcess(
     ["--allow-net=127.0.0.1", `--allow-read=${swarm.seedDir},${swarm.torrentPath}`],
     ["seed", swarm.torrentPath, "--data", swarm.seedDir, ...LOOPBACK],
   );
-  assert.equal(result.code, 1);
   const pieces = swarm.torrent.pieceCount;
+  const line = await child.waitForLine((text) => text.startsWith("seeding "));
+  assert.match(line, new RegExp(`: ${pieces - 1}/${pieces} pieces verified$`));
+  const port = Number(line.match(/ on port (\d+):/)![1]);
+  // A leecher told only about the CLI gets every verified piece from it.
+  await using leecher = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+  const session = await leecher.add(swarm.torrent, {
+    storage: new MemoryStorage(),
+    trackers: false,
+    peers: [{ host: "127.0.0.1", port }],
+    start: false,
+  });
+  const served = session.events.once("progress", (stats) => stats.verifiedPieces === pieces - 1);
+  session.start();
+  await withTimeout(served, RUN_TIMEOUT_MS, () => "the leecher did not get the verified pieces");
+  assert.equal(session.store.verified.get(0), false, "the missing piece was not served");
+  child.kill("SIGINT");
+  const result = await child.exit();
+  assert.equal(result.code, 0, result.stderr);
   assert.ok(
-    result.stderr.includes(`(it holds ${pieces - 1}/${pieces} pieces)`) &&
-      result.stderr.includes(`needs --allow-write=${swarm.seedDir}`),
+    result.stderr.includes(
+      `warning: ${swarm.seedDir} lacks 1/${pieces} pieces (0; in payload.bin)`,
+    ) &&
+      result.stderr.includes(`add --allow-write=${swarm.seedDir} to download the missing ones`),
     result.stderr,
   );
   assert.deepEqual(await Deno.readFile(file), corrupt, "nothing was written");

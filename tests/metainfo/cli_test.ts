@@ -69,7 +69,10 @@ Deno.test("bittern create then bittern info round-trips a directory", async () =
     const text = await run("info", [out]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`info hash: +${info.infoHash}`));
-    assert.match(text.stdout, /2024\/\n +b\.jpg +2\.93 KiB/);
+    // Each file with the index `download --files` takes.
+    assert.match(text.stdout, /2024\/\n +\[0\] b\.jpg +2\.93 KiB/);
+    assert.match(text.stdout, /^ +\[1\] a\.jpg +68\.4 KiB$/m);
+    assert.deepEqual(info.files.map((f: { index: number }) => f.index), [0, 1]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -82,20 +85,34 @@ Deno.test("bittern create and info report bad usage and bad input", async () => 
     const missingOutput = await run("create", [`${dir}/notes.txt`]);
     assert.equal(missingOutput.code, 2);
     assert.match(missingOutput.stderr, /missing -o/);
-    const badPiece = await run("create", [
-      `${dir}/notes.txt`,
-      "-o",
-      `${dir}/x`,
-      "--piece-length",
-      "3M",
-    ]);
-    assert.equal(badPiece.code, 1);
-    assert.match(badPiece.stderr, /pieceLength: expected a power of two/);
+    // Flags createTorrent would refuse are bad usage (exit 2) naming the flag.
+    for (const pieceLength of ["3M", "1000", "8K", "2G"]) {
+      const badPiece = await run("create", [
+        `${dir}/notes.txt`,
+        "-o",
+        `${dir}/x`,
+        "--piece-length",
+        pieceLength,
+      ]);
+      assert.equal(badPiece.code, 2, `${pieceLength}: ${badPiece.stderr}`);
+      assert.match(badPiece.stderr, /^bittern create: --piece-length expects a power of two/);
+    }
+    for (const name of ["", ".", "..", "a/b"]) {
+      const badName = await run("create", [`${dir}/notes.txt`, "-o", `${dir}/x`, "--name", name]);
+      assert.equal(badName.code, 2, `'${name}': ${badName.stderr}`);
+      assert.match(badName.stderr, /^bittern create: --name expects a plain file name/);
+    }
+    await assert.rejects(Deno.stat(`${dir}/x`), Deno.errors.NotFound);
     const unknownFlag = await run("info", ["--bogus"]);
     assert.equal(unknownFlag.code, 2);
     const notTorrent = await run("info", [`${dir}/notes.txt`]);
     assert.equal(notTorrent.code, 1);
-    assert.match(notTorrent.stderr, /FetchError: .*notes\.txt: not a torrent/);
+    // One plain line: no nesting of error names and causes.
+    assert.equal(
+      notTorrent.stderr,
+      `bittern info: ${dir}/notes.txt is not a torrent file: bencode error at byte 0 ` +
+        `(expected 'i', 'l', 'd' or a digit)\n`,
+    );
     const help = await run("info", ["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: bittern info/);

@@ -1,0 +1,59 @@
+/** The CLI is a user of the library like any other: public surface only, and no import cycles. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const PUBLIC = new Set(["mod.ts", "src/testing/mod.ts"]);
+
+/** Relative imports (static, `import`/`export ... from`) of a TypeScript file's source. */
+function relativeImports(source: string): string[] {
+  const specifiers = [...source.matchAll(/^(?:import|export)[^;]*?from\s+"(\.[^"]+)"/gms)];
+  return specifiers.map((match) => match[1]);
+}
+
+async function cliModules(): Promise<Map<string, string[]>> {
+  const modules = new Map<string, string[]>();
+  const files = ["cli.ts"];
+  for await (const entry of Deno.readDir(join(ROOT, "cli"))) {
+    if (entry.isFile && entry.name.endsWith(".ts")) files.push(`cli/${entry.name}`);
+  }
+  for (const file of files) {
+    const source = await Deno.readTextFile(join(ROOT, file));
+    const base = new URL(file, `file://${ROOT}`);
+    modules.set(
+      file,
+      relativeImports(source).map((specifier) =>
+        new URL(specifier, base).pathname.slice(ROOT.length)
+      ),
+    );
+  }
+  return modules;
+}
+
+Deno.test("cli/ imports only the public surface (mod.ts, src/testing/mod.ts) and its own modules", async () => {
+  const modules = await cliModules();
+  assert.ok(modules.size > 5, "found the CLI modules");
+  for (const [file, imports] of modules) {
+    for (const target of imports) {
+      assert.ok(
+        PUBLIC.has(target) || target.startsWith("cli/"),
+        `${file} imports ${target}, not the public surface`,
+      );
+    }
+  }
+});
+
+Deno.test("cli/ modules import each other without cycles", async () => {
+  const modules = await cliModules();
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (file: string, path: string[]) => {
+    if (state.get(file) === "done") return;
+    assert.notEqual(state.get(file), "visiting", `import cycle: ${[...path, file].join(" -> ")}`);
+    state.set(file, "visiting");
+    for (const target of modules.get(file) ?? []) {
+      if (modules.has(target)) visit(target, [...path, file]);
+    }
+    state.set(file, "done");
+  };
+  for (const file of modules.keys()) visit(file, []);
+});
