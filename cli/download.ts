@@ -26,6 +26,9 @@ Options:
   --peer HOST:PORT     connect to this peer too (repeatable)
   --bind ADDR          listening address (default 0.0.0.0)
   --port N             listening port (default 6881; 0 picks a free one)
+  --connections-per-ip N
+                       connections to or from one IP address (default 1; raise it
+                       for several peers on one machine, e.g. 127.0.0.1)
   --selector NAME      sequential | rarest | random-rarest (default rarest)
   --files LIST         only these files, by the [index] 'bittern info' shows, e.g. 0,2,5
   --seed               keep seeding after the download completes (until Ctrl-C)
@@ -117,14 +120,12 @@ export async function main(args: string[]): Promise<number> {
     return reportFailure("download", mode, error);
   }
   if (torrent.private && network.peers.length > 0) console.error(PRIVATE_PEERS_NOTICE);
-  return await withRuntime(network.hostname, network.port, async (command) => {
+  return await withRuntime(network, async (command) => {
     const started = performance.now();
     try {
       const session = await command.add(torrent, {
         out,
         peers: network.peers,
-        // --peer on a private torrent: the user named these peers (BEP 27 still rules out PEX).
-        allowPrivatePeerSources: network.peers.length > 0,
         selector: values.selector as SelectorName | undefined,
         wantedFiles: files,
         restore: canRead ? "auto" : "none",

@@ -31,7 +31,7 @@ const QUIET_EVENTS: ReadonlySet<string> = new Set(["piece-verified"]);
 
 /**
  * The JSON form of an event: `{ "event": type, "time": ISO-8601, ...fields }`.
- * Peer events are `{ "event": "peer", "action": "connected" | "disconnected" | "banned" }`,
+ * Peer events are `{ "event": "peer", "action": "connected" | "disconnected" | "failed" | "banned" }`,
  * tracker events `{ "event": "tracker", "action": "started" | "announce" | ... }`, errors
  * `{ "event": "error", "name", "message" (one plain line), "detail" (the chain of causes) }`.
  */
@@ -45,6 +45,7 @@ export function jsonEvent<K extends keyof SessionEvents>(type: K, event: Session
     }
     case "peer-connected":
     case "peer-disconnected":
+    case "peer-failed":
     case "peer-banned":
       fields.event = "peer";
       fields.action = type.slice("peer-".length);
@@ -106,6 +107,11 @@ export function render(session: TorrentSession, mode: OutputMode, name: string):
         log(`piece ${index} failed its hash check (from ${peers.join(", ") || "?"})`),
     ),
     session.events.on("peer-banned", ({ address, reason }) => log(`banned ${address}: ${reason}`)),
+    session.events.on(
+      "peer-failed",
+      ({ address, reason }) => log(`could not connect to ${address}: ${reason}`),
+    ),
+    session.events.on("stalled", ({ reason }) => log(`stalled: ${reason}`)),
     session.events.on("tracker", ({ url, event, error, peers }) => {
       if (error) log(`tracker ${url}: ${error}`);
       else if (mode === "lines") log(`tracker ${url}: ${event}, ${peers ?? 0} peers`);

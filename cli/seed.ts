@@ -24,6 +24,9 @@ Options:
   --data DIR        where the torrent's files are (required)
   --bind ADDR       listening address (default 0.0.0.0)
   --port N          listening port (default 6881; 0 picks a free one)
+  --connections-per-ip N
+                    connections to or from one IP address (default 1; raise it
+                    for several peers on one machine, e.g. 127.0.0.1)
   --peer HOST:PORT  connect to this peer too (repeatable)
   --json            one JSON object per event per line
   -h, --help        show this help
@@ -70,20 +73,19 @@ export async function main(args: string[]): Promise<number> {
   // Serving needs only read access; without write access nothing is downloaded.
   const canWrite = granted({ name: "write", path: data });
   if (torrent.private && network.peers.length > 0) console.error(PRIVATE_PEERS_NOTICE);
-  return await withRuntime(network.hostname, network.port, async (command) => {
+  return await withRuntime(network, async (command) => {
     try {
       const session = await command.add(torrent, {
         storage: canWrite ? undefined : new FileSystemStorage(data, { readOnly: true }),
         out: data,
         peers: network.peers,
-        allowPrivatePeerSources: network.peers.length > 0,
         restore: "recheck",
         seed: true,
         // Read-only: want no file, so only verified pieces are served and nothing is fetched.
         wantedFiles: canWrite ? undefined : [],
       });
       const stats = session.stats();
-      const verified = session.store.verified;
+      const verified = session.verified;
       const missing: number[] = [];
       for (let piece = 0; piece < torrent.pieceCount; piece++) {
         if (!verified.get(piece)) missing.push(piece);

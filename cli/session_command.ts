@@ -41,30 +41,37 @@ export const SESSION_FLAGS = {
   port: { type: "string" },
   bind: { type: "string" },
   peer: { type: "string", multiple: true },
+  "connections-per-ip": { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** `--bind`, `--port` and `--peer`, parsed. */
+/** `--bind`, `--port`, `--peer` and `--connections-per-ip`, parsed. */
 export interface NetworkFlags {
   readonly hostname: string;
   readonly port: number;
   readonly peers: PeerAddress[];
+  readonly connectionsPerIp: number;
 }
 
-/** Parses `--bind`, `--port` and `--peer`; returns what was expected when one is bad. */
+/** Parses the network flags; returns what was expected when one is bad. */
 export function parseNetworkFlags(
-  values: { bind?: string; port?: string; peer?: string[] },
+  values: { bind?: string; port?: string; peer?: string[]; "connections-per-ip"?: string },
 ): NetworkFlags | string {
   const port = parsePort(values.port, 6881);
   if (port === undefined) return `--port expects 0..65535, not '${values.port}'`;
+  const perIpText = values["connections-per-ip"];
+  const connectionsPerIp = perIpText === undefined ? 1 : Number(perIpText);
+  if (!Number.isInteger(connectionsPerIp) || connectionsPerIp < 1 || connectionsPerIp > 1000) {
+    return `--connections-per-ip expects 1..1000, not '${perIpText}'`;
+  }
   const peers: PeerAddress[] = [];
   for (const text of values.peer ?? []) {
     const peer = parsePeerAddress(text);
     if (!peer) return `--peer expects HOST:PORT or [V6]:PORT, not '${text}'`;
     peers.push(peer);
   }
-  return { hostname: values.bind ?? "0.0.0.0", port, peers };
+  return { hostname: values.bind ?? "0.0.0.0", port, peers, connectionsPerIp };
 }
 
 /** Fetches the torrent a command was given; reports why and returns undefined when it cannot. */
@@ -145,11 +152,14 @@ export interface CommandRuntime {
  * announces, storage flushed), a second exits at once.
  */
 export async function withRuntime(
-  hostname: string,
-  port: number,
+  network: NetworkFlags,
   body: (command: CommandRuntime) => Promise<number>,
 ): Promise<number> {
-  const runtime = new Runtime({ listen: { hostname, port } });
+  const { hostname, port } = network;
+  const runtime = new Runtime({
+    listen: { hostname, port },
+    maxConnectionsPerIp: network.connectionsPerIp,
+  });
   let interrupts = 0;
   let resolveInterrupted!: () => void;
   const interrupted = new Promise<void>((resolve) => resolveInterrupted = resolve);

@@ -13,7 +13,7 @@ import type { RuntimeOptions, SessionOptions } from "../session/options.ts";
 import { Runtime } from "../session/runtime.ts";
 import { FileSystemStorage } from "../storage/filesystem.ts";
 import { MemoryStorage } from "../storage/memory.ts";
-import type { Storage } from "../storage/types.ts";
+import type { Storage, TorrentStorage } from "../storage/types.ts";
 import { TrackerServer, type TrackerServerOptions } from "../tracker/server.ts";
 import { toHex } from "../util/bytes.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
@@ -174,6 +174,8 @@ export async function createSwarm(options: SwarmOptions = {}): Promise<Swarm> {
  * ```
  */
 export class Swarm implements AsyncDisposable {
+  /** The storage each peer's session opened (read back by {@linkcode Swarm.verifyPayload}). */
+  readonly #openedStorage = new Map<SwarmPeer, TorrentStorage>();
   /** Every peer: seeders first, then leechers. */
   readonly peers: readonly SwarmPeer[] = [];
   readonly #options: SwarmOptions;
@@ -349,12 +351,19 @@ export class Swarm implements AsyncDisposable {
       this.#peerIds.set(toHex(runtime.peerId), peer.name);
       const agents = options.agents ?? [];
       const extensions = new Set(["ut_pex", ...agents.flatMap((agent) => agent.extensions ?? [])]);
+      const opened = this.#openedStorage;
       const session = await runtime.add(torrent, {
         trackers: this.#tracker !== undefined,
-        allowPrivatePeerSources: torrent.private && !this.#tracker,
         peers: this.#tracker || peer.role === "seeder" ? undefined : [...direct],
         ...options.session,
-        storage: peer.storage,
+        // Remember the storage the session opens, to read back where it wrote.
+        storage: {
+          open: async (torrent, openOptions) => {
+            const storage = await peer.storage.open(torrent, openOptions);
+            opened.set(peer, storage);
+            return storage;
+          },
+        },
         selector: options.selector,
         agents: [...agents, log.agent(extensions)],
         handshakeHandlers: options.handshakeHandlers,
@@ -452,7 +461,7 @@ export class Swarm implements AsyncDisposable {
   async verifyPayload(): Promise<void> {
     for (const peer of this.leechers) {
       // While the session runs its storage is open: read where it wrote.
-      const live = peer.started && peer.session.running ? peer.session.store.storage : undefined;
+      const live = peer.started && peer.session.running ? this.#openedStorage.get(peer) : undefined;
       await verifyPeerPayload(peer.name, this.torrent, this.payload, peer.storage, peer.dir, live);
     }
   }

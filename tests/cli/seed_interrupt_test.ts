@@ -150,7 +150,7 @@ Deno.test("seed without --allow-write serves the verified pieces of incomplete d
   const served = session.events.once("progress", (stats) => stats.verifiedPieces === pieces - 1);
   session.start();
   await withTimeout(served, RUN_TIMEOUT_MS, () => "the leecher did not get the verified pieces");
-  assert.equal(session.store.verified.get(0), false, "the missing piece was not served");
+  assert.equal(session.verified.get(0), false, "the missing piece was not served");
   child.kill("SIGINT");
   const result = await child.exit();
   assert.equal(result.code, 0, result.stderr);
