@@ -6,6 +6,9 @@
  *
  * Every loop is bounded in count, every wait in time: a kit peer stops by itself when the
  * other side closes, when its work is done, or when `close()` aborts it.
+ *
+ * The other direction too: hostile leechers that dial a seeder ({@linkcode stalledLeecher},
+ * {@linkcode requestFlood}).
  */
 import {
   encode,
@@ -639,3 +642,204 @@ export const HOSTILE_KINDS: Record<
   hugeExtendedHandshake,
   unrequestedBlocks,
 };
+
+// ---------------------------------------------------------------------------------------
+// Hostile leechers: the other direction. They dial a seeder and misbehave at it.
+
+/** A hostile leecher connection to a seeder. */
+export interface HostileLeecher {
+  /** Whether the seeder unchoked us before we went quiet. */
+  readonly unchoked: boolean;
+  /** Requests written. */
+  readonly requestsSent: number;
+  /** Payload bytes of `piece` messages read (draining leechers only). */
+  readonly blockBytesReceived: number;
+  /** Closes the connection and waits for its reads and writes to end (bounded). */
+  close(): Promise<void>;
+}
+
+/** Where and what the hostile leecher asks for. */
+export interface HostileLeecherOptions {
+  /** The seeder's port on 127.0.0.1. */
+  readonly port: number;
+  /** The torrent it seeds. */
+  readonly torrent: Torrent;
+  /** Give up waiting for an unchoke after this many ms (requests go out anyway). Default 15 s. */
+  readonly unchokeTimeoutMs?: number;
+}
+
+/** `-HL0001-` and 12 random bytes. */
+function leecherPeerId(): Uint8Array {
+  const id = new Uint8Array(20);
+  id.set(new TextEncoder().encode("-HL0001-"));
+  crypto.getRandomValues(id.subarray(8));
+  return id;
+}
+
+/** Dials, handshakes (plain BitTorrent, no extensions) and says interested. */
+async function dialSeeder(options: HostileLeecherOptions): Promise<Deno.Conn> {
+  const signal = AbortSignal.timeout(10_000);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: options.port, signal });
+  try {
+    const bytes = encodeHandshake({
+      reserved: new Uint8Array(8),
+      infoHash: options.torrent.infoHash,
+      peerId: leecherPeerId(),
+    });
+    for (let written = 0; written < bytes.length;) {
+      written += await conn.write(bytes.subarray(written));
+    }
+    await readHandshake(conn, { timeout: 10_000, expectedInfoHash: options.torrent.infoHash });
+    const interested = encodeMessage({ type: "interested" });
+    for (let written = 0; written < interested.length;) {
+      written += await conn.write(interested.subarray(written));
+    }
+    return conn;
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}
+
+/** `count` valid block requests spread over the torrent, as one buffer. */
+function requests(torrent: Torrent, count: number, distinctPieces: boolean): Uint8Array {
+  const blocksPerPiece = Math.ceil(torrent.pieceLength / BLOCK);
+  const lastPieceLength = torrent.length - torrent.pieceLength * (torrent.pieceCount - 1);
+  const out = new Uint8Array(count * 17);
+  for (let i = 0; i < count; i++) {
+    let index: number;
+    let begin: number;
+    if (distinctPieces) {
+      // One block (the first) of each of `count` pieces spread over the torrent.
+      index = Math.floor(i * torrent.pieceCount / count);
+      begin = 0;
+    } else {
+      const n = i % (torrent.pieceCount * blocksPerPiece);
+      index = Math.floor(n / blocksPerPiece);
+      begin = (n % blocksPerPiece) * BLOCK;
+      if (index === torrent.pieceCount - 1 && begin >= lastPieceLength) begin = 0;
+    }
+    const pieceLength = index === torrent.pieceCount - 1 ? lastPieceLength : torrent.pieceLength;
+    const length = Math.min(BLOCK, pieceLength - begin);
+    out.set(encodeMessage({ type: "request", index, begin, length }), i * 17);
+  }
+  return out;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
+
+/**
+ * Handshakes, says interested, waits (bounded) for an unchoke, requests one block in each of
+ * `pieces` different pieces, and then never reads its socket again: whatever the seeder
+ * sends piles up in the kernel buffers and then in the seeder.
+ */
+export async function stalledLeecher(
+  options: HostileLeecherOptions & { readonly pieces: number },
+): Promise<HostileLeecher> {
+  if (options.pieces > options.torrent.pieceCount) {
+    throw new Error(
+      `stalledLeecher: ${options.pieces} pieces of a ${options.torrent.pieceCount}-piece torrent`,
+    );
+  }
+  const conn = await dialSeeder(options);
+  const reader = new MessageReader(conn, { context: options.torrent });
+  let unchoked = false;
+  // Read until the unchoke or the deadline; a read may stay pending after a timeout (it
+  // ends when the connection is closed).
+  let pending: Promise<unknown> | undefined;
+  const deadline = Date.now() + (options.unchokeTimeoutMs ?? 15_000);
+  try {
+    for (let i = 0; i < 10_000 && !unchoked; i++) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const next = reader.next();
+      pending = next.catch(() => undefined);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const message = await Promise.race([
+        next,
+        new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), left)),
+      ]).finally(() => clearTimeout(timer));
+      if (message === "timeout") break;
+      pending = undefined;
+      if (message === undefined) {
+        throw new Error("stalledLeecher: the seeder closed the connection");
+      }
+      if (message.type === "unchoke") unchoked = true;
+    }
+    const bytes = requests(options.torrent, options.pieces, true);
+    await writeAll(conn, bytes);
+  } catch (error) {
+    conn.close();
+    await pending;
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    unchoked,
+    requestsSent: options.pieces,
+    blockBytesReceived: 0,
+    close() {
+      closing ??= (async () => {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+        await within(Promise.resolve(pending), 5000, "stalled leecher's last read");
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Handshakes, says interested and at once writes `count` valid requests (cycling over every
+ * block), then reads and discards whatever the seeder sends until closed.
+ */
+export async function requestFlood(
+  options: HostileLeecherOptions & { readonly count: number },
+): Promise<HostileLeecher> {
+  const conn = await dialSeeder(options);
+  const state = { unchoked: false, requestsSent: 0, blockBytesReceived: 0 };
+  let closed = false;
+  const reading = (async () => {
+    const reader = new MessageReader(conn, { context: options.torrent });
+    // Bounded by the connection: ends when either side closes it.
+    for (;;) {
+      const message = await reader.next();
+      if (message === undefined) return;
+      if (message.type === "unchoke") state.unchoked = true;
+      if (message.type === "piece") state.blockBytesReceived += message.block.length;
+    }
+  })().catch(() => {});
+  const writing = writeAll(conn, requests(options.torrent, options.count, false)).then(
+    () => void (state.requestsSent = options.count),
+    () => {},
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    get unchoked() {
+      return state.unchoked;
+    },
+    get requestsSent() {
+      return state.requestsSent;
+    },
+    get blockBytesReceived() {
+      return state.blockBytesReceived;
+    },
+    close() {
+      closing ??= (async () => {
+        if (!closed) {
+          closed = true;
+          try {
+            conn.close();
+          } catch { /* closed */ }
+        }
+        await within(Promise.all([reading, writing]), 5000, "request flood's reads and writes");
+      })();
+      return closing;
+    },
+  };
+}
