@@ -47,9 +47,13 @@ interface Fixture {
   files: { name: string; data: Uint8Array }[];
 }
 
-/** 3 files, ~3.1 MiB, 32 KiB pieces: 101 pieces, so the bitfield has 3 spare bits. */
+/**
+ * 3 files, ~6.3 MiB, 32 KiB pieces: 201 pieces (so the bitfield has 7 spare bits), 402
+ * blocks: more than the first peer's request pipeline can swallow, so every data peer
+ * gets requests.
+ */
 async function fixture(): Promise<Fixture> {
-  const sizes = [1_300_000, 900_000, 1_100_001];
+  const sizes = [2_600_000, 1_800_000, 2_166_001];
   const files = sizes.map((size, i) => ({ name: `file-${i}.bin`, data: payload(size, 17 + i) }));
   const { torrent } = await createTorrent(
     { name: "hostile", files: files.map((file) => ({ path: [file.name], data: file.data })) },
@@ -70,6 +74,16 @@ interface PeerEvent {
   reason: string;
   /** Whether the leecher had completed when this happened. */
   afterCompletion: boolean;
+}
+
+/** Resolves once `test()` holds, checking every 5 ms; rejects after `ms`. */
+async function until(test: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; i < ms / 5 + 1 && !test(); i++) {
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  if (!test()) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 type Kind = keyof typeof HOSTILE_KINDS;
@@ -110,12 +124,19 @@ async function hostileRound(
     await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
     const honest = `127.0.0.1:${seeder.port}`;
     const good = new Set([honest, noisy.address]);
-    // Every round dials the peers in a different (reproducible) order.
+    // Every round dials the peers in a different (reproducible) order: the hostile ones
+    // first, the honest ones once every hostile peer has been dialled and the corrupt one
+    // asked for data. On loopback a fast peer's request pipeline swallows a few MiB in
+    // milliseconds; a peer that connects later may get no work at all, and then the test
+    // would prove nothing about it.
     const random = seededRandom(1000 + round);
-    const peers = [
-      { host: "127.0.0.1", port: seeder.port! },
-      ...kit.map((peer) => ({ host: "127.0.0.1", port: peer.port })),
-    ].map((peer) => ({ peer, key: random() })).sort((a, b) => a.key - b.key).map((x) => x.peer);
+    const shuffle = <T>(items: T[]) =>
+      items.map((item) => ({ item, key: random() })).sort((a, b) => a.key - b.key).map((x) =>
+        x.item
+      );
+    const address = (port: number) => ({ host: "127.0.0.1", port });
+    const peers = shuffle(hostile.map((peer) => address(peer.port)));
+    const honestPeers = shuffle([address(seeder.port!), address(noisy.port)]);
 
     const session = await leecher.add(torrent, {
       storage: new FileSystemStorage(dir),
@@ -145,6 +166,10 @@ async function hostileRound(
         `connected: ${session.peers().map((peer) => name(peer.address)).join(", ") || "none"}; ` +
         `banned: ${describe(banned)}; dropped before completion: ${
           describe(disconnected.filter((e) => !e.afterCompletion))
+        }; data peers (connections/requests/blocks/corrupted): ${
+          kit.filter((peer) => peer.counts.requests > 0 || peer.counts.blocks > 0).map((peer) =>
+            `${peer.kind} ${peer.counts.connections}/${peer.counts.requests}/${peer.counts.blocks}/${peer.counts.corrupted}`
+          ).join(", ")
         }`;
     };
     let honestLost!: (error: Error) => void;
@@ -164,6 +189,14 @@ async function hostileRound(
     session.events.on("piece-failed", () => failedPieces++);
     session.start();
     try {
+      await until(
+        () =>
+          hostile.every((peer) => peer.counts.connections > 0) &&
+          (!corrupt || corrupt.counts.requests > 0),
+        10_000,
+        "every hostile peer dialled and the corrupt one asked for data",
+      );
+      session.addPeers(honestPeers);
       await within(Promise.race([session.completed, lost]), 60_000, "download with hostile peers");
     } catch (error) {
       throw new Error(`${(error as Error).message}: ${context()}`);
