@@ -195,8 +195,10 @@ export async function run(args: string[] = []): Promise<void> {
       result.peakOverheadMiB.toFixed(0)
     } MiB with ${result.connectionsAtPeakOverhead} connection ends open = ${
       perConnection.toFixed(0)
-    } KiB per connection end ` +
-      `(most ends open: ${result.peakConnections}; includes each session's own overhead)`,
+    } KiB per connection end; ` +
+      `over the most ends ever open (${result.peakConnections}, dials included): ${
+        (result.peakOverheadMiB * 1024 / result.peakConnections).toFixed(0)
+      } KiB per end (includes each session's own overhead and uncollected garbage)`,
   );
 }
 
