@@ -39,7 +39,7 @@ async function writePayload(path: string, bytes: number): Promise<void> {
 }
 
 /** A payload file of `mib` MiB under `dir/data` and its torrent (256 KiB pieces). */
-async function fixture(
+export async function fixture(
   dir: string,
   mib: number,
 ): Promise<{ torrentPath: string; bytes: Uint8Array }> {

@@ -2,14 +2,18 @@
 /**
  * Swarm stress: 1 seeder and 20 leechers share a 64 MiB payload (256 KiB pieces, 4 files),
  * memory storage, peers told about each other directly, all in one process on 127.0.0.1.
- * Prints the wall time from start to every leecher complete, the aggregate rate, and the
- * peak RSS (sampled every 100 ms from before the payload is generated to the end).
+ * Prints the wall time from start to every leecher complete, the aggregate rate, the
+ * peak RSS (sampled every 100 ms from before the payload is generated to the end), and the
+ * memory per connection beyond the payload: at each sample, RSS minus the RSS once the
+ * swarm was prepared (payload generated, seeder filled) minus the verified bytes the
+ * leechers hold in memory storage (nothing with `--storage filesystem`), divided by the
+ * open connection ends of all runtimes (each TCP connection counts twice, once per side).
  *
  * The measurement runs in a child process so earlier benchmarks' garbage does not count
  * in its RSS. Not a timed test: nothing fails on slowness.
  *
  * Run: deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-run bench/swarm.ts
- * (`--leechers N --mib M --piece-kib K --tracker` change the shape.)
+ * (`--leechers N --mib M --piece-kib K --tracker --storage filesystem` change the shape.)
  */
 import { parseArgs } from "node:util";
 import { createSwarm } from "../src/testing/mod.ts";
@@ -21,6 +25,7 @@ interface SwarmBenchOptions {
   mib: number;
   pieceKib: number;
   tracker: boolean;
+  storage: "memory" | "filesystem";
 }
 
 interface SwarmBenchResult extends SwarmBenchOptions {
@@ -30,6 +35,13 @@ interface SwarmBenchResult extends SwarmBenchOptions {
   closeSeconds: number;
   peakRssMiB: number;
   startRssMiB: number;
+  preparedRssMiB: number;
+  /** Largest (RSS - prepared RSS - payload held by leechers) seen, MiB. */
+  peakOverheadMiB: number;
+  /** Open connection ends (all runtimes) at that moment. */
+  connectionsAtPeakOverhead: number;
+  /** Most open connection ends seen. */
+  peakConnections: number;
   cpuCount: number;
 }
 
@@ -37,24 +49,51 @@ interface SwarmBenchResult extends SwarmBenchOptions {
 async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
   const startRss = Deno.memoryUsage().rss;
   let peakRss = startRss;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
-  }, 100);
+  let preparedRss = 0;
+  let peakOverhead = 0;
+  let connectionsAtPeakOverhead = 0;
+  let peakConnections = 0;
+  let swarmRef: Awaited<ReturnType<typeof createSwarm>> | undefined;
+  const sample = () => {
+    const rss = Deno.memoryUsage().rss;
+    peakRss = Math.max(peakRss, rss);
+    const swarm = swarmRef;
+    if (!swarm || !preparedRss) return;
+    let connections = 0;
+    let held = 0;
+    for (const peer of swarm.peers) {
+      if (!peer.started) return;
+      connections += peer.runtime.connections;
+      if (peer.role === "leecher" && options.storage === "memory") {
+        held += peer.session.stats().verifiedBytes;
+      }
+    }
+    peakConnections = Math.max(peakConnections, connections);
+    const overhead = rss - preparedRss - held;
+    if (overhead > peakOverhead) {
+      peakOverhead = overhead;
+      connectionsAtPeakOverhead = connections;
+    }
+  };
+  const sampler = setInterval(sample, 100);
   try {
     const began = performance.now();
     await using swarm = await createSwarm({
       seeders: 1,
       leechers: options.leechers,
       payload: { size: options.mib * MiB, files: 4, pieceLength: options.pieceKib * 1024, seed: 7 },
-      storage: "memory",
+      storage: options.storage,
       tracker: options.tracker,
       timeoutMs: 600_000,
     });
     const prepared = performance.now();
+    preparedRss = Deno.memoryUsage().rss;
+    swarmRef = swarm;
     await swarm.start();
     await swarm.allComplete();
     const downloaded = performance.now();
-    peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+    sample();
+    swarmRef = undefined;
     await swarm.verifyPayload();
     const verified = performance.now();
     await swarm.close();
@@ -67,6 +106,10 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
       closeSeconds: (closed - verified) / 1000,
       peakRssMiB: peakRss / MiB,
       startRssMiB: startRss / MiB,
+      preparedRssMiB: preparedRss / MiB,
+      peakOverheadMiB: peakOverhead / MiB,
+      connectionsAtPeakOverhead,
+      peakConnections,
       cpuCount: navigator.hardwareConcurrency,
     };
   } finally {
@@ -82,6 +125,7 @@ function parse(args: string[]): SwarmBenchOptions & { child: boolean } {
       mib: { type: "string", default: "64" },
       "piece-kib": { type: "string", default: "256" },
       tracker: { type: "boolean", default: false },
+      storage: { type: "string", default: "memory" },
       child: { type: "boolean", default: false },
     },
   });
@@ -90,6 +134,7 @@ function parse(args: string[]): SwarmBenchOptions & { child: boolean } {
     mib: Number(values.mib),
     pieceKib: Number(values["piece-kib"]),
     tracker: values.tracker,
+    storage: values.storage === "filesystem" ? "filesystem" : "memory",
     child: values.child,
   };
 }
@@ -108,6 +153,7 @@ export async function run(args: string[] = []): Promise<void> {
     `--mib=${options.mib}`,
     `--piece-kib=${options.pieceKib}`,
     ...(options.tracker ? ["--tracker"] : []),
+    `--storage=${options.storage}`,
   ];
   const output = await new Deno.Command(Deno.execPath(), {
     args: childArgs,
@@ -119,7 +165,7 @@ export async function run(args: string[] = []): Promise<void> {
   const total = result.mib * result.leechers;
   console.log(
     `swarm: 1 seeder + ${result.leechers} leechers, ${result.mib} MiB, ` +
-      `${result.pieceKib} KiB pieces, memory storage, ${
+      `${result.pieceKib} KiB pieces, ${result.storage} storage, ${
         result.tracker ? "tracker" : "direct peers"
       }, one process (${result.cpuCount} CPUs)`,
   );
@@ -132,10 +178,27 @@ export async function run(args: string[] = []): Promise<void> {
       `close ${result.closeSeconds.toFixed(2)} s`,
   );
   console.log(
-    `  peak RSS ${result.peakRssMiB.toFixed(0)} MiB (start ${result.startRssMiB.toFixed(0)} MiB; ` +
-      `payload held ${result.leechers + 1}x = ${
-        (result.mib * (result.leechers + 1)).toFixed(0)
-      } MiB)`,
+    `  peak RSS ${result.peakRssMiB.toFixed(0)} MiB (start ${result.startRssMiB.toFixed(0)} MiB, ` +
+      `prepared ${result.preparedRssMiB.toFixed(0)} MiB; ${
+        result.storage === "memory"
+          ? `payload held ${result.leechers + 1}x = ${
+            (result.mib * (result.leechers + 1)).toFixed(0)
+          } MiB`
+          : "payload on disk"
+      })`,
+  );
+  const perConnection = result.connectionsAtPeakOverhead
+    ? result.peakOverheadMiB * 1024 / result.connectionsAtPeakOverhead
+    : NaN;
+  console.log(
+    `  memory beyond payload: peak ${
+      result.peakOverheadMiB.toFixed(0)
+    } MiB with ${result.connectionsAtPeakOverhead} connection ends open = ${
+      perConnection.toFixed(0)
+    } KiB per connection end; ` +
+      `over the most ends ever open (${result.peakConnections}, dials included): ${
+        (result.peakOverheadMiB * 1024 / result.peakConnections).toFixed(0)
+      } KiB per end (includes each session's own overhead and uncollected garbage)`,
   );
 }
 

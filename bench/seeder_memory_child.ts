@@ -1,0 +1,28 @@
+/**
+ * The Bittern side of bench/seeder_memory.ts, in a process of its own so its RSS is the
+ * seeder's alone: seeds `<torrent>` from `<dir>` (filesystem storage) on 127.0.0.1:0,
+ * prints `{"event":"listening","port":N}` once the data is checked, and runs until stdin
+ * closes.
+ *
+ * `deno run --allow-net=127.0.0.1 --allow-read --allow-write bench/seeder_memory_child.ts <torrent> <dir>`
+ */
+import { FileSystemStorage, Runtime } from "../mod.ts";
+
+// TODO(session redesign): maxConnectionsPerIp: 100 — every hostile peer is 127.0.0.1.
+const LOOPBACK = {} as const;
+
+const [torrentPath, dir] = Deno.args;
+const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 }, ...LOOPBACK });
+try {
+  const session = await runtime.add(await Deno.readFile(torrentPath), {
+    storage: new FileSystemStorage(dir),
+  });
+  if (!session.store.complete) throw new Error("seeder_memory_child: the data is not complete");
+  // deno-lint-ignore no-console -- the parent reads this line
+  console.log(JSON.stringify({ event: "listening", port: runtime.port }));
+  for await (const _ of Deno.stdin.readable) { /* until the parent closes stdin */ }
+  // deno-lint-ignore no-console -- the parent reads this line
+  console.log(JSON.stringify({ event: "stopping", running: session.running }));
+} finally {
+  await runtime.close();
+}
