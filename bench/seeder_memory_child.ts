@@ -8,8 +8,8 @@
  */
 import { FileSystemStorage, Runtime } from "../mod.ts";
 
-// TODO(session redesign): maxConnectionsPerIp: 100 — every hostile peer is 127.0.0.1.
-const LOOPBACK = {} as const;
+// Every hostile peer is 127.0.0.1: allow many connections per IP.
+const LOOPBACK = { maxConnectionsPerIp: 100 } as const;
 
 const [torrentPath, dir] = Deno.args;
 const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 }, ...LOOPBACK });

@@ -19,9 +19,8 @@ import { payload, seededMemory, seededRandom, within } from "./helpers.ts";
 import { HOSTILE_KINDS, type HostilePeer, noisyHonest } from "./hostile_peers.ts";
 
 const listen = { hostname: "127.0.0.1", port: 0 };
-// TODO(session redesign): maxConnectionsPerIp: 100 — every peer here is 127.0.0.1, and a
-// per-IP connection limit of 1 would refuse all but one of them.
-const LOOPBACK = {} as const;
+// Every peer here is 127.0.0.1: allow many connections per IP (bans then go by IP and port).
+const LOOPBACK = { maxConnectionsPerIp: 100 } as const;
 
 function env(name: string): string | undefined {
   try {

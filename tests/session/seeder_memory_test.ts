@@ -12,8 +12,8 @@ import { readAll, seededMemory, singleFile, within } from "./helpers.ts";
 import { type HostileLeecher, requestFlood, stalledLeecher } from "./hostile_peers.ts";
 
 const listen = { hostname: "127.0.0.1", port: 0 };
-// TODO(session redesign): maxConnectionsPerIp: 100 — every peer here is 127.0.0.1.
-const LOOPBACK = {} as const;
+// Every peer here is 127.0.0.1: allow many connections per IP (bans then go by IP and port).
+const LOOPBACK = { maxConnectionsPerIp: 100 } as const;
 
 Deno.test("session: a seeder with stalled and flooding leechers still serves an honest one", async () => {
   // 16 MiB in 64 KiB pieces: 256 pieces, so 250 distinct pieces per stalled leecher.
