@@ -41,10 +41,11 @@ export interface MessageReaderOptions extends DecoderOptions {
   readonly initialBytes?: Uint8Array;
   /**
    * Read every time into one buffer, overwriting it once the messages decoded
-   * from it have been taken: a message (a `piece` block in particular) is then
-   * valid only until the next call to `next`, and a consumer that keeps a
-   * block must copy it. Saves an allocation per read and keeps memory flat
-   * under load. Default `false` (messages stay valid).
+   * from it have been taken. A message, and every view in it (a `piece`
+   * block, a `bitfield`, an extended message's `payload`), is then valid only
+   * until the next call to `next`: a consumer that keeps any of it must copy
+   * it. Saves an allocation per read and keeps memory flat under load.
+   * Default `false` (messages stay valid).
    */
   readonly reuseBuffer?: boolean;
 }
@@ -117,6 +118,8 @@ export class MessageReader implements AsyncIterable<Message> {
   /**
    * The next message, or `undefined` at the end of the stream. Throws
    * {@linkcode ProtocolError} on a violation; the reader is then unusable.
+   * With `reuseBuffer`, the message and any view in it are valid only until
+   * the next call.
    *
    * @returns The next message, or `undefined` when the peer closed the stream.
    */

@@ -11,7 +11,12 @@ import {
   ReservedBits,
   writeHandshake,
 } from "./handshake.ts";
-import { resolveWireLimits, type WireContext, type WireLimits } from "./limits.ts";
+import {
+  type ResolvedWireLimits,
+  resolveWireLimits,
+  type WireContext,
+  type WireLimits,
+} from "./limits.ts";
 import { MessageReader } from "./message_reader.ts";
 import { MessageWriter, type MessageWriterOptions } from "./message_writer.ts";
 import type { ExtendedMessage, Message } from "./messages.ts";
@@ -34,7 +39,10 @@ export interface PeerWireOptions {
   readonly peerId: Uint8Array;
   /** Handshake plug-ins, run in order (include an {@linkcode ExtensionProtocol} for BEP 10). */
   readonly handlers?: readonly HandshakeHandler[];
-  /** Bounds on what the peer may send. */
+  /**
+   * Bounds on what the peer may send, including `maxExtendedHandshakes` and
+   * `maxMetadataSize` for its BEP 10 handshakes.
+   */
   readonly limits?: WireLimits;
   /** The torrent's shape for range checks (a `Torrent` fits); omit while unknown. */
   readonly context?: WireContext;
@@ -50,8 +58,12 @@ export interface PeerWireOptions {
   /** Send-queue bounds. */
   readonly writer?: MessageWriterOptions;
   /**
-   * Reuse one read buffer (see `MessageReaderOptions.reuseBuffer`): a
-   * message is valid only until the next one is read. Default `false`.
+   * Reuse one read buffer (see `MessageReaderOptions.reuseBuffer`): a message
+   * and any view in it (a `piece` block, a `bitfield`, an extended message's
+   * `payload`) is valid until the next {@linkcode PeerWire.next}; copy what
+   * must live longer. The peer's extended handshake is the exception: it is
+   * parsed from a copy, so the {@linkcode ExtendedHandshake} (its `yourip`,
+   * `dict` and everything else reachable from it) stays valid. Default `false`.
    */
   readonly reuseReadBuffer?: boolean;
 }
@@ -128,6 +140,13 @@ export interface AcceptOptions extends PeerWireOptions {
  * A protocol violation closes this connection only: iteration throws the
  * {@linkcode ProtocolError} and {@linkcode PeerWire.closed} resolves with it.
  *
+ * BEP 10 lets a peer send its extended handshake again to change its `m`
+ * (additively: entries it leaves out keep their ids). A connection accepts
+ * the first and up to `maxExtendedHandshakes - 1` updates (default 4, see
+ * {@linkcode WireLimits}); one more closes it with
+ * `too-many-extended-handshakes`. Each is applied as it arrives: handlers run
+ * and {@linkcode HandshakeContext.remoteExtendedHandshake} becomes the latest.
+ *
  * @example Connecting to a peer
  * ```ts
  * import { ExtensionProtocol, PeerWire } from "@bittern/bittern";
@@ -156,10 +175,13 @@ export class PeerWire implements AsyncIterable<Message> {
   readonly closed: Promise<Error | undefined>;
   /**
    * Resolves with the peer's first extended handshake; `undefined` if the
-   * connection closes first or BEP 10 was not negotiated.
+   * connection closes first or BEP 10 was not negotiated. It is parsed from a
+   * copy of the message, so it stays valid whatever is read later.
    */
   readonly extendedHandshake: Promise<ExtendedHandshake | undefined>;
   readonly #handlers: readonly HandshakeHandler[];
+  readonly #limits: ResolvedWireLimits;
+  #extendedHandshakes = 0;
   readonly #reader: MessageReader;
   readonly #writer: MessageWriter;
   #closeError: Error | undefined;
@@ -179,8 +201,9 @@ export class PeerWire implements AsyncIterable<Message> {
     this.conn = conn;
     this.handshake = handshake;
     this.#handlers = handlers;
+    this.#limits = resolveWireLimits(options.limits);
     this.#reader = new MessageReader(conn, {
-      limits: options.limits,
+      limits: this.#limits,
       context,
       reuseBuffer: options.reuseReadBuffer,
     });
@@ -402,6 +425,10 @@ export class PeerWire implements AsyncIterable<Message> {
    * One consumer at a time: do not call `next` again before it settles.
    * Throws the {@linkcode ProtocolError} that closed the connection.
    *
+   * With `reuseReadBuffer`, a message and any view in it is valid until the
+   * next `next()`; the extended handshake object is copied and stays valid
+   * (and so does the payload of an extended handshake message).
+   *
    * @returns The next message.
    */
   async next(): Promise<Message | undefined> {
@@ -414,6 +441,8 @@ export class PeerWire implements AsyncIterable<Message> {
     try {
       message = await this.#reader.next();
       if (message?.type === "extended" && message.id === 0) {
+        // Small and rare, and kept by the caller: copy it out of the read buffer.
+        message = { type: "extended", id: 0, payload: message.payload.slice() };
         await this.#onExtendedHandshake(message);
       }
     } catch (error) {
@@ -467,7 +496,16 @@ export class PeerWire implements AsyncIterable<Message> {
   }
 
   async #onExtendedHandshake(message: ExtendedMessage): Promise<void> {
-    const handshake = parseExtendedHandshake(message.payload);
+    const limit = this.#limits.maxExtendedHandshakes;
+    if (++this.#extendedHandshakes > limit) {
+      throw new ProtocolError(
+        "too-many-extended-handshakes",
+        `extended handshake number ${this.#extendedHandshakes} exceeds the limit of ${limit} ` +
+          `(the first and ${limit - 1} updates)`,
+        { count: this.#extendedHandshakes, limit },
+      );
+    }
+    const handshake = parseExtendedHandshake(message.payload, this.#limits);
     const context = this.handshake as MutableContext;
     context.remoteExtendedHandshake = handshake;
     await runHandlers(

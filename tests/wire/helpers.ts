@@ -111,3 +111,21 @@ export async function rawClientOf(
     },
   };
 }
+
+/**
+ * `promise`, or a rejection naming `what` if it has not settled within `ms`
+ * (a hang fails the test instead of stalling the run).
+ */
+export async function bounded<T>(promise: Promise<T>, what = "operation", ms = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
