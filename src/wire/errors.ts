@@ -19,6 +19,7 @@
  *   `WireLimits.maxMetadataSize`.
  * - `connection-closed`: the peer closed the connection mid-handshake or mid-frame.
  * - `idle-timeout`: nothing arrived from the peer for too long.
+ * - `write-timeout`: the peer took nothing we had queued for it for too long.
  *
  * @example
  * ```ts
@@ -43,7 +44,8 @@ export type ProtocolErrorCode =
   | "too-many-extended-handshakes"
   | "metadata-too-large"
   | "connection-closed"
-  | "idle-timeout";
+  | "idle-timeout"
+  | "write-timeout";
 
 /**
  * A peer broke the wire protocol (or a limit). The connection to that peer is

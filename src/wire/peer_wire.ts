@@ -31,6 +31,8 @@ import type { ExtendedMessage, Message } from "./messages.ts";
  * const options: PeerWireOptions = {
  *   peerId: new TextEncoder().encode("-BT0100-000000000000"),
  *   idleTimeout: 120_000,
+ *   writeTimeout: 60_000,
+ *   reuseReadBuffer: true,
  * };
  * ```
  */
@@ -53,6 +55,12 @@ export interface PeerWireOptions {
    * while we are reading. Default 180 000; 0: never.
    */
   readonly idleTimeout?: number;
+  /**
+   * Close the connection (`write-timeout`) when bytes are queued for the peer
+   * and the socket has taken none of them for this many ms: a peer that stops
+   * reading would otherwise pin our send queue. Default 120 000; 0: never.
+   */
+  readonly writeTimeout?: number;
   /** Aborts the handshake. */
   readonly signal?: AbortSignal;
   /** Send-queue bounds. */
@@ -211,7 +219,11 @@ export class PeerWire implements AsyncIterable<Message> {
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.extendedHandshake = new Promise((resolve) => this.#resolveExtended = resolve);
     if (!this.supportsExtensions) this.#resolveExtended(undefined);
-    this.#startTimers(options.keepAliveInterval ?? 60_000, options.idleTimeout ?? 180_000);
+    this.#startTimers(
+      options.keepAliveInterval ?? 60_000,
+      options.idleTimeout ?? 180_000,
+      options.writeTimeout ?? 120_000,
+    );
   }
 
   /**
@@ -354,6 +366,14 @@ export class PeerWire implements AsyncIterable<Message> {
   }
 
   /**
+   * Bytes queued for the peer and not yet taken by the socket (the unwritten
+   * part of the write in flight included); 0 once closed.
+   */
+  get queuedBytes(): number {
+    return this.#writer.queuedBytes;
+  }
+
+  /**
    * Sends a message; resolves when the send queue has room again
    * (back-pressure). Rejects with the close reason once the connection is closed.
    *
@@ -365,7 +385,7 @@ export class PeerWire implements AsyncIterable<Message> {
       await this.#writer.send(message);
     } catch (error) {
       this.close(error as Error);
-      throw this.#closeError;
+      throw this.#closeError ?? closedError();
     }
   }
 
@@ -414,9 +434,44 @@ export class PeerWire implements AsyncIterable<Message> {
     return this.handshake.extensions?.decode(message);
   }
 
-  /** Resolves when everything sent so far has been handed to the socket. */
+  /**
+   * Resolves when everything sent so far has been handed to the socket.
+   * Rejects with the close reason (a `connection-closed`
+   * {@linkcode ProtocolError} after a plain `close()`) once the connection is
+   * closed, at once or as soon as it closes: it never hangs on a dead peer.
+   */
   async flush(): Promise<void> {
-    await this.#writer.flush();
+    await this.drained(0);
+  }
+
+  /**
+   * Resolves once at most `lowWaterMark` bytes are queued for the peer (see
+   * {@linkcode PeerWire.queuedBytes}). Rejects, like {@linkcode PeerWire.flush},
+   * with the close reason once the connection is closed.
+   *
+   * @example Keeping at most 256 KiB queued
+   * ```ts
+   * import type { PeerWire } from "@bittern/bittern";
+   *
+   * declare const wire: PeerWire;
+   * declare const blocks: Uint8Array[];
+   * for (const [n, block] of blocks.entries()) {
+   *   wire.queue({ type: "piece", index: n, begin: 0, block });
+   *   if (wire.queuedBytes > 256 * 1024) await wire.drained(64 * 1024);
+   * }
+   * ```
+   *
+   * @param lowWaterMark Bytes that may still be queued. Default 0.
+   * @returns Resolves when the queue is at or below the mark.
+   */
+  async drained(lowWaterMark = 0): Promise<void> {
+    if (this.#isClosed) throw this.#closeError ?? closedError();
+    try {
+      await this.#writer.drained(lowWaterMark);
+    } catch (error) {
+      this.close(error as Error);
+      throw this.#closeError ?? closedError();
+    }
   }
 
   /**
@@ -488,6 +543,7 @@ export class PeerWire implements AsyncIterable<Message> {
       ),
     );
     clearInterval(this.#timer);
+    this.#writer.close(this.#closeError ?? closedError());
     try {
       this.conn.close();
     } catch { /* already closed by the peer or the runtime */ }
@@ -515,19 +571,23 @@ export class PeerWire implements AsyncIterable<Message> {
     this.#resolveExtended(handshake);
   }
 
-  #startTimers(keepAliveInterval: number, idleTimeout: number): void {
-    if (keepAliveInterval <= 0 && idleTimeout <= 0) return;
+  #startTimers(keepAliveInterval: number, idleTimeout: number, writeTimeout: number): void {
+    if (keepAliveInterval <= 0 && idleTimeout <= 0 && writeTimeout <= 0) return;
     const period = Math.min(
       keepAliveInterval > 0 ? keepAliveInterval : Infinity,
       idleTimeout > 0 ? idleTimeout : Infinity,
+      writeTimeout > 0 ? writeTimeout : Infinity,
     ) / 4;
     let lastSent = 0;
     let lastReceived = 0;
     let sentAt = Date.now();
     let receivedAt = sentAt;
+    let writtenAt = sentAt;
     this.#timer = setInterval(() => {
       const now = Date.now();
       const { received, sent } = this.bytes;
+      // The socket took bytes, or had none to take: not stalled.
+      if (sent !== lastSent || this.#writer.queuedBytes === 0) writtenAt = now;
       if (sent !== lastSent) [lastSent, sentAt] = [sent, now];
       // Only a reader that is waiting can be starved; a paused reader is back-pressure.
       if (received !== lastReceived || !this.#reading) [lastReceived, receivedAt] = [received, now];
@@ -536,6 +596,15 @@ export class PeerWire implements AsyncIterable<Message> {
           new ProtocolError("idle-timeout", `nothing received for ${idleTimeout} ms`, {
             idleTimeout,
           }),
+        );
+      } else if (writeTimeout > 0 && now - writtenAt >= writeTimeout) {
+        const queued = this.#writer.queuedBytes;
+        this.close(
+          new ProtocolError(
+            "write-timeout",
+            `the peer took none of ${queued} queued bytes for ${writeTimeout} ms`,
+            { writeTimeout, queuedBytes: queued },
+          ),
         );
       } else if (keepAliveInterval > 0 && now - sentAt >= keepAliveInterval) {
         sentAt = now;

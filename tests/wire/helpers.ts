@@ -30,6 +30,7 @@ export async function wirePair(
         findTorrent: (hash) => hash[0] === infoHash[0] ? {} : undefined,
         idleTimeout: 0,
         keepAliveInterval: 0,
+        writeTimeout: 0,
         ...server,
       })
     );
@@ -39,6 +40,7 @@ export async function wirePair(
         peerId: clientId,
         idleTimeout: 0,
         keepAliveInterval: 0,
+        writeTimeout: 0,
         ...client,
       })
     );
