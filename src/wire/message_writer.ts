@@ -21,6 +21,12 @@ export interface ByteSink {
 
 /** The coalescing buffer's first size; it grows while the queue is deep. */
 const MIN_COALESCE_LENGTH = 64 * 1024;
+/**
+ * A coalescing buffer larger than the smallest is dropped by the first write
+ * that starts with a small queue this many ms after the queue was last deep.
+ * (Dropping it at once would reallocate it on every refill of a fast stream.)
+ */
+const SHRINK_AFTER_MS = 1000;
 
 /**
  * Options for {@linkcode MessageWriter}.
@@ -60,8 +66,9 @@ export interface MessageWriterOptions {
  * of them hangs on a dead connection.
  *
  * The coalescing buffer grows (up to `maxWriteLength`) while the queue is
- * deep and is dropped once the queue is small again, so an idle connection
- * holds at most the smallest buffer (64 KiB).
+ * deep. Once the queue has not been deep (64 KiB or more when a write starts)
+ * for a second, the next write drops it, so a slow or idle connection holds
+ * at most the smallest buffer (64 KiB) while a fast stream keeps its own.
  *
  * @example
  * ```ts
@@ -87,6 +94,8 @@ export class MessageWriter {
   #writing = false;
   #failure: Error | undefined;
   #spare: Uint8Array | undefined;
+  /** When (`performance.now()`) a write last started with a deep queue. */
+  #deepAt = 0;
   /** Senders waiting for the queue to drain below the high-water mark. */
   #waiters: Settler[] = [];
   /** `drained`/`flush` calls waiting for the queue to drain to their mark. */
@@ -121,7 +130,8 @@ export class MessageWriter {
   /**
    * Diagnostic: the length of the coalescing buffer held now, 0 when none is.
    * It grows (up to `maxWriteLength`) while the queue is deep and is dropped
-   * when a write starts with less than 64 KiB queued.
+   * by a write that starts with less than 64 KiB queued a second or more
+   * after the queue was last deep.
    */
   get bufferLength(): number {
     return this.#spare?.length ?? 0;
@@ -299,10 +309,13 @@ export class MessageWriter {
    */
   #take(): Uint8Array[] {
     const queue = this.#queue;
-    // A burst is over once the queue is small again: do not keep its large buffer.
-    if (
-      this.#queuedBytes < MIN_COALESCE_LENGTH && this.#spare !== undefined &&
-      this.#spare.length > MIN_COALESCE_LENGTH
+    // A burst is over once the queue has stayed small for a while: do not keep its
+    // large buffer. (A fast stream's queue is small only between refills.)
+    if (this.#queuedBytes >= MIN_COALESCE_LENGTH) {
+      this.#deepAt = performance.now();
+    } else if (
+      this.#spare !== undefined && this.#spare.length > MIN_COALESCE_LENGTH &&
+      performance.now() - this.#deepAt >= SHRINK_AFTER_MS
     ) {
       this.#spare = undefined;
     }

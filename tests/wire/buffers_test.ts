@@ -88,7 +88,10 @@ Deno.test("writer: the coalescing buffer grows under a deep queue and is dropped
   assert.equal(Math.max(...lengths), MAX, "a deep queue is coalesced in 1 MiB writes");
   assert.ok(sink.written.some((length) => length > MIN), "some writes were coalesced");
 
-  // Traffic is small again: the next writes do not keep the 1 MiB buffer.
+  // Once the queue has not been deep for over a second, the next write drops the buffer.
+  // (Within that second it is kept, so a fast stream does not reallocate it between
+  // refills: a matter of timing, measured by the wire bench rather than asserted here.)
+  await bounded(new Promise((resolve) => setTimeout(resolve, 1100)), "pause");
   for (const index of [1, 2, 3]) {
     writer.queue({ type: "have", index });
     writer.queue({ type: "have", index: index + 100 }); // two frames: coalesced
