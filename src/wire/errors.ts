@@ -13,8 +13,13 @@
  * - `rejected`: a {@linkcode HandshakeHandler} rejected the peer.
  * - `bad-extended-handshake`: the BEP 10 handshake is not a bencoded dictionary.
  * - `bad-extended-message`: a registered extension's decoder rejected a message.
+ * - `too-many-extended-handshakes`: more BEP 10 handshakes (first plus updates) than
+ *   `WireLimits.maxExtendedHandshakes` on one connection.
+ * - `metadata-too-large`: an extended handshake announced a `metadata_size` above
+ *   `WireLimits.maxMetadataSize`.
  * - `connection-closed`: the peer closed the connection mid-handshake or mid-frame.
  * - `idle-timeout`: nothing arrived from the peer for too long.
+ * - `write-timeout`: the peer took nothing we had queued for it for too long.
  *
  * @example
  * ```ts
@@ -36,8 +41,11 @@ export type ProtocolErrorCode =
   | "rejected"
   | "bad-extended-handshake"
   | "bad-extended-message"
+  | "too-many-extended-handshakes"
+  | "metadata-too-large"
   | "connection-closed"
-  | "idle-timeout";
+  | "idle-timeout"
+  | "write-timeout";
 
 /**
  * A peer broke the wire protocol (or a limit). The connection to that peer is

@@ -1,6 +1,7 @@
 import { BencodeDict } from "../bencode/dict.ts";
 import { decode } from "../bencode/decode.ts";
 import { ProtocolError, WireOptionsError } from "./errors.ts";
+import { DEFAULT_WIRE_LIMITS, type WireLimits } from "./limits.ts";
 import type { ExtendedMessage } from "./messages.ts";
 
 /**
@@ -105,9 +106,12 @@ export class ExtensionRegistry {
 }
 
 /**
- * Per-connection extension ids: which names the peer announced, under which
- * of *its* ids (used when sending to it), and our own ids (used by the peer
- * when sending to us). A remote id of 0 means the peer disabled it.
+ * Per-connection extension ids: which of our registered names the peer
+ * announced, under which of *its* ids (used when sending to it), and our own
+ * ids (used by the peer when sending to us). A remote id of 0 means the peer
+ * disabled it. Names we did not register are ignored, as BEP 10 asks, so the
+ * map never holds more entries than the registry, however often the peer
+ * updates it (the full `m` of each handshake stays in {@linkcode ExtendedHandshake.m}).
  *
  * @example
  * ```ts
@@ -138,15 +142,16 @@ export class ExtensionIds {
   }
 
   /**
-   * Applies a peer's `m` dictionary (a later extended handshake may add,
-   * change or disable, with id 0, individual entries).
+   * Applies a peer's `m` dictionary. BEP 10 makes a later handshake's `m`
+   * additive: it may add, change or disable (id 0) individual entries, and
+   * names it leaves out keep their ids. Names not in the registry are skipped.
    *
    * @param m Names to the peer's ids.
    */
   updateRemote(m: ReadonlyMap<string, number>): void {
     for (const [name, id] of m) {
       if (id === 0) this.#remote.delete(name);
-      else this.#remote.set(name, id);
+      else if (this.registry.localId(name) !== undefined) this.#remote.set(name, id);
     }
   }
 
@@ -161,7 +166,7 @@ export class ExtensionIds {
   }
 
   /**
-   * Names the peer announced (and has not disabled).
+   * Names of ours that the peer announced (and has not disabled).
    *
    * @returns The names.
    */
@@ -213,6 +218,11 @@ export class ExtensionIds {
 /**
  * A peer's BEP 10 extended handshake, with the standard keys picked out.
  *
+ * Byte strings in it (`yourip`, values in `dict`) are views into the bytes it
+ * was parsed from. {@linkcode PeerWire} parses a copy of the payload, so a
+ * handshake it hands out stays valid for the life of the connection, even
+ * with `reuseReadBuffer`.
+ *
  * @example
  * ```ts
  * import { type ExtendedHandshake } from "@bittern/bittern";
@@ -243,7 +253,12 @@ const utf8 = new TextDecoder();
 /**
  * Parses an extended handshake payload (extended message id 0). Entries of
  * unexpected types are ignored, as BEP 10 asks; a payload that is not a
- * bencoded dictionary throws {@linkcode ProtocolError} (`bad-extended-handshake`).
+ * bencoded dictionary throws {@linkcode ProtocolError} (`bad-extended-handshake`),
+ * and a `metadata_size` above `limits.maxMetadataSize` (default 16 MiB)
+ * throws `metadata-too-large`.
+ *
+ * The result's byte strings (`yourip`, values in `dict`) are views into
+ * `payload`, not copies: pass a copy if `payload` will be overwritten.
  *
  * @example
  * ```ts
@@ -253,10 +268,26 @@ const utf8 = new TextDecoder();
  * console.log(parseExtendedHandshake(payload).m.get("ut_metadata")); // 3
  * ```
  *
+ * @example Bounding `metadata_size`
+ * ```ts
+ * import { parseExtendedHandshake, ProtocolError } from "@bittern/bittern";
+ *
+ * const payload = new TextEncoder().encode("d13:metadata_sizei99999999ee");
+ * try {
+ *   parseExtendedHandshake(payload, { maxMetadataSize: 1024 * 1024 });
+ * } catch (error) {
+ *   console.log(error instanceof ProtocolError && error.code); // "metadata-too-large"
+ * }
+ * ```
+ *
  * @param payload The bytes after the extended id.
+ * @param limits `maxMetadataSize` bounds `metadata_size`; other limits are not used here.
  * @returns The parsed handshake.
  */
-export function parseExtendedHandshake(payload: Uint8Array): ExtendedHandshake {
+export function parseExtendedHandshake(
+  payload: Uint8Array,
+  limits: WireLimits = {},
+): ExtendedHandshake {
   let dict: unknown;
   try {
     dict = decode(payload, { allowUnsortedKeys: true, maxDepth: 32 });
@@ -288,9 +319,28 @@ export function parseExtendedHandshake(payload: Uint8Array): ExtendedHandshake {
     yourip: yourip instanceof Uint8Array && (yourip.length === 4 || yourip.length === 16)
       ? yourip
       : undefined,
-    metadataSize: integerIn(dict.get("metadata_size"), 1, Number.MAX_SAFE_INTEGER),
+    metadataSize: metadataSize(
+      dict.get("metadata_size"),
+      limits.maxMetadataSize ?? DEFAULT_WIRE_LIMITS.maxMetadataSize,
+    ),
     dict,
   };
+}
+
+/** A positive integer `metadata_size` up to `limit`; others are ignored; above `limit` throws. */
+function metadataSize(value: unknown, limit: number): number | undefined {
+  // Integers beyond 2^53 decode as bigint: always above any limit.
+  if (
+    (typeof value === "number" && Number.isInteger(value) && value > limit) ||
+    (typeof value === "bigint" && value > 0n)
+  ) {
+    throw new ProtocolError(
+      "metadata-too-large",
+      `extended handshake announces metadata_size ${value} above the ${limit}-byte limit`,
+      { metadataSize: typeof value === "number" ? value : String(value), limit },
+    );
+  }
+  return integerIn(value, 1, limit);
 }
 
 function integerIn(value: unknown, min: number, max: number): number | undefined {

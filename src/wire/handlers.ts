@@ -91,7 +91,9 @@ export interface HandshakeHandler {
    */
   onLocalExtendedHandshake?(context: HandshakeContext, fields: BencodeDict): void;
   /**
-   * The peer's extended handshake arrived (possibly again: peers may update it).
+   * The peer's extended handshake arrived (possibly again: peers may update
+   * it, up to `WireLimits.maxExtendedHandshakes` times in all per connection).
+   * `handshake` is parsed from a copy of the message and stays valid.
    *
    * @param context The connection's handshake context.
    * @param handshake The parsed handshake.

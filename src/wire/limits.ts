@@ -27,8 +27,24 @@ export interface WireLimits {
    * be exactly `ceil(pieceCount / 8)` bytes. Default 256 KiB (2 Mi pieces).
    */
   readonly maxBitfieldLength?: number;
-  /** Largest extended (BEP 10) message body, in bytes. Default 64 KiB. */
+  /**
+   * Largest extended (BEP 10) message body, in bytes, the extended handshake
+   * included (checked from the length prefix, before the body is buffered).
+   * Default 64 KiB.
+   */
   readonly maxExtendedLength?: number;
+  /**
+   * Largest `metadata_size` (BEP 9: the info dictionary's size) a peer may
+   * announce in its extended handshake; a larger one closes the connection
+   * with `metadata-too-large`. Default 16 MiB.
+   */
+  readonly maxMetadataSize?: number;
+  /**
+   * How many BEP 10 extended handshakes a peer may send on one connection: the
+   * first plus updates (BEP 10 lets a peer change its `m` later). One more
+   * closes the connection with `too-many-extended-handshakes`. Default 5.
+   */
+  readonly maxExtendedHandshakes?: number;
   /** Milliseconds to wait for the peer's handshake. Default 10 000. */
   readonly handshakeTimeout?: number;
 }
@@ -61,6 +77,8 @@ export const DEFAULT_WIRE_LIMITS: ResolvedWireLimits = Object.freeze({
   maxRequestLength: 16 * 1024,
   maxBitfieldLength: 256 * 1024,
   maxExtendedLength: 64 * 1024,
+  maxMetadataSize: 16 * 1024 * 1024,
+  maxExtendedHandshakes: 5,
   handshakeTimeout: 10_000,
 });
 

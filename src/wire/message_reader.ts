@@ -34,33 +34,50 @@ export interface ByteSource {
 export interface MessageReaderOptions extends DecoderOptions {
   /**
    * Largest read buffer. Buffers start at 64 KiB and double (up to this) while
-   * reads keep filling them, so idle peers cost little. Default 1 MiB.
+   * reads keep filling them; after two small reads in a row (under 32 KiB
+   * each) the next read goes into a 64 KiB buffer again, so idle peers cost
+   * little. Default 1 MiB.
    */
   readonly bufferLength?: number;
   /** Bytes that arrived with the handshake, decoded before anything is read. */
   readonly initialBytes?: Uint8Array;
   /**
    * Read every time into one buffer, overwriting it once the messages decoded
-   * from it have been taken: a message (a `piece` block in particular) is then
-   * valid only until the next call to `next`, and a consumer that keeps a
-   * block must copy it. Saves an allocation per read and keeps memory flat
-   * under load. Default `false` (messages stay valid).
+   * from it have been taken. A message, and every view in it (a `piece`
+   * block, a `bitfield`, an extended message's `payload`), is then valid only
+   * until the next call to `next`: a consumer that keeps any of it must copy
+   * it. Saves an allocation per read and keeps memory flat under load.
+   * Default `false` (messages stay valid).
    */
   readonly reuseBuffer?: boolean;
 }
 
-/** Below this much free space a read buffer is retired and a fresh one allocated. */
+/**
+ * Below this much free space a read buffer is retired and a fresh one
+ * allocated; a read shorter than this is "small": a burst is over.
+ */
 const MIN_READ_SPACE = 32 * 1024;
+/** Small reads in a row after which a large read buffer is dropped for the smallest. */
+const SMALL_READS_TO_SHRINK = 2;
 /** The first (and smallest) read buffer. */
 const MIN_BUFFER_LENGTH = 64 * 1024;
 
 /**
  * Reads messages straight from a socket with `read(buffer)`, without Web
- * Streams in between. Each read goes into the unused tail of a large buffer
- * that is never overwritten, so decoded `piece` blocks are views that stay
- * valid; when the tail runs low a fresh buffer is allocated. This is the fast
- * path {@linkcode PeerWire} uses; {@linkcode MessageDecoderStream} is the
- * Web Streams equivalent.
+ * Streams in between. This is the fast path {@linkcode PeerWire} uses;
+ * {@linkcode MessageDecoderStream} is the Web Streams equivalent.
+ *
+ * Buffer lifetimes depend on `reuseBuffer`:
+ * - Without it (the default), each read goes into the unused tail of a buffer
+ *   that is never overwritten, so decoded `piece` blocks and other views stay
+ *   valid as long as they are referenced; when the tail runs low a fresh
+ *   buffer is allocated.
+ * - With it, every read overwrites the same buffer: a message and any view in
+ *   it is valid only until the next `next()`.
+ *
+ * Read buffers start at 64 KiB, double while reads keep filling them (up to
+ * `bufferLength`), and drop back to 64 KiB after two small reads in a row
+ * (one small read alone is usually a reader catching up with a fast peer).
  *
  * @example
  * ```ts
@@ -77,6 +94,8 @@ export class MessageReader implements AsyncIterable<Message> {
   #buffer: Uint8Array;
   /** Whether the last read filled all the space it was given (more is probably waiting). */
   #filledLastRead = false;
+  /** Consecutive reads, up to the last one, that returned less than `MIN_READ_SPACE`. */
+  #smallReads = 0;
   #used = 0;
   #initial: Uint8Array | undefined;
   readonly #reuse: boolean;
@@ -115,8 +134,19 @@ export class MessageReader implements AsyncIterable<Message> {
   }
 
   /**
+   * Diagnostic: the length of the current read buffer, between 64 KiB and
+   * the `bufferLength` option. It grows while reads fill it and drops back
+   * to 64 KiB after two small reads in a row.
+   */
+  get bufferLength(): number {
+    return this.#buffer.length;
+  }
+
+  /**
    * The next message, or `undefined` at the end of the stream. Throws
    * {@linkcode ProtocolError} on a violation; the reader is then unusable.
+   * With `reuseBuffer`, the message and any view in it are valid only until
+   * the next call.
    *
    * @returns The next message, or `undefined` when the peer closed the stream.
    */
@@ -139,18 +169,27 @@ export class MessageReader implements AsyncIterable<Message> {
       this.#decoder.push(initial, this.#collect);
       return;
     }
+    // Small reads in a row: the burst is over, and an idle peer should not pin a
+    // large buffer. (Reads that fill it never shrink it; one small read alone is
+    // usually the reader catching up with a fast peer, so it does not either.)
+    const burstOver = this.#smallReads >= SMALL_READS_TO_SHRINK &&
+      this.#buffer.length > MIN_BUFFER_LENGTH;
     if (this.#reuse) {
       // The previous batch has been taken: its bytes may be overwritten. A peer that
       // keeps filling the buffer gets a bigger one (up to the maximum).
       this.#used = 0;
       if (this.#filledLastRead && this.#buffer.length < this.#maxBufferLength) {
         this.#buffer = new Uint8Array(Math.min(this.#buffer.length * 2, this.#maxBufferLength));
+      } else if (burstOver) {
+        this.#buffer = new Uint8Array(MIN_BUFFER_LENGTH);
       }
-    } else if (this.#buffer.length - this.#used < MIN_READ_SPACE) {
+    } else if (burstOver || this.#buffer.length - this.#used < MIN_READ_SPACE) {
       // Retired buffers live on only through the views handed out; the next one
       // grows while the peer keeps the socket full, and shrinks when it does not.
       const length = this.#filledLastRead
         ? Math.min(this.#buffer.length * 2, this.#maxBufferLength)
+        : burstOver
+        ? MIN_BUFFER_LENGTH
         : Math.max(this.#buffer.length / 2, MIN_BUFFER_LENGTH);
       this.#buffer = new Uint8Array(length);
       this.#used = 0;
@@ -163,6 +202,7 @@ export class MessageReader implements AsyncIterable<Message> {
       return;
     }
     this.#filledLastRead = count === space.length;
+    this.#smallReads = count < MIN_READ_SPACE ? this.#smallReads + 1 : 0;
     this.#used += count;
     this.#bytesReceived += count;
     this.#decoder.push(space.subarray(0, count), this.#collect);

@@ -21,6 +21,12 @@ export interface ByteSink {
 
 /** The coalescing buffer's first size; it grows while the queue is deep. */
 const MIN_COALESCE_LENGTH = 64 * 1024;
+/**
+ * A coalescing buffer larger than the smallest is dropped by the first write
+ * that starts with a small queue this many ms after the queue was last deep.
+ * (Dropping it at once would reallocate it on every refill of a fast stream.)
+ */
+const SHRINK_AFTER_MS = 1000;
 
 /**
  * Options for {@linkcode MessageWriter}.
@@ -54,8 +60,15 @@ export interface MessageWriterOptions {
  * loopback this is worth more than the one copy of each block it costs).
  *
  * `send` resolves once the message is queued and the queue is below the
- * high-water mark; a failed socket write rejects every later `send` and
- * {@linkcode MessageWriter.flush}.
+ * high-water mark. A failed socket write, or {@linkcode MessageWriter.close},
+ * drops the queue and rejects every pending and later `send`,
+ * {@linkcode MessageWriter.flush} and {@linkcode MessageWriter.drained}: none
+ * of them hangs on a dead connection.
+ *
+ * The coalescing buffer grows (up to `maxWriteLength`) while the queue is
+ * deep. Once the queue has not been deep (64 KiB or more when a write starts)
+ * for a second, the next write drops it, so a slow or idle connection holds
+ * at most the smallest buffer (64 KiB) while a fast stream keeps its own.
  *
  * @example
  * ```ts
@@ -74,14 +87,19 @@ export class MessageWriter {
   /** Frames not yet written, from `#head` on; pieces are kept as messages. */
   #queue: (Uint8Array | PieceMessage)[] = [];
   #head = 0;
+  /** Bytes in `#queue` from `#head` on: not yet taken for a write. */
   #queuedBytes = 0;
+  /** Bytes taken for the write in flight that the sink has not accepted yet. */
+  #inFlight = 0;
   #writing = false;
-  #failure: unknown;
+  #failure: Error | undefined;
   #spare: Uint8Array | undefined;
-  /** Resolvers of senders waiting for the queue to drain below the high-water mark. */
-  #waiters: (() => void)[] = [];
-  /** Resolvers of `flush` calls waiting for the queue to empty. */
-  #flushers: (() => void)[] = [];
+  /** When (`performance.now()`) a write last started with a deep queue. */
+  #deepAt = 0;
+  /** Senders waiting for the queue to drain below the high-water mark. */
+  #waiters: Settler[] = [];
+  /** `drained`/`flush` calls waiting for the queue to drain to their mark. */
+  #drainers: (Settler & { readonly mark: number })[] = [];
   #bytesSent = 0;
 
   /**
@@ -96,14 +114,32 @@ export class MessageWriter {
     this.#maxWriteLength = Math.max(options.maxWriteLength ?? 1024 * 1024, MIN_COALESCE_LENGTH);
   }
 
-  /** Total bytes handed to the socket so far. */
+  /** Total bytes handed to (accepted by) the socket so far. */
   get bytesSent(): number {
     return this.#bytesSent;
   }
 
-  /** Bytes queued and not yet handed to the socket. */
+  /**
+   * Bytes queued and not yet accepted by the socket, the unwritten part of
+   * the write in flight included. 0 once closed or failed.
+   */
   get queuedBytes(): number {
-    return this.#queuedBytes;
+    return this.#queuedBytes + this.#inFlight;
+  }
+
+  /**
+   * Diagnostic: the length of the coalescing buffer held now, 0 when none is.
+   * It grows (up to `maxWriteLength`) while the queue is deep and is dropped
+   * by a write that starts with less than 64 KiB queued a second or more
+   * after the queue was last deep.
+   */
+  get bufferLength(): number {
+    return this.#spare?.length ?? 0;
+  }
+
+  /** Whether {@linkcode MessageWriter.close} ran or a write failed. */
+  get isClosed(): boolean {
+    return this.#failure !== undefined;
   }
 
   /**
@@ -112,7 +148,8 @@ export class MessageWriter {
    * unchanged until {@linkcode MessageWriter.flush} resolves.
    *
    * @param message The message to send.
-   * @returns Resolves when the caller may send more.
+   * @returns Resolves when the caller may send more; rejects once the writer
+   *   is closed or failed.
    */
   send(message: Message): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
@@ -152,14 +189,55 @@ export class MessageWriter {
   }
 
   /**
-   * Resolves when everything queued has been handed to the socket.
+   * Resolves when everything queued has been handed to the socket: the way
+   * to know that a given `send` (and every one before it) has been written.
+   * Same as `drained(0)`.
    *
-   * @returns Resolves when the queue is empty; rejects if a write failed.
+   * @returns Resolves when the queue is empty; rejects (at once, or as soon as
+   *   it happens) once the writer is closed or a write failed.
    */
   flush(): Promise<void> {
+    return this.drained(0);
+  }
+
+  /**
+   * Resolves once at most `lowWaterMark` bytes are queued (see
+   * {@linkcode MessageWriter.queuedBytes}); rejects with the reason once the
+   * writer is closed or a write failed, so it never hangs on a dead connection.
+   *
+   * @example Refilling a send queue in batches
+   * ```ts
+   * import { MessageWriter } from "@bittern/bittern";
+   *
+   * declare const writer: MessageWriter;
+   * declare const blocks: Uint8Array[];
+   * for (const [n, block] of blocks.entries()) {
+   *   writer.queue({ type: "piece", index: n, begin: 0, block });
+   *   if (writer.queuedBytes > 256 * 1024) await writer.drained(64 * 1024);
+   * }
+   * ```
+   *
+   * @param lowWaterMark Bytes that may still be queued. Default 0.
+   * @returns Resolves when the queue is at or below the mark.
+   */
+  drained(lowWaterMark = 0): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (!this.#writing && this.#head >= this.#queue.length) return Promise.resolve();
-    return new Promise((resolve) => this.#flushers.push(resolve));
+    if (this.queuedBytes <= lowWaterMark) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      this.#drainers.push({ mark: lowWaterMark, resolve, reject })
+    );
+  }
+
+  /**
+   * Stops the writer (idempotent): queued frames are dropped, and pending and
+   * later `send`, `flush` and `drained` calls reject with `reason`. The sink
+   * itself is not closed (close the socket to end a write in flight).
+   *
+   * @param reason The rejection; default a `connection-closed` {@linkcode ProtocolError}.
+   */
+  close(reason?: Error): void {
+    if (this.#failure !== undefined) return;
+    this.#fail(reason ?? new ProtocolError("connection-closed", "the writer is closed"));
   }
 
   /** Starts a drain if none is running; resolves now, or once the queue is below the mark. */
@@ -169,7 +247,7 @@ export class MessageWriter {
       queueMicrotask(() => this.#drain());
     }
     if (this.#queuedBytes < this.#highWaterMark) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   #enqueue(entry: Uint8Array | PieceMessage): void {
@@ -181,31 +259,48 @@ export class MessageWriter {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#head < this.#queue.length) {
+      while (this.#head < this.#queue.length && this.#failure === undefined) {
         for (const chunk of this.#take()) {
           for (let written = 0; written < chunk.length;) {
-            written += await this.#sink.write(written === 0 ? chunk : chunk.subarray(written));
+            const count = await this.#sink.write(
+              written === 0 ? chunk : chunk.subarray(written),
+            );
+            this.#bytesSent += count;
+            if (this.#failure !== undefined) return; // closed while writing
+            written += count;
+            this.#inFlight -= count;
+            if (this.#drainers.length > 0) this.#settleDrainers();
           }
-          this.#bytesSent += chunk.length;
         }
         this.#release();
       }
     } catch (error) {
-      this.#failure = error instanceof ProtocolError
-        ? error
-        : new ProtocolError("connection-closed", "writing to the peer failed", {}, {
-          cause: error,
-        });
-      this.#queue = [];
-      this.#head = 0;
-      this.#queuedBytes = 0;
+      if (this.#failure === undefined) {
+        this.#fail(
+          error instanceof ProtocolError
+            ? error
+            : new ProtocolError("connection-closed", "writing to the peer failed", {}, {
+              cause: error,
+            }),
+        );
+      }
     } finally {
       this.#writing = false;
       this.#release();
-      if (this.#head >= this.#queue.length) {
-        for (const resolve of this.#flushers.splice(0)) resolve();
-      }
+      if (this.#drainers.length > 0) this.#settleDrainers();
     }
+  }
+
+  /** Drops the queue and rejects everyone waiting. */
+  #fail(error: Error): void {
+    this.#failure = error;
+    this.#queue = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    this.#inFlight = 0;
+    this.#spare = undefined;
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    for (const drainer of this.#drainers.splice(0)) drainer.reject(error);
   }
 
   /**
@@ -214,6 +309,16 @@ export class MessageWriter {
    */
   #take(): Uint8Array[] {
     const queue = this.#queue;
+    // A burst is over once the queue has stayed small for a while: do not keep its
+    // large buffer. (A fast stream's queue is small only between refills.)
+    if (this.#queuedBytes >= MIN_COALESCE_LENGTH) {
+      this.#deepAt = performance.now();
+    } else if (
+      this.#spare !== undefined && this.#spare.length > MIN_COALESCE_LENGTH &&
+      performance.now() - this.#deepAt >= SHRINK_AFTER_MS
+    ) {
+      this.#spare = undefined;
+    }
     const first = queue[this.#head];
     const firstLength = entryLength(first);
     if (firstLength >= MIN_COALESCE_LENGTH || (this.#head + 1 === queue.length && isBytes(first))) {
@@ -246,9 +351,11 @@ export class MessageWriter {
     return [buffer.subarray(0, filled)];
   }
 
+  /** Moves `count` entries (`bytes` bytes) from the queue to the write in flight. */
   #advance(count: number, bytes: number): void {
     this.#head += count;
     this.#queuedBytes -= bytes;
+    this.#inFlight = bytes;
     if (this.#head === this.#queue.length) {
       this.#queue.length = 0;
       this.#head = 0;
@@ -258,10 +365,26 @@ export class MessageWriter {
     }
   }
 
+  /** Lets waiting senders go once the queue is below the high-water mark. */
   #release(): void {
-    if (this.#failure === undefined && this.#queuedBytes >= this.#highWaterMark) return;
-    for (const resolve of this.#waiters.splice(0)) resolve();
+    if (this.#queuedBytes >= this.#highWaterMark || this.#waiters.length === 0) return;
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve();
   }
+
+  #settleDrainers(): void {
+    const queued = this.queuedBytes;
+    let kept = 0;
+    for (const drainer of this.#drainers) {
+      if (queued <= drainer.mark) drainer.resolve();
+      else this.#drainers[kept++] = drainer;
+    }
+    this.#drainers.length = kept;
+  }
+}
+
+interface Settler {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
 }
 
 function isBytes(entry: Uint8Array | PieceMessage): entry is Uint8Array {

@@ -11,7 +11,12 @@ import {
   ReservedBits,
   writeHandshake,
 } from "./handshake.ts";
-import { resolveWireLimits, type WireContext, type WireLimits } from "./limits.ts";
+import {
+  type ResolvedWireLimits,
+  resolveWireLimits,
+  type WireContext,
+  type WireLimits,
+} from "./limits.ts";
 import { MessageReader } from "./message_reader.ts";
 import { MessageWriter, type MessageWriterOptions } from "./message_writer.ts";
 import type { ExtendedMessage, Message } from "./messages.ts";
@@ -26,6 +31,8 @@ import type { ExtendedMessage, Message } from "./messages.ts";
  * const options: PeerWireOptions = {
  *   peerId: new TextEncoder().encode("-BT0100-000000000000"),
  *   idleTimeout: 120_000,
+ *   writeTimeout: 60_000,
+ *   reuseReadBuffer: true,
  * };
  * ```
  */
@@ -34,7 +41,10 @@ export interface PeerWireOptions {
   readonly peerId: Uint8Array;
   /** Handshake plug-ins, run in order (include an {@linkcode ExtensionProtocol} for BEP 10). */
   readonly handlers?: readonly HandshakeHandler[];
-  /** Bounds on what the peer may send. */
+  /**
+   * Bounds on what the peer may send, including `maxExtendedHandshakes` and
+   * `maxMetadataSize` for its BEP 10 handshakes.
+   */
   readonly limits?: WireLimits;
   /** The torrent's shape for range checks (a `Torrent` fits); omit while unknown. */
   readonly context?: WireContext;
@@ -45,13 +55,23 @@ export interface PeerWireOptions {
    * while we are reading. Default 180 000; 0: never.
    */
   readonly idleTimeout?: number;
+  /**
+   * Close the connection (`write-timeout`) when bytes are queued for the peer
+   * and the socket has taken none of them for this many ms: a peer that stops
+   * reading would otherwise pin our send queue. Default 120 000; 0: never.
+   */
+  readonly writeTimeout?: number;
   /** Aborts the handshake. */
   readonly signal?: AbortSignal;
   /** Send-queue bounds. */
   readonly writer?: MessageWriterOptions;
   /**
-   * Reuse one read buffer (see `MessageReaderOptions.reuseBuffer`): a
-   * message is valid only until the next one is read. Default `false`.
+   * Reuse one read buffer (see `MessageReaderOptions.reuseBuffer`): a message
+   * and any view in it (a `piece` block, a `bitfield`, an extended message's
+   * `payload`) is valid until the next {@linkcode PeerWire.next}; copy what
+   * must live longer. The peer's extended handshake is the exception: it is
+   * parsed from a copy, so the {@linkcode ExtendedHandshake} (its `yourip`,
+   * `dict` and everything else reachable from it) stays valid. Default `false`.
    */
   readonly reuseReadBuffer?: boolean;
 }
@@ -128,6 +148,13 @@ export interface AcceptOptions extends PeerWireOptions {
  * A protocol violation closes this connection only: iteration throws the
  * {@linkcode ProtocolError} and {@linkcode PeerWire.closed} resolves with it.
  *
+ * BEP 10 lets a peer send its extended handshake again to change its `m`
+ * (additively: entries it leaves out keep their ids). A connection accepts
+ * the first and up to `maxExtendedHandshakes - 1` updates (default 4, see
+ * {@linkcode WireLimits}); one more closes it with
+ * `too-many-extended-handshakes`. Each is applied as it arrives: handlers run
+ * and {@linkcode HandshakeContext.remoteExtendedHandshake} becomes the latest.
+ *
  * @example Connecting to a peer
  * ```ts
  * import { ExtensionProtocol, PeerWire } from "@bittern/bittern";
@@ -156,10 +183,13 @@ export class PeerWire implements AsyncIterable<Message> {
   readonly closed: Promise<Error | undefined>;
   /**
    * Resolves with the peer's first extended handshake; `undefined` if the
-   * connection closes first or BEP 10 was not negotiated.
+   * connection closes first or BEP 10 was not negotiated. It is parsed from a
+   * copy of the message, so it stays valid whatever is read later.
    */
   readonly extendedHandshake: Promise<ExtendedHandshake | undefined>;
   readonly #handlers: readonly HandshakeHandler[];
+  readonly #limits: ResolvedWireLimits;
+  #extendedHandshakes = 0;
   readonly #reader: MessageReader;
   readonly #writer: MessageWriter;
   #closeError: Error | undefined;
@@ -179,8 +209,9 @@ export class PeerWire implements AsyncIterable<Message> {
     this.conn = conn;
     this.handshake = handshake;
     this.#handlers = handlers;
+    this.#limits = resolveWireLimits(options.limits);
     this.#reader = new MessageReader(conn, {
-      limits: options.limits,
+      limits: this.#limits,
       context,
       reuseBuffer: options.reuseReadBuffer,
     });
@@ -188,7 +219,11 @@ export class PeerWire implements AsyncIterable<Message> {
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.extendedHandshake = new Promise((resolve) => this.#resolveExtended = resolve);
     if (!this.supportsExtensions) this.#resolveExtended(undefined);
-    this.#startTimers(options.keepAliveInterval ?? 60_000, options.idleTimeout ?? 180_000);
+    this.#startTimers(
+      options.keepAliveInterval ?? 60_000,
+      options.idleTimeout ?? 180_000,
+      options.writeTimeout ?? 120_000,
+    );
   }
 
   /**
@@ -336,6 +371,14 @@ export class PeerWire implements AsyncIterable<Message> {
   }
 
   /**
+   * Bytes queued for the peer and not yet taken by the socket (the unwritten
+   * part of the write in flight included); 0 once closed.
+   */
+  get queuedBytes(): number {
+    return this.#writer.queuedBytes;
+  }
+
+  /**
    * Sends a message; resolves when the send queue has room again
    * (back-pressure). Rejects with the close reason once the connection is closed.
    *
@@ -347,7 +390,7 @@ export class PeerWire implements AsyncIterable<Message> {
       await this.#writer.send(message);
     } catch (error) {
       this.close(error as Error);
-      throw this.#closeError;
+      throw this.#closeError ?? closedError();
     }
   }
 
@@ -396,9 +439,44 @@ export class PeerWire implements AsyncIterable<Message> {
     return this.handshake.extensions?.decode(message);
   }
 
-  /** Resolves when everything sent so far has been handed to the socket. */
+  /**
+   * Resolves when everything sent so far has been handed to the socket.
+   * Rejects with the close reason (a `connection-closed`
+   * {@linkcode ProtocolError} after a plain `close()`) once the connection is
+   * closed, at once or as soon as it closes: it never hangs on a dead peer.
+   */
   async flush(): Promise<void> {
-    await this.#writer.flush();
+    await this.drained(0);
+  }
+
+  /**
+   * Resolves once at most `lowWaterMark` bytes are queued for the peer (see
+   * {@linkcode PeerWire.queuedBytes}). Rejects, like {@linkcode PeerWire.flush},
+   * with the close reason once the connection is closed.
+   *
+   * @example Keeping at most 256 KiB queued
+   * ```ts
+   * import type { PeerWire } from "@bittern/bittern";
+   *
+   * declare const wire: PeerWire;
+   * declare const blocks: Uint8Array[];
+   * for (const [n, block] of blocks.entries()) {
+   *   wire.queue({ type: "piece", index: n, begin: 0, block });
+   *   if (wire.queuedBytes > 256 * 1024) await wire.drained(64 * 1024);
+   * }
+   * ```
+   *
+   * @param lowWaterMark Bytes that may still be queued. Default 0.
+   * @returns Resolves when the queue is at or below the mark.
+   */
+  async drained(lowWaterMark = 0): Promise<void> {
+    if (this.#isClosed) throw this.#closeError ?? closedError();
+    try {
+      await this.#writer.drained(lowWaterMark);
+    } catch (error) {
+      this.close(error as Error);
+      throw this.#closeError ?? closedError();
+    }
   }
 
   /**
@@ -406,6 +484,10 @@ export class PeerWire implements AsyncIterable<Message> {
    * Extended handshakes are applied (handlers run) before being returned.
    * One consumer at a time: do not call `next` again before it settles.
    * Throws the {@linkcode ProtocolError} that closed the connection.
+   *
+   * With `reuseReadBuffer`, a message and any view in it is valid until the
+   * next `next()`; the extended handshake object is copied and stays valid
+   * (and so does the payload of an extended handshake message).
    *
    * @returns The next message.
    */
@@ -419,6 +501,8 @@ export class PeerWire implements AsyncIterable<Message> {
     try {
       message = await this.#reader.next();
       if (message?.type === "extended" && message.id === 0) {
+        // Small and rare, and kept by the caller: copy it out of the read buffer.
+        message = { type: "extended", id: 0, payload: message.payload.slice() };
         await this.#onExtendedHandshake(message);
       }
     } catch (error) {
@@ -464,6 +548,7 @@ export class PeerWire implements AsyncIterable<Message> {
       ),
     );
     clearInterval(this.#timer);
+    this.#writer.close(this.#closeError ?? closedError());
     try {
       this.conn.close();
     } catch { /* already closed by the peer or the runtime */ }
@@ -472,7 +557,16 @@ export class PeerWire implements AsyncIterable<Message> {
   }
 
   async #onExtendedHandshake(message: ExtendedMessage): Promise<void> {
-    const handshake = parseExtendedHandshake(message.payload);
+    const limit = this.#limits.maxExtendedHandshakes;
+    if (++this.#extendedHandshakes > limit) {
+      throw new ProtocolError(
+        "too-many-extended-handshakes",
+        `extended handshake number ${this.#extendedHandshakes} exceeds the limit of ${limit} ` +
+          `(the first and ${limit - 1} updates)`,
+        { count: this.#extendedHandshakes, limit },
+      );
+    }
+    const handshake = parseExtendedHandshake(message.payload, this.#limits);
     const context = this.handshake as MutableContext;
     context.remoteExtendedHandshake = handshake;
     await runHandlers(
@@ -482,19 +576,23 @@ export class PeerWire implements AsyncIterable<Message> {
     this.#resolveExtended(handshake);
   }
 
-  #startTimers(keepAliveInterval: number, idleTimeout: number): void {
-    if (keepAliveInterval <= 0 && idleTimeout <= 0) return;
+  #startTimers(keepAliveInterval: number, idleTimeout: number, writeTimeout: number): void {
+    if (keepAliveInterval <= 0 && idleTimeout <= 0 && writeTimeout <= 0) return;
     const period = Math.min(
       keepAliveInterval > 0 ? keepAliveInterval : Infinity,
       idleTimeout > 0 ? idleTimeout : Infinity,
+      writeTimeout > 0 ? writeTimeout : Infinity,
     ) / 4;
     let lastSent = 0;
     let lastReceived = 0;
     let sentAt = Date.now();
     let receivedAt = sentAt;
+    let writtenAt = sentAt;
     this.#timer = setInterval(() => {
       const now = Date.now();
       const { received, sent } = this.bytes;
+      // The socket took bytes, or had none to take: not stalled.
+      if (sent !== lastSent || this.#writer.queuedBytes === 0) writtenAt = now;
       if (sent !== lastSent) [lastSent, sentAt] = [sent, now];
       // Only a reader that is waiting can be starved; a paused reader is back-pressure.
       if (received !== lastReceived || !this.#reading) [lastReceived, receivedAt] = [received, now];
@@ -503,6 +601,15 @@ export class PeerWire implements AsyncIterable<Message> {
           new ProtocolError("idle-timeout", `nothing received for ${idleTimeout} ms`, {
             idleTimeout,
           }),
+        );
+      } else if (writeTimeout > 0 && now - writtenAt >= writeTimeout) {
+        const queued = this.#writer.queuedBytes;
+        this.close(
+          new ProtocolError(
+            "write-timeout",
+            `the peer took none of ${queued} queued bytes for ${writeTimeout} ms`,
+            { writeTimeout, queuedBytes: queued },
+          ),
         );
       } else if (keepAliveInterval > 0 && now - sentAt >= keepAliveInterval) {
         sentAt = now;

@@ -30,6 +30,7 @@ export async function wirePair(
         findTorrent: (hash) => hash[0] === infoHash[0] ? {} : undefined,
         idleTimeout: 0,
         keepAliveInterval: 0,
+        writeTimeout: 0,
         ...server,
       })
     );
@@ -39,6 +40,7 @@ export async function wirePair(
         peerId: clientId,
         idleTimeout: 0,
         keepAliveInterval: 0,
+        writeTimeout: 0,
         ...client,
       })
     );
@@ -110,4 +112,85 @@ export async function rawClientOf(
       listener.close();
     },
   };
+}
+
+/**
+ * `promise`, or a rejection naming `what` if it has not settled within `ms`
+ * (a hang fails the test instead of stalling the run).
+ */
+export async function bounded<T>(promise: Promise<T>, what = "operation", ms = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A sink whose writes complete only when `release` is called: back-pressure made visible. */
+export class ManualSink {
+  readonly #pending: { bytes: Uint8Array; settle: (error?: Error, count?: number) => void }[] = [];
+  /** Lengths of the writes completed so far. */
+  readonly written: number[] = [];
+
+  /** Writes in flight (at most one for a MessageWriter). */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({
+        bytes,
+        settle: (error, count = bytes.length) => {
+          if (error) return reject(error);
+          this.written.push(count);
+          resolve(count);
+        },
+      });
+    });
+  }
+
+  /** Completes the oldest write (whole), or fails it with `error`. */
+  release(error?: Error): void {
+    const next = this.#pending.shift();
+    if (!next) throw new Error("no write in flight");
+    next.settle(error);
+  }
+
+  /** Completes the oldest write having taken only its first `count` bytes. */
+  releasePart(count: number): void {
+    const next = this.#pending.shift();
+    if (!next) throw new Error("no write in flight");
+    next.settle(undefined, Math.min(count, next.bytes.length));
+  }
+}
+
+/** Lets queued microtasks (a writer's drain steps) run. */
+export async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await Promise.resolve();
+}
+
+/** Reads from in-memory chunks: each read returns (part of) the next chunk, as a socket would. */
+export class ChunkSource {
+  readonly #chunks: Uint8Array[];
+
+  constructor(chunks: Uint8Array[]) {
+    this.#chunks = [...chunks];
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    const chunk = this.#chunks[0];
+    if (!chunk) return Promise.resolve(null);
+    const count = Math.min(buffer.length, chunk.length);
+    buffer.set(chunk.subarray(0, count));
+    if (count === chunk.length) this.#chunks.shift();
+    else this.#chunks[0] = chunk.subarray(count);
+    return Promise.resolve(count);
+  }
 }
