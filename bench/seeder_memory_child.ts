@@ -17,7 +17,9 @@ try {
   const session = await runtime.add(await Deno.readFile(torrentPath), {
     storage: new FileSystemStorage(dir),
   });
-  if (!session.store.complete) throw new Error("seeder_memory_child: the data is not complete");
+  if (session.stats().progress < 1) {
+    throw new Error("seeder_memory_child: the data is not complete");
+  }
   // deno-lint-ignore no-console -- the parent reads this line
   console.log(JSON.stringify({ event: "listening", port: runtime.port }));
   for await (const _ of Deno.stdin.readable) { /* until the parent closes stdin */ }

@@ -45,8 +45,6 @@ export interface SessionConfig {
   readonly maxUploadQueue: number;
   /** Block bytes sent to one peer and not yet taken by its socket before we wait for it. */
   readonly maxQueuedUploadBytes: number;
-  /** A peer whose socket takes nothing of our uploads for this long is closed. */
-  readonly uploadStallTimeoutMs: number;
   /** Blocks nobody requested that a peer may send before it is dropped. */
   readonly maxUnrequestedBlocks: number;
   /** Bytes received but not yet on disk before reading from peers pauses. */

@@ -43,6 +43,11 @@ export interface RuntimeOptions {
   readonly handshakeHandlers?: readonly HandshakeHandler[];
   /** Bounds on what peers may send. */
   readonly limits?: WireLimits;
+  /**
+   * Close a connection whose socket takes none of the bytes queued for it for
+   * this many ms (a peer that stopped reading). Default 120 000; 0: never.
+   */
+  readonly writeTimeoutMs?: number;
   /** Give up on a connection attempt after this many ms. Default 10 000. */
   readonly connectTimeoutMs?: number;
   /** Where string sources are fetched from. Default: files and http(s) URLs. */
@@ -123,7 +128,6 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   maxQueueDepth: 500,
   maxUploadQueue: 500,
   maxQueuedUploadBytes: 512 * 1024,
-  uploadStallTimeoutMs: 60_000,
   maxUnrequestedBlocks: 16,
   maxPendingWriteBytes: 32 * 1024 * 1024,
   seed: true,

@@ -324,6 +324,7 @@ export class Runtime {
       const wire = await PeerWire.accept(conn, {
         peerId: this.peerId,
         limits: this.#options.limits,
+        writeTimeout: this.#options.writeTimeoutMs,
         reuseReadBuffer: true,
         findTorrent: (infoHash) => {
           engine = this.#sessions.get(toHex(infoHash));
@@ -355,6 +356,7 @@ export class Runtime {
         peerId: this.peerId,
         handlers: this.#handlers.get(engine),
         limits: this.#options.limits,
+        writeTimeout: this.#options.writeTimeoutMs,
         reuseReadBuffer: true,
         context: engine.torrent,
         signal,

@@ -96,10 +96,7 @@ export class SessionEngine implements TorrentSession {
         blockSize: config.blockSize,
         initialQueueDepth: config.initialQueueDepth,
       }),
-      uploadAgent({
-        maxQueuedBytes: config.maxQueuedUploadBytes,
-        stallTimeoutMs: config.uploadStallTimeoutMs,
-      }),
+      uploadAgent({ maxQueuedBytes: config.maxQueuedUploadBytes }),
       chokerAgent(config),
       ...agents,
     ]);

@@ -34,7 +34,7 @@ export type {
 } from "./messages.ts";
 export { DEFAULT_WIRE_LIMITS, resolveWireLimits } from "./limits.ts";
 export type { ResolvedWireLimits, WireContext, WireLimits } from "./limits.ts";
-export { encodeMessage, encodePieceHeader, PIECE_HEADER_LENGTH } from "./encode.ts";
+export { encodeMessage } from "./encode.ts";
 export { FrameDecoder } from "./decode.ts";
 export type { DecoderOptions } from "./decode.ts";
 export { MessageDecoderStream, MessageEncoderStream } from "./streams.ts";

@@ -360,11 +360,6 @@ export class PeerWire implements AsyncIterable<Message> {
     return this.#isClosed;
   }
 
-  /** Bytes queued to send and not yet handed to the socket. */
-  get queuedBytes(): number {
-    return this.#writer.queuedBytes;
-  }
-
   /** Bytes received and sent so far, after the handshake. */
   get bytes(): { received: number; sent: number } {
     return { received: this.#reader.bytesReceived, sent: this.#writer.bytesSent };

@@ -7,8 +7,6 @@ export interface UploadAgentOptions {
    * this the agent waits for the socket before reading more for that peer.
    */
   readonly maxQueuedBytes: number;
-  /** A peer whose socket takes nothing for this long is closed. */
-  readonly stallTimeoutMs: number;
 }
 
 /**
@@ -16,29 +14,14 @@ export interface UploadAgentOptions {
  * per loop, reading blocks through the session (copies counted against the
  * runtime's upload memory) and waiting for the socket whenever
  * `maxQueuedBytes` are in flight, so a slow or stalled reader costs at most
- * that much and is closed after `stallTimeoutMs`.
+ * that much (the connection's write timeout closes a reader that stalls).
  */
 export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
   let session!: AgentSession;
   const serving = new WeakSet<AgentPeer>();
 
-  /** Waits for the peer's socket to take what was sent; closes a peer that stalls. */
-  const drained = async (peer: AgentPeer) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<"stalled">((resolve) =>
-      timer = setTimeout(() => resolve("stalled"), options.stallTimeoutMs)
-    );
-    try {
-      const outcome = await Promise.race([peer.flushed().then(() => "drained" as const), stalled]);
-      if (outcome === "stalled") {
-        peer.close(`not reading: nothing sent for ${options.stallTimeoutMs} ms`);
-        return false;
-      }
-      return true;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  /** Waits for the peer's socket to take what was sent; false when the connection closed. */
+  const drained = (peer: AgentPeer) => peer.flushed().then(() => true, () => false);
 
   const serve = async (peer: AgentPeer) => {
     serving.add(peer);
