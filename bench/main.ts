@@ -3,11 +3,12 @@
  * baseline measured in the same run, and the ratio.
  *
  * `deno task bench [name...]` runs only the named ones
- * (bencode, metainfo, wire, storage, download, memory, scale, swarm).
+ * (bencode, metainfo, wire, storage, download, memory, scale, swarm, pieces).
  */
 import { run as bencode } from "./bencode.ts";
 import { run as download, runMemory as memory } from "./download.ts";
 import { run as metainfo } from "./metainfo.ts";
+import { run as pieces } from "./pieces.ts";
 import { run as scale } from "./scale.ts";
 import { run as storage } from "./storage.ts";
 import { run as swarm } from "./swarm.ts";
@@ -22,6 +23,7 @@ const benches: Record<string, () => unknown> = {
   memory,
   scale,
   swarm,
+  pieces,
 };
 const chosen = Deno.args.length ? Deno.args : Object.keys(benches);
 for (const name of chosen) {
