@@ -110,6 +110,12 @@ export class PieceStore {
   readonly #readAhead: number;
   #verified: Bitfield;
   #wanted: Bitfield;
+  /**
+   * Pieces both wanted and verified. With the bitfields' own set-bit counts and the one
+   * short last piece, it gives every progress figure in O(1); kept by `#markVerified`
+   * and `#recount` (on every replacement of either bitfield).
+   */
+  #verifiedWanted = 0;
   #wantedFiles: ReadonlySet<number>;
   readonly #inProgress = new Map<number, PieceProgress>();
   /** Piece-sized buffers reused for read-back (fresh ones cost more than the read). */
@@ -217,12 +223,70 @@ export class PieceStore {
     return this.#resumeRejection;
   }
 
-  /** Whether every wanted piece is verified. */
+  /** Whether every wanted piece is verified (O(1)). */
   get complete(): boolean {
-    for (let piece = 0; piece < this.torrent.pieceCount; piece++) {
-      if (this.#wanted.get(piece) && !this.#verified.get(piece)) return false;
+    return this.#verifiedWanted === this.#wanted.count();
+  }
+
+  /** Number of wanted pieces (O(1)). */
+  get wantedPieces(): number {
+    return this.#wanted.count();
+  }
+
+  /** Number of wanted pieces not verified yet (O(1)). */
+  get missingWantedPieces(): number {
+    return this.#wanted.count() - this.#verifiedWanted;
+  }
+
+  /** Bytes in wanted pieces (O(1)). */
+  get wantedBytes(): number {
+    return this.#bytesOf(this.#wanted.count(), this.#lastIn(this.#wanted));
+  }
+
+  /** Bytes in verified pieces, wanted or not (O(1)). */
+  get verifiedBytes(): number {
+    return this.#bytesOf(this.#verified.count(), this.#lastIn(this.#verified));
+  }
+
+  /**
+   * Bytes in pieces both wanted and verified (O(1)): a download's progress is
+   * `verifiedWantedBytes / wantedBytes`.
+   *
+   * @example
+   * ```ts
+   * import type { PieceStore } from "@bittern/bittern";
+   *
+   * declare const store: PieceStore;
+   * const progress = store.wantedBytes === 0 ? 1 : store.verifiedWantedBytes / store.wantedBytes;
+   * ```
+   */
+  get verifiedWantedBytes(): number {
+    return this.#bytesOf(
+      this.#verifiedWanted,
+      this.#lastIn(this.#wanted) && this.#lastIn(this.#verified),
+    );
+  }
+
+  /**
+   * Whether piece `piece` is wanted and not verified yet (O(1)).
+   *
+   * @example
+   * ```ts
+   * import type { PieceStore } from "@bittern/bittern";
+   *
+   * declare const store: PieceStore;
+   * if (store.needs(7)) console.log("piece 7 is still to download");
+   * ```
+   *
+   * @param piece Piece index.
+   * @returns Whether it is still to download.
+   * @throws {StorageError} `out-of-range` for an index outside the torrent.
+   */
+  needs(piece: number): boolean {
+    if (!Number.isInteger(piece) || piece < 0 || piece >= this.torrent.pieceCount) {
+      checkPieceRange(this.torrent, piece, 0, 0, "needs");
     }
-    return true;
+    return this.#wanted.get(piece) && !this.#verified.get(piece);
   }
 
   /**
@@ -261,6 +325,7 @@ export class PieceStore {
     }
     this.#wantedFiles = wantedFiles;
     this.#wanted = wanted;
+    this.#recount();
   }
 
   /** Indices of the wanted files. */
@@ -402,7 +467,7 @@ export class PieceStore {
     progress.verifying = true;
     try {
       const good = await this.#verifyPiece(piece, progress);
-      if (good) this.#verified.set(piece);
+      if (good) this.#markVerified(piece);
       return { piece, status: good ? "verified" : "failed" };
     } finally {
       this.#inProgress.delete(piece);
@@ -475,6 +540,7 @@ export class PieceStore {
     };
     await Promise.all(Array.from({ length: Math.min(this.#readAhead, total) }, lane));
     this.#verified = verified;
+    this.#recount();
     return verified;
   }
 
@@ -540,6 +606,7 @@ export class PieceStore {
       }
     }
     this.#verified = result.state.verified;
+    this.#recount();
     this.#restoredFrom = "resume-file";
     return true;
   }
@@ -595,6 +662,37 @@ export class PieceStore {
         this.#spareBuffers.push(pooled);
       }
     }
+  }
+
+  /** Sets piece `piece` verified, keeping the counters. */
+  #markVerified(piece: number): void {
+    if (this.#verified.get(piece)) return;
+    this.#verified.set(piece);
+    if (this.#wanted.get(piece)) this.#verifiedWanted++;
+  }
+
+  /** Recounts `#verifiedWanted` after either bitfield was replaced (O(pieces), rare). */
+  #recount(): void {
+    let both = 0;
+    for (let piece = 0; piece < this.torrent.pieceCount; piece++) {
+      if (this.#wanted.get(piece) && this.#verified.get(piece)) both++;
+    }
+    this.#verifiedWanted = both;
+  }
+
+  /** Whether `bits` holds the last (possibly short) piece. */
+  #lastIn(bits: Bitfield): boolean {
+    const last = this.torrent.pieceCount - 1;
+    return last >= 0 && bits.get(last);
+  }
+
+  /** Bytes in `count` pieces, the last piece among them when `withLast`. */
+  #bytesOf(count: number, withLast: boolean): number {
+    if (count === 0) return 0;
+    const { torrent } = this;
+    return withLast
+      ? (count - 1) * torrent.pieceLength + pieceLengthAt(torrent, torrent.pieceCount - 1)
+      : count * torrent.pieceLength;
   }
 
   #checkBlock(piece: number, offset: number, length: number, operation: string): number {
