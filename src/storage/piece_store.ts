@@ -1,14 +1,14 @@
 /**
  * The piece layer a session drives: blocks in, verified pieces out. Blocks are written
  * through to storage as they arrive (memory stays bounded and a killed process keeps
- * them); when a piece's last block lands, it is read back and SHA-1 verified.
+ * them) and fed to the piece's running SHA-1 when in order; when a piece's last block
+ * lands, its hash is finished (reading back only blocks that came out of order) and checked.
  */
 import { pieceHashAt, pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import { createHash, type Hash } from "node:crypto";
 import { bytesEqual } from "../util/bytes.ts";
 import { StorageError } from "./errors.ts";
-import { NodeCryptoHasher, type Sha1Hasher } from "./hasher.ts";
+import { type IncrementalSha1, NodeCryptoHasher, type Sha1Hasher } from "./hasher.ts";
 import { checkPieceRange, filePieceRange } from "./layout.ts";
 import { Limiter } from "./limiter.ts";
 import { loadResume, saveResume } from "./resume.ts";
@@ -18,10 +18,16 @@ import type { Storage, TorrentStorage } from "./types.ts";
 export const DEFAULT_BLOCK_SIZE = 16384;
 
 const SPARE_BUFFER_BYTES = 32 * 1024 * 1024;
+/** Running hashes for a custom hasher without `incremental`. */
+const FALLBACK_HASHER = new NodeCryptoHasher();
 
 /** Options for {@linkcode PieceStore.open}. */
 export interface PieceStoreOptions {
-  /** SHA-1 implementation (default: {@linkcode NodeCryptoHasher}). Not closed by the store. */
+  /**
+   * SHA-1 implementation (default: {@linkcode NodeCryptoHasher}): `incremental()` for the
+   * running hash of in-order blocks (node:crypto when the hasher has none), `sha1` for
+   * whole pieces read back. Not closed by the store.
+   */
   readonly hasher?: Sha1Hasher;
   /** Block size the session requests in (default 16 KiB). */
   readonly blockSize?: number;
@@ -71,7 +77,7 @@ interface PieceProgress {
    * SHA-1 over the piece's leading blocks, fed as they arrive in order (the
    * usual case), so completing the piece needs no read-back.
    */
-  hash: Hash | undefined;
+  hash: IncrementalSha1 | undefined;
   /** Blocks `[0, hashed)` are in `hash`. */
   hashed: number;
   /**
@@ -423,7 +429,7 @@ export class PieceStore {
         received: new Bitfield(this.blockCount(piece)),
         writing: new Set(),
         verifying: false,
-        hash: createHash("sha1"),
+        hash: this.#incremental(),
         hashed: 0,
         ahead: this.storage.readable === false ? new Map() : undefined,
       };
@@ -619,7 +625,7 @@ export class PieceStore {
     const expected = pieceHashAt(this.torrent, piece);
     const hash = progress?.hash;
     if (hash && progress.hashed === progress.received.size) {
-      return Promise.resolve(bytesEqual(new Uint8Array(hash.digest()), expected));
+      return Promise.resolve(bytesEqual(hash.digest(), expected));
     }
     if (hash && progress.hashed > 0) {
       return this.#verifications.run(() => this.#finishHash(piece, hash, progress.hashed));
@@ -628,7 +634,7 @@ export class PieceStore {
   }
 
   /** Reads back the blocks after the first `hashed` and completes `hash`. */
-  async #finishHash(piece: number, hash: Hash, hashed: number): Promise<boolean> {
+  async #finishHash(piece: number, hash: IncrementalSha1, hashed: number): Promise<boolean> {
     const start = hashed * this.blockSize;
     const length = pieceLengthAt(this.torrent, piece) - start;
     try {
@@ -637,7 +643,7 @@ export class PieceStore {
       if (error instanceof StorageError && error.kind === "not-found") return false;
       throw error;
     }
-    return bytesEqual(new Uint8Array(hash.digest()), pieceHashAt(this.torrent, piece));
+    return bytesEqual(hash.digest(), pieceHashAt(this.torrent, piece));
   }
 
   async #readAndHash(piece: number): Promise<boolean> {
@@ -662,6 +668,14 @@ export class PieceStore {
         this.#spareBuffers.push(pooled);
       }
     }
+  }
+
+  /**
+   * A running SHA-1 for one piece: the hasher's own, or node:crypto for a hasher written
+   * before `Sha1Hasher.incremental` existed (it then only hashes what is read back).
+   */
+  #incremental(): IncrementalSha1 {
+    return this.#hasher.incremental?.() ?? FALLBACK_HASHER.incremental();
   }
 
   /** Sets piece `piece` verified, keeping the counters. */
