@@ -25,6 +25,7 @@ import {
   type TorrentStorage,
 } from "../mod.ts";
 import { createHash } from "node:crypto";
+import process from "node:process";
 
 const PIECE_LENGTH = 16384;
 const DEFAULT_SIZES = [10_000, 100_000];
@@ -106,15 +107,36 @@ interface PiecesResult {
   readonly pieceCount: number;
   /** Pieces verified (less than `pieceCount` when the run hit its time limit). */
   readonly verified: number;
-  /** `performance.now()` when each count of pieces was reached: `times[k - 1]` for k pieces. */
-  readonly times: Float64Array;
+  /** `performance.now()` when k pieces were verified, at `[k - 1]`. */
+  readonly wall: Float64Array;
+  /**
+   * This process's CPU time (user + system, ms) when k pieces were verified, at `[k - 1]`,
+   * sampled for k = 1 and every multiple of {@linkcode CPU_STEP} (each sample is a system
+   * call): unlike wall time, it barely moves when other processes share the machine.
+   */
+  readonly cpu: Float64Array;
   /** ms from `add` on the leecher to its first verified piece (connecting, handshakes). */
   readonly startupMs: number;
 }
 
-/** ms per piece between the `from`-th and the `to`-th verified piece (1-based counts). */
-function msPerPiece(result: PiecesResult, from: number, to: number): number {
-  return (result.times[to - 1] - result.times[from - 1]) / (to - from);
+/** CPU time is sampled every this many verified pieces. */
+const CPU_STEP = 100;
+
+/** The sampled count nearest below `count`. */
+const cpuSampled = (count: number) => count < CPU_STEP ? 1 : count - count % CPU_STEP;
+
+/** Wall and CPU ms per piece from the `from`-th to the `to`-th verified piece (1-based). */
+function perPiece(result: PiecesResult, from: number, to: number): { wall: number; cpu: number } {
+  const [cpuFrom, cpuTo] = [cpuSampled(from), cpuSampled(to)];
+  return {
+    wall: (result.wall[to - 1] - result.wall[from - 1]) / (to - from),
+    cpu: (result.cpu[cpuTo - 1] - result.cpu[cpuFrom - 1]) / (cpuTo - cpuFrom),
+  };
+}
+
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /** Downloads a `pieceCount`-piece zero torrent from a fresh seeder to a fresh leecher. */
@@ -122,7 +144,8 @@ async function download(pieceCount: number, limitSeconds: number): Promise<Piece
   const torrent = zeroTorrent(pieceCount);
   const seeder = new Runtime({ ...RUNTIME_OPTIONS, listen: { hostname: "127.0.0.1", port: 0 } });
   const leecher = new Runtime({ ...RUNTIME_OPTIONS, listen: false });
-  const times = new Float64Array(pieceCount);
+  const wall = new Float64Array(pieceCount);
+  const cpu = new Float64Array(pieceCount);
   let verified = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -138,22 +161,33 @@ async function download(pieceCount: number, limitSeconds: number): Promise<Piece
       peers: [{ host: "127.0.0.1", port: seeder.port! }],
     });
     session.events.on("piece-verified", () => {
-      times[verified++] = performance.now();
+      wall[verified++] = performance.now();
+      if (verified === cpuSampled(verified)) cpu[verified - 1] = cpuMs();
     });
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), limitSeconds * 1000);
-    });
-    if (await Promise.race([session.completed, timedOut]) === "timeout") {
-      console.log(
-        `  ${pieceCount} pieces: stopped after the ${limitSeconds} s limit with ${verified} verified`,
+    const timedOut = new Promise<string>((resolve) => {
+      timer = setTimeout(
+        () => resolve(`stopped at the ${limitSeconds} s limit`),
+        limitSeconds * 1000,
       );
+    });
+    const outcome = await Promise.race([
+      session.completed.then(() => "completed", (error: Error) => `failed: ${error.message}`),
+      timedOut,
+    ]);
+    if (outcome !== "completed" || verified !== pieceCount) {
+      console.log(`  ${pieceCount} pieces: ${outcome} with ${verified} pieces verified`);
     }
-    return { pieceCount, verified, times, startupMs: times[0] - started };
+    return { pieceCount, verified, wall, cpu, startupMs: wall[0] - started };
   } finally {
     clearTimeout(timer);
     await Promise.all([leecher.close(), seeder.close()]);
   }
 }
+
+const format = ({ wall, cpu }: { wall: number; cpu: number }) =>
+  `${wall.toFixed(4)} ms/piece (CPU ${cpu.toFixed(4)})`;
+const ratio = (a: { wall: number; cpu: number }, b: { wall: number; cpu: number }) =>
+  `${(a.wall / b.wall).toFixed(2)}x (CPU ${(a.cpu / b.cpu).toFixed(2)}x)`;
 
 /** Runs the benchmark over `sizes` (piece counts, ascending). */
 export async function run(
@@ -161,40 +195,40 @@ export async function run(
   limitSeconds = DEFAULT_LIMIT_SECONDS,
 ): Promise<void> {
   console.log(
-    `\n## pieces: ms per verified piece, 16 KiB pieces, Bittern seeder -> Bittern leecher on 127.0.0.1`,
+    `\n## pieces: ms per verified piece (wall, and CPU of both runtimes), 16 KiB pieces, ` +
+      `Bittern seeder -> Bittern leecher on 127.0.0.1`,
   );
   const results: PiecesResult[] = [];
   for (const pieceCount of sizes) {
     const result = await download(pieceCount, limitSeconds);
     results.push(result);
     if (result.verified < 2) continue;
-    const seconds = (result.times[result.verified - 1] - result.times[0]) / 1000;
+    const seconds = (result.wall[result.verified - 1] - result.wall[0]) / 1000;
     const label = `${pieceCount} pieces (${(pieceCount * PIECE_LENGTH / 1048576).toFixed(0)} MiB)`;
-    const perPiece = msPerPiece(result, 1, result.verified);
     console.log(
-      `${label.padEnd(28)} ${perPiece.toFixed(4)} ms/piece over ${result.verified - 1} pieces ` +
-        `(${seconds.toFixed(1)} s after ${result.startupMs.toFixed(0)} ms to the first)`,
+      `${label.padEnd(28)} ${format(perPiece(result, 1, result.verified))} over ${
+        result.verified - 1
+      } pieces (${seconds.toFixed(1)} s after ${result.startupMs.toFixed(0)} ms to the first)`,
     );
   }
   const complete = results.filter((result) => result.verified === result.pieceCount);
   if (complete.length >= 2) {
     const small = complete[0];
     const large = complete[complete.length - 1];
-    const ratio = msPerPiece(large, 1, large.pieceCount) / msPerPiece(small, 1, small.pieceCount);
     console.log(
-      `ratio ${large.pieceCount} / ${small.pieceCount} pieces (ms/piece)`.padEnd(44) +
-        `${ratio.toFixed(2)}x (goal: about 1)`,
+      `ratio ${large.pieceCount} / ${small.pieceCount} pieces: ${
+        ratio(perPiece(large, 1, large.pieceCount), perPiece(small, 1, small.pieceCount))
+      } (goal: about 1)`,
     );
   }
   const largest = results[results.length - 1];
   if (largest && largest.verified >= 20) {
     const tenth = Math.floor(largest.verified / 10);
-    const first = msPerPiece(largest, 1, tenth);
-    const last = msPerPiece(largest, largest.verified - tenth, largest.verified);
+    const first = perPiece(largest, 1, tenth);
+    const last = perPiece(largest, largest.verified - tenth, largest.verified);
     console.log(
-      `${largest.pieceCount} pieces: first 10% ${first.toFixed(4)} ms/piece, last 10% ${
-        last.toFixed(4)
-      } ms/piece, ratio ${(last / first).toFixed(2)}x (goal: about 1)`,
+      `${largest.pieceCount} pieces, ${largest.verified} verified: first 10% ${format(first)}, ` +
+        `last 10% ${format(last)}, ratio ${ratio(last, first)} (goal: about 1)`,
     );
   }
 }
