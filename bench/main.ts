@@ -3,11 +3,12 @@
  * baseline measured in the same run, and the ratio.
  *
  * `deno task bench [name...]` runs only the named ones
- * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory).
+ * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces).
  */
 import { run as bencode } from "./bencode.ts";
 import { run as download, runMemory as memory } from "./download.ts";
 import { run as metainfo } from "./metainfo.ts";
+import { run as pieces } from "./pieces.ts";
 import { run as scale } from "./scale.ts";
 import { run as seederMemory } from "./seeder_memory.ts";
 import { run as storage } from "./storage.ts";
@@ -24,6 +25,7 @@ const benches: Record<string, () => unknown> = {
   scale,
   swarm,
   "seeder-memory": seederMemory,
+  pieces,
 };
 const chosen = Deno.args.length ? Deno.args : Object.keys(benches);
 for (const name of chosen) {

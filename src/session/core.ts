@@ -183,7 +183,7 @@ export class SessionCore implements AgentSession {
 
   /** @inheritdoc */
   needs(index: number): boolean {
-    return this.store.wanted.get(index) && !this.store.verified.get(index);
+    return this.store.needs(index);
   }
 
   /** @inheritdoc */
@@ -312,17 +312,8 @@ export class SessionCore implements AgentSession {
   /** Current figures (O(1): the store keeps running counts). */
   stats(): SessionStats {
     const { store, torrent } = this;
-    // TEMP until PieceStore keeps running counts.
-    let wantedBytes = 0;
-    let verifiedBytes = 0;
-    for (let i = 0; i < torrent.pieceCount; i++) {
-      if (!store.wanted.get(i)) continue;
-      const length = i === torrent.pieceCount - 1
-        ? torrent.length - i * torrent.pieceLength
-        : torrent.pieceLength;
-      wantedBytes += length;
-      if (store.verified.get(i)) verifiedBytes += length;
-    }
+    const wantedBytes = store.wantedBytes;
+    const verifiedBytes = store.verifiedWantedBytes;
     const downloadRate = this.downloadMeter.rate();
     const left = wantedBytes - verifiedBytes;
     return {

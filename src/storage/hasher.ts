@@ -5,8 +5,36 @@
 import { createHash } from "node:crypto";
 
 /**
+ * A SHA-1 computed piecewise, synchronously: the piece layer feeds each block as it
+ * arrives in order, so a completed piece needs no read-back. `update` must not keep
+ * `data` after it returns (blocks are often views into a reused socket buffer);
+ * `digest` is called once, after the last `update`.
+ *
+ * @example
+ * ```ts
+ * import { type IncrementalSha1, NodeCryptoHasher } from "@bittern/bittern";
+ *
+ * const hash: IncrementalSha1 = new NodeCryptoHasher().incremental();
+ * hash.update(new Uint8Array(16384));
+ * hash.update(new Uint8Array(16384));
+ * console.log(hash.digest().length); // 20
+ * ```
+ */
+export interface IncrementalSha1 {
+  /** Adds `data` to the hash (consumed before returning; the caller may reuse it). */
+  update(data: Uint8Array): void;
+  /** The 20-byte SHA-1 of everything added. Call once. */
+  digest(): Uint8Array;
+}
+
+/**
  * Computes piece SHA-1 digests. `sha1` must not keep `data` after its promise settles:
  * callers reuse buffers.
+ *
+ * `incremental` is optional so hashers written before it existed keep working: without
+ * it the piece layer hashes in-order blocks with node:crypto on the main thread, and the
+ * hasher is used only for whole pieces it reads back (out-of-order blocks, rechecks).
+ * Implement it to own every SHA-1 the piece layer computes.
  *
  * @example
  * ```ts
@@ -16,14 +44,51 @@ import { createHash } from "node:crypto";
  * const digest = await hasher.sha1(new Uint8Array(16384));
  * console.log(digest.length); // 20
  * ```
+ *
+ * @example A custom hasher that counts what it hashes
+ * ```ts
+ * import { NodeCryptoHasher, type Sha1Hasher } from "@bittern/bittern";
+ *
+ * const inner = new NodeCryptoHasher();
+ * let bytes = 0;
+ * const counting: Sha1Hasher = {
+ *   parallelism: 1,
+ *   sha1: (data) => (bytes += data.length, inner.sha1(data)),
+ *   incremental() {
+ *     const hash = inner.incremental();
+ *     return {
+ *       update: (data) => (bytes += data.length, hash.update(data)),
+ *       digest: () => hash.digest(),
+ *     };
+ *   },
+ *   close() {},
+ * };
+ * ```
  */
 export interface Sha1Hasher {
   /** How many digests it computes in parallel (a hint for how much to read ahead). */
   readonly parallelism: number;
   /** SHA-1 of `data` (20 bytes). */
   sha1(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Optional: a fresh running SHA-1 for one piece's in-order blocks. Absent: the piece
+   * layer uses node:crypto for those.
+   */
+  incremental?(): IncrementalSha1;
   /** Releases threads or other resources. */
   close(): void;
+}
+
+/** node:crypto's running SHA-1 behind {@linkcode IncrementalSha1}. */
+function nodeCryptoIncremental(): IncrementalSha1 {
+  const hash = createHash("sha1");
+  return {
+    // Hash.update copies the bytes into the native hash state before returning.
+    update(data) {
+      hash.update(data);
+    },
+    digest: () => new Uint8Array(hash.digest()),
+  };
 }
 
 /**
@@ -56,6 +121,24 @@ export class NodeCryptoHasher implements Sha1Hasher {
    */
   sha1(data: Uint8Array): Promise<Uint8Array> {
     return Promise.resolve(new Uint8Array(createHash("sha1").update(data).digest()));
+  }
+
+  /**
+   * A running SHA-1 (node:crypto `createHash`).
+   *
+   * @example
+   * ```ts
+   * import { NodeCryptoHasher } from "@bittern/bittern";
+   *
+   * const hash = new NodeCryptoHasher().incremental();
+   * hash.update(new TextEncoder().encode("abc"));
+   * const digest = hash.digest();
+   * ```
+   *
+   * @returns A fresh running hash.
+   */
+  incremental(): IncrementalSha1 {
+    return nodeCryptoIncremental();
   }
 
   /**
@@ -100,6 +183,26 @@ export class SubtleCryptoHasher implements Sha1Hasher {
    */
   async sha1(data: Uint8Array): Promise<Uint8Array> {
     return new Uint8Array(await crypto.subtle.digest("SHA-1", data as Uint8Array<ArrayBuffer>));
+  }
+
+  /**
+   * A running SHA-1. Web Crypto has no streaming digest and `digest` is asynchronous, so
+   * this is node:crypto's `createHash` on the calling thread: in-order blocks are hashed
+   * as they arrive, a block at a time, which never blocks for long.
+   *
+   * @example
+   * ```ts
+   * import { SubtleCryptoHasher } from "@bittern/bittern";
+   *
+   * const hash = new SubtleCryptoHasher().incremental();
+   * hash.update(new Uint8Array(16384));
+   * const digest = hash.digest();
+   * ```
+   *
+   * @returns A fresh running hash.
+   */
+  incremental(): IncrementalSha1 {
+    return nodeCryptoIncremental();
   }
 
   /**
@@ -201,6 +304,32 @@ export class WorkerPoolHasher implements Sha1Hasher {
       target.pending.set(id, { resolve, reject });
       target.worker.postMessage({ id, data: owned }, [owned.buffer as ArrayBuffer]);
     });
+  }
+
+  /**
+   * A running SHA-1, on the calling thread (node:crypto `createHash`), not in a Worker:
+   * `update` and `digest` are synchronous, and posting every block to a Worker would cost
+   * a copy and a message per block to save hashing one block (tens of microseconds).
+   * The Workers keep the work that can block for long: hashing whole pieces read back
+   * (out-of-order blocks, rechecks).
+   *
+   * @example
+   * ```ts
+   * import { WorkerPoolHasher } from "@bittern/bittern";
+   *
+   * const hasher = new WorkerPoolHasher(1);
+   * const hash = hasher.incremental();
+   * hash.update(new Uint8Array(16384));
+   * const digest = hash.digest();
+   * hasher.close();
+   * ```
+   *
+   * @returns A fresh running hash.
+   * @throws {HasherError} after `close`, like `sha1`.
+   */
+  incremental(): IncrementalSha1 {
+    if (this.#closed) throw new HasherError("the hashing worker pool is closed");
+    return nodeCryptoIncremental();
   }
 
   /**

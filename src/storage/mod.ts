@@ -31,7 +31,7 @@ export type { MemoryStorageOptions } from "./memory.ts";
 export { FileSystemStorage } from "./filesystem.ts";
 export type { FileSystemStorageOptions, FileSystemTorrentStorage } from "./filesystem.ts";
 export { HasherError, NodeCryptoHasher, SubtleCryptoHasher, WorkerPoolHasher } from "./hasher.ts";
-export type { Sha1Hasher } from "./hasher.ts";
+export type { IncrementalSha1, Sha1Hasher } from "./hasher.ts";
 export { DEFAULT_BLOCK_SIZE, PieceStore } from "./piece_store.ts";
 export type {
   BlockWriteResult,

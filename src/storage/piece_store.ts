@@ -1,7 +1,8 @@
 /**
  * The piece layer a session drives: blocks in, verified pieces out. Blocks are written
  * through to storage as they arrive (memory stays bounded and a killed process keeps
- * them); when a piece's last block lands, it is read back and SHA-1 verified.
+ * them) and fed to the piece's running SHA-1 when in order; when a piece's last block
+ * lands, its hash is finished (reading back only blocks that came out of order) and checked.
  */
 import {
   pieceHashAt,
@@ -10,10 +11,9 @@ import {
   visibleFileIndices,
 } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import { createHash, type Hash } from "node:crypto";
 import { bytesEqual } from "../util/bytes.ts";
 import { StorageError } from "./errors.ts";
-import { NodeCryptoHasher, type Sha1Hasher } from "./hasher.ts";
+import { type IncrementalSha1, NodeCryptoHasher, type Sha1Hasher } from "./hasher.ts";
 import { checkPieceRange, filePieceRange } from "./layout.ts";
 import { Limiter } from "./limiter.ts";
 import { loadResume, saveResume } from "./resume.ts";
@@ -23,10 +23,16 @@ import type { Storage, TorrentStorage } from "./types.ts";
 export const DEFAULT_BLOCK_SIZE = 16384;
 
 const SPARE_BUFFER_BYTES = 32 * 1024 * 1024;
+/** Running hashes for a custom hasher without `incremental`. */
+const FALLBACK_HASHER = new NodeCryptoHasher();
 
 /** Options for {@linkcode PieceStore.open}. */
 export interface PieceStoreOptions {
-  /** SHA-1 implementation (default: {@linkcode NodeCryptoHasher}). Not closed by the store. */
+  /**
+   * SHA-1 implementation (default: {@linkcode NodeCryptoHasher}): `incremental()` for the
+   * running hash of in-order blocks (node:crypto when the hasher has none), `sha1` for
+   * whole pieces read back. Not closed by the store.
+   */
   readonly hasher?: Sha1Hasher;
   /** Block size the session requests in (default 16 KiB). */
   readonly blockSize?: number;
@@ -79,7 +85,7 @@ interface PieceProgress {
    * SHA-1 over the piece's leading blocks, fed as they arrive in order (the
    * usual case), so completing the piece needs no read-back.
    */
-  hash: Hash | undefined;
+  hash: IncrementalSha1 | undefined;
   /** Blocks `[0, hashed)` are in `hash`. */
   hashed: number;
   /**
@@ -118,6 +124,12 @@ export class PieceStore {
   readonly #readAhead: number;
   #verified: Bitfield;
   #wanted: Bitfield;
+  /**
+   * Pieces both wanted and verified. With the bitfields' own set-bit counts and the one
+   * short last piece, it gives every progress figure in O(1); kept by `#markVerified`
+   * and `#recount` (on every replacement of either bitfield).
+   */
+  #verifiedWanted = 0;
   #wantedFiles: ReadonlySet<number>;
   /** Indices into `torrent.files` of the visible files (no padding). */
   readonly #visible: readonly number[];
@@ -233,12 +245,70 @@ export class PieceStore {
     return this.#resumeRejection;
   }
 
-  /** Whether every wanted piece is verified. */
+  /** Whether every wanted piece is verified (O(1)). */
   get complete(): boolean {
-    for (let piece = 0; piece < this.torrent.pieceCount; piece++) {
-      if (this.#wanted.get(piece) && !this.#verified.get(piece)) return false;
+    return this.#verifiedWanted === this.#wanted.count();
+  }
+
+  /** Number of wanted pieces (O(1)). */
+  get wantedPieces(): number {
+    return this.#wanted.count();
+  }
+
+  /** Number of wanted pieces not verified yet (O(1)). */
+  get missingWantedPieces(): number {
+    return this.#wanted.count() - this.#verifiedWanted;
+  }
+
+  /** Bytes in wanted pieces (O(1)). */
+  get wantedBytes(): number {
+    return this.#bytesOf(this.#wanted.count(), this.#lastIn(this.#wanted));
+  }
+
+  /** Bytes in verified pieces, wanted or not (O(1)). */
+  get verifiedBytes(): number {
+    return this.#bytesOf(this.#verified.count(), this.#lastIn(this.#verified));
+  }
+
+  /**
+   * Bytes in pieces both wanted and verified (O(1)): a download's progress is
+   * `verifiedWantedBytes / wantedBytes`.
+   *
+   * @example
+   * ```ts
+   * import type { PieceStore } from "@bittern/bittern";
+   *
+   * declare const store: PieceStore;
+   * const progress = store.wantedBytes === 0 ? 1 : store.verifiedWantedBytes / store.wantedBytes;
+   * ```
+   */
+  get verifiedWantedBytes(): number {
+    return this.#bytesOf(
+      this.#verifiedWanted,
+      this.#lastIn(this.#wanted) && this.#lastIn(this.#verified),
+    );
+  }
+
+  /**
+   * Whether piece `piece` is wanted and not verified yet (O(1)).
+   *
+   * @example
+   * ```ts
+   * import type { PieceStore } from "@bittern/bittern";
+   *
+   * declare const store: PieceStore;
+   * if (store.needs(7)) console.log("piece 7 is still to download");
+   * ```
+   *
+   * @param piece Piece index.
+   * @returns Whether it is still to download.
+   * @throws {StorageError} `out-of-range` for an index outside the torrent.
+   */
+  needs(piece: number): boolean {
+    if (!Number.isInteger(piece) || piece < 0 || piece >= this.torrent.pieceCount) {
+      checkPieceRange(this.torrent, piece, 0, 0, "needs");
     }
-    return true;
+    return this.#wanted.get(piece) && !this.#verified.get(piece);
   }
 
   /**
@@ -271,6 +341,7 @@ export class PieceStore {
     }
     this.#wantedFiles = wantedFiles;
     this.#wanted = wanted;
+    this.#recount();
   }
 
   /** Indices (among the visible files, see `visibleFiles`) of the wanted files. */
@@ -368,7 +439,7 @@ export class PieceStore {
         received: new Bitfield(this.blockCount(piece)),
         writing: new Set(),
         verifying: false,
-        hash: createHash("sha1"),
+        hash: this.#incremental(),
         hashed: 0,
         ahead: this.storage.readable === false ? new Map() : undefined,
       };
@@ -412,7 +483,7 @@ export class PieceStore {
     progress.verifying = true;
     try {
       const good = await this.#verifyPiece(piece, progress);
-      if (good) this.#verified.set(piece);
+      if (good) this.#markVerified(piece);
       return { piece, status: good ? "verified" : "failed" };
     } finally {
       this.#inProgress.delete(piece);
@@ -485,6 +556,7 @@ export class PieceStore {
     };
     await Promise.all(Array.from({ length: Math.min(this.#readAhead, total) }, lane));
     this.#verified = verified;
+    this.#recount();
     return verified;
   }
 
@@ -550,6 +622,7 @@ export class PieceStore {
       }
     }
     this.#verified = result.state.verified;
+    this.#recount();
     this.#restoredFrom = "resume-file";
     return true;
   }
@@ -562,7 +635,7 @@ export class PieceStore {
     const expected = pieceHashAt(this.torrent, piece);
     const hash = progress?.hash;
     if (hash && progress.hashed === progress.received.size) {
-      return Promise.resolve(bytesEqual(new Uint8Array(hash.digest()), expected));
+      return Promise.resolve(bytesEqual(hash.digest(), expected));
     }
     if (hash && progress.hashed > 0) {
       return this.#verifications.run(() => this.#finishHash(piece, hash, progress.hashed));
@@ -571,7 +644,7 @@ export class PieceStore {
   }
 
   /** Reads back the blocks after the first `hashed` and completes `hash`. */
-  async #finishHash(piece: number, hash: Hash, hashed: number): Promise<boolean> {
+  async #finishHash(piece: number, hash: IncrementalSha1, hashed: number): Promise<boolean> {
     const start = hashed * this.blockSize;
     const length = pieceLengthAt(this.torrent, piece) - start;
     try {
@@ -580,7 +653,7 @@ export class PieceStore {
       if (error instanceof StorageError && error.kind === "not-found") return false;
       throw error;
     }
-    return bytesEqual(new Uint8Array(hash.digest()), pieceHashAt(this.torrent, piece));
+    return bytesEqual(hash.digest(), pieceHashAt(this.torrent, piece));
   }
 
   async #readAndHash(piece: number): Promise<boolean> {
@@ -605,6 +678,45 @@ export class PieceStore {
         this.#spareBuffers.push(pooled);
       }
     }
+  }
+
+  /**
+   * A running SHA-1 for one piece: the hasher's own, or node:crypto for a hasher written
+   * before `Sha1Hasher.incremental` existed (it then only hashes what is read back).
+   */
+  #incremental(): IncrementalSha1 {
+    return this.#hasher.incremental?.() ?? FALLBACK_HASHER.incremental();
+  }
+
+  /** Sets piece `piece` verified, keeping the counters. */
+  #markVerified(piece: number): void {
+    if (this.#verified.get(piece)) return;
+    this.#verified.set(piece);
+    if (this.#wanted.get(piece)) this.#verifiedWanted++;
+  }
+
+  /** Recounts `#verifiedWanted` after either bitfield was replaced (O(pieces), rare). */
+  #recount(): void {
+    let both = 0;
+    for (let piece = 0; piece < this.torrent.pieceCount; piece++) {
+      if (this.#wanted.get(piece) && this.#verified.get(piece)) both++;
+    }
+    this.#verifiedWanted = both;
+  }
+
+  /** Whether `bits` holds the last (possibly short) piece. */
+  #lastIn(bits: Bitfield): boolean {
+    const last = this.torrent.pieceCount - 1;
+    return last >= 0 && bits.get(last);
+  }
+
+  /** Bytes in `count` pieces, the last piece among them when `withLast`. */
+  #bytesOf(count: number, withLast: boolean): number {
+    if (count === 0) return 0;
+    const { torrent } = this;
+    return withLast
+      ? (count - 1) * torrent.pieceLength + pieceLengthAt(torrent, torrent.pieceCount - 1)
+      : count * torrent.pieceLength;
   }
 
   #checkBlock(piece: number, offset: number, length: number, operation: string): number {
