@@ -17,6 +17,10 @@ export class Availability {
   #position = new Uint32Array(0);
   /** `#bucketStart[c]`: first position in `#order` of pieces with count `c`. */
   #bucketStart: number[] = [0];
+  /** Pieces taken out of the order for good (done), which sit before `#first`. */
+  #retired = new Uint8Array(0);
+  /** The first rank of a piece still in play: ranks before it are retired pieces. */
+  #first = 0;
   /** Peers that have every piece. */
   seeds = 0;
   /** The bitfields counted in `seeds`, so removing them undoes exactly what adding did. */
@@ -29,7 +33,29 @@ export class Availability {
     this.#position = new Uint32Array(pieceCount);
     for (let i = 0; i < pieceCount; i++) this.#order[i] = this.#position[i] = i;
     this.#bucketStart = [0, pieceCount];
+    this.#retired = new Uint8Array(pieceCount);
+    this.#first = 0;
     this.seeds = 0;
+  }
+
+  /** The rank of the rarest piece still in play (retired pieces come before it). */
+  get first(): number {
+    return this.#first;
+  }
+
+  /**
+   * Takes piece `index` out of the order for good (it is done): scans that
+   * start at {@linkcode Availability.first} never see it again, and counting
+   * peers' pieces skips it. Its count is then meaningless.
+   */
+  retire(index: number): void {
+    if (this.#retired[index]) return;
+    while (this.#count[index] > 0) this.decrement(index);
+    // Now in bucket 0, which starts at `#first`: swap it there and close the bucket over it.
+    this.#swap(this.#position[index], this.#first);
+    this.#first++;
+    this.#bucketStart[0] = this.#first;
+    this.#retired[index] = 1;
   }
 
   /** Number of pieces tracked. */
@@ -73,6 +99,7 @@ export class Availability {
 
   /** One more peer has piece `index`. */
   increment(index: number): void {
+    if (this.#retired[index]) return;
     const count = this.#count[index];
     if (this.#bucketStart.length <= count + 2) this.#bucketStart.push(this.#order.length);
     // Swap the piece with the last one of its bucket, then shrink the bucket by one.
@@ -86,6 +113,7 @@ export class Availability {
   decrement(index: number): void {
     const count = this.#count[index];
     if (count === 0) return;
+    if (this.#retired[index]) return;
     // Swap the piece with the first one of its bucket, then grow the bucket below.
     const first = this.#bucketStart[count];
     this.#swap(this.#position[index], first);

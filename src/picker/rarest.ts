@@ -7,7 +7,9 @@ export interface RarestFirstOptions {
   /**
    * Pick at random among the equally rarest pieces the peer has, so that
    * leechers in a swarm spread out instead of all fetching the same piece.
-   * Default `false` (lowest index among the rarest).
+   * Default `false`: the first of the rarest in the selector's order, which
+   * is index order for pieces whose availability never changed (so one seed
+   * gives pieces in index order).
    */
   randomize?: boolean;
   /** Source of randomness in [0, 1), for reproducible tests. Default `Math.random`. */
@@ -16,8 +18,10 @@ export interface RarestFirstOptions {
 
 /**
  * Rarest first: the piece the fewest connected peers have. Availability is
- * kept incrementally ({@linkcode Availability}), so selecting walks the
- * pieces from rarest up and stops at the first the peer can give.
+ * kept incrementally ({@linkcode Availability}) and done pieces leave it, so
+ * selecting walks the pieces still in play from rarest up and stops at the
+ * first the peer can give: a select costs about the pieces it skips, not the
+ * torrent's size.
  *
  * @example Randomized rarest first
  * ```ts
@@ -70,6 +74,7 @@ export class RarestFirstSelector implements PieceSelector {
   /** Never selects piece `index` again. */
   pieceDone(index: number): void {
     this.#done[index] = 1;
+    this.#availability.retire(index);
   }
 
   /** How many connected peers have piece `index`. */
@@ -81,20 +86,17 @@ export class RarestFirstSelector implements PieceSelector {
   select(peer: Bitfield, eligible: (index: number) => boolean): number | undefined {
     const availability = this.#availability;
     const done = this.#done;
-    let rank = 0;
+    let rank = availability.first;
     while (rank < availability.size) {
-      // One bucket of equally rare pieces: collect the peer's eligible ones.
+      // One bucket of equally rare pieces: the first the peer can give, or one at random.
       const end = availability.bucketEnd(rank);
       let chosen: number | undefined;
       let seen = 0;
       for (; rank < end; rank++) {
         const index = availability.at(rank);
         if (done[index] || !peer.get(index) || !eligible(index)) continue;
-        if (!this.#randomize) {
-          if (chosen === undefined || index < chosen) chosen = index;
-        } else if (this.#random() * ++seen < 1) {
-          chosen = index; // reservoir sampling: uniform among the candidates
-        }
+        if (!this.#randomize) return index;
+        if (this.#random() * ++seen < 1) chosen = index; // reservoir sampling: uniform
       }
       if (chosen !== undefined) return chosen;
     }

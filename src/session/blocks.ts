@@ -85,6 +85,8 @@ export class PieceDownload {
 export class BlockTracker {
   /** Pieces in progress, by index. */
   readonly downloads: Map<number, PieceDownload> = new Map();
+  /** Pieces in progress with a FREE block: what `claimFree` looks through. */
+  readonly #open = new Set<PieceDownload>();
   readonly #torrent: Torrent;
   readonly #blockSize: number;
   /** Block slots per piece, for block keys. */
@@ -139,6 +141,7 @@ export class BlockTracker {
       const blocks = Math.ceil(pieceLengthAt(this.#torrent, piece) / this.#blockSize);
       download = new PieceDownload(piece, blocks);
       this.downloads.set(piece, download);
+      this.#open.add(download);
     }
     return download;
   }
@@ -148,8 +151,8 @@ export class BlockTracker {
    * for: no other owner), marked REQUESTED; or undefined.
    */
   claimFree(peer: AgentPeer): number | undefined {
-    for (const download of this.downloads.values()) {
-      if (download.free === 0 || !peer.pieces.get(download.piece)) continue;
+    for (const download of this.#open) {
+      if (!peer.pieces.get(download.piece)) continue;
       if (download.exclusive && (download.owner ?? peer) !== peer) continue;
       const block = download.firstFree();
       if (block < 0) continue;
@@ -187,8 +190,14 @@ export class BlockTracker {
   #claim(download: PieceDownload, block: number): number {
     download.states[block] = REQUESTED;
     download.requesters[block] = 1;
-    download.free--;
+    if (--download.free === 0) this.#open.delete(download);
     return this.key(download.piece, block);
+  }
+
+  /** Makes a block FREE again and the piece open to claims. */
+  #free(download: PieceDownload, block: number): void {
+    download.setFree(block);
+    this.#open.add(download);
   }
 
   /** A request for the block `key` was dropped (timeout, choke, disconnect). */
@@ -197,7 +206,7 @@ export class BlockTracker {
     const download = this.downloads.get(piece);
     if (!download || download.states[block] !== REQUESTED) return;
     if (download.requesters[block] > 0) download.requesters[block]--;
-    if (download.requesters[block] === 0) download.setFree(block);
+    if (download.requesters[block] === 0) this.#free(download, block);
   }
 
   /** Whether block `key` was received already (or its piece is not in progress). */
@@ -215,7 +224,7 @@ export class BlockTracker {
     const { piece, block } = this.#split(key);
     const download = this.downloads.get(piece);
     if (!download || download.states[block] === RECEIVED) return undefined;
-    if (download.states[block] === FREE) download.free--;
+    if (download.states[block] === FREE && --download.free === 0) this.#open.delete(download);
     download.states[block] = RECEIVED;
     download.requesters[block] = 0;
     download.received++;
@@ -230,14 +239,16 @@ export class BlockTracker {
     if (!download || download.states[block] !== RECEIVED) return;
     download.received--;
     download.origins[block] = undefined;
-    download.setFree(block);
+    this.#free(download, block);
   }
 
   /** The piece is verified: forget it. Returns who sent each block. */
   finish(piece: number): (BlockOrigin | undefined)[] {
     const download = this.downloads.get(piece);
+    if (!download) return [];
     this.downloads.delete(piece);
-    return download ? [...download.origins] : [];
+    this.#open.delete(download);
+    return [...download.origins];
   }
 
   /**
@@ -249,6 +260,7 @@ export class BlockTracker {
     if (!download) return [];
     const origins = [...download.origins];
     download.resetAll();
+    this.#open.add(download);
     download.exclusive = true;
     download.owner = undefined;
     return origins;
@@ -264,6 +276,7 @@ export class BlockTracker {
   /** Forgets every piece in progress (after a recheck). */
   clear(): void {
     this.downloads.clear();
+    this.#open.clear();
   }
 
   #split(key: number): { piece: number; block: number } {

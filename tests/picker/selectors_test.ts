@@ -82,3 +82,28 @@ Deno.test("randomized rarest first: spreads picks over all equally rare pieces, 
   for (let i = 0; i < 200; i++) picks.add(selector.select(common, always)!);
   assert.deepEqual([...picks].sort(), [0, 1, 2, 3]);
 });
+
+Deno.test("availability: a retired (done) piece leaves the scan and is not counted again", () => {
+  const availability = new Availability();
+  availability.init(5);
+  const peer = bits(5, [1, 2, 3]);
+  availability.add(peer);
+  availability.retire(0);
+  availability.retire(2);
+  assert.equal(availability.first, 2);
+  const inPlay = Array.from(
+    { length: availability.size - availability.first },
+    (_, i) => availability.at(availability.first + i),
+  );
+  assert.deepEqual(inPlay.sort(), [1, 3, 4]);
+  // Counting a peer that has retired pieces leaves the others' order intact.
+  availability.add(bits(5, [0, 2, 4]));
+  availability.remove(peer);
+  assert.equal(availability.of(4), 1);
+  assert.equal(availability.of(1), 0);
+  assert.equal(availability.first, 2);
+  const selector = new RarestFirstSelector();
+  selector.init(3);
+  selector.pieceDone(0);
+  assert.equal(selector.select(bits(3, [0, 1, 2]), always), 1);
+});
