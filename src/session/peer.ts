@@ -80,8 +80,6 @@ export class Peer implements AgentPeer {
   readonly upload: RateMeter = new RateMeter();
   /** Called once when the connection closes (by anyone), with the reason. */
   onClose: (reason: string) => void = () => {};
-  /** Called when an agent takes one of the peer's requests (room in the queue). */
-  onRequestTaken: () => void = () => {};
   readonly #link: PeerLink;
   readonly #policy: PeerPolicy;
   #pieces: Bitfield;
@@ -99,6 +97,8 @@ export class Peer implements AgentPeer {
   #progressAt = Date.now();
   #unrequested = 0;
   #closed = false;
+  /** Resolvers of {@linkcode Peer.requestRoom} waits. */
+  #roomWaiters: (() => void)[] = [];
 
   /**
    * @param link The connection.
@@ -202,6 +202,12 @@ export class Peer implements AgentPeer {
   /** Whether the peer's request queue is full (reading its messages should wait). */
   get requestQueueFull(): boolean {
     return this.#peerRequests.size >= this.#policy.maxUploadQueue;
+  }
+
+  /** Resolves when the peer's request queue has room again (or the connection closes). */
+  requestRoom(): Promise<void> {
+    if (!this.requestQueueFull || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
   /** @inheritdoc */
@@ -320,6 +326,7 @@ export class Peer implements AgentPeer {
     if (this.#amChoking) return;
     this.#amChoking = true;
     this.#peerRequests.clear();
+    this.#wakeRoomWaiters();
     this.#queue({ type: "choke" });
   }
 
@@ -375,7 +382,7 @@ export class Peer implements AgentPeer {
   nextPeerRequest(): BlockRef | undefined {
     for (const [key, request] of this.#peerRequests) {
       this.#peerRequests.delete(key);
-      this.onRequestTaken();
+      this.#wakeRoomWaiters();
       return request;
     }
     return undefined;
@@ -424,7 +431,12 @@ export class Peer implements AgentPeer {
     if (this.#closed) return;
     this.#closed = true;
     this.#link.close();
+    this.#wakeRoomWaiters();
     this.onClose(reason);
+  }
+
+  #wakeRoomWaiters(): void {
+    for (const resolve of this.#roomWaiters.splice(0)) resolve();
   }
 
   #queue(message: Message): void {

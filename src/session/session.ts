@@ -350,7 +350,7 @@ export class SessionEngine implements TorrentSession {
       const drained = core.writesDrained();
       if (drained) await drained;
       // A peer whose requests we cannot take yet waits: its socket fills, not our memory.
-      if (peer.requestQueueFull && !peer.closed) await requestRoom(peer);
+      if (peer.requestQueueFull) await peer.requestRoom();
     }
   }
 
@@ -462,27 +462,6 @@ export class SessionEngine implements TorrentSession {
       this.#host.dial(this, address);
     }
   }
-}
-
-/** Resolves when the peer takes a request off its full queue, or closes. */
-function requestRoom(peer: Peer): Promise<void> {
-  return new Promise((resolve) => {
-    const previousTaken = peer.onRequestTaken;
-    const previousClose = peer.onClose;
-    const done = () => {
-      peer.onRequestTaken = previousTaken;
-      peer.onClose = previousClose;
-      resolve();
-    };
-    peer.onRequestTaken = () => {
-      previousTaken();
-      done();
-    };
-    peer.onClose = (reason) => {
-      previousClose(reason);
-      done();
-    };
-  });
 }
 
 /** A short code for a failure: back-off is counted per code. */

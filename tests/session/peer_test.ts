@@ -350,7 +350,7 @@ Deno.test({
   },
 });
 
-Deno.test("Peer: the peer's request queue is bounded by maxUploadQueue", () => {
+Deno.test("Peer: the peer's request queue is bounded by maxUploadQueue", async () => {
   const { peer } = makePeer({ ours: [0], maxUploadQueue: 3 });
   peer.unchoke();
   for (let i = 0; i < 3; i++) {
@@ -360,15 +360,17 @@ Deno.test("Peer: the peer's request queue is bounded by maxUploadQueue", () => {
   assert.equal(peer.receive({ type: "request", ...block(0, 3 * 16384) }), undefined);
   assert.equal(peer.peerRequests, 3);
   assert.equal(peer.requestQueueFull, true);
-  let taken = 0;
-  peer.onRequestTaken = () => taken++;
+  let roomMade = false;
+  const room = peer.requestRoom().then(() => roomMade = true);
+  await Promise.resolve();
+  assert.equal(roomMade, false); // still full: reading this peer waits
   assert.deepEqual(peer.nextPeerRequest(), block(0, 0));
-  assert.equal(taken, 1);
+  await room;
+  assert.equal(roomMade, true);
   assert.equal(peer.requestQueueFull, false);
   assert.deepEqual(peer.nextPeerRequest(), block(0, 16384));
   assert.deepEqual(peer.nextPeerRequest(), block(0, 32768));
   assert.equal(peer.nextPeerRequest(), undefined);
-  assert.equal(taken, 3);
 });
 
 Deno.test("Peer: a cancel from the peer removes its queued request", () => {
