@@ -246,3 +246,24 @@ Deno.test("choker: with no interested peers a round chokes everyone and picks no
   agent.tick!(session);
   assert.deepEqual(unchoked(peers), []);
 });
+
+Deno.test("choker: a peer that stopped reading holds no slot; a newcomer takes its slot at once", () => {
+  const { agent, session, peers } = swarm({ uploadSlots: 1, random: sequence(0) }, [
+    { down: 0, up: 0 },
+    { down: 0, up: 0 },
+    { down: 0, up: 0, interested: false },
+  ]);
+  // Peer 0 has our bytes queued and took nothing in the rate window: stalled.
+  peers[0].queuedBytes = 512 * 1024;
+  agent.tick!(session);
+  assert.deepEqual(unchoked(peers), [1]);
+  // Both slots (1 + optimistic) filled, one of them by a peer that then stalls.
+  peers[0].queuedBytes = 0;
+  peers[0].downloadRate = 10;
+  agent.tick!(session);
+  assert.deepEqual(unchoked(peers), [0, 1]);
+  peers[0].queuedBytes = 512 * 1024;
+  peers[2].peerInterested = true;
+  agent.consumes!.interested!(peers[2], interestedMessage);
+  assert.deepEqual(unchoked(peers), [1, 2]);
+});

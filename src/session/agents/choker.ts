@@ -18,6 +18,10 @@ export interface ChokerOptions {
  * the upload slots, plus one optimistic unchoke rotated less often so that
  * new peers get a chance. A newly interested peer is unchoked at once when a
  * slot is free. Nothing is unchoked when the session cannot serve (write-only).
+ *
+ * A peer that stopped reading (bytes wait for its socket and none went out
+ * for the rate window) holds no slot: it is choked at the next round, or at
+ * once when a newly interested peer needs its slot.
  */
 export function chokerAgent(options: ChokerOptions): MessagingAgent {
   const random = options.random ?? Math.random;
@@ -26,10 +30,13 @@ export function chokerAgent(options: ChokerOptions): MessagingAgent {
   let lastOptimistic = 0;
   let optimistic: AgentPeer | undefined;
 
+  /** Not taking what we send: its socket holds our bytes and nothing went out lately. */
+  const stalled = (peer: AgentPeer) => peer.queuedBytes > 0 && peer.uploadRate === 0;
+
   const round = (now: number) => {
     lastRound = now;
     const peers = [...session.peers()];
-    const interested = peers.filter((peer) => peer.peerInterested);
+    const interested = peers.filter((peer) => peer.peerInterested && !stalled(peer));
     const seeding = session.complete;
     interested.sort((a, b) =>
       seeding ? b.uploadRate - a.uploadRate : b.downloadRate - a.downloadRate
@@ -64,7 +71,13 @@ export function chokerAgent(options: ChokerOptions): MessagingAgent {
     consumes: {
       interested(peer) {
         if (!session.canServe || !peer.amChoking) return;
-        if (unchokedCount() < options.uploadSlots + 1) peer.unchoke();
+        if (unchokedCount() >= options.uploadSlots + 1) {
+          // A slot held by a peer that stopped reading goes to the newcomer.
+          const holder = [...session.peers()].find((other) => !other.amChoking && stalled(other));
+          if (!holder) return;
+          holder.choke();
+        }
+        peer.unchoke();
       },
       "not-interested"(peer) {
         peer.choke();
