@@ -12,7 +12,11 @@
  * the seeder's RSS before the hostile peers came, its peak while they were there, and after.
  * Hostile peers run in this (the parent) process; the seeder's RSS is read with `ps`.
  *
- * Run: `deno task bench seeder-memory` (`--mib N` changes the torrent size).
+ * The Bittern seeder runs as the README's install line and `deno task compile` run Bittern,
+ * with `--v8-flags=--max-semi-space-size=4`.
+ *
+ * Run: `deno task bench seeder-memory` (`--mib N` changes the torrent size; `--scenario
+ * stalled|flood` and `--seeder bittern|libtorrent` run one part).
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -125,6 +129,7 @@ function startSeeder(kind: "bittern" | "libtorrent", torrentPath: string, dataDi
     ? new SeederProcess(Deno.execPath(), [
       "run",
       `--config=${CONFIG}`,
+      "--v8-flags=--max-semi-space-size=4",
       "--allow-net=127.0.0.1",
       "--allow-read",
       "--allow-write",
@@ -293,13 +298,20 @@ async function measure(
 }
 
 function parse(args: string[]): { mib: number } {
-  const { values } = parseArgs({ args, options: { mib: { type: "string", default: "256" } } });
-  return { mib: Number(values.mib) };
+  const { values } = parseArgs({
+    args,
+    options: {
+      mib: { type: "string", default: "256" },
+      scenario: { type: "string" },
+      seeder: { type: "string" },
+    },
+  });
+  return { mib: Number(values.mib), scenario: values.scenario, seeder: values.seeder };
 }
 
 /** Runs both scenarios against a Bittern and a libtorrent seeder and prints the figures. */
 export async function run(args: string[] = []): Promise<void> {
-  const { mib } = parse(args);
+  const { mib, scenario: onlyScenario, seeder: onlySeeder } = parse(args);
   console.log(
     `\n## seeder memory under hostile leechers: ${mib} MiB torrent, 256 KiB pieces, ` +
       `filesystem storage, seeder in a fresh process`,
@@ -316,8 +328,10 @@ export async function run(args: string[] = []): Promise<void> {
       ["flood", "(b) 10 leechers: 100,000 requests each at once"],
     ];
     for (const [scenario, label] of scenarios) {
+      if (onlyScenario && onlyScenario !== scenario) continue;
       console.log(label);
       for (const kind of lt ? ["bittern", "libtorrent"] as const : ["bittern"] as const) {
+        if (onlySeeder && onlySeeder !== kind) continue;
         const r = await measure(kind, scenario, torrentPath, torrent, dataDir, lt);
         console.log(
           `  ${kind.padEnd(10)} RSS before ${r.before.toFixed(0).padStart(4)} MiB, peak ${

@@ -5,9 +5,10 @@
  * Prints the wall time from start to every leecher complete, the aggregate rate, the
  * peak RSS (sampled every 100 ms from before the payload is generated to the end), and the
  * memory per connection beyond the payload: at each sample, RSS minus the RSS once the
- * swarm was prepared (payload generated, seeder filled) minus the verified bytes the
- * leechers hold in memory storage (nothing with `--storage filesystem`), divided by the
- * open connection ends of all runtimes (each TCP connection counts twice, once per side).
+ * swarm was prepared (payload generated, seeder filled) minus the bytes the leechers'
+ * memory storage holds (every piece it has a buffer for, verified or in progress; nothing
+ * with `--storage filesystem`), divided by the open connection ends of all runtimes (each
+ * TCP connection counts twice, once per side).
  *
  * The measurement runs in a child process so earlier benchmarks' garbage does not count
  * in its RSS. Not a timed test: nothing fails on slowness.
@@ -16,7 +17,32 @@
  * (`--leechers N --mib M --piece-kib K --tracker --storage filesystem` change the shape.)
  */
 import { parseArgs } from "node:util";
+import { MemoryStorage, type Storage, type Torrent, type TorrentStorage } from "../mod.ts";
 import { createSwarm } from "../src/testing/mod.ts";
+
+/** Memory storage that counts the bytes it holds (a buffer per piece, from its first write). */
+class CountingMemoryStorage implements Storage {
+  readonly #inner = new MemoryStorage();
+  readonly #pieces = new Set<number>();
+  held = 0;
+
+  async open(torrent: Torrent): Promise<TorrentStorage> {
+    const inner = await this.#inner.open(torrent);
+    return {
+      ...inner,
+      read: inner.read.bind(inner),
+      write: (piece, offset, data) => {
+        if (!this.#pieces.has(piece)) {
+          this.#pieces.add(piece);
+          this.held += Math.min(torrent.pieceLength, torrent.length - piece * torrent.pieceLength);
+        }
+        return inner.write(piece, offset, data);
+      },
+      flush: inner.flush.bind(inner),
+      close: inner.close.bind(inner),
+    };
+  }
+}
 
 const MiB = 1024 * 1024;
 
@@ -54,6 +80,7 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
   let connectionsAtPeakOverhead = 0;
   let peakConnections = 0;
   let swarmRef: Awaited<ReturnType<typeof createSwarm>> | undefined;
+  const storages: CountingMemoryStorage[] = [];
   const sample = () => {
     const rss = Deno.memoryUsage().rss;
     peakRss = Math.max(peakRss, rss);
@@ -64,10 +91,8 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
     for (const peer of swarm.peers) {
       if (!peer.started) return;
       connections += peer.runtime.connections;
-      if (peer.role === "leecher" && options.storage === "memory") {
-        held += peer.session.stats().verifiedBytes;
-      }
     }
+    for (const storage of storages) held += storage.held;
     peakConnections = Math.max(peakConnections, connections);
     const overhead = rss - preparedRss - held;
     if (overhead > peakOverhead) {
@@ -83,6 +108,13 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
       leechers: options.leechers,
       payload: { size: options.mib * MiB, files: 4, pieceLength: options.pieceKib * 1024, seed: 7 },
       storage: options.storage,
+      // Leechers' memory storage counts what it holds, so that is not taken for overhead.
+      peer: (role) => {
+        if (role !== "leecher" || options.storage !== "memory") return {};
+        const storage = new CountingMemoryStorage();
+        storages.push(storage);
+        return { storage };
+      },
       tracker: options.tracker,
       timeoutMs: 600_000,
     });

@@ -1,8 +1,9 @@
 /**
- * Reusable block-sized buffers for blocks on their way to storage. The socket
- * read buffer is reused for every read, so a received block is copied here
- * once; the copy goes back to the pool when storage is done with it. Keeps
- * memory flat however fast blocks arrive.
+ * Reusable block-sized buffers for blocks on their way to storage or to a
+ * socket. The socket read buffer is reused for every read, so a received
+ * block is copied here once; a block read for uploading is copied here from
+ * the read cache. Each goes back to the pool when storage or the socket is
+ * done with it. Keeps memory flat (and garbage low) however fast blocks move.
  */
 export class BlockPool {
   readonly #blockSize: number;
@@ -20,11 +21,16 @@ export class BlockPool {
 
   /** A copy of `bytes` in a pooled buffer (when block-sized). */
   copy(bytes: Uint8Array): Uint8Array {
-    const buffer = bytes.length === this.#blockSize
-      ? this.#free.pop() ?? new Uint8Array(this.#blockSize)
-      : new Uint8Array(bytes.length);
+    const buffer = this.take(bytes.length);
     buffer.set(bytes);
     return buffer;
+  }
+
+  /** A buffer of `length` bytes (pooled when block-sized), contents undefined. */
+  take(length: number): Uint8Array {
+    return length === this.#blockSize
+      ? this.#free.pop() ?? new Uint8Array(this.#blockSize)
+      : new Uint8Array(length);
   }
 
   /** Returns a buffer from {@linkcode BlockPool.copy} once nothing uses it. */

@@ -116,7 +116,7 @@ export class SessionCore implements AgentSession {
     // A few MiB of idle buffers cover the steady state; bursts allocate and GC takes the rest.
     this.#blockPool = new BlockPool(
       config.blockSize,
-      Math.min(256, config.maxPendingWriteBytes / config.blockSize),
+      Math.min(32, config.maxPendingWriteBytes / config.blockSize),
     );
   }
 
@@ -280,14 +280,17 @@ export class SessionCore implements AgentSession {
   async readBlock(block: BlockRef): Promise<{ bytes: Uint8Array; release(): void }> {
     const budget = this.#uploadBudget;
     await budget.acquire(block.length);
+    const bytes = this.#blockPool.take(block.length);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
+      this.#blockPool.release(bytes);
       budget.release(block.length);
     };
     try {
-      return { bytes: await this.#cache.read(block.index, block.begin, block.length), release };
+      await this.#cache.read(block.index, block.begin, block.length, bytes);
+      return { bytes, release };
     } catch (error) {
       release();
       throw error;

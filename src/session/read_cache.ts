@@ -2,11 +2,11 @@ import { pieceLengthAt } from "../metainfo/torrent.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 
 /** Bytes read from storage at once when serving a request: peers ask for neighbouring blocks. */
-const WINDOW = 1024 * 1024;
+export const WINDOW = 256 * 1024;
 
 /**
  * A small LRU of recently read piece windows for uploading. Peers request a
- * piece's blocks one after another; reading up to 1 MiB of the piece once and
+ * piece's blocks one after another; reading up to 256 KiB of the piece once and
  * serving the following blocks from memory saves a storage read per block.
  * Concurrent requests for the same window share one read.
  */
@@ -20,26 +20,36 @@ export class ReadCache {
 
   /**
    * @param store Where verified pieces are read from.
-   * @param maxBytes Most bytes kept. Default 4 MiB.
+   * @param maxBytes Most bytes kept. Default 2 MiB.
    */
-  constructor(store: PieceStore, maxBytes = 4 * 1024 * 1024) {
+  constructor(store: PieceStore, maxBytes = 2 * 1024 * 1024) {
     this.#store = store;
     this.#maxBytes = maxBytes;
   }
 
   /**
    * A copy of the block `[begin, begin + length)` of verified piece `index`
-   * (a copy, so that a block waiting for a slow socket pins no window). When
-   * the block lies in the second half of its window, the next window of the
-   * piece is read ahead (one window at most: peers ask for blocks in order).
+   * (a copy, so that a block waiting for a slow socket pins no window), in
+   * `into` when given (`length` bytes). When the block lies in the second half
+   * of its window, the next window of the piece is read ahead (one window at
+   * most: peers ask for blocks in order).
    */
-  async read(index: number, begin: number, length: number): Promise<Uint8Array> {
+  async read(
+    index: number,
+    begin: number,
+    length: number,
+    into: Uint8Array = new Uint8Array(length),
+  ): Promise<Uint8Array> {
     const windowStart = Math.floor(begin / WINDOW) * WINDOW;
     const window = this.#window(index, windowStart, begin + length);
-    if (!window) return await this.#store.readBlock(index, begin, length);
-    if (begin - windowStart >= WINDOW / 2) this.#prefetch(index, windowStart + WINDOW);
-    const bytes = await window;
-    return bytes.slice(begin - windowStart, begin - windowStart + length);
+    if (window && begin - windowStart >= WINDOW / 2) {
+      this.#prefetch(index, windowStart + WINDOW);
+    }
+    const bytes = window
+      ? (await window).subarray(begin - windowStart, begin - windowStart + length)
+      : await this.#store.readBlock(index, begin, length);
+    into.set(bytes);
+    return into;
   }
 
   /** Starts reading the window at `windowStart` of piece `index`, unless cached or past the end. */

@@ -65,6 +65,8 @@ export interface PeerWireOptions {
   readonly signal?: AbortSignal;
   /** Send-queue bounds. */
   readonly writer?: MessageWriterOptions;
+  /** Largest read buffer (see `MessageReaderOptions.bufferLength`). Default 1 MiB. */
+  readonly readBufferLength?: number;
   /**
    * Reuse one read buffer (see `MessageReaderOptions.reuseBuffer`): a message
    * and any view in it (a `piece` block, a `bitfield`, an extended message's
@@ -214,6 +216,7 @@ export class PeerWire implements AsyncIterable<Message> {
       limits: this.#limits,
       context,
       reuseBuffer: options.reuseReadBuffer,
+      bufferLength: options.readBufferLength,
     });
     this.#writer = new MessageWriter(conn, options.writer);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);

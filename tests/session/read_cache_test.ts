@@ -1,15 +1,15 @@
 /** Unit tests of ReadCache over a real PieceStore on MemoryStorage (reads are observed, not faked). */
 import assert from "node:assert/strict";
-import { ReadCache } from "../../src/session/read_cache.ts";
+import { ReadCache, WINDOW } from "../../src/session/read_cache.ts";
 import { MemoryStorage } from "../../src/storage/memory.ts";
 import { PieceStore } from "../../src/storage/piece_store.ts";
 import { seededMemory, singleFile } from "./helpers.ts";
 
 const KIB = 1024;
-const W = 1024 * KIB; // the cache's window
+const W = WINDOW; // the cache's window
 const PIECE = 4 * W;
 const BLOCK = 16 * KIB;
-// Two pieces: 4 MiB (four windows) and 1.5 MiB (a window and a half).
+// Two pieces: four windows, and a window and a half.
 const { torrent, data } = await singleFile("read-cache.bin", PIECE + W + W / 2, PIECE);
 
 /** A store holding the whole torrent, and the reads it was asked for. */
