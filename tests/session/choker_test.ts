@@ -1,7 +1,7 @@
 /** Unit tests of the choker agent over fake peers with set rates; randomness is injected. */
 import assert from "node:assert/strict";
 import type { MessagingAgent } from "../../src/agents/agent.ts";
-import { chokerAgent, type ChokerOptions } from "../../src/session/agents/choker.ts";
+import { chokerAgent, type ChokerOptions, IDLE_AFTER_MS } from "../../src/session/agents/choker.ts";
 import { FakePeer, FakeSession } from "./fakes.ts";
 import { singleFile } from "./helpers.ts";
 
@@ -265,5 +265,36 @@ Deno.test("choker: a peer that stopped reading holds no slot; a newcomer takes i
   peers[0].queuedBytes = 512 * 1024;
   peers[2].peerInterested = true;
   agent.consumes!.interested!(peers[2], interestedMessage);
+  assert.deepEqual(unchoked(peers), [1, 2]);
+});
+
+Deno.test("choker: a slot whose peer took nothing for IDLE_AFTER_MS goes to a newly interested peer", () => {
+  let now = 1_000_000;
+  const { agent, session, peers } = swarm(
+    { uploadSlots: 1, random: sequence(0), clock: () => now },
+    [{ down: 0, up: 0 }, { down: 0, up: 0 }, { down: 0, up: 0, interested: false }],
+  );
+  agent.tick!(session);
+  assert.deepEqual(unchoked(peers), [0, 1]); // one by rate, one optimistic: all slots taken
+  peers[2].peerInterested = true;
+  now += IDLE_AFTER_MS - 1;
+  agent.consumes!.interested!(peers[2], interestedMessage);
+  assert.deepEqual(unchoked(peers), [0, 1]); // the holders may still start taking data
+  now += 1;
+  agent.consumes!.interested!(peers[2], interestedMessage);
+  assert.deepEqual(unchoked(peers), [1, 2]); // peer 0 took nothing since its unchoke
+});
+
+Deno.test("choker: among equal rates, the peer unchoked longest ago goes first", () => {
+  let now = 1_000_000;
+  const { agent, session, peers } = swarm(
+    { uploadSlots: 1, random: sequence(0, 0), clock: () => now },
+    [{ down: 0, up: 0 }, { down: 0, up: 0 }, { down: 0, up: 0 }],
+  );
+  agent.tick!(session);
+  assert.deepEqual(unchoked(peers), [0, 1]);
+  now += 1000;
+  agent.tick!(session);
+  // Peer 2 was never unchoked: it takes the regular slot; the optimistic one stays.
   assert.deepEqual(unchoked(peers), [1, 2]);
 });

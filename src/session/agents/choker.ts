@@ -1,5 +1,8 @@
 import type { AgentPeer, AgentSession, MessagingAgent } from "../../agents/agent.ts";
 
+/** An unchoked peer that took nothing for this long since its unchoke gives its slot up. */
+export const IDLE_AFTER_MS = 10_000;
+
 /** Options of {@linkcode chokerAgent}. */
 export interface ChokerOptions {
   /** Peers unchoked by rate (plus one optimistic). */
@@ -10,6 +13,8 @@ export interface ChokerOptions {
   readonly optimisticIntervalMs: number;
   /** Picks the optimistic unchoke among `count` candidates. Default `Math.random`. */
   readonly random?: () => number;
+  /** The time in ms. Default `Date.now`. */
+  readonly clock?: () => number;
 }
 
 /**
@@ -19,27 +24,43 @@ export interface ChokerOptions {
  * new peers get a chance. A newly interested peer is unchoked at once when a
  * slot is free. Nothing is unchoked when the session cannot serve (write-only).
  *
- * A peer that stopped reading (bytes wait for its socket and none went out
- * for the rate window) holds no slot: it is choked at the next round, or at
- * once when a newly interested peer needs its slot.
+ * A slot is for a peer that uses it. One that stopped reading (bytes wait for
+ * its socket and none went out for the rate window), or that took nothing
+ * for {@linkcode IDLE_AFTER_MS} since it was unchoked, is choked at the next
+ * round, or at once when a newly interested peer needs its slot. Among peers
+ * with equal rates, the one unchoked longest ago goes first, so idle slots
+ * rotate through everyone.
  */
 export function chokerAgent(options: ChokerOptions): MessagingAgent {
   const random = options.random ?? Math.random;
+  const clock = options.clock ?? Date.now;
   let session!: AgentSession;
   let lastRound = 0;
   let lastOptimistic = 0;
   let optimistic: AgentPeer | undefined;
+  /** When we last unchoked each peer. */
+  const unchokedAt = new WeakMap<AgentPeer, number>();
 
-  /** Not taking what we send: its socket holds our bytes and nothing went out lately. */
-  const stalled = (peer: AgentPeer) => peer.queuedBytes > 0 && peer.uploadRate === 0;
+  /** Not using its slot: it stopped reading, or took nothing for a while since its unchoke. */
+  const wasting = (peer: AgentPeer, now: number) =>
+    peer.uploadRate === 0 &&
+    (peer.queuedBytes > 0 ||
+      !peer.amChoking && now - (unchokedAt.get(peer) ?? now) >= IDLE_AFTER_MS);
+
+  const unchoke = (peer: AgentPeer, now: number) => {
+    if (!peer.amChoking) return;
+    unchokedAt.set(peer, now);
+    peer.unchoke();
+  };
 
   const round = (now: number) => {
     lastRound = now;
     const peers = [...session.peers()];
-    const interested = peers.filter((peer) => peer.peerInterested && !stalled(peer));
+    const interested = peers.filter((peer) => peer.peerInterested && !wasting(peer, now));
     const seeding = session.complete;
+    const rate = (peer: AgentPeer) => seeding ? peer.uploadRate : peer.downloadRate;
     interested.sort((a, b) =>
-      seeding ? b.uploadRate - a.uploadRate : b.downloadRate - a.downloadRate
+      rate(b) - rate(a) || (unchokedAt.get(a) ?? 0) - (unchokedAt.get(b) ?? 0)
     );
     const chosen = new Set(interested.slice(0, options.uploadSlots));
     if (
@@ -52,7 +73,7 @@ export function chokerAgent(options: ChokerOptions): MessagingAgent {
     }
     if (optimistic) chosen.add(optimistic);
     for (const peer of peers) {
-      if (chosen.has(peer) && session.canServe) peer.unchoke();
+      if (chosen.has(peer) && session.canServe) unchoke(peer, now);
       else peer.choke();
     }
   };
@@ -71,20 +92,23 @@ export function chokerAgent(options: ChokerOptions): MessagingAgent {
     consumes: {
       interested(peer) {
         if (!session.canServe || !peer.amChoking) return;
+        const now = clock();
         if (unchokedCount() >= options.uploadSlots + 1) {
-          // A slot held by a peer that stopped reading goes to the newcomer.
-          const holder = [...session.peers()].find((other) => !other.amChoking && stalled(other));
+          // A slot held by a peer that does not use it goes to the newcomer.
+          const holder = [...session.peers()].find((other) =>
+            !other.amChoking && wasting(other, now)
+          );
           if (!holder) return;
           holder.choke();
         }
-        peer.unchoke();
+        unchoke(peer, now);
       },
       "not-interested"(peer) {
         peer.choke();
       },
     },
     tick() {
-      const now = Date.now();
+      const now = clock();
       if (now - lastRound >= options.chokeIntervalMs) round(now);
     },
   };
