@@ -524,6 +524,32 @@ export class PieceStore {
   }
 
   /**
+   * Reads a block of a verified piece into `target` (its length is the block's), without
+   * allocating when the back-end has `readInto`.
+   *
+   * @example
+   * ```ts
+   * import type { PieceStore } from "@bittern/bittern";
+   *
+   * declare const store: PieceStore;
+   * const buffer = new Uint8Array(16384);
+   * await store.readBlockInto(0, 0, buffer);
+   * ```
+   *
+   * @param piece Piece index.
+   * @param offset Offset inside the piece.
+   * @param target Where the bytes go.
+   */
+  async readBlockInto(piece: number, offset: number, target: Uint8Array): Promise<void> {
+    checkPieceRange(this.torrent, piece, offset, target.length, "read block");
+    if (!this.#verified.get(piece)) {
+      throw new StorageError("not-found", "read block", `piece ${piece}`, "piece is not verified");
+    }
+    if (this.storage.readInto) return await this.storage.readInto(piece, offset, target);
+    target.set(await this.storage.read(piece, offset, target.length));
+  }
+
+  /**
    * Verifies every piece against existing data and resets the verified bitfield (pieces
    * whose bytes are missing count as not verified). Blocks of unfinished pieces are
    * forgotten.

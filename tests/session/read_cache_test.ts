@@ -17,10 +17,10 @@ async function observedStore(): Promise<{ store: PieceStore; reads: number[][] }
   const store = await PieceStore.open(torrent, await seededMemory(torrent, data));
   assert.equal(store.verified.count(), 2);
   const reads: number[][] = [];
-  const readBlock = store.readBlock.bind(store);
-  store.readBlock = (piece, offset, length) => {
-    reads.push([piece, offset, length]);
-    return readBlock(piece, offset, length);
+  const readBlockInto = store.readBlockInto.bind(store);
+  store.readBlockInto = (piece, offset, target) => {
+    reads.push([piece, offset, target.length]);
+    return readBlockInto(piece, offset, target);
   };
   return { store, reads };
 }
