@@ -297,7 +297,7 @@ async function measure(
   }
 }
 
-function parse(args: string[]): { mib: number } {
+function parse(args: string[]): { mib: number; scenario?: string; seeder?: string } {
   const { values } = parseArgs({
     args,
     options: {

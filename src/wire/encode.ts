@@ -1,16 +1,7 @@
 import { WireOptionsError } from "./errors.ts";
 import { type Message, MessageId } from "./messages.ts";
 
-/**
- * Length prefix + id + index + begin: the bytes before a piece message's block.
- *
- * @example
- * ```ts
- * import { PIECE_HEADER_LENGTH } from "@bittern/bittern";
- *
- * console.log(PIECE_HEADER_LENGTH + 16384); // 16397 bytes on the wire per block
- * ```
- */
+/** Length prefix + id + index + begin: the bytes before a piece message's block (internal). */
 export const PIECE_HEADER_LENGTH = 13;
 
 /** Writes `value` as a 32-bit big-endian unsigned integer at `offset`. */
@@ -63,15 +54,7 @@ const STATE_IDS = {
 /**
  * Writes the 13-byte header of a `piece` message (length prefix, id, index,
  * begin) for a block of `blockLength` bytes, so the block itself can be
- * written after it without being copied.
- *
- * @example
- * ```ts
- * import { encodePieceHeader } from "@bittern/bittern";
- *
- * const header = encodePieceHeader(0, 16384, 16384);
- * console.log(header.length); // 13
- * ```
+ * written after it without being copied (internal to the writer).
  *
  * @param index Piece index.
  * @param begin Offset of the block within the piece.
