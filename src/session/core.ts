@@ -8,6 +8,7 @@ import type {
 } from "../agents/agent.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
+import { addressKey } from "../util/address.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import type { ByteBudget } from "../util/budget.ts";
 import { Emitter } from "../util/emitter.ts";
@@ -218,7 +219,7 @@ export class SessionCore implements AgentSession {
     }
     this.pool.exclude(peer.key);
     if (!peer.incoming || peer.listenPort !== undefined) {
-      this.pool.exclude(`${peer.host}:${peer.listenPort ?? peer.port}`);
+      this.pool.exclude(addressKey(peer.host, peer.listenPort ?? peer.port));
     }
     // Every connection of that identity goes (one peer may hold several).
     for (const other of [...this.peerMap.values()]) {

@@ -35,12 +35,17 @@ export function cliArgs(permissions: readonly string[], args: readonly string[])
  * Runs `bittern <args>` in a child Deno with exactly `permissions` and waits
  * (at most {@linkcode RUN_TIMEOUT_MS}) for it to exit.
  */
-export async function runCli(
+export function runCli(
   permissions: readonly string[],
   args: readonly string[],
 ): Promise<CliResult> {
+  return runDeno(cliArgs(permissions, args));
+}
+
+/** Runs `deno <args>` to its end (at most {@linkcode RUN_TIMEOUT_MS}), collecting its output. */
+export async function runDeno(args: readonly string[]): Promise<CliResult> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: cliArgs(permissions, args),
+    args: [...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

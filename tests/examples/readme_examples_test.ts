@@ -6,7 +6,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createTorrent, MemoryStorage, type PeerSource, Runtime } from "../../mod.ts";
 import { lookup } from "../../examples/peer_source.ts";
-import { RUN_TIMEOUT_MS, sameBytes, startLocalSwarm, withTimeout } from "../cli/helpers.ts";
+import {
+  RUN_TIMEOUT_MS,
+  runDeno,
+  sameBytes,
+  startLocalSwarm,
+  withTimeout,
+} from "../cli/helpers.ts";
 import { payload, seededMemory } from "../session/helpers.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -20,28 +26,16 @@ async function readmeBlocks(): Promise<string[]> {
 }
 
 /** Runs an example in a child Deno; bounded by {@linkcode RUN_TIMEOUT_MS}. */
-async function runExample(permissions: string[], name: string, args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--config",
-      CONFIG,
-      "--no-prompt",
-      ...permissions,
-      join(ROOT, "examples", name),
-      ...args,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(RUN_TIMEOUT_MS),
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function runExample(permissions: string[], name: string, args: string[]) {
+  return runDeno([
+    "run",
+    "--config",
+    CONFIG,
+    "--no-prompt",
+    ...permissions,
+    join(ROOT, "examples", name),
+    ...args,
+  ]);
 }
 
 /** A lookup service on 127.0.0.1 answering every `/peers/<hash>` with `peers`. */
