@@ -214,6 +214,9 @@ export function parseMagnet(uri: string): Magnet {
  * identically: `xt` (hex `urn:btih:`, then `urn:btmh:` when there is a v2 hash),
  * `dn`, every `tr`, `x.pe`, `ws`, then `so` with runs written as ranges.
  * Values are percent-encoded; `infoHashHex` is ignored in favour of `infoHash`.
+ * Trackers and web seeds are written as given, so one `parseMagnet` would
+ * ignore (a `wss:` tracker, say) is not read back; every magnet `parseMagnet`
+ * returns is.
  *
  * @example
  * ```ts
