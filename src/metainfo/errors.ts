@@ -75,3 +75,40 @@ export class TorrentError extends Error {
 export function torrentError(path: string, expected: string, options?: ErrorOptions): TorrentError {
   return new TorrentError([{ path, expected }], options);
 }
+
+/**
+ * Thrown when a magnet link is malformed or unsupported; names the offending
+ * parameter (`xt`, `dn`, `tr`, `ws`, `x.pe`, `so`, or `(uri)` for the link as
+ * a whole) and what was expected there.
+ *
+ * @example Reading which parameter is wrong
+ * ```ts
+ * import { MagnetError, parseMagnet } from "@bittern/bittern";
+ *
+ * try {
+ *   parseMagnet("magnet:?dn=nothing");
+ * } catch (error) {
+ *   if (error instanceof MagnetError) console.log(error.parameter); // xt
+ * }
+ * ```
+ */
+export class MagnetError extends Error {
+  /** The offending parameter without an index suffix (`tr`, not `tr.1`), or `(uri)`. */
+  readonly parameter: string;
+  /** What the parameter should have been. */
+  readonly expected: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param parameter The offending parameter, or `(uri)` for the whole link.
+   * @param expected What was expected there.
+   * @param options The underlying error as `cause`.
+   */
+  constructor(parameter: string, expected: string, options?: ErrorOptions) {
+    super(`invalid magnet link: ${parameter}: expected ${expected}`, options);
+    this.name = "MagnetError";
+    this.parameter = parameter;
+    this.expected = expected;
+  }
+}

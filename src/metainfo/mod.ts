@@ -13,7 +13,7 @@
  */
 export { pieceHashAt, pieceLengthAt, visibleFileIndices, visibleFiles } from "./torrent.ts";
 export type { Torrent, TorrentFile } from "./torrent.ts";
-export { TorrentError, torrentError } from "./errors.ts";
+export { MagnetError, TorrentError, torrentError } from "./errors.ts";
 export type { TorrentProblem } from "./errors.ts";
 export {
   DEFAULT_MAX_SEGMENT_BYTES,
@@ -35,3 +35,11 @@ export {
   TARGET_PIECE_COUNT,
 } from "./piece_length.ts";
 export { PieceHasher } from "./piece_hasher.ts";
+export {
+  formatMagnet,
+  MAX_MAGNET_LENGTH,
+  MAX_MAGNET_PARAMETERS,
+  MAX_SELECT_ONLY,
+  parseMagnet,
+} from "./magnet.ts";
+export type { Magnet } from "./magnet.ts";
