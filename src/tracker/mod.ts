@@ -1,6 +1,7 @@
 /**
- * HTTP trackers: announce and scrape (BEP 3, 23, 7, 48), multi-tracker tiers (BEP 12), an
- * announce scheduler per torrent, and a small tracker server for tests and local swarms.
+ * Trackers: HTTP announce and scrape (BEP 3, 23, 7, 48), UDP announce and scrape (BEP 15, 41),
+ * multi-tracker tiers (BEP 12), an announce scheduler per torrent, and a small tracker server
+ * for tests and local swarms.
  *
  * @example A local tracker and one announce
  * ```ts
@@ -42,5 +43,7 @@ export { randomShuffle, TrackerTiers } from "./tiers.ts";
 export type { Shuffle } from "./tiers.ts";
 export { TrackerClient } from "./client.ts";
 export type { TrackerClientEventMap, TrackerClientOptions, TrackerStats } from "./client.ts";
+export { udpAnnounce, udpScrape } from "./udp.ts";
+export type { UdpTrackerOptions } from "./udp.ts";
 export { TrackerServer } from "./server.ts";
 export type { TrackerServerOptions } from "./server.ts";
