@@ -1,7 +1,7 @@
 /**
  * Trackers: HTTP announce and scrape (BEP 3, 23, 7, 48), UDP announce and scrape (BEP 15, 41),
- * multi-tracker tiers (BEP 12), an announce scheduler per torrent, and a small tracker server
- * for tests and local swarms.
+ * multi-tracker tiers (BEP 12), an announce scheduler per torrent, and a small HTTP + UDP
+ * tracker server for tests and local swarms.
  *
  * @example A local tracker and one announce
  * ```ts

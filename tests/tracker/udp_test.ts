@@ -1,7 +1,14 @@
-/** UDP trackers (BEP 15): the client against hostile raw servers. */
+/** UDP trackers (BEP 15): the client against TrackerServer and hostile raw servers. */
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import { type AnnounceParams, TrackerError, udpAnnounce } from "../../src/tracker/mod.ts";
+import {
+  type AnnounceParams,
+  TrackerError,
+  TrackerServer,
+  udpAnnounce,
+  udpScrape,
+} from "../../src/tracker/mod.ts";
+import { toHex } from "../../src/util/bytes.ts";
 import { closedPort, filled, plainParams } from "./helpers.ts";
 
 /** Tiny retransmission settings so silence costs milliseconds; every call stays bounded. */
@@ -10,6 +17,59 @@ const quick = { timeout: 5_000, retryBaseMs: 20, maxAttempts: 3 } as const;
 function params(overrides: Partial<AnnounceParams> = {}): AnnounceParams {
   return { ...plainParams, infoHash: crypto.getRandomValues(new Uint8Array(20)), ...overrides };
 }
+
+Deno.test("udp: two clients find each other through TrackerServer; scrape counts them", async () => {
+  const server = new TrackerServer({ udpPort: 0, interval: 120 });
+  await server.start();
+  try {
+    assert.match(server.udpUrl, /^udp:\/\/127\.0\.0\.1:\d+\/announce$/);
+    const infoHash = crypto.getRandomValues(new Uint8Array(20));
+    const first = await udpAnnounce(server.udpUrl, {
+      ...plainParams,
+      infoHash,
+      peerId: filled(3),
+      port: 7001,
+      left: 10,
+      event: "started",
+    }, quick);
+    assert.equal(first.interval, 120);
+    assert.deepEqual(first.peers, []);
+    const second = await udpAnnounce(server.udpUrl, {
+      ...plainParams,
+      infoHash,
+      peerId: filled(4),
+      port: 7002,
+      left: 0,
+      event: "started",
+    }, quick);
+    assert.deepEqual(second.peers, [{ host: "127.0.0.1", port: 7001 }]);
+    assert.equal(second.complete, 1);
+    assert.equal(second.incomplete, 1);
+    // The same swarm over HTTP.
+    assert.deepEqual(server.peersOf(infoHash).map((peer) => peer.port).sort(), [7001, 7002]);
+    const unknown = filled(9);
+    const counts = await udpScrape(server.udpUrl, [infoHash, unknown], quick);
+    assert.deepEqual(counts.get(toHex(infoHash)), { complete: 1, incomplete: 1, downloaded: 0 });
+    assert.deepEqual(counts.get(toHex(unknown)), { complete: 0, incomplete: 0, downloaded: 0 });
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("udp: the tracker's error action becomes a TrackerError with its message", async () => {
+  const server = new TrackerServer({ udpPort: 0, maxTorrents: 1 });
+  await server.start();
+  try {
+    await udpAnnounce(server.udpUrl, params({ event: "started" }), quick);
+    const error = await udpAnnounce(server.udpUrl, params({ event: "started" }), quick)
+      .catch((e) => e);
+    assert.ok(error instanceof TrackerError);
+    assert.equal(error.kind, "failure");
+    assert.equal(error.reason, "tracker is full (torrents)");
+  } finally {
+    await server.close();
+  }
+});
 
 /** A raw UDP server on 127.0.0.1:0 answering each datagram with what `reply` returns. */
 async function rawServer(
