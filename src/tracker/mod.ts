@@ -1,7 +1,7 @@
 /**
  * Trackers: HTTP announce and scrape (BEP 3, 23, 7, 48), UDP announce and scrape (BEP 15, 41),
- * multi-tracker tiers (BEP 12), an announce scheduler per torrent, and a small HTTP + UDP
- * tracker server for tests and local swarms.
+ * transports chosen by URL scheme, multi-tracker tiers (BEP 12) mixing them, an announce
+ * scheduler per torrent, and a small HTTP + UDP tracker server for tests and local swarms.
  *
  * @example A local tracker and one announce
  * ```ts
@@ -45,5 +45,12 @@ export { TrackerClient } from "./client.ts";
 export type { TrackerClientEventMap, TrackerClientOptions, TrackerStats } from "./client.ts";
 export { udpAnnounce, udpScrape } from "./udp.ts";
 export type { UdpTrackerOptions } from "./udp.ts";
+export {
+  defaultTrackerTransports,
+  httpTrackerTransport,
+  trackerTransportFor,
+  udpTrackerTransport,
+} from "./transport.ts";
+export type { TrackerTransport, TrackerTransports } from "./transport.ts";
 export { TrackerServer } from "./server.ts";
 export type { TrackerServerOptions } from "./server.ts";

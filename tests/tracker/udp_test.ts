@@ -1,15 +1,19 @@
-/** UDP trackers (BEP 15): the client against TrackerServer and hostile raw servers. */
+/** UDP trackers (BEP 15): client against TrackerServer, hostile raw servers, mixed tiers. */
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import {
   type AnnounceParams,
+  defaultTrackerTransports,
+  TrackerClient,
+  type TrackerClientEventMap,
   TrackerError,
   TrackerServer,
   udpAnnounce,
   udpScrape,
+  udpTrackerTransport,
 } from "../../src/tracker/mod.ts";
 import { toHex } from "../../src/util/bytes.ts";
-import { closedPort, filled, plainParams } from "./helpers.ts";
+import { closedPort, filled, nextEvent, plainParams } from "./helpers.ts";
 
 /** Tiny retransmission settings so silence costs milliseconds; every call stays bounded. */
 const quick = { timeout: 5_000, retryBaseMs: 20, maxAttempts: 3 } as const;
@@ -287,5 +291,78 @@ Deno.test("udp: aborting the signal rejects with its reason and leaks nothing", 
     await assert.rejects(pending, /stop now/);
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("udp: BEP 12 tiers mix http and udp trackers in TrackerClient", async () => {
+  const http = new TrackerServer();
+  const udp = new TrackerServer({ udpPort: 0 });
+  await http.start();
+  await udp.start();
+  const silent = await rawServer(() => undefined);
+  const infoHash = crypto.getRandomValues(new Uint8Array(20));
+  try {
+    // Someone already in the UDP tracker's swarm.
+    await udpAnnounce(udp.udpUrl, { ...plainParams, infoHash, port: 7009 }, quick);
+    const client = new TrackerClient({
+      // Tier 1: a silent UDP tracker; tier 2: the UDP tracker and an HTTP one.
+      announce: [[silent.url], [udp.udpUrl, http.url]],
+      shuffle: (urls) => [...urls],
+      transports: {
+        ...defaultTrackerTransports,
+        "udp:": udpTrackerTransport({ retryBaseMs: 20, maxAttempts: 2 }),
+      },
+      infoHash,
+      peerId: filled(5),
+      port: 7010,
+      stats: () => ({ uploaded: 0, downloaded: 0, left: 1 }),
+      stopTimeout: 2_000,
+    });
+    const errors: string[] = [];
+    client.addEventListener("error", (event) => errors.push(event.detail.url));
+    const peers = nextEvent<TrackerClientEventMap["peers"]>(client, "peers");
+    await client.start();
+    const event = await peers;
+    assert.equal(event.detail.url, udp.udpUrl);
+    assert.deepEqual(event.detail.peers, [{ host: "127.0.0.1", port: 7009 }]);
+    assert.deepEqual(errors, [silent.url]);
+    assert.equal(client.lastTracker, udp.udpUrl);
+    await client.stop();
+    // `stopped` went over UDP: only the first peer is left.
+    assert.deepEqual(udp.peersOf(infoHash).map((peer) => peer.port), [7009]);
+    assert.equal(http.announceCount, 0);
+  } finally {
+    await silent.close();
+    await udp.close();
+    await http.close();
+  }
+});
+
+Deno.test("udp: an HTTP tracker answers where the UDP one of its tier fails", async () => {
+  const http = new TrackerServer();
+  await http.start();
+  const silent = await rawServer(() => undefined);
+  try {
+    const client = new TrackerClient({
+      announce: [[silent.url, http.url]],
+      shuffle: (urls) => [...urls],
+      transports: {
+        ...defaultTrackerTransports,
+        "udp:": udpTrackerTransport({ retryBaseMs: 20, maxAttempts: 2 }),
+      },
+      infoHash: crypto.getRandomValues(new Uint8Array(20)),
+      peerId: filled(5),
+      port: 7011,
+      stats: () => ({ uploaded: 0, downloaded: 0, left: 1 }),
+      stopTimeout: 2_000,
+    });
+    const announced = nextEvent<TrackerClientEventMap["announce"]>(client, "announce");
+    await client.start();
+    assert.equal((await announced).detail.url, http.url);
+    assert.deepEqual(client.tiers, [[http.url, silent.url]]);
+    await client.stop();
+  } finally {
+    await silent.close();
+    await http.close();
   }
 });
