@@ -194,6 +194,57 @@ Deno.test("udp: a connection id is reused within a minute", async () => {
   }
 });
 
+Deno.test("udp: a refused cached connection id is replaced by one fresh connect", async () => {
+  let valid = -1; // the byte the currently valid connection id is filled with
+  const server = await rawServer((packet) => {
+    const action = new DataView(packet.buffer).getUint32(8);
+    if (action === 0) return answer(packet, 0, filled(++valid).subarray(0, 8));
+    if (packet[0] !== valid) return answer(packet, 3, new TextEncoder().encode("bad id"));
+    valid += 100; // this tracker forgets an id after one use
+    return answer(packet, 1, announceBody(new Uint8Array()));
+  });
+  try {
+    await udpAnnounce(server.url, params(), quick);
+    await udpAnnounce(server.url, params(), quick);
+    const actions = server.received.map((packet) => new DataView(packet.buffer).getUint32(8));
+    assert.deepEqual(actions, [0, 1, 1, 0, 1]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("udp: a duplicated answer to an earlier request of the call is dropped", async () => {
+  const socket = dgram.createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", () => resolve()));
+  const reply = connectThen((packet) => answer(packet, 1, announceBody(new Uint8Array())));
+  socket.on("message", (message: Uint8Array, remote: dgram.RemoteInfo) => {
+    const packet = new Uint8Array(message);
+    const out = reply(packet)!;
+    const isConnect = new DataView(packet.buffer).getUint32(8) === 0;
+    socket.send(out, remote.port, remote.address);
+    // The network duplicates the connect answer; the copy arrives while announce waits.
+    if (isConnect) socket.send(out, remote.port, remote.address);
+  });
+  try {
+    const url = `udp://127.0.0.1:${socket.address().port}`;
+    assert.equal((await udpAnnounce(url, params(), quick)).interval, 1800);
+  } finally {
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+});
+
+Deno.test("udp: a scrape answer too short for the hashes asked is rejected", async () => {
+  const server = await rawServer(connectThen((packet) => answer(packet, 2, new Uint8Array(12))));
+  try {
+    const error = await udpScrape(server.url, [filled(1), filled(2)], quick).catch((e) => e);
+    assert.ok(error instanceof TrackerError);
+    assert.equal(error.kind, "bad-response");
+    assert.match(error.message, /scrape response .*20-byte answer is shorter than 32 bytes/);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("udp: a short datagram is rejected, naming it", async () => {
   await rejectsWith(() => new Uint8Array(3), /connect response .*3-byte datagram/);
   await rejectsWith(
