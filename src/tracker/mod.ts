@@ -22,6 +22,27 @@
  * await server.close();
  * ```
  *
+ * @example The same tracker over UDP (BEP 15)
+ * ```ts
+ * import { generatePeerId, TrackerServer, udpAnnounce, udpScrape } from "@bittern/bittern";
+ *
+ * const server = new TrackerServer({ udpPort: 0 });
+ * await server.start();
+ * const infoHash = new Uint8Array(20);
+ * const response = await udpAnnounce(server.udpUrl, {
+ *   infoHash,
+ *   peerId: generatePeerId(),
+ *   port: 6881,
+ *   uploaded: 0,
+ *   downloaded: 0,
+ *   left: 0,
+ *   event: "started",
+ * }, { timeout: 5_000 });
+ * const counts = await udpScrape(server.udpUrl, [infoHash], { timeout: 5_000 });
+ * console.log(response.interval, counts.get("00".repeat(20))?.complete); // 1800 1
+ * await server.close();
+ * ```
+ *
  * @module
  */
 export { announce, buildAnnounceUrl } from "./announce.ts";
