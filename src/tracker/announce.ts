@@ -7,7 +7,8 @@ import { parseAnnounceResponse } from "./response.ts";
 import { TrackerError } from "./errors.ts";
 import type { AnnounceParams, AnnounceResponse, TrackerRequestOptions } from "./types.ts";
 
-function checkParams(params: AnnounceParams, url: string): void {
+/** Rejects announce parameters no tracker could accept (shared by the HTTP and UDP transports). */
+export function checkAnnounceParams(params: AnnounceParams, url: string): void {
   const problem = params.infoHash.length !== 20
     ? "info hash is not 20 bytes"
     : params.peerId.length !== 20
@@ -48,7 +49,7 @@ function checkParams(params: AnnounceParams, url: string): void {
  */
 export function buildAnnounceUrl(url: string, params: AnnounceParams): URL {
   const target = parseTrackerUrl(url);
-  checkParams(params, url);
+  checkAnnounceParams(params, url);
   const parts = [
     `info_hash=${percentEncodeBytes(params.infoHash)}`,
     `peer_id=${percentEncodeBytes(params.peerId)}`,

@@ -3,9 +3,14 @@
  * `stopped`, exponential back-off on failure, over BEP 12 tiers.
  */
 import { bytesEqual } from "../util/bytes.ts";
-import { announce } from "./announce.ts";
 import { TrackerError } from "./errors.ts";
 import { randomShuffle, type Shuffle, TrackerTiers } from "./tiers.ts";
+import {
+  defaultTrackerTransports,
+  type TrackerTransport,
+  trackerTransportFor,
+  type TrackerTransports,
+} from "./transport.ts";
 import type { AnnounceEventName, AnnounceResponse, PeerAddress } from "./types.ts";
 
 /**
@@ -44,8 +49,16 @@ export interface TrackerStats {
  * ```
  */
 export interface TrackerClientOptions {
-  /** Announce URL tiers (e.g. `Torrent.announce`). Non-HTTP(S) URLs are skipped with a warning. */
+  /**
+   * Announce URL tiers (e.g. `Torrent.announce`); http, https and udp trackers may mix in a
+   * tier. URLs whose scheme no transport handles are skipped with a warning.
+   */
   readonly announce: readonly (readonly string[])[];
+  /**
+   * Transports by URL scheme (default {@linkcode defaultTrackerTransports}: `http:`, `https:`,
+   * `udp:`).
+   */
+  readonly transports?: TrackerTransports;
   /** The torrent's 20-byte info hash. */
   readonly infoHash: Uint8Array;
   /** This client's 20-byte peer id. */
@@ -62,7 +75,10 @@ export interface TrackerClientOptions {
   readonly signal?: AbortSignal;
   /** Shuffles each tier once (random by default); inject for deterministic tests. */
   readonly shuffle?: Shuffle;
-  /** Deadline of one announce request in ms (default 15 000). */
+  /**
+   * Deadline of one announce request in ms (default: the transport's, 15 000 for HTTP and
+   * 60 000 for UDP, whose retransmissions need the time).
+   */
   readonly timeout?: number;
   /** Deadline of the `stopped` announce in ms, so shutdown never hangs (default 3 000). */
   readonly stopTimeout?: number;
@@ -151,6 +167,7 @@ function randomKey(): string {
  */
 export class TrackerClient extends EventTarget {
   readonly #options: TrackerClientOptions;
+  readonly #transports: TrackerTransports;
   readonly #tiers: TrackerTiers;
   readonly #skipped: string[];
   readonly #key: string;
@@ -178,11 +195,12 @@ export class TrackerClient extends EventTarget {
   constructor(options: TrackerClientOptions) {
     super();
     this.#options = options;
+    this.#transports = options.transports ?? defaultTrackerTransports;
     const usable: string[][] = [];
     this.#skipped = [];
     for (const tier of options.announce) {
       usable.push(tier.filter((url) => {
-        const ok = /^https?:\/\//i.test(url);
+        const ok = trackerTransportFor(url, this.#transports) !== undefined;
         if (!ok) this.#skipped.push(url);
         return ok;
       }));
@@ -248,7 +266,7 @@ export class TrackerClient extends EventTarget {
     this.#state = "running";
     this.#options.signal?.addEventListener("abort", this.#onExternalAbort, { once: true });
     for (const url of this.#skipped) {
-      this.#emit("warning", { url, message: "only http(s) trackers are supported; skipped" });
+      this.#emit("warning", { url, message: "no transport for this tracker's scheme; skipped" });
     }
     if (this.#tiers.size === 0) return Promise.resolve();
     return this.#trigger();
@@ -319,7 +337,7 @@ export class TrackerClient extends EventTarget {
   /** One announce after the schedule ended (`completed` owed, or `stopped`); never throws. */
   async #finalAnnounce(url: string, event: AnnounceEventName, timeout: number): Promise<void> {
     try {
-      const response = await announce(url, this.#params(event, url), {
+      const response = await this.#transport(url).announce(url, this.#params(event, url), {
         timeout,
         maxResponseBytes: this.#options.maxResponseBytes,
         maxRedirects: this.#options.maxRedirects,
@@ -329,6 +347,11 @@ export class TrackerClient extends EventTarget {
     } catch (error) {
       this.#emit("error", { url, error });
     }
+  }
+
+  /** The transport for a URL the constructor kept (so one exists). */
+  #transport(url: string): TrackerTransport {
+    return trackerTransportFor(url, this.#transports)!;
   }
 
   #params(event: AnnounceEventName | undefined, url: string) {
@@ -394,7 +417,7 @@ export class TrackerClient extends EventTarget {
     try {
       const { url, value } = await this.#tiers.first(
         (url) =>
-          announce(url, this.#params(event, url), {
+          this.#transport(url).announce(url, this.#params(event, url), {
             signal,
             timeout: this.#options.timeout,
             maxResponseBytes: this.#options.maxResponseBytes,

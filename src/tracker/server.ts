@@ -1,8 +1,10 @@
 /**
- * A small HTTP tracker (announce + scrape) for tests, demos and local swarms.
+ * A small HTTP and UDP tracker (announce + scrape) for tests, demos and local swarms.
  */
 import { BencodeDict, encode } from "../bencode/mod.ts";
 import type { Encodable } from "../bencode/mod.ts";
+import dgram from "node:dgram";
+import { isIP } from "node:net";
 import { concatBytes, fromHex, toHex } from "../util/bytes.ts";
 import { explainPermission } from "../util/permissions.ts";
 import { encodeCompactPeer } from "./compact.ts";
@@ -35,6 +37,11 @@ export interface TrackerServerOptions {
   readonly maxTorrents?: number;
   /** Peers per torrent at most (default 5 000); new peers beyond are refused. */
   readonly maxPeersPerTorrent?: number;
+  /**
+   * Also answer UDP tracker requests (BEP 15) on this port of the same hostname, with the same
+   * swarms; 0 picks a free port. Unset (the default): HTTP only.
+   */
+  readonly udpPort?: number;
 }
 
 interface PeerRecord {
@@ -62,6 +69,11 @@ interface AnnounceQuery {
   noPeerId: boolean;
 }
 
+/** What an announce did to the swarm: the peers to send and the counts, or a refusal. */
+type AnnounceOutcome =
+  | { peers: PeerRecord[]; complete: number; incomplete: number }
+  | { failure: string };
+
 class QueryError extends Error {
   constructor(message: string) {
     super(message);
@@ -70,6 +82,13 @@ class QueryError extends Error {
 }
 
 const latin1 = new TextDecoder("latin1");
+const UDP_PROTOCOL_ID = 0x41727101980n;
+const UDP_CONNECT = 0;
+const UDP_ANNOUNCE = 1;
+const UDP_SCRAPE = 2;
+const UDP_ERROR = 3;
+/** A server accepts a connection id for two minutes (BEP 15). */
+const UDP_CONNECTION_LIFETIME_MS = 120_000;
 const MAX_URL_LENGTH = 8 * 1024;
 
 function bencoded(value: Encodable, status = 200): Response {
@@ -84,7 +103,8 @@ function failure(reason: string, status = 400): Response {
 }
 
 /**
- * An HTTP tracker on `Deno.serve`: announce (compact IPv4/IPv6 or dictionary peers) and scrape.
+ * An HTTP tracker on `Deno.serve`: announce (compact IPv4/IPv6 or dictionary peers) and scrape;
+ * with `udpPort`, also a UDP tracker (BEP 15, `node:dgram`) over the same swarms.
  * Peers are keyed by info hash, IP and port; `stopped` removes a peer; peers silent for two
  * intervals expire. The requester never appears in its own peer list. Garbage queries get a
  * 400 with a bencoded `failure reason`.
@@ -103,6 +123,9 @@ export class TrackerServer {
   readonly #options: TrackerServerOptions;
   readonly #swarms = new Map<string, Swarm>();
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  #udp: dgram.Socket | undefined;
+  /** UDP connection ids (hex) handed out, with when they stop being accepted. */
+  readonly #udpConnections = new Map<string, number>();
   #announces = 0;
 
   /**
@@ -134,12 +157,46 @@ export class TrackerServer {
       throw explainPermission(error, "net", `${hostname}:${port}`);
     }
     await promise;
+    if (this.#options.udpPort === undefined) return;
+    const socket = dgram.createSocket(isIP(hostname) === 6 ? "udp6" : "udp4");
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once("error", reject);
+        socket.bind(this.#options.udpPort, hostname, () => {
+          socket.off("error", reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      await this.close();
+      throw explainPermission(error, "net", `${hostname}:${this.#options.udpPort}`);
+    }
+    socket.on("error", () => {}); // a failed send to one client is that client's problem
+    socket.on("message", (message: Uint8Array, remote: dgram.RemoteInfo) => {
+      const reply = this.#udpRequest(new Uint8Array(message), remote.address);
+      if (reply) socket.send(reply, remote.port, remote.address, () => {});
+    });
+    this.#udp = socket;
   }
 
   /** The bound port. Throws before {@linkcode TrackerServer.start}. */
   get port(): number {
     if (!this.#server) throw new Error("TrackerServer: not started");
     return this.#server.addr.port;
+  }
+
+  /** The bound UDP port. Throws unless started with {@linkcode TrackerServerOptions.udpPort}. */
+  get udpPort(): number {
+    if (!this.#udp) throw new Error("TrackerServer: UDP not started");
+    return this.#udp.address().port;
+  }
+
+  /** The UDP announce URL, e.g. `udp://127.0.0.1:PORT/announce` (needs `udpPort`). */
+  get udpUrl(): string {
+    const hostname = this.#options.hostname ?? "127.0.0.1";
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    return `udp://${host}:${this.udpPort}/announce`;
   }
 
   /** The announce URL, e.g. `http://127.0.0.1:PORT/announce`. */
@@ -174,6 +231,9 @@ export class TrackerServer {
   async close(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
+    const udp = this.#udp;
+    this.#udp = undefined;
+    if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
     if (server) await server.shutdown();
   }
 
@@ -196,14 +256,21 @@ export class TrackerServer {
 
   #announce(pairs: [string, Uint8Array][], remoteHost: string): Response {
     const query = this.#readAnnounce(pairs);
+    const result = this.#record(query, remoteHost);
+    if ("failure" in result) return failure(result.failure, 200);
+    return this.#announceReply(query, result.peers, result.complete, result.incomplete);
+  }
+
+  /** Applies one announce to the swarm state (shared by HTTP and UDP); picks the peers to send. */
+  #record(query: AnnounceQuery, remoteHost: string): AnnounceOutcome {
     const interval = this.#options.interval ?? 1800;
     const now = Date.now();
     const hash = toHex(query.infoHash);
     let swarm = this.#swarms.get(hash);
     if (!swarm) {
-      if (query.event === "stopped") return this.#announceReply(query, [], 0, 0, interval);
+      if (query.event === "stopped") return { peers: [], complete: 0, incomplete: 0 };
       if (this.#swarms.size >= (this.#options.maxTorrents ?? 10_000)) {
-        return failure("tracker is full (torrents)", 200);
+        return { failure: "tracker is full (torrents)" };
       }
       swarm = { peers: new Map(), downloaded: 0 };
       this.#swarms.set(hash, swarm);
@@ -218,7 +285,7 @@ export class TrackerServer {
     } else {
       const known = swarm.peers.get(key);
       if (!known && swarm.peers.size >= (this.#options.maxPeersPerTorrent ?? 5_000)) {
-        return failure("tracker is full (peers)", 200);
+        return { failure: "tracker is full (peers)" };
       }
       if (query.event === "completed" && known && !known.seeding) swarm.downloaded++;
       swarm.peers.set(key, {
@@ -237,7 +304,7 @@ export class TrackerServer {
     // An empty swarm is forgotten unless it counted downloads (scrape keeps reporting them).
     if (swarm.peers.size === 0 && swarm.downloaded === 0) this.#swarms.delete(hash);
     this.#announces++;
-    return this.#announceReply(query, chosen, complete, swarm.peers.size - complete, interval);
+    return { peers: chosen, complete, incomplete: swarm.peers.size - complete };
   }
 
   #announceReply(
@@ -245,8 +312,8 @@ export class TrackerServer {
     peers: PeerRecord[],
     complete: number,
     incomplete: number,
-    interval: number,
   ): Response {
+    const interval = this.#options.interval ?? 1800;
     const reply = new BencodeDict()
       .set("complete", complete)
       .set("incomplete", incomplete)
@@ -324,17 +391,113 @@ export class TrackerServer {
     const wanted = hashes.length > 0 ? hashes.map(toHex) : [...this.#swarms.keys()].slice(0, 1000);
     const files: [Uint8Array, BencodeDict][] = [];
     for (const hex of new Set(wanted)) {
-      const swarm = this.#swarms.get(hex);
-      if (!swarm) continue;
-      let complete = 0;
-      for (const peer of swarm.peers.values()) if (peer.seeding) complete++;
+      const found = this.#counts(hex);
+      if (!found) continue;
       const counts = new BencodeDict()
-        .set("complete", complete)
-        .set("downloaded", swarm.downloaded)
-        .set("incomplete", swarm.peers.size - complete);
+        .set("complete", found.complete)
+        .set("downloaded", found.downloaded)
+        .set("incomplete", found.incomplete);
       files.push([fromHex(hex)!, counts]);
     }
     return bencoded(new BencodeDict().set("files", new BencodeDict(files)));
+  }
+
+  #counts(hex: string): { complete: number; downloaded: number; incomplete: number } | undefined {
+    const swarm = this.#swarms.get(hex);
+    if (!swarm) return undefined;
+    let complete = 0;
+    for (const peer of swarm.peers.values()) if (peer.seeding) complete++;
+    return { complete, downloaded: swarm.downloaded, incomplete: swarm.peers.size - complete };
+  }
+
+  /**
+   * Answers one UDP datagram (BEP 15): connect, announce, scrape; problems get an error answer
+   * (action 3). Datagrams too short to carry a transaction id are ignored.
+   */
+  #udpRequest(packet: Uint8Array, remoteHost: string): Uint8Array | undefined {
+    if (packet.length < 16) return undefined;
+    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    const action = view.getUint32(8);
+    const transactionId = view.getUint32(12);
+    const header = (replyAction: number, length: number) => {
+      const reply = new Uint8Array(length);
+      const replyView = new DataView(reply.buffer);
+      replyView.setUint32(0, replyAction);
+      replyView.setUint32(4, transactionId);
+      return { reply, replyView };
+    };
+    const error = (message: string) => {
+      const text = new TextEncoder().encode(message);
+      const { reply } = header(UDP_ERROR, 8 + text.length);
+      reply.set(text, 8);
+      return reply;
+    };
+    const now = Date.now();
+    if (action === UDP_CONNECT) {
+      if (view.getBigUint64(0) !== UDP_PROTOCOL_ID) return error("bad protocol id");
+      const id = crypto.getRandomValues(new Uint8Array(8));
+      if (this.#udpConnections.size >= 4096) {
+        for (const [key, expires] of this.#udpConnections) {
+          if (expires <= now) this.#udpConnections.delete(key);
+        }
+        if (this.#udpConnections.size >= 4096) {
+          this.#udpConnections.delete(this.#udpConnections.keys().next().value!);
+        }
+      }
+      this.#udpConnections.set(toHex(id), now + UDP_CONNECTION_LIFETIME_MS);
+      const { reply } = header(UDP_CONNECT, 16);
+      reply.set(id, 8);
+      return reply;
+    }
+    const expires = this.#udpConnections.get(toHex(packet.subarray(0, 8)));
+    if (expires === undefined || expires <= now) return error("unknown or expired connection id");
+    if (action === UDP_ANNOUNCE) {
+      if (packet.length < 98) return error(`announce of ${packet.length} bytes, not 98`);
+      const port = view.getUint16(96);
+      if (port < 1) return error("port 0 is out of range");
+      const event = ["", "completed", "started", "stopped"][view.getUint32(80)];
+      if (event === undefined) return error(`unknown event ${view.getUint32(80)}`);
+      const asked = view.getInt32(92);
+      const query: AnnounceQuery = {
+        infoHash: packet.slice(16, 36),
+        peerId: packet.slice(36, 56),
+        port,
+        left: Number(view.getBigUint64(64)),
+        event,
+        numwant: Math.min(
+          asked < 0 ? this.#options.defaultNumwant ?? 50 : asked,
+          this.#options.maxNumwant ?? 200,
+        ),
+        compact: true,
+        noPeerId: true,
+      };
+      const result = this.#record(query, remoteHost);
+      if ("failure" in result) return error(result.failure);
+      const family = this.#udp?.address().family === "IPv6" ? 6 : 4;
+      const peers = result.peers.map(encodeCompactPeer)
+        .filter((entry) => entry?.family === family)
+        .map((entry) => entry!.bytes);
+      const list = concatBytes(peers);
+      const { reply, replyView } = header(UDP_ANNOUNCE, 20 + list.length);
+      replyView.setUint32(8, this.#options.interval ?? 1800);
+      replyView.setUint32(12, result.incomplete);
+      replyView.setUint32(16, result.complete);
+      reply.set(list, 20);
+      return reply;
+    }
+    if (action === UDP_SCRAPE) {
+      const count = Math.min(Math.floor((packet.length - 16) / 20), 74);
+      const { reply, replyView } = header(UDP_SCRAPE, 8 + 12 * count);
+      for (let index = 0; index < count; index++) {
+        const at = 16 + 20 * index;
+        const counts = this.#counts(toHex(packet.subarray(at, at + 20)));
+        replyView.setUint32(8 + 12 * index, counts?.complete ?? 0);
+        replyView.setUint32(12 + 12 * index, counts?.downloaded ?? 0);
+        replyView.setUint32(16 + 12 * index, counts?.incomplete ?? 0);
+      }
+      return reply;
+    }
+    return error(`unknown action ${action}`);
   }
 }
 

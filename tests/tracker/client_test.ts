@@ -145,12 +145,12 @@ Deno.test("client stops when its signal aborts, cancelling the request in flight
   }
 });
 
-Deno.test("client reports tracker warnings and skips non-HTTP trackers", async () => {
+Deno.test("client reports tracker warnings and skips trackers of unknown schemes", async () => {
   const server = await serveLocal(() =>
     bencodeResponse({ interval: 3600, peers: new Uint8Array(), "warning message": "slow down" })
   );
   const client = new TrackerClient(
-    options([["udp://tracker.example:80/announce", server.url], ["wss://x.example"]]),
+    options([["wss://tracker.example:80/announce", server.url], ["ftp://x.example"]]),
   );
   const warnings: string[] = [];
   client.addEventListener(
@@ -161,7 +161,7 @@ Deno.test("client reports tracker warnings and skips non-HTTP trackers", async (
     await client.start();
     assert.deepEqual(client.tiers, [[server.url]]);
     assert.equal(warnings.length, 3);
-    assert.match(warnings[0], /^udp:.*only http\(s\)/);
+    assert.match(warnings[0], /^wss:.*no transport for this tracker's scheme/);
     assert.equal(warnings[2], `${server.url}: slow down`);
   } finally {
     await client.stop();
