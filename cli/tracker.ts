@@ -1,6 +1,7 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /**
- * `bittern tracker`: run the small HTTP tracker until interrupted (Ctrl-C).
+ * `bittern tracker`: run the small HTTP (and, with `--udp-port`, UDP) tracker until
+ * interrupted (Ctrl-C).
  *
  * @module
  */
@@ -9,10 +10,12 @@ import { parseCommandArgs, usageError } from "./args.ts";
 
 const USAGE = `Usage: bittern tracker [options]
 
-Runs an HTTP tracker (announce + scrape) until Ctrl-C.
+Runs an HTTP tracker (announce + scrape) until Ctrl-C; with --udp-port, a UDP
+tracker (BEP 15) too, over the same swarms.
 
 Options:
   --port N            port to listen on (default 6969; 0 picks a free one)
+  --udp-port N        also answer UDP announces and scrapes on this port (0: a free one)
   --bind ADDR         address to listen on (default 127.0.0.1; --host is the same)
   --interval SECONDS  announce interval sent to clients (default 1800)
   -h, --help          show this help
@@ -52,6 +55,7 @@ export async function main(args: string[]): Promise<number> {
     args,
     options: {
       port: { type: "string", default: "6969" },
+      "udp-port": { type: "string" },
       bind: { type: "string" },
       host: { type: "string" },
       interval: { type: "string", default: "1800" },
@@ -64,8 +68,11 @@ export async function main(args: string[]): Promise<number> {
   if (typeof port === "string") return usageError("tracker", port, USAGE);
   const interval = parseWhole(values.interval, "interval", 1, 86_400);
   if (typeof interval === "string") return usageError("tracker", interval, USAGE);
+  const udpText = values["udp-port"];
+  const udpPort = udpText === undefined ? undefined : parseWhole(udpText, "udp-port", 0, 65535);
+  if (typeof udpPort === "string") return usageError("tracker", udpPort, USAGE);
   const hostname = values.bind ?? values.host ?? "127.0.0.1";
-  const server = new TrackerServer({ hostname, port, interval });
+  const server = new TrackerServer({ hostname, port, interval, udpPort });
   try {
     await server.start();
   } catch (error) {
@@ -80,6 +87,7 @@ export async function main(args: string[]): Promise<number> {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, resolve);
   console.log(`Tracker listening: ${server.url}`);
+  if (udpPort !== undefined) console.log(`Tracker listening: ${server.udpUrl}`);
   try {
     await interrupted;
   } finally {
