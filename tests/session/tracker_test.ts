@@ -32,3 +32,27 @@ Deno.test("session: peers found through a tracker; runtime.close() returns after
     await tracker.close();
   }
 });
+
+Deno.test("session: peers found through a UDP tracker only (BEP 15)", async () => {
+  const tracker = new TrackerServer({ hostname: "127.0.0.1", port: 0, udpPort: 0, interval: 60 });
+  await tracker.start();
+  const listen = { hostname: "127.0.0.1", port: 0 };
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen });
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen });
+  try {
+    const data = payload(120_000, 6);
+    const { torrent } = await createTorrent({ name: "udp-tracked.bin", data }, {
+      pieceLength: 16384,
+      announce: [tracker.udpUrl],
+    });
+    assert.deepEqual(torrent.announce.flat(), [tracker.udpUrl]);
+    await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
+    const storage = new MemoryStorage();
+    const session = await leecher.add(torrent, { storage });
+    await within(session.completed, 20_000, "download via the UDP tracker");
+    assert.equal(tracker.peersOf(torrent.infoHash).length, 2);
+  } finally {
+    await Promise.all([seeder.close(), leecher.close()]);
+    await tracker.close();
+  }
+});
