@@ -15,12 +15,22 @@
  * The Bittern seeder runs as the README's install line and `deno task compile` run Bittern,
  * with `--v8-flags=--max-semi-space-size=4`.
  *
+ * And (c): 20 honest Bittern leechers (in this process, keeping nothing) download at once;
+ * the seeder's RSS growth divided by 20 is its memory per active connection.
+ *
  * Run: `deno task bench seeder-memory` (`--mib N` changes the torrent size; `--scenario
- * stalled|flood` and `--seeder bittern|libtorrent` run one part).
+ * honest|stalled|flood` and `--seeder bittern|libtorrent` run one part).
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { parseTorrent, type Torrent } from "../mod.ts";
+import {
+  parseTorrent,
+  Runtime,
+  type Storage,
+  StorageError,
+  type Torrent,
+  type TorrentStorage,
+} from "../mod.ts";
 import { hasLibtorrent, LtPeer } from "../tests/interop/lt_process.ts";
 import {
   type HostileLeecher,
@@ -297,6 +307,72 @@ async function measure(
   }
 }
 
+/** Storage that keeps nothing (write-only: pieces verify as they stream in). */
+class DiscardStorage implements Storage {
+  open(torrent: Torrent): Promise<TorrentStorage> {
+    return Promise.resolve({
+      readable: false,
+      read: () => Promise.reject(new StorageError("not-found", "read", torrent.name, "discarded")),
+      write: () => Promise.resolve(),
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    });
+  }
+}
+
+/**
+ * (c) `leechers` honest Bittern leechers (in this process, keeping nothing) download the
+ * whole torrent from the seeder at once: the seeder's RSS growth per active connection.
+ */
+async function measurePerConnection(
+  kind: "bittern" | "libtorrent",
+  torrentPath: string,
+  torrent: Torrent,
+  dataDir: string,
+  leechers: number,
+): Promise<{ before: number; peak: number; seconds: number; completed: number }> {
+  const seeder = startSeeder(kind, torrentPath, dataDir);
+  const runtimes: Runtime[] = [];
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  try {
+    const port = (await seeder.event("listening", 120_000)).port as number;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const before = await rssOf(seeder.pid);
+    let peak = before;
+    sampler = setInterval(() => {
+      rssOf(seeder.pid).then((rss) => peak = Math.max(peak, rss), () => {});
+    }, 200);
+    const started = performance.now();
+    const sessions = await Promise.all(Array.from({ length: leechers }, async () => {
+      const runtime = new Runtime({ listen: false });
+      runtimes.push(runtime);
+      return await runtime.add(torrent, {
+        storage: new DiscardStorage(),
+        peers: [{ host: "127.0.0.1", port }],
+        pex: false,
+        seed: false,
+      });
+    }));
+    const results = await within(
+      Promise.allSettled(sessions.map((session) => session.completed)),
+      300_000,
+      "honest leechers",
+    );
+    const seconds = (performance.now() - started) / 1000;
+    peak = Math.max(peak, await rssOf(seeder.pid));
+    return {
+      before,
+      peak,
+      seconds,
+      completed: results.filter((result) => result.status === "fulfilled").length,
+    };
+  } finally {
+    clearInterval(sampler);
+    await Promise.all(runtimes.map((runtime) => runtime.close()));
+    await seeder.close();
+  }
+}
+
 function parse(args: string[]): { mib: number; scenario?: string; seeder?: string } {
   const { values } = parseArgs({
     args,
@@ -327,6 +403,21 @@ export async function run(args: string[] = []): Promise<void> {
       ["stalled", "(a) 20 leechers: 1 block in each of 250 pieces, then never read"],
       ["flood", "(b) 10 leechers: 100,000 requests each at once"],
     ];
+    const honestCount = 20;
+    if (!onlyScenario || onlyScenario === "honest") {
+      console.log(`(c) ${honestCount} honest Bittern leechers at once (memory per active connection)`);
+      for (const kind of lt ? ["bittern", "libtorrent"] as const : ["bittern"] as const) {
+        if (onlySeeder && onlySeeder !== kind) continue;
+        const r = await measurePerConnection(kind, torrentPath, torrent, dataDir, honestCount);
+        const perConnection = (r.peak - r.before) * 1024 / honestCount;
+        console.log(
+          `  ${kind.padEnd(10)} RSS before ${r.before.toFixed(0).padStart(4)} MiB, peak ${
+            r.peak.toFixed(0).padStart(4)
+          } MiB: ${perConnection.toFixed(0)} KiB per connection; ${r.completed}/${honestCount} ` +
+            `complete in ${r.seconds.toFixed(1)} s`,
+        );
+      }
+    }
     for (const [scenario, label] of scenarios) {
       if (onlyScenario && onlyScenario !== scenario) continue;
       console.log(label);

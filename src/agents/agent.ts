@@ -111,10 +111,10 @@ export interface AgentPeer extends PeerAddress {
    */
   send(message: Message): void;
   /**
-   * Resolves when everything queued so far has gone to the socket; rejects
-   * when the connection closes first.
+   * Resolves when at most `lowWaterMark` bytes (default 0: everything) queued
+   * to the peer wait for its socket; rejects when the connection closes first.
    */
-  flushed(): Promise<void>;
+  flushed(lowWaterMark?: number): Promise<void>;
   /**
    * Sends extended message `name` with `payload`. Returns `false` (sending
    * nothing) when the peer did not announce that extension.

@@ -47,8 +47,8 @@ export class WireLink implements PeerLink {
     return this.#wire.queue(message);
   }
 
-  flush(): Promise<void> {
-    return this.#wire.flush();
+  flush(lowWaterMark = 0): Promise<void> {
+    return this.#wire.drained(lowWaterMark);
   }
 
   sendExtended(name: string, payload: Uint8Array): boolean {

@@ -21,8 +21,8 @@ export interface PeerLink {
   supports(name: string): boolean;
   /** Queues a message without waiting; `false` when the connection is closed. */
   queue(message: Message): boolean;
-  /** Resolves when everything queued is written; rejects once closed. */
-  flush(): Promise<void>;
+  /** Resolves when at most `lowWaterMark` bytes wait to be written; rejects once closed. */
+  flush(lowWaterMark?: number): Promise<void>;
   /** Queues an extended message by name; false when the remote lacks it. */
   sendExtended(name: string, payload: Uint8Array): boolean;
   /** Closes the socket. */
@@ -408,9 +408,9 @@ export class Peer implements AgentPeer {
   }
 
   /** @inheritdoc */
-  flushed(): Promise<void> {
+  flushed(lowWaterMark = 0): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("the connection is closed"));
-    return this.#link.flush();
+    return this.#link.flush(lowWaterMark);
   }
 
   /** @inheritdoc */

@@ -1,5 +1,8 @@
 import type { AgentPeer, AgentSession, MessagingAgent } from "../../agents/agent.ts";
 
+/** Bytes of a `piece` frame besides its block: length prefix, id, index, begin. */
+const PIECE_FRAME_OVERHEAD = 13;
+
 /** Options of {@linkcode uploadAgent}. */
 export interface UploadAgentOptions {
   /**
@@ -20,41 +23,51 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
   let session!: AgentSession;
   const serving = new WeakSet<AgentPeer>();
 
-  /** Waits for the peer's socket to take what was sent; false when the connection closed. */
-  const drained = (peer: AgentPeer) => peer.flushed().then(() => true, () => false);
+  /** Waits until at most `lowWaterMark` bytes wait for the socket; false when it closed. */
+  const drained = (peer: AgentPeer, lowWaterMark: number) =>
+    peer.flushed(lowWaterMark).then(() => true, () => false);
 
   const serve = async (peer: AgentPeer) => {
     serving.add(peer);
-    const held: (() => void)[] = [];
+    /** Blocks sent and maybe not written yet, oldest first, with their frame sizes. */
+    const held: { readonly release: () => void; readonly size: number }[] = [];
     let heldBytes = 0;
-    const releaseHeld = () => {
-      for (const release of held.splice(0)) release();
-      heldBytes = 0;
+    /** Gives back the blocks the socket took: the queue is FIFO, so all but the newest `queued` bytes. */
+    const releaseWritten = (queued: number) => {
+      while (held.length && heldBytes - held[0].size >= queued) {
+        const block = held.shift()!;
+        heldBytes -= block.size;
+        block.release();
+      }
     };
     try {
       while (!peer.closed && !peer.amChoking) {
         const request = peer.nextPeerRequest();
         if (!request) {
-          if (!held.length || !await drained(peer)) break;
-          releaseHeld();
+          if (!held.length || !await drained(peer, 0)) break;
+          releaseWritten(0);
           // Requests that came while waiting are served by this loop too.
           continue;
         }
         const { bytes, release } = await session.readBlock(request);
-        held.push(release);
+        held.push({ release, size: request.length + PIECE_FRAME_OVERHEAD });
+        heldBytes += request.length + PIECE_FRAME_OVERHEAD;
         if (peer.closed || peer.amChoking) break;
         peer.send({ type: "piece", index: request.index, begin: request.begin, block: bytes });
         peer.countUpload(request.length);
-        heldBytes += request.length;
         if (heldBytes >= options.maxQueuedBytes) {
-          if (!await drained(peer)) break;
-          releaseHeld();
+          // Keep the socket fed: wait for half to go, not all of it.
+          if (!await drained(peer, options.maxQueuedBytes / 2)) break;
+          releaseWritten(peer.queuedBytes);
         }
       }
     } catch (error) {
       peer.close(`upload failed: ${(error as Error).message}`);
     } finally {
-      releaseHeld();
+      // Queued frames still point into these buffers: they go back only once written (or
+      // never will be: a closed connection writes nothing more).
+      if (held.length && !peer.closed) await drained(peer, 0);
+      releaseWritten(0);
       serving.delete(peer);
     }
   };
