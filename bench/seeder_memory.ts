@@ -405,7 +405,9 @@ export async function run(args: string[] = []): Promise<void> {
     ];
     const honestCount = 20;
     if (!onlyScenario || onlyScenario === "honest") {
-      console.log(`(c) ${honestCount} honest Bittern leechers at once (memory per active connection)`);
+      console.log(
+        `(c) ${honestCount} honest Bittern leechers at once (memory per active connection)`,
+      );
       for (const kind of lt ? ["bittern", "libtorrent"] as const : ["bittern"] as const) {
         if (onlySeeder && onlySeeder !== kind) continue;
         const r = await measurePerConnection(kind, torrentPath, torrent, dataDir, honestCount);

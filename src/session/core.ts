@@ -26,8 +26,10 @@ export interface SessionConfig {
   readonly blockSize: number;
   /** Most connected peers for this torrent. */
   readonly maxPeers: number;
-  /** Peers unchoked by rate (plus one optimistic). */
+  /** Peers unchoked by rate (plus one optimistic) while downloading. */
   readonly uploadSlots: number;
+  /** Peers unchoked by rate (plus one optimistic) while seeding. */
+  readonly seedSlots: number;
   /** Milliseconds between choking rounds. */
   readonly chokeIntervalMs: number;
   /** Milliseconds between optimistic unchoke rotations. */

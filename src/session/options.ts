@@ -119,6 +119,7 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   blockSize: 16384,
   maxPeers: 50,
   uploadSlots: 8,
+  seedSlots: 32,
   chokeIntervalMs: 10_000,
   optimisticIntervalMs: 30_000,
   requestTimeoutMs: 20_000,

@@ -34,9 +34,9 @@ export class ReadCache {
 
   /**
    * @param store Where verified pieces are read from.
-   * @param maxBytes Most bytes kept. Default 2 MiB.
+   * @param maxBytes Most bytes kept. Default 4 MiB.
    */
-  constructor(store: PieceStore, maxBytes = 2 * 1024 * 1024) {
+  constructor(store: PieceStore, maxBytes = 4 * 1024 * 1024) {
     this.#store = store;
     this.#maxBytes = maxBytes;
   }
@@ -68,6 +68,10 @@ export class ReadCache {
       into.set(window.buffer.subarray(begin - windowStart, begin - windowStart + length));
     } finally {
       window.pins--;
+      // Its last block served: peers ask in order, so the window is done; make room at once.
+      if (begin + length === windowStart + window.buffer.length) {
+        this.#drop(this.#key(index, windowStart), window);
+      }
       this.#recycle(window);
     }
     return into;

@@ -85,8 +85,8 @@ Deno.test("choker: the injected random picks the optimistic unchoke among the re
   assert.deepEqual(unchoked(peers), [0, 1, 3]);
 });
 
-Deno.test("choker: seeding, the top uploadSlots by upload rate are unchoked", () => {
-  const { agent, session, peers } = swarm({ random: sequence(0) }, [
+Deno.test("choker: seeding, the top seedSlots by upload rate are unchoked", () => {
+  const { agent, session, peers } = swarm({ random: sequence(0), seedSlots: 2 }, [
     { down: 500, up: 1 },
     { down: 400, up: 70 },
     { down: 300, up: 90 },
@@ -97,6 +97,18 @@ Deno.test("choker: seeding, the top uploadSlots by upload rate are unchoked", ()
   agent.tick!(session);
   // Top two by upload: 2 (90), 4 (80); optimistic: 1 (70), first of the rest.
   assert.deepEqual(unchoked(peers), [1, 2, 4]);
+});
+
+Deno.test("choker: seeding serves more peers than leeching (seedSlots, default 4 x uploadSlots)", () => {
+  const rates = Array.from({ length: 10 }, (_, i) => ({ down: 0, up: 10 * i }));
+  const leeching = swarm({ random: sequence(0) }, rates);
+  leeching.agent.tick!(leeching.session);
+  assert.equal(unchoked(leeching.peers).length, 3); // 2 slots + optimistic
+  const seeding = swarm({ random: sequence(0) }, rates);
+  seeding.session.complete = true;
+  seeding.agent.tick!(seeding.session);
+  // 8 by upload rate (peers 9 down to 2) and the optimistic one (peer 1); peer 0 waits.
+  assert.deepEqual(unchoked(seeding.peers), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
 Deno.test("choker: a later round follows the rates, choking those that fell behind", () => {

@@ -5,8 +5,13 @@ export const IDLE_AFTER_MS = 10_000;
 
 /** Options of {@linkcode chokerAgent}. */
 export interface ChokerOptions {
-  /** Peers unchoked by rate (plus one optimistic). */
+  /** Peers unchoked by rate (plus one optimistic) while downloading. */
   readonly uploadSlots: number;
+  /**
+   * Peers unchoked by rate (plus one optimistic) while seeding, when tit-for-tat has nothing
+   * to reward: every peer that uses its slot is served, up to this. Default `4 * uploadSlots`.
+   */
+  readonly seedSlots?: number;
   /** Milliseconds between choking rounds. */
   readonly chokeIntervalMs: number;
   /** Milliseconds between optimistic unchoke rotations. */
@@ -19,8 +24,8 @@ export interface ChokerOptions {
 
 /**
  * Choking (tit-for-tat): every round, the interested peers that give us the
- * most (while leeching) or take the most (while seeding) are unchoked, up to
- * the upload slots, plus one optimistic unchoke rotated less often so that
+ * most (while leeching, up to `uploadSlots`) or take the most (while seeding,
+ * up to `seedSlots`: nothing to reward then, so more peers are served) are unchoked, plus one optimistic unchoke rotated less often so that
  * new peers get a chance. A newly interested peer is unchoked at once when a
  * slot is free. Nothing is unchoked when the session cannot serve (write-only).
  *
@@ -62,7 +67,8 @@ export function chokerAgent(options: ChokerOptions): MessagingAgent {
     interested.sort((a, b) =>
       rate(b) - rate(a) || (unchokedAt.get(a) ?? 0) - (unchokedAt.get(b) ?? 0)
     );
-    const chosen = new Set(interested.slice(0, options.uploadSlots));
+    const slots = seeding ? options.seedSlots ?? 4 * options.uploadSlots : options.uploadSlots;
+    const chosen = new Set(interested.slice(0, slots));
     if (
       now - lastOptimistic >= options.optimisticIntervalMs || !optimistic || optimistic.closed ||
       !optimistic.peerInterested || chosen.has(optimistic)
@@ -93,7 +99,10 @@ export function chokerAgent(options: ChokerOptions): MessagingAgent {
       interested(peer) {
         if (!session.canServe || !peer.amChoking) return;
         const now = clock();
-        if (unchokedCount() >= options.uploadSlots + 1) {
+        const slots = session.complete
+          ? options.seedSlots ?? 4 * options.uploadSlots
+          : options.uploadSlots;
+        if (unchokedCount() >= slots + 1) {
           // A slot held by a peer that does not use it goes to the newcomer.
           const holder = [...session.peers()].find((other) =>
             !other.amChoking && wasting(other, now)
