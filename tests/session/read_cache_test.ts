@@ -152,3 +152,24 @@ Deno.test("ReadCache: a failed read is not cached", async () => {
   assert.deepEqual(await cache.read(1, 0, BLOCK), expected(1, 0, BLOCK));
   await store.close();
 });
+
+Deno.test("ReadCache: a window evicted while a reader copies from it keeps its bytes; its buffer is reused after", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache(store, W); // room for one window
+  // Both reads start before either settles: the second evicts the first's window.
+  const first = cache.read(0, 0, BLOCK);
+  const second = cache.read(0, W, BLOCK);
+  assert.deepEqual(await first, expected(0, 0, BLOCK));
+  assert.deepEqual(await second, expected(0, W, BLOCK));
+  // Later windows land in recycled buffers and still read right, block by block.
+  for (let window = 2; window < 4; window++) {
+    for (let block = 0; block < W / BLOCK; block += 5) {
+      const begin = window * W + block * BLOCK;
+      assert.deepEqual(await cache.read(0, begin, BLOCK), expected(0, begin, BLOCK));
+    }
+  }
+  // Everything came through windows (one cache slot: prefetches evict, so some are read twice).
+  assert.ok(reads.every(([, offset, length]) => offset % W === 0 && length === W));
+  assert.deepEqual([...new Set(reads.map(([, offset]) => offset / W))], [0, 1, 2, 3]);
+  await store.close();
+});
