@@ -199,11 +199,6 @@ export class SessionCore implements AgentSession {
     this.pool.add(addresses, source);
   }
 
-  /** What names `peer` for bans. */
-  identity(peer: AgentPeer): string {
-    return this.#identity(peer);
-  }
-
   /** @inheritdoc */
   strike(peer: AgentPeer, reason: string): void {
     const identity = this.#identity(peer);

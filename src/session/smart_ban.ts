@@ -40,18 +40,16 @@ export class SmartBan {
 
   /** Whether a block of `piece` from `sender` should be hashed on arrival. */
   shouldHash(piece: number, sender: AgentPeer): boolean {
-    if (this.#records.has(piece)) return true;
-    if (this.#suspects.has(sender)) return true;
-    if (this.#suspectKeys.has(this.#identity(sender))) {
-      this.#suspects.add(sender);
-      return true;
-    }
-    return false;
+    return this.#records.has(piece) || this.isSuspect(sender);
   }
 
-  /** Whether `peer` is under suspicion. */
+  /** Whether `peer` is under suspicion (itself, or another connection of its identity). */
   isSuspect(peer: AgentPeer): boolean {
-    return this.#suspects.has(peer) || this.#suspectKeys.has(this.#identity(peer));
+    if (this.#suspects.has(peer)) return true;
+    // Called for every block: no identity string is built while nobody is suspect.
+    if (this.#suspectKeys.size === 0 || !this.#suspectKeys.has(this.#identity(peer))) return false;
+    this.#suspects.add(peer);
+    return true;
   }
 
   /**

@@ -52,6 +52,10 @@ export function chokerAgent(options: ChokerOptions): MessagingAgent {
     (peer.queuedBytes > 0 ||
       !peer.amChoking && now - (unchokedAt.get(peer) ?? now) >= IDLE_AFTER_MS);
 
+  /** Regular slots now: seeding has no tit-for-tat to reward, so it serves more peers. */
+  const slots = () =>
+    session.complete ? options.seedSlots ?? 4 * options.uploadSlots : options.uploadSlots;
+
   const unchoke = (peer: AgentPeer, now: number) => {
     if (!peer.amChoking) return;
     unchokedAt.set(peer, now);
@@ -67,8 +71,7 @@ export function chokerAgent(options: ChokerOptions): MessagingAgent {
     interested.sort((a, b) =>
       rate(b) - rate(a) || (unchokedAt.get(a) ?? 0) - (unchokedAt.get(b) ?? 0)
     );
-    const slots = seeding ? options.seedSlots ?? 4 * options.uploadSlots : options.uploadSlots;
-    const chosen = new Set(interested.slice(0, slots));
+    const chosen = new Set(interested.slice(0, slots()));
     if (
       now - lastOptimistic >= options.optimisticIntervalMs || !optimistic || optimistic.closed ||
       !optimistic.peerInterested || chosen.has(optimistic)
@@ -99,10 +102,7 @@ export function chokerAgent(options: ChokerOptions): MessagingAgent {
       interested(peer) {
         if (!session.canServe || !peer.amChoking) return;
         const now = clock();
-        const slots = session.complete
-          ? options.seedSlots ?? 4 * options.uploadSlots
-          : options.uploadSlots;
-        if (unchokedCount() >= slots + 1) {
+        if (unchokedCount() >= slots() + 1) {
           // A slot held by a peer that does not use it goes to the newcomer.
           const holder = [...session.peers()].find((other) =>
             !other.amChoking && wasting(other, now)
