@@ -4,32 +4,36 @@ import { plainParams } from "./helpers.ts";
 
 const script = new URL("../../cli/tracker.ts", import.meta.url).pathname;
 
-Deno.test("bittern tracker serves announces until SIGINT", async () => {
+/**
+ * Runs `bittern tracker` with `args`, hands `body` a reader of its stdout (`until(done)` reads,
+ * bounded, until `done(output so far)` holds, and returns the output), then checks it exited 0
+ * (the body sends SIGINT).
+ */
+async function withTracker(
+  args: string[],
+  body: (
+    child: Deno.ChildProcess,
+    until: (done: (output: string) => boolean) => Promise<string>,
+  ) => Promise<void>,
+): Promise<void> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net=127.0.0.1", script, "--port", "0", "--interval", "77"],
+    args: ["run", "--allow-net=127.0.0.1", script, ...args],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  const until = async (done: (output: string) => boolean) => {
+    // Bounded: a dead child ends the stream.
+    for (let reads = 0; reads < 100 && !done(output); reads++) {
+      const { done: ended, value } = await lines.read();
+      if (ended) break;
+      output += value;
+    }
+    return output;
+  };
   try {
-    let output = "";
-    // Bounded: the first line names the URL; a dead child ends the stream.
-    for (let reads = 0; reads < 100 && !output.includes("\n"); reads++) {
-      const { done, value } = await lines.read();
-      if (done) break;
-      output += value;
-    }
-    const url = /Tracker listening: (\S+)/.exec(output)?.[1];
-    assert.ok(url, `no URL in ${JSON.stringify(output)}`);
-    const response = await announce(url, plainParams);
-    assert.equal(response.interval, 77);
-    child.kill("SIGINT");
-    for (let reads = 0; reads < 100; reads++) {
-      const { done, value } = await lines.read();
-      if (done) break;
-      output += value;
-    }
-    assert.match(output, /Tracker stopped after 1 announces/);
+    await body(child, until);
   } finally {
     lines.releaseLock();
     await child.stdout.cancel().catch(() => {});
@@ -37,6 +41,17 @@ Deno.test("bittern tracker serves announces until SIGINT", async () => {
     await child.stderr.cancel();
     assert.equal(status.code, 0);
   }
+}
+
+Deno.test("bittern tracker serves announces until SIGINT", async () => {
+  await withTracker(["--port", "0", "--interval", "77"], async (child, until) => {
+    const url = /Tracker listening: (\S+)/.exec(await until((text) => text.includes("\n")))?.[1];
+    assert.ok(url, "no URL on stdout");
+    const response = await announce(url, plainParams);
+    assert.equal(response.interval, 77);
+    child.kill("SIGINT");
+    assert.match(await until(() => false), /Tracker stopped after 1 announces/);
+  });
 });
 
 Deno.test("bittern tracker rejects bad flags with exit code 2", async () => {
@@ -51,30 +66,12 @@ Deno.test("bittern tracker rejects bad flags with exit code 2", async () => {
 });
 
 Deno.test("bittern tracker --udp-port serves UDP announces too", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net=127.0.0.1", script, "--port", "0", "--udp-port", "0"],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  try {
-    let output = "";
-    // Bounded: the two first lines name the URLs; a dead child ends the stream.
-    for (let reads = 0; reads < 100 && !output.includes("udp://"); reads++) {
-      const { done, value } = await lines.read();
-      if (done) break;
-      output += value;
-    }
+  await withTracker(["--port", "0", "--udp-port", "0"], async (child, until) => {
+    const output = await until((text) => text.includes("udp://"));
     const url = /Tracker listening: (udp:\/\/\S+)/.exec(output)?.[1];
     assert.ok(url, `no UDP URL in ${JSON.stringify(output)}`);
     const response = await udpAnnounce(url, plainParams, { timeout: 10_000 });
     assert.equal(response.interval, 1800);
     child.kill("SIGINT");
-  } finally {
-    lines.releaseLock();
-    await child.stdout.cancel().catch(() => {});
-    const status = await child.status;
-    await child.stderr.cancel();
-    assert.equal(status.code, 0);
-  }
+  });
 });
