@@ -3,7 +3,8 @@
  * baseline measured in the same run, and the ratio.
  *
  * `deno task bench [name...]` runs only the named ones
- * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces).
+ * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces);
+ * options after the names go to each, e.g. `deno task bench seeder-memory --scenario flood`.
  */
 import { run as bencode } from "./bencode.ts";
 import { run as download, runMemory as memory } from "./download.ts";
@@ -15,23 +16,28 @@ import { run as storage } from "./storage.ts";
 import { run as swarm } from "./swarm.ts";
 import { run as wire } from "./wire.ts";
 
-const benches: Record<string, () => unknown> = {
-  bencode,
-  metainfo,
-  wire,
-  storage,
-  download,
-  memory,
-  scale,
+// Only swarm and seeder-memory take options; the others run with their defaults.
+const benches: Record<string, (options: string[]) => unknown> = {
+  bencode: () => bencode(),
+  metainfo: () => metainfo(),
+  wire: () => wire(),
+  storage: () => storage(),
+  download: () => download(),
+  memory: () => memory(),
+  scale: () => scale(),
   swarm,
   "seeder-memory": seederMemory,
-  pieces,
+  pieces: () => pieces(),
 };
-const chosen = Deno.args.length ? Deno.args : Object.keys(benches);
+// Names come first; everything from the first `--option` on goes to each chosen benchmark.
+const firstOption = Deno.args.findIndex((arg) => arg.startsWith("--"));
+const names = firstOption < 0 ? Deno.args : Deno.args.slice(0, firstOption);
+const options = firstOption < 0 ? [] : Deno.args.slice(firstOption);
+const chosen = names.length ? names : Object.keys(benches);
 for (const name of chosen) {
   const bench = benches[name];
   if (!bench) {
     throw new Error(`unknown benchmark '${name}'; choose from ${Object.keys(benches).join(", ")}`);
   }
-  await bench();
+  await bench(options);
 }

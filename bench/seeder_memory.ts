@@ -167,6 +167,10 @@ interface Result {
   connections: number;
   honest: string;
   stillRunning: string;
+  /** Bittern's own peaks (MiB): V8 heap used, external (array buffers), RSS. */
+  breakdown?: { heap: number; external: number; rss: number };
+  /** The same when the hostile peers came. */
+  start?: { heap: number; external: number; rss: number };
 }
 
 /** Whether two files have the same bytes (read 4 MiB at a time). */
@@ -299,6 +303,8 @@ async function measure(
         : stopping?.running === true
         ? "yes"
         : `no (${JSON.stringify(stopping)})`,
+      breakdown: stopping?.peak as Result["breakdown"],
+      start: stopping?.start as Result["breakdown"],
     };
   } finally {
     clearInterval(sampler);
@@ -330,7 +336,9 @@ async function measurePerConnection(
   torrent: Torrent,
   dataDir: string,
   leechers: number,
-): Promise<{ before: number; peak: number; seconds: number; completed: number }> {
+): Promise<
+  Pick<Result, "before" | "peak" | "breakdown" | "start"> & { seconds: number; completed: number }
+> {
   const seeder = startSeeder(kind, torrentPath, dataDir);
   const runtimes: Runtime[] = [];
   let sampler: ReturnType<typeof setInterval> | undefined;
@@ -360,17 +368,29 @@ async function measurePerConnection(
     );
     const seconds = (performance.now() - started) / 1000;
     peak = Math.max(peak, await rssOf(seeder.pid));
+    await seeder.close();
     return {
       before,
       peak,
       seconds,
       completed: results.filter((result) => result.status === "fulfilled").length,
+      breakdown: seeder.find("stopping")?.peak as Result["breakdown"],
+      start: seeder.find("stopping")?.start as Result["breakdown"],
     };
   } finally {
     clearInterval(sampler);
     await Promise.all(runtimes.map((runtime) => runtime.close()));
     await seeder.close();
   }
+}
+
+/** Bittern's own view of its peaks, when it reported one. */
+function breakdown(start: Result["start"], peaks: Result["breakdown"]): string {
+  return start && peaks
+    ? `; Bittern's view: V8 heap ${start.heap.toFixed(0)} -> peak ${
+      peaks.heap.toFixed(0)
+    } MiB, array buffers ${start.external.toFixed(0)} -> peak ${peaks.external.toFixed(0)} MiB`
+    : "";
 }
 
 function parse(args: string[]): { mib: number; scenario?: string; seeder?: string } {
@@ -416,7 +436,7 @@ export async function run(args: string[] = []): Promise<void> {
           `  ${kind.padEnd(10)} RSS before ${r.before.toFixed(0).padStart(4)} MiB, peak ${
             r.peak.toFixed(0).padStart(4)
           } MiB: ${perConnection.toFixed(0)} KiB per connection; ${r.completed}/${honestCount} ` +
-            `complete in ${r.seconds.toFixed(1)} s`,
+            `complete in ${r.seconds.toFixed(1)} s` + breakdown(r.start, r.breakdown),
         );
       }
     }
@@ -432,7 +452,8 @@ export async function run(args: string[] = []): Promise<void> {
           } MiB, after ${r.after.toFixed(0).padStart(4)} MiB (+${
             (r.after - r.before).toFixed(0)
           }); ${r.unchoked}/${r.connections} hostile unchoked; honest leecher: ${r.honest}` +
-            (kind === "bittern" ? `; session still running at the end: ${r.stillRunning}` : ""),
+            (kind === "bittern" ? `; session still running at the end: ${r.stillRunning}` : "") +
+            breakdown(r.start, r.breakdown),
         );
       }
     }

@@ -10,7 +10,6 @@ import type { Torrent } from "../metainfo/torrent.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import { addressKey } from "../util/address.ts";
 import type { Bitfield } from "../util/bitfield.ts";
-import type { ByteBudget } from "../util/budget.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Message } from "../wire/messages.ts";
 import { BlockPool } from "./block_pool.ts";
@@ -18,7 +17,7 @@ import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { Peer } from "./peer.ts";
 import { PeerPool } from "./pool.ts";
 import { RateMeter } from "./rate.ts";
-import { ReadCache } from "./read_cache.ts";
+import type { UploadBuffers } from "./upload_buffers.ts";
 
 /** Tunables of a session, defaults filled in. */
 export interface SessionConfig {
@@ -80,8 +79,7 @@ export class SessionCore implements AgentSession {
   readonly banned: Set<string> = new Set();
   readonly #strikes = new Map<string, number>();
   readonly #identity: PeerIdentity;
-  readonly #uploadBudget: ByteBudget;
-  readonly #cache: ReadCache;
+  readonly #uploads: UploadBuffers;
   readonly #blockPool: BlockPool;
   /** Bytes handed to storage and not yet written. */
   #pendingWriteBytes = 0;
@@ -102,20 +100,19 @@ export class SessionCore implements AgentSession {
    * @param store The torrent's pieces.
    * @param config Tunables.
    * @param identity What a ban is keyed by.
-   * @param uploadBudget The runtime's memory for blocks on their way out.
+   * @param uploads The runtime's memory for blocks on their way out.
    */
   constructor(
     store: PieceStore,
     config: SessionConfig,
     identity: PeerIdentity,
-    uploadBudget: ByteBudget,
+    uploads: UploadBuffers,
   ) {
     this.torrent = store.torrent;
     this.store = store;
     this.config = config;
     this.#identity = identity;
-    this.#uploadBudget = uploadBudget;
-    this.#cache = new ReadCache(store);
+    this.#uploads = uploads;
     // A few MiB of idle buffers cover the steady state; bursts allocate and GC takes the rest.
     this.#blockPool = new BlockPool(
       config.blockSize,
@@ -275,24 +272,8 @@ export class SessionCore implements AgentSession {
   }
 
   /** @inheritdoc */
-  async readBlock(block: BlockRef): Promise<{ bytes: Uint8Array; release(): void }> {
-    const budget = this.#uploadBudget;
-    await budget.acquire(block.length);
-    const bytes = this.#blockPool.take(block.length);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.#blockPool.release(bytes);
-      budget.release(block.length);
-    };
-    try {
-      await this.#cache.read(block.index, block.begin, block.length, bytes);
-      return { bytes, release };
-    } catch (error) {
-      release();
-      throw error;
-    }
+  readBlock(block: BlockRef): Promise<{ bytes: Uint8Array; release(): void }> {
+    return this.#uploads.read(this.store, block);
   }
 
   /** Bytes handed to storage and not yet written. */
@@ -302,7 +283,7 @@ export class SessionCore implements AgentSession {
 
   /** Forgets cached reads (the session stops). */
   clearCache(): void {
-    this.#cache.clear();
+    this.#uploads.forget(this.store);
   }
 
   /** Describes a peer for events. */

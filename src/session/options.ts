@@ -36,7 +36,7 @@ export interface RuntimeOptions {
   readonly maxConnectionsPerIp?: number;
   /**
    * Bytes of blocks read for uploading that may wait for sockets at once,
-   * all torrents together (uploads wait beyond it). Default 16 MiB.
+   * all torrents together (uploads wait beyond it). Default 8 MiB.
    */
   readonly maxUploadBufferBytes?: number;
   /** Handshake handlers for every torrent (after the built-in BEP 10 handler). */

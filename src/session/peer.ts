@@ -4,6 +4,7 @@ import { addressKey } from "../util/address.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { Message } from "../wire/messages.ts";
 import { RateMeter } from "./rate.ts";
+import { RequestQueue } from "./request_queue.ts";
 
 /** The connection under a {@linkcode Peer}: messages in, messages out. */
 export interface PeerLink {
@@ -92,7 +93,7 @@ export class Peer implements AgentPeer {
   /** Requests withdrawn (cancelled, or voided by a choke) whose blocks may still arrive. */
   readonly #withdrawn = new Set<number>();
   /** The peer's requests to us, in order: block key -> the request. */
-  readonly #peerRequests = new Map<number, BlockRef>();
+  readonly #peerRequests: RequestQueue;
   /** When a requested block last arrived, or requests last started after a quiet spell. */
   #progressAt = Date.now();
   #unrequested = 0;
@@ -118,6 +119,7 @@ export class Peer implements AgentPeer {
   ) {
     this.#link = link;
     this.#policy = policy;
+    this.#peerRequests = new RequestQueue(policy.maxUploadQueue);
     this.host = host;
     this.port = port;
     this.key = addressKey(host, port);
@@ -201,7 +203,7 @@ export class Peer implements AgentPeer {
 
   /** Whether the peer's request queue is full (reading its messages should wait). */
   get requestQueueFull(): boolean {
-    return this.#peerRequests.size >= this.#policy.maxUploadQueue;
+    return this.#peerRequests.full;
   }
 
   /** Resolves when the peer's request queue has room again (or the connection closes). */
@@ -272,17 +274,11 @@ export class Peer implements AgentPeer {
         // A choked peer's requests are void (BEP 3); so are requests for pieces we lack.
         if (this.#amChoking || message.index >= this.#policy.pieceCount) return undefined;
         if (!this.#policy.has(message.index)) return undefined;
-        const key = blockKey(message.index, message.begin);
-        if (this.#peerRequests.has(key) || this.requestQueueFull) return undefined;
-        this.#peerRequests.set(key, {
-          index: message.index,
-          begin: message.begin,
-          length: message.length,
-        });
-        return message;
+        const queued = this.#peerRequests.push(message.index, message.begin, message.length);
+        return queued ? message : undefined;
       }
       case "cancel":
-        this.#peerRequests.delete(blockKey(message.index, message.begin));
+        this.#peerRequests.remove(message.index, message.begin);
         return message;
       case "piece": {
         const key = blockKey(message.index, message.begin);
@@ -380,12 +376,9 @@ export class Peer implements AgentPeer {
 
   /** @inheritdoc */
   nextPeerRequest(): BlockRef | undefined {
-    for (const [key, request] of this.#peerRequests) {
-      this.#peerRequests.delete(key);
-      this.#wakeRoomWaiters();
-      return request;
-    }
-    return undefined;
+    const request = this.#peerRequests.shift();
+    if (request) this.#wakeRoomWaiters();
+    return request;
   }
 
   /** @inheritdoc */

@@ -1,14 +1,17 @@
 import { pieceLengthAt } from "../metainfo/torrent.ts";
+import { Limiter } from "../storage/limiter.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 
 /** Bytes read from storage at once when serving a request: peers ask for neighbouring blocks. */
 export const WINDOW = 256 * 1024;
 const EMPTY = new Uint8Array(0);
+/** Keys are `store id * STORE_KEYS + window key`: room for 2^32 windows per torrent. */
+const STORE_KEYS = 2 ** 32;
 
 /** One cached window: its read, its buffer, and the reads copying out of it right now. */
 interface Window {
-  readonly read: Promise<void>;
-  /** The window's bytes; emptied once the buffer went back to the pool. */
+  read: Promise<void>;
+  /** The window's bytes: empty until its read starts, and again once back in the pool. */
   buffer: Uint8Array;
   /** Readers waiting on or copying from the buffer: it is not reused while any remain. */
   pins: number;
@@ -16,53 +19,67 @@ interface Window {
   dropped: boolean;
 }
 
+/** Options of {@linkcode ReadCache}. */
+export interface ReadCacheOptions {
+  /** Most bytes of windows kept, all torrents together. Default 4 MiB. */
+  readonly maxBytes?: number;
+  /** Most storage reads running at once. Default 4. */
+  readonly maxReads?: number;
+}
+
 /**
- * A small LRU of recently read piece windows for uploading. Peers request a
- * piece's blocks one after another; reading up to 256 KiB of the piece once
- * and serving the following blocks from memory saves a storage read per
- * block. Concurrent requests for the same window share one read. Window
- * buffers are reused (read into with `readBlockInto`), so serving at full
- * speed makes no garbage.
+ * The runtime's small LRU of recently read piece windows for uploading, shared
+ * by every torrent. Peers request a piece's blocks one after another; reading
+ * up to 256 KiB of the piece once and serving the following blocks from
+ * memory saves a storage read per block. Concurrent requests for the same
+ * window share one read.
+ *
+ * Memory stays bounded however many peers ask at once: at most `maxReads`
+ * storage reads run (a window gets its buffer only when its read starts, and
+ * a storage read briefly needs a second buffer of its size), read-ahead runs
+ * only while a read slot is free, and window buffers are reused.
  */
 export class ReadCache {
-  readonly #store: PieceStore;
   readonly #maxBytes: number;
+  readonly #reads: Limiter;
   /** Window key -> window, in least-recently-used order. */
   readonly #windows = new Map<number, Window>();
   /** Idle window buffers. */
   readonly #spare: Uint8Array[] = [];
+  readonly #storeIds = new WeakMap<PieceStore, number>();
+  #nextStoreId = 0;
 
-  /**
-   * @param store Where verified pieces are read from.
-   * @param maxBytes Most bytes kept. Default 4 MiB.
-   */
-  constructor(store: PieceStore, maxBytes = 4 * 1024 * 1024) {
-    this.#store = store;
-    this.#maxBytes = maxBytes;
+  /** @param options Bounds (4 MiB of windows, 4 reads at once by default). */
+  constructor(options: ReadCacheOptions = {}) {
+    this.#maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+    this.#reads = new Limiter(options.maxReads ?? 4);
   }
 
   /**
-   * A copy of the block `[begin, begin + length)` of verified piece `index`
-   * (a copy, so that a block waiting for a slow socket pins no window), in
-   * `into` when given (`length` bytes). When the block lies in the second half
-   * of its window, the next window of the piece is read ahead (one window at
-   * most: peers ask for blocks in order).
+   * A copy of the block `[begin, begin + length)` of `store`'s verified piece
+   * `index` (a copy, so that a block waiting for a slow socket pins no window),
+   * in `into` when given (`length` bytes). When the block lies in the second
+   * half of its window, the next window of the piece is read ahead (one window
+   * at most: peers ask for blocks in order).
    */
   async read(
+    store: PieceStore,
     index: number,
     begin: number,
     length: number,
     into: Uint8Array = new Uint8Array(length),
   ): Promise<Uint8Array> {
     const windowStart = Math.floor(begin / WINDOW) * WINDOW;
-    const window = this.#window(index, windowStart, begin + length);
+    const window = this.#window(store, index, windowStart, begin + length);
     // A request across a window boundary is rare: it is read directly.
     if (!window) {
-      await this.#store.readBlockInto(index, begin, into.subarray(0, length));
+      await this.#reads.run(() => store.readBlockInto(index, begin, into.subarray(0, length)));
       return into;
     }
     window.pins++;
-    if (begin - windowStart >= WINDOW / 2) this.#prefetch(index, windowStart + WINDOW);
+    if (begin - windowStart >= WINDOW / 2 && this.#reads.idle) {
+      this.#prefetch(store, index, windowStart + WINDOW);
+    }
     try {
       await window.read;
       into.set(window.buffer.subarray(begin - windowStart, begin - windowStart + length));
@@ -70,50 +87,71 @@ export class ReadCache {
       window.pins--;
       // Its last block served: peers ask in order, so the window is done; make room at once.
       if (begin + length === windowStart + window.buffer.length) {
-        this.#drop(this.#key(index, windowStart), window);
+        this.#drop(this.#key(store, index, windowStart), window);
       }
       this.#recycle(window);
     }
     return into;
   }
 
-  /** Starts reading the window at `windowStart` of piece `index`, unless cached or past the end. */
-  #prefetch(index: number, windowStart: number): void {
-    if (windowStart >= pieceLengthAt(this.#store.torrent, index)) return;
-    if (this.#windows.has(this.#key(index, windowStart))) return;
-    this.#window(index, windowStart, windowStart);
+  /** Forgets `store`'s windows (its session stopped). */
+  forget(store: PieceStore): void {
+    const id = this.#storeIds.get(store);
+    if (id === undefined) return;
+    for (const [key, window] of [...this.#windows]) {
+      if (Math.floor(key / STORE_KEYS) === id) this.#drop(key, window);
+    }
   }
 
-  #key(index: number, windowStart: number): number {
-    return index * Math.ceil(this.#store.torrent.pieceLength / WINDOW) + windowStart / WINDOW;
+  /** Forgets everything (e.g. when the runtime closes). */
+  clear(): void {
+    for (const [key, window] of [...this.#windows]) this.#drop(key, window);
+    this.#spare.length = 0;
+  }
+
+  /** Starts reading the window at `windowStart` of piece `index`, unless cached or past the end. */
+  #prefetch(store: PieceStore, index: number, windowStart: number): void {
+    if (windowStart >= pieceLengthAt(store.torrent, index)) return;
+    if (this.#windows.has(this.#key(store, index, windowStart))) return;
+    this.#window(store, index, windowStart, windowStart);
+  }
+
+  #key(store: PieceStore, index: number, windowStart: number): number {
+    let id = this.#storeIds.get(store);
+    if (id === undefined) this.#storeIds.set(store, id = this.#nextStoreId++);
+    const windowsPerPiece = Math.ceil(store.torrent.pieceLength / WINDOW);
+    return id * STORE_KEYS + index * windowsPerPiece + windowStart / WINDOW;
   }
 
   /** The cached (or now started) window; `undefined` when `end` lies past it. */
-  #window(index: number, windowStart: number, end: number): Window | undefined {
-    const pieceLength = pieceLengthAt(this.#store.torrent, index);
-    const windowLength = Math.min(WINDOW, pieceLength - windowStart);
+  #window(
+    store: PieceStore,
+    index: number,
+    windowStart: number,
+    end: number,
+  ): Window | undefined {
+    const windowLength = Math.min(WINDOW, pieceLengthAt(store.torrent, index) - windowStart);
     if (end > windowStart + windowLength) return undefined;
-    const key = this.#key(index, windowStart);
+    const key = this.#key(store, index, windowStart);
     const cached = this.#windows.get(key);
     if (cached) {
       this.#windows.delete(key);
       this.#windows.set(key, cached);
       return cached;
     }
-    const buffer = (this.#spare.pop() ?? new Uint8Array(WINDOW)).subarray(0, windowLength);
-    const read = this.#store.readBlockInto(index, windowStart, buffer);
-    const window: Window = { read, buffer, pins: 0, dropped: false };
+    const window: Window = { read: Promise.resolve(), buffer: EMPTY, pins: 0, dropped: false };
+    const read = this.#reads.run(async () => {
+      // Dropped before its turn with nobody waiting (an evicted read-ahead): skip the read.
+      if (window.dropped && window.pins === 0) return;
+      window.buffer = (this.#spare.pop() ?? new Uint8Array(WINDOW)).subarray(0, windowLength);
+      await store.readBlockInto(index, windowStart, window.buffer);
+    });
+    window.read = read;
     // A failed read is not cached; its readers see the error.
     read.catch(() => this.#drop(key, window));
     this.#windows.set(key, window);
     this.#evict();
     return window;
-  }
-
-  /** Forgets everything (e.g. when the session stops). */
-  clear(): void {
-    for (const [key, window] of [...this.#windows]) this.#drop(key, window);
-    this.#spare.length = 0;
   }
 
   #drop(key: number, window: Window): void {
@@ -124,21 +162,24 @@ export class ReadCache {
 
   /** A dropped window's buffer goes back to the pool once no reader uses it. */
   #recycle(window: Window): void {
-    if (!window.dropped || window.pins > 0 || window.buffer === EMPTY) return;
+    if (!window.dropped || window.pins > 0) return;
+    // Only once its read settled: a read still running would write into the next user's data.
+    window.read.then(() => this.#release(window), () => this.#release(window));
+  }
+
+  #release(window: Window): void {
+    if (window.buffer === EMPTY) return; // never read, or already back
     const whole = new Uint8Array(window.buffer.buffer, 0, WINDOW);
-    if (whole.byteLength === WINDOW && this.#spare.length * WINDOW < this.#maxBytes) {
-      // Only once its read settled: a read still running would write into the next user's data.
-      window.read.then(() => this.#spare.push(whole), () => this.#spare.push(whole));
-    }
-    window.buffer = EMPTY; // never recycled twice
+    window.buffer = EMPTY;
+    if (this.#spare.length * WINDOW < this.#maxBytes) this.#spare.push(whole);
   }
 
   #evict(): void {
     let bytes = 0;
-    for (const window of this.#windows.values()) bytes += window.buffer.length;
+    for (const window of this.#windows.values()) bytes += window.buffer.length || WINDOW;
     for (const [key, window] of this.#windows) {
       if (bytes <= this.#maxBytes || this.#windows.size <= 1) break;
-      bytes -= window.buffer.length;
+      bytes -= window.buffer.length || WINDOW;
       this.#drop(key, window);
     }
   }

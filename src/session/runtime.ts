@@ -18,11 +18,11 @@ import { type PeerSource, StaticPeerSource } from "../peers/source.ts";
 import { TrackerPeerSource } from "../peers/tracker_source.ts";
 import type { MessagingAgent } from "../agents/agent.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
-import { ByteBudget } from "../util/budget.ts";
 import { rawExtension } from "./link.ts";
 import { SourceRunner } from "./sources.ts";
 import { resolveSessionConfig, type RuntimeOptions, type SessionOptions } from "./options.ts";
 import { SessionEngine, type SessionHost, type TorrentSession } from "./session.ts";
+import { UploadBuffers } from "./upload_buffers.ts";
 
 /**
  * Buffers of every connection: one reused read buffer, and reads and coalesced
@@ -98,7 +98,9 @@ export class Runtime {
       get port() {
         return port();
       },
-      uploadBudget: new ByteBudget(options.maxUploadBufferBytes ?? 16 * 1024 * 1024),
+      uploads: new UploadBuffers({
+        maxBlockBytes: options.maxUploadBufferBytes ?? 8 * 1024 * 1024,
+      }),
       canDial: (address) =>
         !this.#closed && this.#connections < this.#maxConnections &&
         this.#halfOpen < this.#maxHalfOpen && (this.#perIp.get(address.host) ?? 0) < perIp,

@@ -5,7 +5,6 @@ import type { PieceSelector } from "../picker/selector.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
 import type { Bitfield } from "../util/bitfield.ts";
-import type { ByteBudget } from "../util/budget.ts";
 import type { Emitter } from "../util/emitter.ts";
 import { ProtocolError } from "../wire/errors.ts";
 import type { PeerWire } from "../wire/peer_wire.ts";
@@ -18,6 +17,7 @@ import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import { WireLink } from "./link.ts";
 import { Peer, PeerViolation } from "./peer.ts";
 import type { SourceRunner } from "./sources.ts";
+import type { UploadBuffers } from "./upload_buffers.ts";
 
 /** What a session needs from the runtime it runs on. */
 export interface SessionHost {
@@ -25,8 +25,8 @@ export interface SessionHost {
   readonly peerId: Uint8Array;
   /** The runtime's listening port, if listening. */
   readonly port: number | undefined;
-  /** Memory for blocks on their way to sockets, shared by every session. */
-  readonly uploadBudget: ByteBudget;
+  /** Memory for blocks on their way to sockets (and their read cache), shared by every session. */
+  readonly uploads: UploadBuffers;
   /** Whether the runtime allows dialling `address` now (connection limits). */
   canDial(address: PeerAddress): boolean;
   /** Dials `address` for `session`; calls `session.attach` or `session.dialFailed`. */
@@ -83,7 +83,7 @@ export class SessionEngine implements TorrentSession {
     this.#host = host;
     this.#sources = sources;
     this.torrent = store.torrent;
-    const core = new SessionCore(store, config, host.identity, host.uploadBudget);
+    const core = new SessionCore(store, config, host.identity, host.uploads);
     this.core = core;
     this.events = core.events;
     core.port = host.port;

@@ -25,6 +25,11 @@ export class Limiter {
     this.#limit = Math.max(1, Math.floor(limit));
   }
 
+  /** Whether a task given now would start at once. */
+  get idle(): boolean {
+    return this.#running < this.#limit;
+  }
+
   /**
    * Runs `task` once a slot is free.
    *

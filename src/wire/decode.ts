@@ -97,33 +97,42 @@ export class FrameDecoder {
    * @param emit Receives each decoded message.
    */
   push(chunk: Uint8Array, emit: (message: Message) => void): void {
-    const end = chunk.length;
-    let pos = this.midFrame ? this.#resume(chunk, emit) : 0;
-    while (pos < end) {
-      const available = end - pos;
-      if (available >= 4) {
-        const length = readUint32(chunk, pos);
-        if (length === 0) {
-          emit(Messages.keepAlive);
-          pos += 4;
-          continue;
-        }
-        if (available >= HEADER_LENGTH) {
-          const id = chunk[pos + 4];
-          this.#checkFrameLength(length, id);
-          const frameEnd = pos + 4 + length;
-          if (frameEnd <= end) {
-            emit(this.#parse(id, chunk, pos + HEADER_LENGTH, frameEnd));
-            pos = frameEnd;
-            continue;
-          }
-          this.#startBody(id, length);
-          pos = this.#fillBody(chunk, pos + HEADER_LENGTH, emit);
-          continue;
-        }
+    for (let pos = 0; pos < chunk.length;) pos = this.step(chunk, pos, emit);
+  }
+
+  /**
+   * Decodes at most one message from `chunk` at `pos` (together with any
+   * partial frame left from earlier chunks), handing it to `emit`; returns the
+   * offset after the bytes it used (more than `pos` while `pos` is inside
+   * `chunk`). Decoding one message at a time lets a reader keep undecoded
+   * bytes instead of message objects while its consumer is slow.
+   *
+   * @param chunk Bytes from the socket; not reused by the caller until decoded.
+   * @param pos Where the undecoded bytes start.
+   * @param emit Receives the decoded message, if one completed.
+   * @returns The offset in `chunk` after what was used.
+   */
+  step(chunk: Uint8Array, pos: number, emit: (message: Message) => void): number {
+    const available = chunk.length - pos;
+    if (!this.midFrame && available >= 4) {
+      const length = readUint32(chunk, pos);
+      if (length === 0) {
+        emit(Messages.keepAlive);
+        return pos + 4;
       }
-      pos = this.#resume(chunk.subarray(pos), emit) + pos;
+      if (available >= HEADER_LENGTH) {
+        const id = chunk[pos + 4];
+        this.#checkFrameLength(length, id);
+        const frameEnd = pos + 4 + length;
+        if (frameEnd <= chunk.length) {
+          emit(this.#parse(id, chunk, pos + HEADER_LENGTH, frameEnd));
+          return frameEnd;
+        }
+        this.#startBody(id, length);
+        return this.#fillBody(chunk, pos + HEADER_LENGTH, emit);
+      }
     }
+    return pos === 0 ? this.#resume(chunk, emit) : this.#resume(chunk.subarray(pos), emit) + pos;
   }
 
   /**

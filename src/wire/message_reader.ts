@@ -99,11 +99,13 @@ export class MessageReader implements AsyncIterable<Message> {
   #used = 0;
   #initial: Uint8Array | undefined;
   readonly #reuse: boolean;
-  #batch: Message[] = [];
-  #batchIndex = 0;
+  /** Bytes read and not yet decoded (from `#pos` on): messages are decoded one per `next`. */
+  #chunk: Uint8Array | undefined;
+  #pos = 0;
+  #decoded: Message | undefined;
   #ended = false;
   #bytesReceived = 0;
-  readonly #collect = (message: Message) => this.#batch.push(message);
+  readonly #collect = (message: Message) => this.#decoded = message;
 
   /**
    * Creates a reader; nothing is read until the first `next`.
@@ -151,22 +153,29 @@ export class MessageReader implements AsyncIterable<Message> {
    * @returns The next message, or `undefined` when the peer closed the stream.
    */
   async next(): Promise<Message | undefined> {
-    while (this.#batchIndex >= this.#batch.length) {
+    for (;;) {
+      const chunk = this.#chunk;
+      while (chunk && this.#pos < chunk.length) {
+        this.#pos = this.#decoder.step(chunk, this.#pos, this.#collect);
+        const message = this.#decoded;
+        if (message) {
+          this.#decoded = undefined;
+          return message;
+        }
+      }
+      this.#chunk = undefined;
       if (this.#ended) return undefined;
-      this.#batch.length = 0;
-      this.#batchIndex = 0;
       await this.#fill();
     }
-    return this.#batch[this.#batchIndex++];
   }
 
-  /** Reads until at least one message is decoded or the stream ends. */
+  /** Reads the next chunk (or notes the end of the stream). */
   async #fill(): Promise<void> {
+    this.#pos = 0;
     if (this.#initial) {
-      const initial = this.#initial;
+      this.#chunk = this.#initial;
       this.#initial = undefined;
-      this.#bytesReceived += initial.length;
-      this.#decoder.push(initial, this.#collect);
+      this.#bytesReceived += this.#chunk.length;
       return;
     }
     // Small reads in a row: the burst is over, and an idle peer should not pin a
@@ -175,7 +184,7 @@ export class MessageReader implements AsyncIterable<Message> {
     const burstOver = this.#smallReads >= SMALL_READS_TO_SHRINK &&
       this.#buffer.length > MIN_BUFFER_LENGTH;
     if (this.#reuse) {
-      // The previous batch has been taken: its bytes may be overwritten. A peer that
+      // The previous chunk has been decoded: its bytes may be overwritten. A peer that
       // keeps filling the buffer gets a bigger one (up to the maximum).
       this.#used = 0;
       if (this.#filledLastRead && this.#buffer.length < this.#maxBufferLength) {
@@ -205,7 +214,7 @@ export class MessageReader implements AsyncIterable<Message> {
     this.#smallReads = count < MIN_READ_SPACE ? this.#smallReads + 1 : 0;
     this.#used += count;
     this.#bytesReceived += count;
-    this.#decoder.push(space.subarray(0, count), this.#collect);
+    this.#chunk = space.subarray(0, count);
   }
 
   /**
