@@ -66,6 +66,9 @@ interface SwarmBenchResult extends SwarmBenchOptions {
   peakOverheadMiB: number;
   /** Open connection ends (all runtimes) at that moment. */
   connectionsAtPeakOverhead: number;
+  /** V8 heap used and array buffers (MiB) at the peak overhead's sample, beyond `prepared`. */
+  heapAtPeakMiB: number;
+  arrayBuffersAtPeakMiB: number;
   /** Most open connection ends seen. */
   peakConnections: number;
   cpuCount: number;
@@ -78,11 +81,15 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
   let preparedRss = 0;
   let peakOverhead = 0;
   let connectionsAtPeakOverhead = 0;
+  let preparedUsage = Deno.memoryUsage();
+  let heapAtPeak = 0;
+  let arrayBuffersAtPeak = 0;
   let peakConnections = 0;
   let swarmRef: Awaited<ReturnType<typeof createSwarm>> | undefined;
   const storages: CountingMemoryStorage[] = [];
   const sample = () => {
-    const rss = Deno.memoryUsage().rss;
+    const usage = Deno.memoryUsage();
+    const rss = usage.rss;
     peakRss = Math.max(peakRss, rss);
     const swarm = swarmRef;
     if (!swarm || !preparedRss) return;
@@ -98,6 +105,8 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
     if (overhead > peakOverhead) {
       peakOverhead = overhead;
       connectionsAtPeakOverhead = connections;
+      heapAtPeak = usage.heapUsed - preparedUsage.heapUsed;
+      arrayBuffersAtPeak = usage.external - preparedUsage.external - held;
     }
   };
   const sampler = setInterval(sample, 100);
@@ -119,7 +128,8 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
       timeoutMs: 600_000,
     });
     const prepared = performance.now();
-    preparedRss = Deno.memoryUsage().rss;
+    preparedUsage = Deno.memoryUsage();
+    preparedRss = preparedUsage.rss;
     swarmRef = swarm;
     await swarm.start();
     await swarm.allComplete();
@@ -141,6 +151,8 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
       preparedRssMiB: preparedRss / MiB,
       peakOverheadMiB: peakOverhead / MiB,
       connectionsAtPeakOverhead,
+      heapAtPeakMiB: heapAtPeak / MiB,
+      arrayBuffersAtPeakMiB: arrayBuffersAtPeak / MiB,
       peakConnections,
       cpuCount: navigator.hardwareConcurrency,
     };
@@ -230,7 +242,10 @@ export async function run(args: string[] = []): Promise<void> {
     } KiB per connection end; ` +
       `over the most ends ever open (${result.peakConnections}, dials included): ${
         (result.peakOverheadMiB * 1024 / result.peakConnections).toFixed(0)
-      } KiB per end (includes each session's own overhead and uncollected garbage)`,
+      } KiB per end (includes each session's own overhead and uncollected garbage); ` +
+      `of the peak: V8 heap +${result.heapAtPeakMiB.toFixed(0)} MiB, array buffers +${
+        result.arrayBuffersAtPeakMiB.toFixed(0)
+      } MiB`,
   );
 }
 

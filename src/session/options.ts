@@ -128,7 +128,7 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   initialQueueDepth: 32,
   maxQueueDepth: 500,
   maxUploadQueue: 500,
-  maxQueuedUploadBytes: 256 * 1024,
+  maxQueuedUploadBytes: 128 * 1024,
   maxUnrequestedBlocks: 16,
   maxPendingWriteBytes: 32 * 1024 * 1024,
   seed: true,

@@ -31,8 +31,8 @@ import { UploadBuffers } from "./upload_buffers.ts";
  */
 const SOCKET_BUFFERS = {
   reuseReadBuffer: true,
-  readBufferLength: 256 * 1024,
-  writer: { maxWriteLength: 256 * 1024 },
+  readBufferLength: 128 * 1024,
+  writer: { maxWriteLength: 128 * 1024 },
 } as const;
 
 /**

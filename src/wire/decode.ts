@@ -28,7 +28,16 @@ export interface DecoderOptions {
    * {@linkcode FrameDecoder.context}.
    */
   readonly context?: WireContext;
+  /**
+   * Reuse one buffer for frames (up to 64 KiB) split across chunks, instead of
+   * allocating one per frame: a message, and any view in it, is then valid
+   * only until the next message is decoded. Default false.
+   */
+  readonly reuseSplitFrames?: boolean;
 }
+
+/** Largest split frame body whose buffer is kept for the next one (with `reuseSplitFrames`). */
+const MAX_REUSED_BODY = 64 * 1024;
 
 const STATE_BY_ID = [Messages.choke, Messages.unchoke, Messages.interested, Messages.notInterested];
 const EMPTY = new Uint8Array(0);
@@ -68,6 +77,9 @@ export class FrameDecoder {
   #body: Uint8Array | undefined;
   #bodyFill = 0;
   #bodyId = 0;
+  /** The buffer split frames are assembled in, with `reuseSplitFrames`. */
+  #spareBody: Uint8Array | undefined;
+  readonly #reuseSplitFrames: boolean;
 
   /**
    * Creates a decoder with no partial frame.
@@ -77,6 +89,7 @@ export class FrameDecoder {
   constructor(options: DecoderOptions = {}) {
     this.#limits = resolveWireLimits(options.limits);
     this.context = options.context;
+    this.#reuseSplitFrames = options.reuseSplitFrames ?? false;
   }
 
   /** The limits in force, defaults filled in. */
@@ -179,7 +192,14 @@ export class FrameDecoder {
   }
 
   #startBody(id: number, length: number): void {
-    this.#body = new Uint8Array(length - 1);
+    if (this.#reuseSplitFrames && length - 1 <= MAX_REUSED_BODY) {
+      if (!this.#spareBody || this.#spareBody.length < length - 1) {
+        this.#spareBody = new Uint8Array(Math.max(length - 1, 16 * 1024 + 8));
+      }
+      this.#body = this.#spareBody.subarray(0, length - 1);
+    } else {
+      this.#body = new Uint8Array(length - 1);
+    }
     this.#bodyFill = 0;
     this.#bodyId = id;
   }

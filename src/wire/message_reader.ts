@@ -33,9 +33,9 @@ export interface ByteSource {
  */
 export interface MessageReaderOptions extends DecoderOptions {
   /**
-   * Largest read buffer. Buffers start at 64 KiB and double (up to this) while
+   * Largest read buffer. Buffers start at 32 KiB and double (up to this) while
    * reads keep filling them; after two small reads in a row (under 32 KiB
-   * each) the next read goes into a 64 KiB buffer again, so idle peers cost
+   * each) the next read goes into a 32 KiB buffer again, so idle peers cost
    * little. Default 1 MiB.
    */
   readonly bufferLength?: number;
@@ -56,11 +56,11 @@ export interface MessageReaderOptions extends DecoderOptions {
  * Below this much free space a read buffer is retired and a fresh one
  * allocated; a read shorter than this is "small": a burst is over.
  */
-const MIN_READ_SPACE = 32 * 1024;
+const MIN_READ_SPACE = 16 * 1024;
 /** Small reads in a row after which a large read buffer is dropped for the smallest. */
 const SMALL_READS_TO_SHRINK = 2;
 /** The first (and smallest) read buffer. */
-const MIN_BUFFER_LENGTH = 64 * 1024;
+const MIN_BUFFER_LENGTH = 32 * 1024;
 
 /**
  * Reads messages straight from a socket with `read(buffer)`, without Web
@@ -75,8 +75,8 @@ const MIN_BUFFER_LENGTH = 64 * 1024;
  * - With it, every read overwrites the same buffer: a message and any view in
  *   it is valid only until the next `next()`.
  *
- * Read buffers start at 64 KiB, double while reads keep filling them (up to
- * `bufferLength`), and drop back to 64 KiB after two small reads in a row
+ * Read buffers start at 32 KiB, double while reads keep filling them (up to
+ * `bufferLength`), and drop back to 32 KiB after two small reads in a row
  * (one small read alone is usually a reader catching up with a fast peer).
  *
  * @example
@@ -115,7 +115,8 @@ export class MessageReader implements AsyncIterable<Message> {
    */
   constructor(source: ByteSource, options: MessageReaderOptions = {}) {
     this.#source = source;
-    this.#decoder = new FrameDecoder(options);
+    // With a reused read buffer, messages live until the next one anyway: so may split frames.
+    this.#decoder = new FrameDecoder({ ...options, reuseSplitFrames: options.reuseBuffer });
     this.#maxBufferLength = Math.max(options.bufferLength ?? 1024 * 1024, MIN_BUFFER_LENGTH);
     this.#reuse = options.reuseBuffer ?? false;
     this.#buffer = new Uint8Array(MIN_BUFFER_LENGTH);
@@ -136,9 +137,9 @@ export class MessageReader implements AsyncIterable<Message> {
   }
 
   /**
-   * Diagnostic: the length of the current read buffer, between 64 KiB and
+   * Diagnostic: the length of the current read buffer, between 32 KiB and
    * the `bufferLength` option. It grows while reads fill it and drops back
-   * to 64 KiB after two small reads in a row.
+   * to 32 KiB after two small reads in a row.
    */
   get bufferLength(): number {
     return this.#buffer.length;

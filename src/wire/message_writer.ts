@@ -1,6 +1,7 @@
 import { ProtocolError } from "./errors.ts";
 import { encodeMessage, encodePieceHeader, PIECE_HEADER_LENGTH } from "./encode.ts";
 import type { Message, PieceMessage } from "./messages.ts";
+import { sharedWriteBuffers, type WriteBufferPool } from "./write_buffers.ts";
 
 /**
  * Where a {@linkcode MessageWriter} writes: `Deno.Conn` satisfies this.
@@ -19,14 +20,8 @@ export interface ByteSink {
   write(bytes: Uint8Array): Promise<number>;
 }
 
-/** The coalescing buffer's first size; it grows while the queue is deep. */
+/** The smallest coalescing buffer; larger ones (powers of two) while the queue is deep. */
 const MIN_COALESCE_LENGTH = 64 * 1024;
-/**
- * A coalescing buffer larger than the smallest is dropped by the first write
- * that starts with a small queue this many ms after the queue was last deep.
- * (Dropping it at once would reallocate it on every refill of a fast stream.)
- */
-const SHRINK_AFTER_MS = 1000;
 
 /**
  * Options for {@linkcode MessageWriter}.
@@ -47,11 +42,16 @@ export interface MessageWriterOptions {
    */
   readonly highWaterMark?: number;
   /**
-   * Largest single socket write when coalescing queued frames. The coalescing
-   * buffer starts at 64 KiB and grows to this only while the queue is that deep.
+   * Largest single socket write when coalescing queued frames. A coalescing
+   * buffer is 64 KiB, or larger (up to this) while the queue is that deep.
    * Default 1 MiB.
    */
   readonly maxWriteLength?: number;
+  /**
+   * Where coalescing buffers come from and go back to after each write.
+   * Default: one pool shared by every writer of the process (4 MiB of idle buffers at most).
+   */
+  readonly buffers?: WriteBufferPool;
 }
 
 /**
@@ -65,10 +65,10 @@ export interface MessageWriterOptions {
  * {@linkcode MessageWriter.flush} and {@linkcode MessageWriter.drained}: none
  * of them hangs on a dead connection.
  *
- * The coalescing buffer grows (up to `maxWriteLength`) while the queue is
- * deep. Once the queue has not been deep (64 KiB or more when a write starts)
- * for a second, the next write drops it, so a slow or idle connection holds
- * at most the smallest buffer (64 KiB) while a fast stream keeps its own.
+ * A coalescing buffer (64 KiB, larger up to `maxWriteLength` while the queue
+ * is deep) is taken from a shared {@linkcode WriteBufferPool} for each write
+ * and given back when the socket took it, so a connection holds one only
+ * while a write of its own is in flight.
  *
  * @example
  * ```ts
@@ -93,9 +93,9 @@ export class MessageWriter {
   #inFlight = 0;
   #writing = false;
   #failure: Error | undefined;
-  #spare: Uint8Array | undefined;
-  /** When (`performance.now()`) a write last started with a deep queue. */
-  #deepAt = 0;
+  readonly #buffers: WriteBufferPool;
+  /** The coalescing buffer of the write in flight, if it has one. */
+  #inUse: Uint8Array | undefined;
   /** Senders waiting for the queue to drain below the high-water mark. */
   #waiters: Settler[] = [];
   /** `drained`/`flush` calls waiting for the queue to drain to their mark. */
@@ -112,6 +112,7 @@ export class MessageWriter {
     this.#sink = sink;
     this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
     this.#maxWriteLength = Math.max(options.maxWriteLength ?? 1024 * 1024, MIN_COALESCE_LENGTH);
+    this.#buffers = options.buffers ?? sharedWriteBuffers;
   }
 
   /** Total bytes handed to (accepted by) the socket so far. */
@@ -128,13 +129,12 @@ export class MessageWriter {
   }
 
   /**
-   * Diagnostic: the length of the coalescing buffer held now, 0 when none is.
-   * It grows (up to `maxWriteLength`) while the queue is deep and is dropped
-   * by a write that starts with less than 64 KiB queued a second or more
-   * after the queue was last deep.
+   * Diagnostic: the length of the coalescing buffer held now (by the write
+   * in flight), 0 when none is: 64 KiB, or up to `maxWriteLength` while the
+   * queue is deep.
    */
   get bufferLength(): number {
-    return this.#spare?.length ?? 0;
+    return this.#inUse?.length ?? 0;
   }
 
   /** Whether {@linkcode MessageWriter.close} ran or a write failed. */
@@ -272,6 +272,7 @@ export class MessageWriter {
             if (this.#drainers.length > 0) this.#settleDrainers();
           }
         }
+        this.#giveBack();
         this.#release();
       }
     } catch (error) {
@@ -298,7 +299,8 @@ export class MessageWriter {
     this.#head = 0;
     this.#queuedBytes = 0;
     this.#inFlight = 0;
-    this.#spare = undefined;
+    // A write may still be reading the buffer in use: it is left to the garbage collector.
+    this.#inUse = undefined;
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
     for (const drainer of this.#drainers.splice(0)) drainer.reject(error);
   }
@@ -309,16 +311,6 @@ export class MessageWriter {
    */
   #take(): Uint8Array[] {
     const queue = this.#queue;
-    // A burst is over once the queue has stayed small for a while: do not keep its
-    // large buffer. (A fast stream's queue is small only between refills.)
-    if (this.#queuedBytes >= MIN_COALESCE_LENGTH) {
-      this.#deepAt = performance.now();
-    } else if (
-      this.#spare !== undefined && this.#spare.length > MIN_COALESCE_LENGTH &&
-      performance.now() - this.#deepAt >= SHRINK_AFTER_MS
-    ) {
-      this.#spare = undefined;
-    }
     const first = queue[this.#head];
     const firstLength = entryLength(first);
     if (firstLength >= MIN_COALESCE_LENGTH || (this.#head + 1 === queue.length && isBytes(first))) {
@@ -326,12 +318,9 @@ export class MessageWriter {
       if (isBytes(first)) return [first];
       return [encodePieceHeader(first.index, first.begin, first.block.length), first.block];
     }
-    let buffer = this.#spare;
-    if (!buffer || (buffer.length < this.#queuedBytes && buffer.length < this.#maxWriteLength)) {
-      let length = MIN_COALESCE_LENGTH;
-      while (length < this.#queuedBytes && length < this.#maxWriteLength) length *= 2;
-      buffer = this.#spare = new Uint8Array(Math.min(length, this.#maxWriteLength));
-    }
+    let length = MIN_COALESCE_LENGTH;
+    while (length < this.#queuedBytes && length < this.#maxWriteLength) length *= 2;
+    const buffer = this.#inUse = this.#buffers.take(Math.min(length, this.#maxWriteLength));
     let filled = 0;
     let index = this.#head;
     for (; index < queue.length; index++) {
@@ -347,8 +336,15 @@ export class MessageWriter {
       filled += length;
     }
     this.#advance(index - this.#head, filled);
-    // Only one write is in flight at a time, so the buffer is free again when it resolves.
+    // Only one write is in flight at a time: the buffer goes back once it completed.
     return [buffer.subarray(0, filled)];
+  }
+
+  /** Returns the buffer of the write that just completed to the pool. */
+  #giveBack(): void {
+    if (this.#inUse === undefined) return;
+    this.#buffers.give(this.#inUse);
+    this.#inUse = undefined;
   }
 
   /** Moves `count` entries (`bytes` bytes) from the queue to the write in flight. */

@@ -41,6 +41,7 @@ export { MessageDecoderStream, MessageEncoderStream } from "./streams.ts";
 export type { MessageDecoderStreamOptions } from "./streams.ts";
 export { MessageWriter } from "./message_writer.ts";
 export type { ByteSink, MessageWriterOptions } from "./message_writer.ts";
+export { WriteBufferPool } from "./write_buffers.ts";
 export { MessageReader } from "./message_reader.ts";
 export type { ByteSource, MessageReaderOptions } from "./message_reader.ts";
 export {
