@@ -21,7 +21,11 @@ export class WriteBufferPool {
   /** Idle buffers by length. */
   readonly #idle = new Map<number, Uint8Array[]>();
 
-  /** @param maxIdleBytes Most bytes of idle buffers kept. Default 4 MiB. */
+  /**
+   * Creates an empty pool.
+   *
+   * @param maxIdleBytes Most bytes of idle buffers kept. Default 4 MiB.
+   */
   constructor(maxIdleBytes: number = 4 * 1024 * 1024) {
     this.#maxIdleBytes = maxIdleBytes;
   }
