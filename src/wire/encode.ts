@@ -75,6 +75,49 @@ export function encodePieceHeader(
   return target;
 }
 
+/** A message the writer encodes straight into its buffer: fixed size, no payload. */
+export type FixedFrameMessage = Extract<Message, { type: "have" | "request" | "cancel" }>;
+
+/**
+ * The frame length of a `have`, `request` or `cancel` message after checking
+ * its fields (throws {@linkcode WireOptionsError} as `encodeMessage` does), or
+ * 0 for other messages (internal to the writer).
+ */
+export function fixedFrameLength(message: Message): number {
+  switch (message.type) {
+    case "have":
+      checkUint32(message.index, "have index");
+      return 9;
+    case "request":
+    case "cancel":
+      checkUint32(message.index, `${message.type} index`);
+      checkUint32(message.begin, `${message.type} begin`);
+      checkUint32(message.length, `${message.type} length`);
+      return 17;
+    default:
+      return 0;
+  }
+}
+
+/** Writes a checked (see {@linkcode fixedFrameLength}) fixed-size frame at `offset` (internal). */
+export function encodeFixedFrameInto(
+  message: FixedFrameMessage,
+  target: Uint8Array,
+  offset: number,
+): void {
+  if (message.type === "have") {
+    writeUint32(target, offset, 5);
+    target[offset + 4] = MessageId.have;
+    writeUint32(target, offset + 5, message.index);
+    return;
+  }
+  writeUint32(target, offset, 13);
+  target[offset + 4] = message.type === "request" ? MessageId.request : MessageId.cancel;
+  writeUint32(target, offset + 5, message.index);
+  writeUint32(target, offset + 9, message.begin);
+  writeUint32(target, offset + 13, message.length);
+}
+
 /**
  * Encodes one message as a complete length-prefixed frame in a single new
  * buffer (piece blocks are copied once into it).

@@ -1,5 +1,12 @@
 import { ProtocolError } from "./errors.ts";
-import { encodeMessage, encodePieceHeader, PIECE_HEADER_LENGTH } from "./encode.ts";
+import {
+  encodeFixedFrameInto,
+  encodeMessage,
+  encodePieceHeader,
+  fixedFrameLength,
+  type FixedFrameMessage,
+  PIECE_HEADER_LENGTH,
+} from "./encode.ts";
 import type { Message, PieceMessage } from "./messages.ts";
 import { sharedWriteBuffers, type WriteBufferPool } from "./write_buffers.ts";
 
@@ -84,8 +91,12 @@ export class MessageWriter {
   readonly #sink: ByteSink;
   readonly #highWaterMark: number;
   readonly #maxWriteLength: number;
-  /** Frames not yet written, from `#head` on; pieces are kept as messages. */
-  #queue: (Uint8Array | PieceMessage)[] = [];
+  /**
+   * Frames not yet written, from `#head` on; pieces and fixed-size messages
+   * (have, request, cancel) are kept as messages and encoded straight into the
+   * write buffer: no frame is allocated for them.
+   */
+  #queue: Entry[] = [];
   #head = 0;
   /** Bytes in `#queue` from `#head` on: not yet taken for a write. */
   #queuedBytes = 0;
@@ -144,8 +155,9 @@ export class MessageWriter {
 
   /**
    * Queues `message`; waits while the queue is above the high-water mark.
-   * A piece's block is read when it is written, not copied now: leave it
-   * unchanged until {@linkcode MessageWriter.flush} resolves.
+   * A piece's block (and a `have`, `request` or `cancel` message) is read when
+   * it is written, not copied now: leave it unchanged until
+   * {@linkcode MessageWriter.flush} resolves.
    *
    * @param message The message to send.
    * @returns Resolves when the caller may send more; rejects once the writer
@@ -153,8 +165,7 @@ export class MessageWriter {
    */
   send(message: Message): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    // Pieces stay as messages until written: their headers go straight into the write buffer.
-    this.#enqueue(message.type === "piece" ? message : encodeMessage(message));
+    this.#enqueue(toEntry(message));
     return this.#scheduled();
   }
 
@@ -168,7 +179,7 @@ export class MessageWriter {
    */
   queue(message: Message): boolean {
     if (this.#failure !== undefined) throw this.#failure;
-    this.#enqueue(message.type === "piece" ? message : encodeMessage(message));
+    this.#enqueue(toEntry(message));
     if (!this.#writing) {
       this.#writing = true;
       queueMicrotask(() => this.#drain());
@@ -250,7 +261,7 @@ export class MessageWriter {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  #enqueue(entry: Uint8Array | PieceMessage): void {
+  #enqueue(entry: Entry): void {
     const length = entryLength(entry);
     if (length === 0) return;
     this.#queue.push(entry);
@@ -313,9 +324,13 @@ export class MessageWriter {
     const queue = this.#queue;
     const first = queue[this.#head];
     const firstLength = entryLength(first);
-    if (firstLength >= MIN_COALESCE_LENGTH || (this.#head + 1 === queue.length && isBytes(first))) {
+    if (isBytes(first)) {
+      if (firstLength >= MIN_COALESCE_LENGTH || this.#head + 1 === queue.length) {
+        this.#advance(1, firstLength);
+        return [first];
+      }
+    } else if (first.type === "piece" && firstLength >= MIN_COALESCE_LENGTH) {
       this.#advance(1, firstLength);
-      if (isBytes(first)) return [first];
       return [encodePieceHeader(first.index, first.begin, first.block.length), first.block];
     }
     let length = MIN_COALESCE_LENGTH;
@@ -329,9 +344,11 @@ export class MessageWriter {
       if (filled + length > buffer.length) break;
       if (isBytes(entry)) {
         buffer.set(entry, filled);
-      } else {
+      } else if (entry.type === "piece") {
         encodePieceHeader(entry.index, entry.begin, entry.block.length, buffer.subarray(filled));
         buffer.set(entry.block, filled + PIECE_HEADER_LENGTH);
+      } else {
+        encodeFixedFrameInto(entry, buffer, filled);
       }
       filled += length;
     }
@@ -383,10 +400,46 @@ interface Settler {
   readonly reject: (error: Error) => void;
 }
 
-function isBytes(entry: Uint8Array | PieceMessage): entry is Uint8Array {
+/** A queued frame: bytes, or a message encoded when written. */
+type Entry = Uint8Array | PieceMessage | FixedFrameMessage;
+
+/** State messages are the same bytes every time: one shared frame each (never written to). */
+const STATE_FRAMES = {
+  choke: encodeMessage({ type: "choke" }),
+  unchoke: encodeMessage({ type: "unchoke" }),
+  interested: encodeMessage({ type: "interested" }),
+  "not-interested": encodeMessage({ type: "not-interested" }),
+} as const;
+
+/** The queue entry for `message`; its fields are checked now (a bad one throws here). */
+function toEntry(message: Message): Entry {
+  switch (message.type) {
+    case "piece":
+      return message;
+    case "have":
+    case "request":
+    case "cancel":
+      fixedFrameLength(message);
+      return message;
+    case "choke":
+    case "unchoke":
+    case "interested":
+    case "not-interested":
+      return STATE_FRAMES[message.type];
+    default:
+      return encodeMessage(message);
+  }
+}
+
+function isBytes(entry: Entry): entry is Uint8Array {
   return entry instanceof Uint8Array;
 }
 
-function entryLength(entry: Uint8Array | PieceMessage): number {
-  return isBytes(entry) ? entry.length : PIECE_HEADER_LENGTH + entry.block.length;
+function entryLength(entry: Entry): number {
+  if (isBytes(entry)) return entry.length;
+  return entry.type === "piece"
+    ? PIECE_HEADER_LENGTH + entry.block.length
+    : entry.type === "have"
+    ? 9
+    : 17;
 }
