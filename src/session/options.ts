@@ -11,6 +11,7 @@ import type { Storage } from "../storage/types.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
 import type { WireLimits } from "../wire/limits.ts";
 import type { SessionConfig } from "./core.ts";
+import type { Transport } from "../transport/types.ts";
 
 /** Options for a {@linkcode Runtime}. */
 export interface RuntimeOptions {
@@ -20,6 +21,11 @@ export interface RuntimeOptions {
    * Port 0 picks a free port ({@linkcode Runtime.port} tells which).
    */
   readonly listen?: false | { readonly hostname?: string; readonly port?: number };
+  /**
+   * How peers are reached and accepted (listening and dialling). Default
+   * {@linkcode TcpTransport}. Peers are told apart by this transport's addresses.
+   */
+  readonly transport?: Transport;
   /** Our 20-byte peer id. Default: a fresh BEP 20 id `-BIxxxx-` + random. */
   readonly peerId?: Uint8Array;
   /** Most connections, all torrents together (dialling included). Default 200. */

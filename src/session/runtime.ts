@@ -13,6 +13,8 @@ import { ExtensionProtocol } from "../wire/extension_protocol.ts";
 import { ExtensionRegistry } from "../wire/extensions.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
 import { PeerWire } from "../wire/peer_wire.ts";
+import { TcpTransport } from "../transport/tcp.ts";
+import type { Transport, TransportConnection, TransportListener } from "../transport/types.ts";
 import { pexAgent } from "../peers/pex.ts";
 import { type PeerSource, StaticPeerSource } from "../peers/source.ts";
 import { TrackerPeerSource } from "../peers/tracker_source.ts";
@@ -66,7 +68,9 @@ export class Runtime {
   readonly #maxConnections: number;
   readonly #maxHalfOpen: number;
   readonly #maxPerIp: number;
-  #listener: Deno.Listener | undefined;
+  readonly #transport: Transport;
+  #listener: TransportListener | undefined;
+  #listening: Promise<void> | undefined;
   /** Open connections and attempts (half-open included). */
   #connections = 0;
   /** Outgoing attempts not yet through the handshake. */
@@ -84,6 +88,7 @@ export class Runtime {
    */
   constructor(options: RuntimeOptions = {}) {
     this.#options = options;
+    this.#transport = options.transport ?? new TcpTransport();
     this.peerId = options.peerId ?? generatePeerId();
     this.#hasher = options.hasher ?? new NodeCryptoHasher();
     this.#ownsHasher = options.hasher === undefined;
@@ -117,8 +122,7 @@ export class Runtime {
 
   /** The listening port, once listening. */
   get port(): number | undefined {
-    const addr = this.#listener?.addr;
-    return addr?.transport === "tcp" ? addr.port : undefined;
+    return this.#listener?.addr.port;
   }
 
   /** Open connections (and attempts) across all torrents. */
@@ -182,7 +186,7 @@ export class Runtime {
   }
 
   async #open(torrent: Torrent, options: SessionOptions): Promise<TorrentSession> {
-    this.#ensureListening();
+    await this.#ensureListening();
     const config = resolveSessionConfig(options);
     const storage = options.storage ?? new FileSystemStorage(options.out ?? ".");
     const store = await PieceStore.open(torrent, storage, {
@@ -281,23 +285,28 @@ export class Runtime {
     if (this.#ownsHasher) this.#hasher.close();
   }
 
-  #ensureListening(): void {
+  #ensureListening(): Promise<void> {
     const listen = this.#options.listen;
-    if (listen === false || this.#listener) return;
-    const hostname = listen?.hostname ?? "0.0.0.0";
-    const port = listen?.port ?? 6881;
-    try {
-      this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
-    } catch (error) {
-      throw explainPermission(error, "net", `${hostname}:${port}`);
-    }
-    void this.#acceptLoop(this.#listener);
+    if (listen === false) return Promise.resolve();
+    this.#listening ??= (async () => {
+      const hostname = listen?.hostname ?? "0.0.0.0";
+      const port = listen?.port ?? 6881;
+      try {
+        this.#listener = await this.#transport.listen({ hostname, port });
+      } catch (error) {
+        this.#listening = undefined;
+        throw explainPermission(error, "net", `${hostname}:${port}`);
+      }
+      if (this.#closed) this.#listener.close();
+      else void this.#acceptLoop(this.#listener);
+    })();
+    return this.#listening;
   }
 
-  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+  async #acceptLoop(listener: TransportListener): Promise<void> {
     try {
       for await (const conn of listener) {
-        const host = (conn.remoteAddr as Deno.NetAddr).hostname;
+        const host = conn.remoteAddr.hostname;
         if (
           this.#closed || this.#connections >= this.#maxConnections ||
           (this.#perIp.get(host) ?? 0) >= this.#maxPerIp
@@ -327,8 +336,8 @@ export class Runtime {
     };
   }
 
-  async #accept(conn: Deno.Conn): Promise<void> {
-    const remote = conn.remoteAddr as Deno.NetAddr;
+  async #accept(conn: TransportConnection): Promise<void> {
+    const remote = conn.remoteAddr;
     const uncount = this.#count(remote.hostname);
     let engine: SessionEngine | undefined;
     try {
@@ -361,7 +370,9 @@ export class Runtime {
     };
     try {
       const signal = AbortSignal.timeout(this.#options.connectTimeoutMs ?? 10_000);
-      const conn = await Deno.connect({ hostname: address.host, port: address.port, signal });
+      const conn = await this.#transport.dial({ hostname: address.host, port: address.port }, {
+        signal,
+      });
       const wire = await PeerWire.connect(conn, {
         infoHash: engine.torrent.infoHash,
         peerId: this.peerId,

@@ -42,6 +42,7 @@ export type { MessageDecoderStreamOptions } from "./streams.ts";
 export { MessageWriter } from "./message_writer.ts";
 export type { ByteSink, MessageWriterOptions } from "./message_writer.ts";
 export { MessageReader } from "./message_reader.ts";
+export { StreamSink, StreamSource } from "./stream_io.ts";
 export type { ByteSource, MessageReaderOptions } from "./message_reader.ts";
 export {
   encodeHandshake,
