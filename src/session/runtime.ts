@@ -13,6 +13,14 @@ import { ExtensionProtocol } from "../wire/extension_protocol.ts";
 import { ExtensionRegistry } from "../wire/extensions.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
 import { PeerWire } from "../wire/peer_wire.ts";
+import { ProtocolError } from "../wire/errors.ts";
+import {
+  acceptIncoming,
+  CryptoMethod,
+  type EncryptionPolicy,
+  encryptOutgoing,
+} from "../wire/mse/mse.ts";
+import { resolveWireLimits } from "../wire/limits.ts";
 import { TcpTransport } from "../transport/tcp.ts";
 import type { Transport, TransportConnection, TransportListener } from "../transport/types.ts";
 import { pexAgent } from "../peers/pex.ts";
@@ -63,6 +71,7 @@ export class Runtime {
   /** Info hashes being added (reserved before the first `await` of `add`). */
   readonly #adding = new Set<string>();
   readonly #handlers = new Map<SessionEngine, readonly HandshakeHandler[]>();
+  readonly #encryption = new Map<SessionEngine, EncryptionPolicy>();
   readonly #hasher: Sha1Hasher;
   readonly #ownsHasher: boolean;
   readonly #maxConnections: number;
@@ -116,6 +125,7 @@ export class Runtime {
           this.#sessions.delete(engine.infoHash);
         }
         this.#handlers.delete(engine);
+        this.#encryption.delete(engine);
       },
     };
   }
@@ -223,6 +233,7 @@ export class Runtime {
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
     ]);
+    this.#encryption.set(engine, options.encryption ?? this.#options.encryption ?? "prefer");
     this.#sessions.set(torrent.infoHashHex, engine);
     if (options.start !== false) engine.start();
     return engine;
@@ -341,7 +352,14 @@ export class Runtime {
     const uncount = this.#count(remote.hostname);
     let engine: SessionEngine | undefined;
     try {
-      const wire = await PeerWire.accept(conn, {
+      // Plain or MSE, told apart by the first bytes: one port serves both.
+      const incoming = await acceptIncoming(conn, {
+        infoHashes: () => this.#encryptedTorrents(),
+        select: (infoHash, provide) =>
+          selectMethod(this.#encryption.get(this.#sessions.get(toHex(infoHash))!)!, provide),
+        timeout: resolveWireLimits(this.#options.limits).handshakeTimeout,
+      });
+      const wire = await PeerWire.accept(incoming.connection, {
         peerId: this.peerId,
         limits: this.#options.limits,
         writeTimeout: this.#options.writeTimeoutMs,
@@ -350,6 +368,7 @@ export class Runtime {
           engine = this.#sessions.get(toHex(infoHash));
           const key = addressKey(remote.hostname, remote.port);
           if (!engine || !engine.accepts(key, remote.hostname, remote.port)) return undefined;
+          checkIncoming(incoming.infoHash, infoHash, this.#encryption.get(engine));
           return { context: engine.torrent, handlers: this.#handlers.get(engine) };
         },
       });
@@ -357,6 +376,34 @@ export class Runtime {
       engine!.attach(wire, remote.hostname, remote.port, true);
     } catch {
       uncount();
+    }
+  }
+
+  /** The torrents an incoming MSE connection may ask for. */
+  *#encryptedTorrents(): Iterable<Uint8Array> {
+    for (const engine of this.#sessions.values()) {
+      if (this.#encryption.get(engine) !== "off") yield engine.torrent.infoHash;
+    }
+  }
+
+  /** A connection to `address`: MSE first unless off, plain again when the peer refuses MSE. */
+  async #openConnection(engine: SessionEngine, address: PeerAddress, signal: AbortSignal) {
+    const policy = this.#encryption.get(engine) ?? "prefer";
+    const target = { hostname: address.host, port: address.port };
+    const conn = await this.#transport.dial(target, { signal });
+    if (policy === "off") return conn;
+    try {
+      return await encryptOutgoing(conn, {
+        infoHash: engine.torrent.infoHash,
+        provide: policy === "require"
+          ? CryptoMethod.rc4
+          : CryptoMethod.plaintext | CryptoMethod.rc4,
+        timeout: resolveWireLimits(this.#options.limits).handshakeTimeout,
+      });
+    } catch (error) {
+      const refused = error instanceof ProtocolError && error.code === "encryption-refused";
+      if (policy === "require" || !refused) throw error;
+      return await this.#transport.dial(target, { signal });
     }
   }
 
@@ -370,9 +417,7 @@ export class Runtime {
     };
     try {
       const signal = AbortSignal.timeout(this.#options.connectTimeoutMs ?? 10_000);
-      const conn = await this.#transport.dial({ hostname: address.host, port: address.port }, {
-        signal,
-      });
+      const conn = await this.#openConnection(engine, address, signal);
       const wire = await PeerWire.connect(conn, {
         infoHash: engine.torrent.infoHash,
         peerId: this.peerId,
@@ -396,5 +441,34 @@ export class Runtime {
       if (this.#closed) engine.dialCancelled(address);
       else engine.dialFailed(address, error);
     }
+  }
+}
+
+/** `crypto_select` for a torrent's policy from what the peer offers. */
+function selectMethod(policy: EncryptionPolicy, provide: number): number {
+  // With both offered, "prefer" keeps the payload plain (as libtorrent's defaults do).
+  if (policy === "prefer" && provide & CryptoMethod.plaintext) return CryptoMethod.plaintext;
+  if (policy !== "off" && provide & CryptoMethod.rc4) return CryptoMethod.rc4;
+  throw new ProtocolError(
+    "encryption-policy",
+    `MSE: the peer offers methods ${provide}, our policy is ${policy}`,
+    { provide, policy },
+  );
+}
+
+/** An incoming handshake must name the MSE torrent, and be encrypted where that is required. */
+function checkIncoming(
+  mseInfoHash: Uint8Array | undefined,
+  infoHash: Uint8Array,
+  policy: EncryptionPolicy | undefined,
+): void {
+  if (mseInfoHash && toHex(mseInfoHash) !== toHex(infoHash)) {
+    throw new ProtocolError(
+      "bad-handshake",
+      `handshake for ${toHex(infoHash)} after MSE for ${toHex(mseInfoHash)}`,
+    );
+  }
+  if (!mseInfoHash && policy === "require") {
+    throw new ProtocolError("encryption-policy", "a plain connection where MSE is required");
   }
 }

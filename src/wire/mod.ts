@@ -60,6 +60,7 @@ export type { ExtendedHandshake, ExtensionMessageType } from "./extensions.ts";
 export { ExtensionProtocol } from "./extension_protocol.ts";
 export type { ExtensionProtocolOptions } from "./extension_protocol.ts";
 export { PeerWire } from "./peer_wire.ts";
+export * from "./mse/mod.ts";
 export type {
   AcceptOptions,
   ConnectOptions,
