@@ -355,6 +355,8 @@ export class Runtime {
       // Plain or MSE, told apart by the first bytes: one port serves both.
       const incoming = await acceptIncoming(conn, {
         infoHashes: () => this.#encryptedTorrents(),
+        // With encryption off everywhere, hang up on MSE at once, as a plain-only peer does.
+        allowEncrypted: this.#encryptedTorrents().next().done !== true,
         select: (infoHash, provide) =>
           selectMethod(this.#encryption.get(this.#sessions.get(toHex(infoHash))!)!, provide),
         timeout: resolveWireLimits(this.#options.limits).handshakeTimeout,
@@ -380,31 +382,60 @@ export class Runtime {
   }
 
   /** The torrents an incoming MSE connection may ask for. */
-  *#encryptedTorrents(): Iterable<Uint8Array> {
+  *#encryptedTorrents(): Generator<Uint8Array> {
     for (const engine of this.#sessions.values()) {
       if (this.#encryption.get(engine) !== "off") yield engine.torrent.infoHash;
     }
   }
 
-  /** A connection to `address`: MSE first unless off, plain again when the peer refuses MSE. */
-  async #openConnection(engine: SessionEngine, address: PeerAddress, signal: AbortSignal) {
+  /**
+   * The handshake with `address`: MSE first unless encryption is off; with
+   * `prefer`, a peer that fails the MSE handshake is dialled again in plain
+   * text (once), as libtorrent does.
+   */
+  async #handshake(
+    engine: SessionEngine,
+    address: PeerAddress,
+    signal: AbortSignal,
+  ): Promise<PeerWire> {
     const policy = this.#encryption.get(engine) ?? "prefer";
-    const target = { hostname: address.host, port: address.port };
-    const conn = await this.#transport.dial(target, { signal });
-    if (policy === "off") return conn;
+    if (policy === "off") return await this.#connect(engine, address, signal);
     try {
-      return await encryptOutgoing(conn, {
+      return await this.#connect(engine, address, signal, policy);
+    } catch (error) {
+      if (policy === "require" || signal.aborted || !failedEncryption(error)) throw error;
+      return await this.#connect(engine, address, signal);
+    }
+  }
+
+  async #connect(
+    engine: SessionEngine,
+    address: PeerAddress,
+    signal: AbortSignal,
+    encryption?: "prefer" | "require",
+  ): Promise<PeerWire> {
+    const tcp = await this.#transport.dial({ hostname: address.host, port: address.port }, {
+      signal,
+    });
+    const conn = encryption
+      ? await encryptOutgoing(tcp, {
         infoHash: engine.torrent.infoHash,
-        provide: policy === "require"
+        provide: encryption === "require"
           ? CryptoMethod.rc4
           : CryptoMethod.plaintext | CryptoMethod.rc4,
         timeout: resolveWireLimits(this.#options.limits).handshakeTimeout,
-      });
-    } catch (error) {
-      const refused = error instanceof ProtocolError && error.code === "encryption-refused";
-      if (policy === "require" || !refused) throw error;
-      return await this.#transport.dial(target, { signal });
-    }
+      })
+      : tcp;
+    return await PeerWire.connect(conn, {
+      infoHash: engine.torrent.infoHash,
+      peerId: this.peerId,
+      handlers: this.#handlers.get(engine),
+      limits: this.#options.limits,
+      writeTimeout: this.#options.writeTimeoutMs,
+      ...SOCKET_BUFFERS,
+      context: engine.torrent,
+      signal,
+    });
   }
 
   async #dial(engine: SessionEngine, address: PeerAddress): Promise<void> {
@@ -417,17 +448,7 @@ export class Runtime {
     };
     try {
       const signal = AbortSignal.timeout(this.#options.connectTimeoutMs ?? 10_000);
-      const conn = await this.#openConnection(engine, address, signal);
-      const wire = await PeerWire.connect(conn, {
-        infoHash: engine.torrent.infoHash,
-        peerId: this.peerId,
-        handlers: this.#handlers.get(engine),
-        limits: this.#options.limits,
-        writeTimeout: this.#options.writeTimeoutMs,
-        ...SOCKET_BUFFERS,
-        context: engine.torrent,
-        signal,
-      });
+      const wire = await this.#handshake(engine, address, signal);
       handshakeDone();
       void wire.closed.then(uncount);
       if (this.#closed) {
@@ -471,4 +492,14 @@ function checkIncoming(
   if (!mseInfoHash && policy === "require") {
     throw new ProtocolError("encryption-policy", "a plain connection where MSE is required");
   }
+}
+
+/** Whether a dial failed in the MSE handshake (then a plain retry may work). */
+function failedEncryption(error: unknown): boolean {
+  return error instanceof ProtocolError && (
+    error.code === "connection-closed" || error.code === "encryption-refused" ||
+    error.code === "no-encryption-sync" || error.code === "encryption-mismatch" ||
+    error.code === "encryption-policy" || error.code === "bad-encryption-key" ||
+    error.code === "bad-encryption-padding"
+  );
 }

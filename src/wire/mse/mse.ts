@@ -193,6 +193,11 @@ export interface AcceptIncomingOptions {
   readonly select: (infoHash: Uint8Array, provide: number) => number;
   /** Whether a plain BitTorrent handshake is acceptable at all. Default `true`. */
   readonly allowPlain?: boolean;
+  /**
+   * Whether MSE is acceptable at all. Default `true`; `false` closes an MSE
+   * connection before answering (`encryption-policy`), as a plain-only peer would.
+   */
+  readonly allowEncrypted?: boolean;
   /** Milliseconds allowed for the whole MSE handshake. Default 10 000. */
   readonly timeout?: number;
 }
@@ -263,6 +268,9 @@ export async function acceptIncoming(
         }
         source.unread(first);
         return { connection: layer(conn, source, sink, {}), encrypted: false };
+      }
+      if (options.allowEncrypted === false) {
+        throw new ProtocolError("encryption-policy", "an MSE connection where encryption is off");
       }
       const remoteKey = concat(
         first,
