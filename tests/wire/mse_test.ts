@@ -230,6 +230,11 @@ Deno.test("one listening port serves plain and MSE peers alike", async () => {
     assert.equal(encrypted.incoming.method, CryptoMethod.rc4);
     await exchange(plain.client, plain.server);
     await exchange(encrypted.client, encrypted.server);
+    // The accepting side reads through acceptIncoming's stream: it must hear the peer hang up.
+    plain.client.close();
+    encrypted.client.close();
+    assert.equal(await within(plain.server.next(), 5000, "plain end"), undefined);
+    assert.equal(await within(encrypted.server.next(), 5000, "MSE end"), undefined);
   } finally {
     for (const wire of [plain.client, plain.server, encrypted.client, encrypted.server]) {
       wire.close();

@@ -531,10 +531,19 @@ function layer(
       let view = new Uint8Array(asked.buffer, asked.byteOffset, asked.byteLength);
       const cipher = await hooks.beforeRead?.();
       if (plainLeft > 0) view = view.subarray(0, plainLeft);
+      const bufferLength = asked.buffer.byteLength;
       const filled = await source.readInto(view);
       if (filled === null) {
         controller.close();
-        request.respond(0);
+        // The read that found the end may have taken (detached) the buffer: answer with
+        // an empty view of the same shape, or the reader would never hear of the end.
+        if ((asked.buffer as ArrayBuffer).detached) {
+          request.respondWithNewView(
+            new Uint8Array(new ArrayBuffer(bufferLength), asked.byteOffset, 0),
+          );
+        } else {
+          request.respond(0);
+        }
         return;
       }
       if (plainLeft > 0) plainLeft -= filled.length;
