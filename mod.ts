@@ -20,6 +20,7 @@ export * from "./src/schema/mod.ts";
 export * from "./src/metainfo/mod.ts";
 export * from "./src/storage/mod.ts";
 export * from "./src/fetch/mod.ts";
+export * from "./src/transport/mod.ts";
 export * from "./src/wire/mod.ts";
 export * from "./src/tracker/mod.ts";
 export * from "./src/peers/mod.ts";

@@ -6,6 +6,7 @@ import { formatBytes, formatDuration } from "./format.ts";
 import { outputMode } from "./progress.ts";
 import {
   checkWritable,
+  ENCRYPTION_USAGE,
   ExitCode,
   fetchForCommand,
   follow,
@@ -29,6 +30,7 @@ Options:
   --connections-per-ip N
                        connections to or from one IP address (default 1; raise it
                        for several peers on one machine, e.g. 127.0.0.1)
+${ENCRYPTION_USAGE}
   --selector NAME      sequential | rarest | random-rarest (default rarest)
   --files LIST         only these files, by the [index] 'bittern info' shows, e.g. 0,2,5
   --seed               keep seeding after the download completes (until Ctrl-C)

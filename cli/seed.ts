@@ -27,6 +27,8 @@ Options:
   --connections-per-ip N
                     connections to or from one IP address (default 1; raise it
                     for several peers on one machine, e.g. 127.0.0.1)
+  --encryption MODE MSE/PE: prefer (default: try encrypted first, accept both),
+                    require (encrypted only, RC4), off (plain only)
   --peer HOST:PORT  connect to this peer too (repeatable)
   --json            one JSON object per event per line
   -h, --help        show this help

@@ -4,6 +4,7 @@
  * handling, checks before announcing and permission-aware messages.
  */
 import {
+  type EncryptionPolicy,
   explainPermission,
   fetchTorrent,
   parsePeerAddress,
@@ -42,22 +43,41 @@ export const SESSION_FLAGS = {
   bind: { type: "string" },
   peer: { type: "string", multiple: true },
   "connections-per-ip": { type: "string" },
+  encryption: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** `--bind`, `--port`, `--peer` and `--connections-per-ip`, parsed. */
+/** `--bind`, `--port`, `--peer`, `--connections-per-ip` and `--encryption`, parsed. */
 export interface NetworkFlags {
   readonly hostname: string;
   readonly port: number;
   readonly peers: PeerAddress[];
   readonly connectionsPerIp: number;
+  readonly encryption: EncryptionPolicy;
 }
+
+/** The `--encryption` line both commands' usage shows. */
+export const ENCRYPTION_USAGE =
+  `  --encryption MODE    MSE/PE: prefer (default: try encrypted first, accept both),
+                       require (encrypted only, RC4), off (plain only)`;
+
+const ENCRYPTION_POLICIES: readonly EncryptionPolicy[] = ["prefer", "require", "off"];
 
 /** Parses the network flags; returns what was expected when one is bad. */
 export function parseNetworkFlags(
-  values: { bind?: string; port?: string; peer?: string[]; "connections-per-ip"?: string },
+  values: {
+    bind?: string;
+    port?: string;
+    peer?: string[];
+    "connections-per-ip"?: string;
+    encryption?: string;
+  },
 ): NetworkFlags | string {
+  const encryption = (values.encryption ?? "prefer") as EncryptionPolicy;
+  if (!ENCRYPTION_POLICIES.includes(encryption)) {
+    return `--encryption expects prefer, require or off, not '${values.encryption}'`;
+  }
   const port = parsePort(values.port, 6881);
   if (port === undefined) return `--port expects 0..65535, not '${values.port}'`;
   const perIpText = values["connections-per-ip"];
@@ -71,7 +91,7 @@ export function parseNetworkFlags(
     if (!peer) return `--peer expects HOST:PORT or [V6]:PORT, not '${text}'`;
     peers.push(peer);
   }
-  return { hostname: values.bind ?? "0.0.0.0", port, peers, connectionsPerIp };
+  return { hostname: values.bind ?? "0.0.0.0", port, peers, connectionsPerIp, encryption };
 }
 
 /** Fetches the torrent a command was given; reports why and returns undefined when it cannot. */
@@ -159,6 +179,7 @@ export async function withRuntime(
   const runtime = new Runtime({
     listen: { hostname, port },
     maxConnectionsPerIp: network.connectionsPerIp,
+    encryption: network.encryption,
   });
   let interrupts = 0;
   let resolveInterrupted!: () => void;

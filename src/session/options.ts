@@ -11,6 +11,8 @@ import type { Storage } from "../storage/types.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
 import type { WireLimits } from "../wire/limits.ts";
 import type { SessionConfig } from "./core.ts";
+import type { Transport } from "../transport/types.ts";
+import type { EncryptionPolicy } from "../wire/mse/mse.ts";
 
 /** Options for a {@linkcode Runtime}. */
 export interface RuntimeOptions {
@@ -20,6 +22,17 @@ export interface RuntimeOptions {
    * Port 0 picks a free port ({@linkcode Runtime.port} tells which).
    */
   readonly listen?: false | { readonly hostname?: string; readonly port?: number };
+  /**
+   * How peers are reached and accepted (listening and dialling). Default
+   * {@linkcode TcpTransport}. Peers are told apart by this transport's addresses.
+   */
+  readonly transport?: Transport;
+  /**
+   * MSE/PE for every torrent (a torrent's own `encryption` wins). Default
+   * `prefer`: outgoing connections try MSE first and fall back to plain when
+   * the peer refuses it; incoming ones may be either (see {@linkcode EncryptionPolicy}).
+   */
+  readonly encryption?: EncryptionPolicy;
   /** Our 20-byte peer id. Default: a fresh BEP 20 id `-BIxxxx-` + random. */
   readonly peerId?: Uint8Array;
   /** Most connections, all torrents together (dialling included). Default 200. */
@@ -70,6 +83,8 @@ export interface SessionOptions extends Partial<SessionConfig> {
   readonly selector?: PieceSelector | SelectorName;
   /** Extra messaging agents (after the built-in ones). One instance per session. */
   readonly agents?: readonly MessagingAgent[];
+  /** MSE/PE for this torrent's connections. Default: the runtime's `encryption`. */
+  readonly encryption?: EncryptionPolicy;
   /** Extra handshake handlers for this torrent. */
   readonly handshakeHandlers?: readonly HandshakeHandler[];
   /** Peers to connect to at once (a static peer source). */

@@ -13,6 +13,16 @@ import { ExtensionProtocol } from "../wire/extension_protocol.ts";
 import { ExtensionRegistry } from "../wire/extensions.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
 import { PeerWire } from "../wire/peer_wire.ts";
+import { ProtocolError } from "../wire/errors.ts";
+import {
+  acceptIncoming,
+  CryptoMethod,
+  type EncryptionPolicy,
+  encryptOutgoing,
+} from "../wire/mse/mse.ts";
+import { resolveWireLimits } from "../wire/limits.ts";
+import { TcpTransport } from "../transport/tcp.ts";
+import type { Transport, TransportConnection, TransportListener } from "../transport/types.ts";
 import { pexAgent } from "../peers/pex.ts";
 import { type PeerSource, StaticPeerSource } from "../peers/source.ts";
 import { TrackerPeerSource } from "../peers/tracker_source.ts";
@@ -61,12 +71,15 @@ export class Runtime {
   /** Info hashes being added (reserved before the first `await` of `add`). */
   readonly #adding = new Set<string>();
   readonly #handlers = new Map<SessionEngine, readonly HandshakeHandler[]>();
+  readonly #encryption = new Map<SessionEngine, EncryptionPolicy>();
   readonly #hasher: Sha1Hasher;
   readonly #ownsHasher: boolean;
   readonly #maxConnections: number;
   readonly #maxHalfOpen: number;
   readonly #maxPerIp: number;
-  #listener: Deno.Listener | undefined;
+  readonly #transport: Transport;
+  #listener: TransportListener | undefined;
+  #listening: Promise<void> | undefined;
   /** Open connections and attempts (half-open included). */
   #connections = 0;
   /** Outgoing attempts not yet through the handshake. */
@@ -84,6 +97,7 @@ export class Runtime {
    */
   constructor(options: RuntimeOptions = {}) {
     this.#options = options;
+    this.#transport = options.transport ?? new TcpTransport();
     this.peerId = options.peerId ?? generatePeerId();
     this.#hasher = options.hasher ?? new NodeCryptoHasher();
     this.#ownsHasher = options.hasher === undefined;
@@ -113,14 +127,14 @@ export class Runtime {
           this.#sessions.delete(engine.infoHash);
         }
         this.#handlers.delete(engine);
+        this.#encryption.delete(engine);
       },
     };
   }
 
   /** The listening port, once listening. */
   get port(): number | undefined {
-    const addr = this.#listener?.addr;
-    return addr?.transport === "tcp" ? addr.port : undefined;
+    return this.#listener?.addr.port;
   }
 
   /** Open connections (and attempts) across all torrents. */
@@ -184,7 +198,7 @@ export class Runtime {
   }
 
   async #open(torrent: Torrent, options: SessionOptions): Promise<TorrentSession> {
-    this.#ensureListening();
+    await this.#ensureListening();
     const config = resolveSessionConfig(options);
     const storage = options.storage ?? new FileSystemStorage(options.out ?? ".");
     const store = await PieceStore.open(torrent, storage, {
@@ -221,6 +235,7 @@ export class Runtime {
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
     ]);
+    this.#encryption.set(engine, options.encryption ?? this.#options.encryption ?? "prefer");
     this.#sessions.set(torrent.infoHashHex, engine);
     if (options.start !== false) engine.start();
     return engine;
@@ -283,23 +298,28 @@ export class Runtime {
     if (this.#ownsHasher) this.#hasher.close();
   }
 
-  #ensureListening(): void {
+  #ensureListening(): Promise<void> {
     const listen = this.#options.listen;
-    if (listen === false || this.#listener) return;
-    const hostname = listen?.hostname ?? "0.0.0.0";
-    const port = listen?.port ?? 6881;
-    try {
-      this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
-    } catch (error) {
-      throw explainPermission(error, "net", `${hostname}:${port}`);
-    }
-    void this.#acceptLoop(this.#listener);
+    if (listen === false) return Promise.resolve();
+    this.#listening ??= (async () => {
+      const hostname = listen?.hostname ?? "0.0.0.0";
+      const port = listen?.port ?? 6881;
+      try {
+        this.#listener = await this.#transport.listen({ hostname, port });
+      } catch (error) {
+        this.#listening = undefined;
+        throw explainPermission(error, "net", `${hostname}:${port}`);
+      }
+      if (this.#closed) this.#listener.close();
+      else void this.#acceptLoop(this.#listener);
+    })();
+    return this.#listening;
   }
 
-  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+  async #acceptLoop(listener: TransportListener): Promise<void> {
     try {
       for await (const conn of listener) {
-        const host = (conn.remoteAddr as Deno.NetAddr).hostname;
+        const host = conn.remoteAddr.hostname;
         if (
           this.#closed || this.#connections >= this.#maxConnections ||
           (this.#perIp.get(host) ?? 0) >= this.#maxPerIp
@@ -329,12 +349,21 @@ export class Runtime {
     };
   }
 
-  async #accept(conn: Deno.Conn): Promise<void> {
-    const remote = conn.remoteAddr as Deno.NetAddr;
+  async #accept(conn: TransportConnection): Promise<void> {
+    const remote = conn.remoteAddr;
     const uncount = this.#count(remote.hostname);
     let engine: SessionEngine | undefined;
     try {
-      const wire = await PeerWire.accept(conn, {
+      // Plain or MSE, told apart by the first bytes: one port serves both.
+      const incoming = await acceptIncoming(conn, {
+        infoHashes: () => this.#encryptedTorrents(),
+        // With encryption off everywhere, hang up on MSE at once, as a plain-only peer does.
+        allowEncrypted: this.#encryptedTorrents().next().done !== true,
+        select: (infoHash, provide) =>
+          selectMethod(this.#encryption.get(this.#sessions.get(toHex(infoHash))!)!, provide),
+        timeout: resolveWireLimits(this.#options.limits).handshakeTimeout,
+      });
+      const wire = await PeerWire.accept(incoming.connection, {
         peerId: this.peerId,
         limits: this.#options.limits,
         writeTimeout: this.#options.writeTimeoutMs,
@@ -343,6 +372,7 @@ export class Runtime {
           engine = this.#sessions.get(toHex(infoHash));
           const key = addressKey(remote.hostname, remote.port);
           if (!engine || !engine.accepts(key, remote.hostname, remote.port)) return undefined;
+          checkIncoming(incoming.infoHash, infoHash, this.#encryption.get(engine));
           return { context: engine.torrent, handlers: this.#handlers.get(engine) };
         },
       });
@@ -351,6 +381,63 @@ export class Runtime {
     } catch {
       uncount();
     }
+  }
+
+  /** The torrents an incoming MSE connection may ask for. */
+  *#encryptedTorrents(): Generator<Uint8Array> {
+    for (const engine of this.#sessions.values()) {
+      if (this.#encryption.get(engine) !== "off") yield engine.torrent.infoHash;
+    }
+  }
+
+  /**
+   * The handshake with `address`: MSE first unless encryption is off; with
+   * `prefer`, a peer that fails the MSE handshake is dialled again in plain
+   * text (once), as libtorrent does.
+   */
+  async #handshake(
+    engine: SessionEngine,
+    address: PeerAddress,
+    signal: AbortSignal,
+  ): Promise<PeerWire> {
+    const policy = this.#encryption.get(engine) ?? "prefer";
+    if (policy === "off") return await this.#connect(engine, address, signal);
+    try {
+      return await this.#connect(engine, address, signal, policy);
+    } catch (error) {
+      if (policy === "require" || signal.aborted || !failedEncryption(error)) throw error;
+      return await this.#connect(engine, address, signal);
+    }
+  }
+
+  async #connect(
+    engine: SessionEngine,
+    address: PeerAddress,
+    signal: AbortSignal,
+    encryption?: "prefer" | "require",
+  ): Promise<PeerWire> {
+    const tcp = await this.#transport.dial({ hostname: address.host, port: address.port }, {
+      signal,
+    });
+    const conn = encryption
+      ? await encryptOutgoing(tcp, {
+        infoHash: engine.torrent.infoHash,
+        provide: encryption === "require"
+          ? CryptoMethod.rc4
+          : CryptoMethod.plaintext | CryptoMethod.rc4,
+        timeout: resolveWireLimits(this.#options.limits).handshakeTimeout,
+      })
+      : tcp;
+    return await PeerWire.connect(conn, {
+      infoHash: engine.torrent.infoHash,
+      peerId: this.peerId,
+      handlers: this.#handlers.get(engine),
+      limits: this.#options.limits,
+      writeTimeout: this.#options.writeTimeoutMs,
+      ...SOCKET_BUFFERS,
+      context: engine.torrent,
+      signal,
+    });
   }
 
   async #dial(engine: SessionEngine, address: PeerAddress): Promise<void> {
@@ -363,17 +450,7 @@ export class Runtime {
     };
     try {
       const signal = AbortSignal.timeout(this.#options.connectTimeoutMs ?? 10_000);
-      const conn = await Deno.connect({ hostname: address.host, port: address.port, signal });
-      const wire = await PeerWire.connect(conn, {
-        infoHash: engine.torrent.infoHash,
-        peerId: this.peerId,
-        handlers: this.#handlers.get(engine),
-        limits: this.#options.limits,
-        writeTimeout: this.#options.writeTimeoutMs,
-        ...SOCKET_BUFFERS,
-        context: engine.torrent,
-        signal,
-      });
+      const wire = await this.#handshake(engine, address, signal);
       handshakeDone();
       void wire.closed.then(uncount);
       if (this.#closed) {
@@ -388,4 +465,43 @@ export class Runtime {
       else engine.dialFailed(address, error);
     }
   }
+}
+
+/** `crypto_select` for a torrent's policy from what the peer offers. */
+function selectMethod(policy: EncryptionPolicy, provide: number): number {
+  // With both offered, "prefer" keeps the payload plain (as libtorrent's defaults do).
+  if (policy === "prefer" && provide & CryptoMethod.plaintext) return CryptoMethod.plaintext;
+  if (policy !== "off" && provide & CryptoMethod.rc4) return CryptoMethod.rc4;
+  throw new ProtocolError(
+    "encryption-policy",
+    `MSE: the peer offers methods ${provide}, our policy is ${policy}`,
+    { provide, policy },
+  );
+}
+
+/** An incoming handshake must name the MSE torrent, and be encrypted where that is required. */
+function checkIncoming(
+  mseInfoHash: Uint8Array | undefined,
+  infoHash: Uint8Array,
+  policy: EncryptionPolicy | undefined,
+): void {
+  if (mseInfoHash && toHex(mseInfoHash) !== toHex(infoHash)) {
+    throw new ProtocolError(
+      "bad-handshake",
+      `handshake for ${toHex(infoHash)} after MSE for ${toHex(mseInfoHash)}`,
+    );
+  }
+  if (!mseInfoHash && policy === "require") {
+    throw new ProtocolError("encryption-policy", "a plain connection where MSE is required");
+  }
+}
+
+/** Whether a dial failed in the MSE handshake (then a plain retry may work). */
+function failedEncryption(error: unknown): boolean {
+  return error instanceof ProtocolError && (
+    error.code === "connection-closed" || error.code === "encryption-refused" ||
+    error.code === "no-encryption-sync" || error.code === "encryption-mismatch" ||
+    error.code === "encryption-policy" || error.code === "bad-encryption-key" ||
+    error.code === "bad-encryption-padding"
+  );
 }

@@ -20,6 +20,12 @@
  * - `connection-closed`: the peer closed the connection mid-handshake or mid-frame.
  * - `idle-timeout`: nothing arrived from the peer for too long.
  * - `write-timeout`: the peer took nothing we had queued for it for too long.
+ * - `encryption-refused`: the peer hung up on our MSE public key (a plain-only peer).
+ * - `bad-encryption-key`: the peer's MSE public key is truncated or out of range.
+ * - `no-encryption-sync`: no MSE sync marker within the padding the spec allows.
+ * - `bad-encryption-padding`: an MSE padding (or initial payload) length above its bound.
+ * - `encryption-mismatch`: a wrong MSE verification constant, or no crypto method in common.
+ * - `encryption-policy`: a plain peer where encryption is required, or MSE where it is off.
  *
  * @example
  * ```ts
@@ -45,7 +51,13 @@ export type ProtocolErrorCode =
   | "metadata-too-large"
   | "connection-closed"
   | "idle-timeout"
-  | "write-timeout";
+  | "write-timeout"
+  | "encryption-refused"
+  | "bad-encryption-key"
+  | "no-encryption-sync"
+  | "bad-encryption-padding"
+  | "encryption-mismatch"
+  | "encryption-policy";
 
 /**
  * A peer broke the wire protocol (or a limit). The connection to that peer is

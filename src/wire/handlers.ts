@@ -2,6 +2,7 @@ import type { BencodeDict } from "../bencode/dict.ts";
 import { ProtocolError } from "./errors.ts";
 import type { ExtendedHandshake, ExtensionIds } from "./extensions.ts";
 import type { Handshake } from "./handshake.ts";
+import type { TransportAddress } from "../transport/types.ts";
 
 /**
  * What a {@linkcode HandshakeHandler} sees and may change about one
@@ -24,8 +25,8 @@ export interface HandshakeContext {
   readonly localPeerId: Uint8Array;
   /** Our 8 reserved bytes; set bits here in {@linkcode HandshakeHandler.onLocalHandshake}. */
   readonly reserved: Uint8Array;
-  /** The peer's address, when the connection is TCP. */
-  readonly remoteAddress: Deno.NetAddr | undefined;
+  /** The peer's address (its `transport` names the transport, e.g. `tcp`). */
+  readonly remoteAddress: TransportAddress | undefined;
   /** The peer's handshake, once read. */
   readonly remote: Handshake | undefined;
   /** The peer's extended handshake, once received (BEP 10). */

@@ -1,9 +1,11 @@
 import { type DecoderOptions, FrameDecoder } from "./decode.ts";
 import type { WireContext } from "./limits.ts";
 import type { Message } from "./messages.ts";
+import { StreamSource } from "./stream_io.ts";
 
 /**
- * Where a {@linkcode MessageReader} reads from: `Deno.Conn` satisfies this.
+ * Where a {@linkcode MessageReader} reads from: `Deno.Conn` and
+ * {@linkcode StreamSource} (over any `ReadableStream`) satisfy this.
  *
  * @example
  * ```ts
@@ -17,6 +19,12 @@ import type { Message } from "./messages.ts";
 export interface ByteSource {
   /** Reads into `buffer`, returning the byte count, or `null` at end of stream. */
   read(buffer: Uint8Array): Promise<number | null>;
+  /**
+   * Optional zero-copy read (a BYOB stream read): may transfer `view`'s
+   * `ArrayBuffer` and return the filled bytes in the same memory under a new
+   * one, or `null` at end of stream. Preferred over `read` when present.
+   */
+  readInto?(view: Uint8Array): Promise<Uint8Array | null>;
 }
 
 /**
@@ -63,15 +71,17 @@ const SMALL_READS_TO_SHRINK = 2;
 const MIN_BUFFER_LENGTH = 32 * 1024;
 
 /**
- * Reads messages straight from a socket with `read(buffer)`, without Web
- * Streams in between. This is the fast path {@linkcode PeerWire} uses;
- * {@linkcode MessageDecoderStream} is the Web Streams equivalent.
+ * Reads messages from a connection's `ReadableStream` (with a BYOB reader:
+ * the bytes land in this reader's buffer, no copy) or any
+ * {@linkcode ByteSource}. This is the codec path {@linkcode PeerWire} uses;
+ * {@linkcode MessageDecoderStream} is a `TransformStream` form for piping.
  *
  * Buffer lifetimes depend on `reuseBuffer`:
  * - Without it (the default), each read goes into the unused tail of a buffer
  *   that is never overwritten, so decoded `piece` blocks and other views stay
  *   valid as long as they are referenced; when the tail runs low a fresh
- *   buffer is allocated.
+ *   buffer is allocated. (From a zero-copy source, whose reads transfer the
+ *   buffer, each read's bytes are copied out instead.)
  * - With it, every read overwrites the same buffer: a message and any view in
  *   it is valid only until the next `next()`.
  *
@@ -83,8 +93,8 @@ const MIN_BUFFER_LENGTH = 32 * 1024;
  * ```ts
  * import { MessageReader } from "@bittern/bittern";
  *
- * declare const conn: Deno.Conn; // after the handshake
- * for await (const message of new MessageReader(conn)) console.log(message.type);
+ * declare const conn: Deno.TcpConn; // after the handshake
+ * for await (const message of new MessageReader(conn.readable)) console.log(message.type);
  * ```
  */
 export class MessageReader implements AsyncIterable<Message> {
@@ -110,11 +120,14 @@ export class MessageReader implements AsyncIterable<Message> {
   /**
    * Creates a reader; nothing is read until the first `next`.
    *
-   * @param source The socket (or anything with `read`).
+   * @param source The connection's readable stream, or anything with `read`.
    * @param options Limits, torrent context, buffer size.
    */
-  constructor(source: ByteSource, options: MessageReaderOptions = {}) {
-    this.#source = source;
+  constructor(
+    source: ByteSource | ReadableStream<Uint8Array>,
+    options: MessageReaderOptions = {},
+  ) {
+    this.#source = source instanceof ReadableStream ? new StreamSource(source) : source;
     // With a reused read buffer, messages live until the next one anyway: so may split frames.
     this.#decoder = new FrameDecoder({ ...options, reuseSplitFrames: options.reuseBuffer });
     this.#maxBufferLength = Math.max(options.bufferLength ?? 1024 * 1024, MIN_BUFFER_LENGTH);
@@ -184,9 +197,9 @@ export class MessageReader implements AsyncIterable<Message> {
     // usually the reader catching up with a fast peer, so it does not either.)
     const burstOver = this.#smallReads >= SMALL_READS_TO_SHRINK &&
       this.#buffer.length > MIN_BUFFER_LENGTH;
-    if (this.#reuse) {
-      // The previous chunk has been decoded: its bytes may be overwritten. A peer that
-      // keeps filling the buffer gets a bigger one (up to the maximum).
+    if (this.#reuse || this.#source.readInto) {
+      // The previous chunk (or, without reuse, its copy) has been decoded: its bytes may
+      // be overwritten. A peer that keeps filling the buffer gets a bigger one.
       this.#used = 0;
       if (this.#filledLastRead && this.#buffer.length < this.#maxBufferLength) {
         this.#buffer = new Uint8Array(Math.min(this.#buffer.length * 2, this.#maxBufferLength));
@@ -205,17 +218,30 @@ export class MessageReader implements AsyncIterable<Message> {
       this.#used = 0;
     }
     const space = this.#buffer.subarray(this.#used);
-    const count = await this.#source.read(space);
-    if (count === null) {
+    let filled: Uint8Array | null;
+    if (this.#source.readInto) {
+      filled = await this.#source.readInto(space);
+      // The read took our buffer's memory and gave it back under a new ArrayBuffer.
+      if (filled !== null && filled.buffer !== this.#buffer.buffer) {
+        this.#buffer = new Uint8Array(filled.buffer as ArrayBuffer);
+      }
+      // Views handed out must survive the next read, which transfers the buffer: copy.
+      if (filled !== null && !this.#reuse) filled = filled.slice();
+    } else {
+      const count = await this.#source.read(space);
+      filled = count === null ? null : space.subarray(0, count);
+    }
+    if (filled === null) {
       this.#ended = true;
       this.#decoder.end();
       return;
     }
+    const count = filled.length;
     this.#filledLastRead = count === space.length;
     this.#smallReads = count < MIN_READ_SPACE ? this.#smallReads + 1 : 0;
     this.#used += count;
     this.#bytesReceived += count;
-    this.#chunk = space.subarray(0, count);
+    this.#chunk = filled;
   }
 
   /**

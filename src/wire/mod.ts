@@ -43,6 +43,7 @@ export { MessageWriter } from "./message_writer.ts";
 export type { ByteSink, MessageWriterOptions } from "./message_writer.ts";
 export { WriteBufferPool } from "./write_buffers.ts";
 export { MessageReader } from "./message_reader.ts";
+export { StreamSink, StreamSource } from "./stream_io.ts";
 export type { ByteSource, MessageReaderOptions } from "./message_reader.ts";
 export {
   encodeHandshake,
@@ -60,6 +61,7 @@ export type { ExtendedHandshake, ExtensionMessageType } from "./extensions.ts";
 export { ExtensionProtocol } from "./extension_protocol.ts";
 export type { ExtensionProtocolOptions } from "./extension_protocol.ts";
 export { PeerWire } from "./peer_wire.ts";
+export * from "./mse/mod.ts";
 export type {
   AcceptOptions,
   ConnectOptions,

@@ -20,6 +20,8 @@ import {
 import { MessageReader } from "./message_reader.ts";
 import { MessageWriter, type MessageWriterOptions } from "./message_writer.ts";
 import type { ExtendedMessage, Message } from "./messages.ts";
+import { StreamSink, StreamSource } from "./stream_io.ts";
+import type { TransportConnection } from "../transport/types.ts";
 
 /**
  * Options shared by {@linkcode PeerWire.connect} and {@linkcode PeerWire.accept}.
@@ -85,7 +87,7 @@ export interface PeerWireOptions {
  * ```ts
  * import { type ConnectOptions, PeerWire } from "@bittern/bittern";
  *
- * declare const conn: Deno.Conn;
+ * declare const conn: Deno.TcpConn;
  * declare const options: ConnectOptions;
  * const wire = await PeerWire.connect(conn, options);
  * ```
@@ -120,7 +122,7 @@ export interface IncomingTorrent {
  * ```ts
  * import { PeerWire, type Torrent } from "@bittern/bittern";
  *
- * declare const conn: Deno.Conn;
+ * declare const conn: Deno.TcpConn;
  * declare const torrents: Map<string, Torrent>;
  * const wire = await PeerWire.accept(conn, {
  *   peerId: new TextEncoder().encode("-BT0100-000000000000"),
@@ -177,8 +179,8 @@ export interface AcceptOptions extends PeerWireOptions {
  * ```
  */
 export class PeerWire implements AsyncIterable<Message> {
-  /** The connection. */
-  readonly conn: Deno.Conn;
+  /** The connection (any {@linkcode TransportConnection}: TCP, an encryption layer, ...). */
+  readonly conn: TransportConnection;
   /** Handshake state: our and the peer's handshakes, extension ids. */
   readonly handshake: HandshakeContext;
   /** Resolves when the connection is closed: with the error that closed it, or `undefined`. */
@@ -202,7 +204,8 @@ export class PeerWire implements AsyncIterable<Message> {
   #reading = false;
 
   private constructor(
-    conn: Deno.Conn,
+    conn: TransportConnection,
+    io: ConnectionIO,
     handshake: HandshakeContext,
     handlers: readonly HandshakeHandler[],
     options: PeerWireOptions,
@@ -212,13 +215,13 @@ export class PeerWire implements AsyncIterable<Message> {
     this.handshake = handshake;
     this.#handlers = handlers;
     this.#limits = resolveWireLimits(options.limits);
-    this.#reader = new MessageReader(conn, {
+    this.#reader = new MessageReader(io.source, {
       limits: this.#limits,
       context,
       reuseBuffer: options.reuseReadBuffer,
       bufferLength: options.readBufferLength,
     });
-    this.#writer = new MessageWriter(conn, options.writer);
+    this.#writer = new MessageWriter(io.sink, options.writer);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.extendedHandshake = new Promise((resolve) => this.#resolveExtended = resolve);
     if (!this.supportsExtensions) this.#resolveExtended(undefined);
@@ -235,26 +238,27 @@ export class PeerWire implements AsyncIterable<Message> {
    * our extended handshake when both sides support BEP 10. On failure the
    * connection is closed and a {@linkcode ProtocolError} thrown.
    *
-   * @param conn A connected socket.
+   * @param conn A connection from a {@linkcode Transport} (a `Deno.TcpConn` is one).
    * @param options Info hash, peer id, handlers, limits.
    * @returns The ready connection.
    */
-  static async connect(conn: Deno.Conn, options: ConnectOptions): Promise<PeerWire> {
+  static async connect(conn: TransportConnection, options: ConnectOptions): Promise<PeerWire> {
     const handlers = options.handlers ?? [];
     const context = createContext(conn, "outgoing", options.infoHash, options.peerId);
     try {
+      const io = openIO(conn);
       await runHandlers(handlers, (handler) => handler.onLocalHandshake?.(context));
-      await writeHandshake(conn, {
+      await writeHandshake(io.sink, {
         reserved: context.reserved,
         infoHash: options.infoHash,
         peerId: options.peerId,
       });
-      const remote = await readHandshake(conn, {
+      const remote = await readHandshake(io.source, {
         timeout: resolveWireLimits(options.limits).handshakeTimeout,
         signal: options.signal,
         expectedInfoHash: options.infoHash,
       });
-      return await PeerWire.#open(conn, context, remote, handlers, options, options.context);
+      return await PeerWire.#open(conn, io, context, remote, handlers, options, options.context);
     } catch (error) {
       throw failHandshake(conn, error);
     }
@@ -266,16 +270,17 @@ export class PeerWire implements AsyncIterable<Message> {
    * `unknown-info-hash`), answers, reads the peer id, runs the handlers, and
    * sends our extended handshake when both sides support BEP 10.
    *
-   * @param conn An accepted socket.
+   * @param conn An accepted connection (a `Deno.TcpConn` is one).
    * @param options Torrent look-up, peer id, handlers, limits.
    * @returns The ready connection.
    */
-  static async accept(conn: Deno.Conn, options: AcceptOptions): Promise<PeerWire> {
+  static async accept(conn: TransportConnection, options: AcceptOptions): Promise<PeerWire> {
     let context: MutableContext | undefined;
     let torrent: IncomingTorrent | undefined;
     let handlers = options.handlers ?? [];
     try {
-      const remote = await readHandshake(conn, {
+      const io = openIO(conn);
+      const remote = await readHandshake(io.source, {
         timeout: resolveWireLimits(options.limits).handshakeTimeout,
         signal: options.signal,
         onInfoHash: async (infoHash) => {
@@ -291,7 +296,7 @@ export class PeerWire implements AsyncIterable<Message> {
           context = createContext(conn, "incoming", infoHash, options.peerId);
           const local = context;
           await runHandlers(handlers, (handler) => handler.onLocalHandshake?.(local));
-          await writeHandshake(conn, {
+          await writeHandshake(io.sink, {
             reserved: local.reserved,
             infoHash,
             peerId: options.peerId,
@@ -301,6 +306,7 @@ export class PeerWire implements AsyncIterable<Message> {
       const resolved = context!;
       return await PeerWire.#open(
         conn,
+        io,
         resolved,
         remote,
         handlers,
@@ -313,7 +319,8 @@ export class PeerWire implements AsyncIterable<Message> {
   }
 
   static async #open(
-    conn: Deno.Conn,
+    conn: TransportConnection,
+    io: ConnectionIO,
     context: MutableContext,
     remote: Handshake,
     handlers: readonly HandshakeHandler[],
@@ -328,7 +335,7 @@ export class PeerWire implements AsyncIterable<Message> {
       await runHandlers(handlers, (handler) => handler.onLocalExtendedHandshake?.(context, fields));
       extendedHandshake = encode(fields);
     }
-    const wire = new PeerWire(conn, context, handlers, options, wireContext);
+    const wire = new PeerWire(conn, io, context, handlers, options, wireContext);
     if (extendedHandshake) {
       try {
         await wire.send({ type: "extended", id: 0, payload: extendedHandshake });
@@ -621,19 +628,28 @@ type MutableContext = {
   -readonly [K in keyof HandshakeContext]: HandshakeContext[K];
 };
 
+/** The connection's streams, locked once for the handshake and the codec alike. */
+interface ConnectionIO {
+  readonly source: StreamSource;
+  readonly sink: StreamSink;
+}
+
+function openIO(conn: TransportConnection): ConnectionIO {
+  return { source: new StreamSource(conn.readable), sink: new StreamSink(conn.writable) };
+}
+
 function createContext(
-  conn: Deno.Conn,
+  conn: TransportConnection,
   direction: "outgoing" | "incoming",
   infoHash: Uint8Array,
   localPeerId: Uint8Array,
 ): MutableContext {
-  const address = conn.remoteAddr;
   return {
     direction,
     infoHash,
     localPeerId,
     reserved: new Uint8Array(8),
-    remoteAddress: address.transport === "tcp" ? address : undefined,
+    remoteAddress: conn.remoteAddr,
     remote: undefined,
     remoteExtendedHandshake: undefined,
     extensions: undefined,
@@ -650,9 +666,11 @@ function extensionsNegotiated(context: HandshakeContext): boolean {
 }
 
 /** The same error with the peer's address in front, so logs say where. */
-function atPeer(conn: Deno.Conn, error: ProtocolError): ProtocolError {
+function atPeer(conn: TransportConnection, error: ProtocolError): ProtocolError {
   const address = conn.remoteAddr;
-  const where = address.transport === "tcp" ? `${address.hostname}:${address.port}` : "peer";
+  const where = address.hostname.includes(":")
+    ? `[${address.hostname}]:${address.port}`
+    : `${address.hostname}:${address.port}`;
   return new ProtocolError(error.code, `${where}: ${error.message.replace(/^wire: /, "")}`, {
     ...error.detail,
     peer: where,
@@ -663,7 +681,7 @@ function closedError(): ProtocolError {
   return new ProtocolError("connection-closed", "the connection is closed");
 }
 
-function failHandshake(conn: Deno.Conn, error: unknown): ProtocolError {
+function failHandshake(conn: TransportConnection, error: unknown): ProtocolError {
   try {
     conn.close();
   } catch { /* already closed */ }

@@ -6,6 +6,7 @@
   Either mode: [--upload-limit BYTES_PER_S] (default 0: unlimited)
                [--plain] (never try an encrypted handshake first: libtorrent's
                default tries MSE, and a peer without MSE costs it a reconnect)
+               [--forced-encryption] (MSE with RC4 both ways, nothing else)
 
 Prints one JSON object per line on stdout:
   {"event": "listening", "port": N}
@@ -33,7 +34,14 @@ def emit(**fields):
     sys.stdout.flush()
 
 
-def make_session(port, upload_limit=0, plain=False):
+def make_session(port, upload_limit=0, plain=False, forced=False):
+    encryption = {}
+    if forced:
+        encryption = {
+            "out_enc_policy": lt.enc_policy.forced,
+            "in_enc_policy": lt.enc_policy.forced,
+            "allowed_enc_level": lt.enc_level.rc4,
+        }
     settings = loopback_settings(
         port,
         upload_rate_limit=upload_limit,
@@ -43,6 +51,7 @@ def make_session(port, upload_limit=0, plain=False):
         alert_mask=lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
         peer_connect_timeout=3,
     )
+    settings.update(encryption)
     ses = lt.session(settings)
     if upload_limit:
         # Peers on the local network are exempt from rate limits by default: put every
@@ -63,9 +72,10 @@ def main():
     parser.add_argument("--peer", action="append", default=[])
     parser.add_argument("--upload-limit", type=int, default=0)
     parser.add_argument("--plain", action="store_true")
+    parser.add_argument("--forced-encryption", action="store_true")
     args = parser.parse_args()
 
-    ses = make_session(args.port, args.upload_limit, args.plain)
+    ses = make_session(args.port, args.upload_limit, args.plain, args.forced_encryption)
     info = lt.torrent_info(args.torrent)
     params = lt.add_torrent_params()
     params.ti = info

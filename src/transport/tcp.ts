@@ -1,0 +1,49 @@
+import type { Transport, TransportConnection, TransportListener } from "./types.ts";
+
+/**
+ * The built-in transport: TCP through `Deno.listen` and `Deno.connect`
+ * (a `Deno.TcpConn` is a {@linkcode TransportConnection} as it is).
+ *
+ * @example
+ * ```ts
+ * import { TcpTransport } from "@bittern/bittern";
+ *
+ * const tcp = new TcpTransport();
+ * const listener = tcp.listen({ hostname: "127.0.0.1", port: 0 });
+ * const dialling = tcp.dial({ hostname: "127.0.0.1", port: listener.addr.port });
+ * for await (const incoming of listener) {
+ *   incoming.close();
+ *   break;
+ * }
+ * (await dialling).close();
+ * listener.close();
+ * ```
+ */
+export class TcpTransport implements Transport {
+  /** Always `tcp`. */
+  readonly name = "tcp";
+
+  /**
+   * Listens on a TCP port.
+   *
+   * @param address Local host name and port (0: any free port).
+   * @returns The listener (`Deno.TcpListener`).
+   */
+  listen(address: { readonly hostname: string; readonly port: number }): TransportListener {
+    return Deno.listen({ hostname: address.hostname, port: address.port, transport: "tcp" });
+  }
+
+  /**
+   * Connects over TCP.
+   *
+   * @param address The peer's host and port.
+   * @param options `signal` aborts the attempt.
+   * @returns The connection (`Deno.TcpConn`).
+   */
+  dial(
+    address: { readonly hostname: string; readonly port: number },
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<TransportConnection> {
+    return Deno.connect({ hostname: address.hostname, port: address.port, signal: options.signal });
+  }
+}
