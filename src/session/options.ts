@@ -131,6 +131,7 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   maxQueuedUploadBytes: 256 * 1024,
   maxUnrequestedBlocks: 16,
   maxPendingWriteBytes: 32 * 1024 * 1024,
+  maxMetadataSize: 16 * 1024 * 1024,
   seed: true,
   resumeIntervalMs: 30_000,
 });

@@ -1,6 +1,7 @@
 import { fetchTorrent } from "../fetch/registry.ts";
+import { type Magnet, parseMagnet } from "../metainfo/magnet.ts";
 import { parseTorrent } from "../metainfo/parse.ts";
-import type { Torrent } from "../metainfo/torrent.ts";
+import { type Torrent, visibleFiles } from "../metainfo/torrent.ts";
 import { clientName } from "../peers/client_name.ts";
 import { generatePeerId } from "../peers/peer_id.ts";
 import { createSelector } from "../picker/named.ts";
@@ -19,10 +20,23 @@ import { TrackerPeerSource } from "../peers/tracker_source.ts";
 import type { MessagingAgent } from "../agents/agent.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
 import { ByteBudget } from "../util/budget.ts";
+import { metadataAgent } from "./agents/metadata.ts";
+import type { SessionConfig } from "./core.ts";
+import type { HostedSession } from "./hosted.ts";
 import { rawExtension } from "./link.ts";
+import { MagnetSession } from "./magnet_session.ts";
+import type { PeerPool } from "./pool.ts";
 import { SourceRunner } from "./sources.ts";
 import { resolveSessionConfig, type RuntimeOptions, type SessionOptions } from "./options.ts";
 import { SessionEngine, type SessionHost, type TorrentSession } from "./session.ts";
+
+/** BEP 53 `so` as the session's file indices (among the visible files); out-of-range ones are ignored. */
+function selectOnly(torrent: Torrent, magnet: Magnet): number[] | undefined {
+  if (!magnet.selectOnly) return undefined;
+  const visible = visibleFiles(torrent).length;
+  const chosen = magnet.selectOnly.filter((index) => index < visible);
+  return chosen.length ? chosen : undefined;
+}
 
 /**
  * Buffers of every connection: one reused read buffer, and reads and coalesced
@@ -57,10 +71,10 @@ export class Runtime {
   /** Our peer id. */
   readonly peerId: Uint8Array;
   readonly #options: RuntimeOptions;
-  readonly #sessions = new Map<string, SessionEngine>();
+  readonly #sessions = new Map<string, HostedSession & TorrentSession>();
   /** Info hashes being added (reserved before the first `await` of `add`). */
   readonly #adding = new Set<string>();
-  readonly #handlers = new Map<SessionEngine, readonly HandshakeHandler[]>();
+  readonly #handlers = new Map<HostedSession, readonly HandshakeHandler[]>();
   readonly #hasher: Sha1Hasher;
   readonly #ownsHasher: boolean;
   readonly #maxConnections: number;
@@ -132,9 +146,32 @@ export class Runtime {
   }
 
   /**
-   * Adds a torrent: a parsed {@linkcode Torrent}, metainfo bytes, or a source
-   * string for the metainfo fetchers (a path, `file:` or `http(s):` URL).
-   * Opens its storage, checks existing data and (by default) starts it.
+   * Adds a torrent: a parsed {@linkcode Torrent}, metainfo bytes, a magnet
+   * link, or a source string for the metainfo fetchers (a path, `file:` or
+   * `http(s):` URL). Opens its storage, checks existing data and (by default)
+   * starts it.
+   *
+   * A magnet link (BEP 9) gives a session without metadata at once: it
+   * connects to the link's trackers (`tr`) and peers (`x.pe`), `peers` and
+   * the sources, fetches the info dictionary from peers (at most
+   * `maxMetadataSize` bytes), then opens storage and downloads over the same
+   * connections. Its `torrent` is there once `metadata` resolves (the
+   * `metadata` event); `so` selects files unless `wantedFiles` is given. A
+   * malformed link throws {@linkcode MagnetError} naming the parameter.
+   *
+   * @example Starting from a magnet link
+   * ```ts
+   * import { Runtime } from "@bittern/bittern";
+   *
+   * const runtime = new Runtime();
+   * const session = await runtime.add(
+   *   "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&tr=udp%3A%2F%2Ftracker.example%3A1337",
+   *   { out: "./downloads" },
+   * );
+   * const torrent = await session.metadata;
+   * console.log(torrent.name, torrent.length);
+   * await session.completed;
+   * ```
    *
    * The session starts before `add` returns unless `options.start` is `false`, so listeners
    * attached afterwards miss `started` and the first tracker events: to see every event, add
@@ -160,6 +197,14 @@ export class Runtime {
     options: SessionOptions = {},
   ): Promise<TorrentSession> {
     if (this.#closed) throw new Error("runtime is closed");
+    if (typeof source === "string" && /^magnet:/i.test(source)) {
+      const magnet = parseMagnet(source);
+      return await this.#reserve(
+        magnet.infoHashHex,
+        (parsed) => this.#openMagnet(parsed, options),
+        magnet,
+      );
+    }
     const torrent = typeof source === "string"
       ? await fetchTorrent(source, {
         fetchers: this.#options.fetchers,
@@ -168,14 +213,21 @@ export class Runtime {
       : source instanceof Uint8Array
       ? parseTorrent(source)
       : source;
-    const infoHash = torrent.infoHashHex;
+    return await this.#reserve(torrent.infoHashHex, (known) => this.#open(known, options), torrent);
+  }
+
+  /** Runs `open` with `infoHash` reserved (before any await: a concurrent add of it fails). */
+  async #reserve<T>(
+    infoHash: string,
+    open: (source: T) => Promise<TorrentSession>,
+    source: T,
+  ): Promise<TorrentSession> {
     if (this.#sessions.has(infoHash) || this.#adding.has(infoHash)) {
       throw new Error(`torrent ${infoHash} is already in this runtime`);
     }
-    // Reserved before the first await: a concurrent add of the same torrent fails above.
     this.#adding.add(infoHash);
     try {
-      return await this.#open(torrent, options);
+      return await open(source);
     } finally {
       this.#adding.delete(infoHash);
     }
@@ -184,6 +236,71 @@ export class Runtime {
   async #open(torrent: Torrent, options: SessionOptions): Promise<TorrentSession> {
     this.#ensureListening();
     const config = resolveSessionConfig(options);
+    const agents = this.#agentsFor(torrent.private, options);
+    const engine = await this.#openEngine(
+      torrent,
+      options,
+      config,
+      this.#host,
+      agents.all,
+      new SourceRunner(this.#sourcesFor(torrent, options)),
+    );
+    const metadataSize = torrent.private ? undefined : torrent.infoBytes.length;
+    this.#register(engine, engine.core.extensionNames(), config, options, () => metadataSize);
+    if (options.start !== false) engine.start();
+    return engine;
+  }
+
+  /** A session for a magnet link: no metadata yet (see {@linkcode MagnetSession}). */
+  #openMagnet(magnet: Magnet, options: SessionOptions): Promise<TorrentSession> {
+    this.#ensureListening();
+    const config = resolveSessionConfig(options);
+    const agents = this.#agentsFor(undefined, options);
+    const sources = new SourceRunner(this.#sourcesFor(magnet, options));
+    const session: MagnetSession = new MagnetSession(
+      this.#host,
+      magnet,
+      config,
+      agents.all,
+      sources,
+      (torrent, host, pool, wantedFiles) =>
+        this.#openEngine(
+          torrent,
+          { ...options, wantedFiles: wantedFiles ?? selectOnly(torrent, magnet) },
+          config,
+          host,
+          // A private torrent has no PEX (BEP 27); its peers may still ask for metadata: rejected.
+          agents.all.filter((agent) => !torrent.private || agent !== agents.pex),
+          sources,
+          pool,
+        ),
+      options.wantedFiles,
+    );
+    const names = [...new Set(agents.all.flatMap((agent) => agent.extensions ?? []))];
+    this.#register(
+      session,
+      names,
+      config,
+      options,
+      () =>
+        session.hasMetadata && !session.torrent.private
+          ? session.torrent.infoBytes.length
+          : undefined,
+    );
+    if (options.start !== false) session.start();
+    return Promise.resolve(session);
+  }
+
+  /** Opens a torrent's storage (checking existing data) and builds its session, not started. */
+  async #openEngine(
+    torrent: Torrent,
+    options: SessionOptions,
+    config: SessionConfig,
+    host: SessionHost,
+    agents: readonly MessagingAgent[],
+    sources: SourceRunner,
+    pool?: PeerPool,
+  ): Promise<SessionEngine> {
     const storage = options.storage ?? new FileSystemStorage(options.out ?? ".");
     const store = await PieceStore.open(torrent, storage, {
       hasher: this.#hasher,
@@ -199,38 +316,49 @@ export class Runtime {
     const selector = typeof options.selector === "object"
       ? options.selector
       : createSelector(options.selector ?? "rarest");
-    const engine = new SessionEngine(
-      this.#host,
-      store,
-      selector,
-      config,
-      this.#agentsFor(torrent, options),
-      new SourceRunner(this.#sourcesFor(torrent, options)),
-    );
+    return new SessionEngine(host, store, selector, config, agents, sources, pool);
+  }
+
+  /** Makes `session` reachable: its handshake handlers, and incoming connections by info hash. */
+  #register(
+    session: HostedSession & TorrentSession,
+    extensionNames: readonly string[],
+    config: SessionConfig,
+    options: SessionOptions,
+    metadataSize: () => number | undefined,
+  ): void {
     const registry = new ExtensionRegistry();
-    for (const name of engine.core.extensionNames()) registry.register(rawExtension(name));
-    this.#handlers.set(engine, [
+    for (const name of extensionNames) registry.register(rawExtension(name));
+    this.#handlers.set(session, [
       new ExtensionProtocol({
         registry,
         listenPort: this.port,
         requestQueueLength: config.maxUploadQueue,
-        metadataSize: torrent.infoBytes.length,
+        metadataSize,
       }),
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
     ]);
-    this.#sessions.set(torrent.infoHashHex, engine);
-    if (options.start !== false) engine.start();
-    return engine;
+    this.#sessions.set(session.infoHash, session);
   }
 
-  /** Built-in optional agents (PEX unless private) and the user's. */
-  #agentsFor(torrent: Torrent, options: SessionOptions): MessagingAgent[] {
+  /**
+   * Built-in optional agents and the user's: metadata exchange (BEP 9) and
+   * PEX unless the torrent is private (`undefined`: a magnet link, not known yet).
+   */
+  #agentsFor(
+    isPrivate: boolean | undefined,
+    options: SessionOptions,
+  ): { all: MessagingAgent[]; pex: MessagingAgent | undefined } {
     const agents: MessagingAgent[] = [];
-    if (!torrent.private && options.pex !== false) {
-      agents.push(pexAgent(typeof options.pex === "object" ? options.pex : {}));
+    let pex: MessagingAgent | undefined;
+    if (!isPrivate) {
+      agents.push(metadataAgent());
+      if (options.pex !== false) {
+        agents.push(pex = pexAgent(typeof options.pex === "object" ? options.pex : {}));
+      }
     }
-    return [...agents, ...options.agents ?? []];
+    return { all: [...agents, ...options.agents ?? []], pex };
   }
 
   /**
@@ -238,15 +366,21 @@ export class Runtime {
    * even for a private torrent), then, unless the torrent is private (BEP 27),
    * custom sources.
    */
-  #sourcesFor(torrent: Torrent, options: SessionOptions): PeerSource[] {
+  #sourcesFor(torrent: Torrent | Magnet, options: SessionOptions): PeerSource[] {
     const sources: PeerSource[] = [];
-    if (options.trackers !== false && torrent.announce.length) {
+    const magnet = "announce" in torrent ? undefined : torrent;
+    const trackers = magnet ? magnet.trackers.length : (torrent as Torrent).announce.length;
+    if (options.trackers !== false && trackers) {
       sources.push(
         new TrackerPeerSource(typeof options.trackers === "object" ? options.trackers : {}),
       );
     }
-    if (options.peers?.length) sources.push(new StaticPeerSource(options.peers));
-    if (torrent.private && !options.allowPrivatePeerSources) return sources;
+    const peers = [...magnet?.peers ?? [], ...options.peers ?? []];
+    if (peers.length) sources.push(new StaticPeerSource(peers));
+    // A magnet link's torrent may turn out private: known only once its metadata is in.
+    if (!magnet && (torrent as Torrent).private && !options.allowPrivatePeerSources) {
+      return sources;
+    }
     return [...sources, ...this.#options.peerSources ?? [], ...options.peerSources ?? []];
   }
 
@@ -330,7 +464,7 @@ export class Runtime {
   async #accept(conn: Deno.Conn): Promise<void> {
     const remote = conn.remoteAddr as Deno.NetAddr;
     const uncount = this.#count(remote.hostname);
-    let engine: SessionEngine | undefined;
+    let engine: HostedSession | undefined;
     try {
       const wire = await PeerWire.accept(conn, {
         peerId: this.peerId,
@@ -341,7 +475,7 @@ export class Runtime {
           engine = this.#sessions.get(toHex(infoHash));
           const key = addressKey(remote.hostname, remote.port);
           if (!engine || !engine.accepts(key, remote.hostname, remote.port)) return undefined;
-          return { context: engine.torrent, handlers: this.#handlers.get(engine) };
+          return { context: engine.wireContext, handlers: this.#handlers.get(engine) };
         },
       });
       void wire.closed.then(uncount);
@@ -351,7 +485,7 @@ export class Runtime {
     }
   }
 
-  async #dial(engine: SessionEngine, address: PeerAddress): Promise<void> {
+  async #dial(engine: HostedSession, address: PeerAddress): Promise<void> {
     const uncount = this.#count(address.host);
     this.#halfOpen++;
     let halfOpen = true;
@@ -363,13 +497,13 @@ export class Runtime {
       const signal = AbortSignal.timeout(this.#options.connectTimeoutMs ?? 10_000);
       const conn = await Deno.connect({ hostname: address.host, port: address.port, signal });
       const wire = await PeerWire.connect(conn, {
-        infoHash: engine.torrent.infoHash,
+        infoHash: engine.infoHashBytes,
         peerId: this.peerId,
         handlers: this.#handlers.get(engine),
         limits: this.#options.limits,
         writeTimeout: this.#options.writeTimeoutMs,
         ...SOCKET_BUFFERS,
-        context: engine.torrent,
+        context: engine.wireContext,
         signal,
       });
       handshakeDone();
