@@ -87,19 +87,32 @@ export function render(session: TorrentSession, mode: OutputMode, name: string):
   }
   let lastLine = "";
   let lastPrinted = 0;
+  let title = name;
   const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
   const log = (message: string) => {
     if (mode === "tty") write(`${CLEAR_LINE}${message}\n${lastLine}`);
     else console.log(message);
   };
+  const show = (line: string) => {
+    lastLine = line;
+    if (mode === "tty") write(`${CLEAR_LINE}${lastLine}`);
+    else if (Date.now() - lastPrinted >= 5000) {
+      lastPrinted = Date.now();
+      console.log(lastLine);
+    }
+  };
   const offs = [
-    session.events.on("progress", (stats) => {
-      lastLine = statusLine(name, stats);
-      if (mode === "tty") write(`${CLEAR_LINE}${lastLine}`);
-      else if (Date.now() - lastPrinted >= 5000) {
-        lastPrinted = Date.now();
-        console.log(lastLine);
-      }
+    session.events.on("progress", (stats) => show(statusLine(title, stats))),
+    session.events.on(
+      "metadata-progress",
+      ({ peers }) => show(`${title}  fetching metadata (${peers} peers)`),
+    ),
+    session.events.on("metadata", ({ torrent }) => {
+      title = torrent.name;
+      log(
+        `metadata received: ${torrent.name}, ${formatBytes(torrent.length)} in ` +
+          `${torrent.pieceCount} pieces`,
+      );
     }),
     session.events.on(
       "piece-failed",
