@@ -70,6 +70,7 @@ export function metadataAgent(options: MetadataAgentOptions = {}): MessagingAgen
   /** The size being assembled, once chosen. */
   let size: number | undefined;
   let pieces: (Uint8Array | undefined)[] = [];
+  let piecesReceived = 0;
   /** Who sent each received piece. */
   let senders = new Map<number, AgentPeer>();
   /** Who each requested piece was asked of. */
@@ -104,7 +105,10 @@ export function metadataAgent(options: MetadataAgentOptions = {}): MessagingAgen
   const reset = (newSize: number | undefined) => {
     for (const [piece, peer] of askedOf) stateOf(peer).outstanding.delete(piece);
     size = newSize;
-    pieces = newSize === undefined ? [] : new Array(Math.ceil(newSize / METADATA_PIECE_SIZE));
+    pieces = newSize === undefined
+      ? []
+      : Array.from({ length: Math.ceil(newSize / METADATA_PIECE_SIZE) }, () => undefined);
+    piecesReceived = 0;
     senders = new Map();
     askedOf = new Map();
   };
@@ -213,8 +217,9 @@ export function metadataAgent(options: MetadataAgentOptions = {}): MessagingAgen
           return pump();
         }
         pieces[message.piece] = message.bytes.slice();
+        piecesReceived++;
         senders.set(message.piece, peer);
-        if (pieces.every((piece) => piece !== undefined)) check();
+        if (piecesReceived === pieces.length) check();
         return pump();
       }
     }
