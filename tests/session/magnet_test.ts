@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import {
   createTorrent,
+  ExtensionProtocol,
   formatMagnet,
   MagnetError,
   MemoryStorage,
+  PeerWire,
   Runtime,
   type Torrent,
 } from "../../mod.ts";
@@ -62,4 +64,40 @@ Deno.test("magnet: bad links throw MagnetError naming the parameter, before anyt
     (error: unknown) => error instanceof MagnetError && /xt/.test(error.message),
   );
   assert.equal(runtime.sessions().length, 0);
+});
+
+Deno.test("magnet: a public torrent advertises ut_metadata and metadata_size; a private one neither", async () => {
+  for (const isPrivate of [false, true]) {
+    const data = payload(100_000, 5);
+    const { torrent } = await createTorrent({ name: "p.bin", data }, {
+      pieceLength: 16384,
+      private: isPrivate,
+    });
+    const seed = await seeder(torrent, data);
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: seed.port! });
+      const wire = await PeerWire.connect(conn, {
+        infoHash: torrent.infoHash,
+        peerId: new TextEncoder().encode("-XX0001-000000000000"),
+        handlers: [new ExtensionProtocol()],
+      });
+      try {
+        // The handshake is applied as messages are read.
+        const reading = (async () => {
+          for await (const message of wire) {
+            if (message.type === "extended" && message.id === 0) return;
+          }
+        })();
+        await within(reading, 5000, "extended handshake");
+        const handshake = await wire.extendedHandshake;
+        assert.ok(handshake);
+        assert.equal(handshake.m.has("ut_metadata"), !isPrivate);
+        assert.equal(handshake.metadataSize, isPrivate ? undefined : torrent.infoBytes.length);
+      } finally {
+        wire.close();
+      }
+    } finally {
+      await seed.close();
+    }
+  }
 });
