@@ -3,10 +3,11 @@
  * baseline measured in the same run, and the ratio.
  *
  * `deno task bench [name...]` runs only the named ones
- * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces).
+ * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces, magnet).
  */
 import { run as bencode } from "./bencode.ts";
 import { run as download, runMemory as memory } from "./download.ts";
+import { run as magnet } from "./magnet.ts";
 import { run as metainfo } from "./metainfo.ts";
 import { run as pieces } from "./pieces.ts";
 import { run as scale } from "./scale.ts";
@@ -26,6 +27,7 @@ const benches: Record<string, () => unknown> = {
   swarm,
   "seeder-memory": seederMemory,
   pieces,
+  magnet: () => magnet(),
 };
 const chosen = Deno.args.length ? Deno.args : Object.keys(benches);
 for (const name of chosen) {
