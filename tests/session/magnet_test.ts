@@ -101,3 +101,35 @@ Deno.test("magnet: a public torrent advertises ut_metadata and metadata_size; a 
     }
   }
 });
+
+Deno.test("magnet: the info hash is reserved at once; a session without peers stalls, then stops cleanly", async () => {
+  const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+  try {
+    const data = payload(50_000, 6);
+    const { torrent } = await createTorrent({ name: "r.bin", data }, { pieceLength: 16384 });
+    const magnet = formatMagnet({ infoHash: torrent.infoHash, name: "r.bin" });
+    const [first, second] = await Promise.allSettled([
+      runtime.add(magnet, { storage: new MemoryStorage(), start: false }),
+      runtime.add(magnet, { storage: new MemoryStorage() }),
+    ]);
+    assert.equal(first.status, "fulfilled");
+    assert.equal(second.status, "rejected");
+    assert.match(String(second.reason), /already in this runtime/);
+    await assert.rejects(() => runtime.add(torrent), /already in this runtime/);
+    const session = first.value;
+    assert.equal(runtime.get(torrent.infoHashHex), session);
+    const stalled = session.events.once("stalled");
+    const progress = session.events.once("metadata-progress");
+    session.start();
+    assert.match((await within(stalled, 5000, "stalled")).reason, /no peers/);
+    assert.equal((await within(progress, 5000, "metadata-progress")).peers, 0);
+    assert.equal(session.stats().progress, 0, "nothing known is not complete");
+    const stopped = session.events.once("stopped");
+    await runtime.close();
+    assert.equal((await within(stopped, 5000, "stopped")).reason, "runtime closed");
+    await assert.rejects(session.completed, /before its metadata arrived/);
+    await assert.rejects(session.metadata, /before its metadata arrived/);
+  } finally {
+    await runtime.close();
+  }
+});
