@@ -54,7 +54,9 @@ export interface SessionConfig {
   readonly maxPendingWriteBytes: number;
   /**
    * Largest info dictionary fetched from peers for a magnet link (BEP 9);
-   * peers announcing a larger `metadata_size` are not asked for it.
+   * peers announcing a larger `metadata_size` are not asked for it. (The
+   * runtime's `limits.maxMetadataSize`, also 16 MiB by default, drops peers
+   * announcing more than it at the handshake: raise both for larger metadata.)
    */
   readonly maxMetadataSize: number;
   /** Keep serving after completion. */

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import {
   createTorrent,
+  decodeMetadataMessage,
+  encodeMetadataMessage,
   ExtensionProtocol,
+  ExtensionRegistry,
   formatMagnet,
   MagnetError,
   MemoryStorage,
+  METADATA_PIECE_SIZE,
   PeerWire,
   Runtime,
   type Torrent,
@@ -131,5 +135,80 @@ Deno.test("magnet: the info hash is reserved at once; a session without peers st
     await assert.rejects(session.metadata, /before its metadata arrived/);
   } finally {
     await runtime.close();
+  }
+});
+
+Deno.test("magnet: haves sent before the metadata are held, then applied (a seeder that announces only by have)", async () => {
+  const data = payload(200_000, 8);
+  const { torrent } = await createTorrent({ name: "h.bin", data }, { pieceLength: 16384 });
+  const registry = new ExtensionRegistry().register({
+    name: "ut_metadata",
+    encode: (bytes: Uint8Array) => bytes,
+    decode: (bytes) => bytes,
+  });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let havesSent = 0;
+  // One connection: haves for every piece at once, then metadata and blocks on request.
+  const serving = (async () => {
+    const conn = await listener.accept();
+    const wire = await PeerWire.accept(conn, {
+      peerId: new TextEncoder().encode("-HV0001-000000000000"),
+      handlers: [new ExtensionProtocol({ registry, metadataSize: torrent.infoBytes.length })],
+      findTorrent: () => ({}),
+    });
+    try {
+      for (let index = 0; index < torrent.pieceCount; index++) {
+        await wire.send({ type: "have", index });
+        havesSent++;
+      }
+      await wire.send({ type: "unchoke" });
+      for await (const message of wire) {
+        if (message.type === "request") {
+          const start = message.index * torrent.pieceLength + message.begin;
+          await wire.send({
+            type: "piece",
+            index: message.index,
+            begin: message.begin,
+            block: data.slice(start, start + message.length),
+          });
+        } else if (message.type === "extended" && message.id !== 0) {
+          const decoded = wire.decodeExtended(message);
+          if (decoded?.name !== "ut_metadata") continue;
+          const request = decodeMetadataMessage(decoded.value as Uint8Array);
+          if (request.type !== "request") continue;
+          const begin = request.piece * METADATA_PIECE_SIZE;
+          await wire.sendExtended(
+            "ut_metadata",
+            encodeMetadataMessage({
+              type: "data",
+              piece: request.piece,
+              totalSize: torrent.infoBytes.length,
+              bytes: torrent.infoBytes.subarray(begin, begin + METADATA_PIECE_SIZE),
+            }),
+          );
+        }
+      }
+    } catch {
+      /* the leecher closed the connection */
+    } finally {
+      wire.close();
+    }
+  })();
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: false });
+  try {
+    const storage = new MemoryStorage();
+    const session = await leecher.add(formatMagnet({ infoHash: torrent.infoHash }), {
+      storage,
+      peers: [{ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port }],
+      seed: false,
+    });
+    const known = await within(session.metadata, 20_000, "metadata");
+    await within(session.completed, 30_000, "download from a have-only seeder");
+    assert.equal(havesSent, torrent.pieceCount);
+    assert.deepEqual(await readAll(storage, known), data);
+  } finally {
+    await leecher.close();
+    listener.close();
+    await within(serving, 10_000, "the seeder's end");
   }
 });
