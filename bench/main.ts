@@ -3,11 +3,12 @@
  * baseline measured in the same run, and the ratio.
  *
  * `deno task bench [name...]` runs only the named ones
- * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces);
+ * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces, magnet);
  * options after the names go to each, e.g. `deno task bench seeder-memory --scenario flood`.
  */
 import { run as bencode } from "./bencode.ts";
 import { run as download, runMemory as memory } from "./download.ts";
+import { run as magnet } from "./magnet.ts";
 import { run as metainfo } from "./metainfo.ts";
 import { run as pieces } from "./pieces.ts";
 import { run as scale } from "./scale.ts";
@@ -28,6 +29,7 @@ const benches: Record<string, (options: string[]) => unknown> = {
   swarm,
   "seeder-memory": seederMemory,
   pieces: () => pieces(),
+  magnet: () => magnet(),
 };
 // Names come first; everything from the first `--option` on goes to each chosen benchmark.
 const firstOption = Deno.args.findIndex((arg) => arg.startsWith("--"));

@@ -1,6 +1,15 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern download`: fetch a torrent and download it, optionally seeding after. */
-import { PermissionError, type SelectorName, visibleFiles } from "../mod.ts";
+import {
+  type Magnet,
+  MagnetError,
+  metainfoFromInfo,
+  parseMagnet,
+  PermissionError,
+  type SelectorName,
+  type Torrent,
+  visibleFiles,
+} from "../mod.ts";
 import { parseCommandArgs, usageError } from "./args.ts";
 import { formatBytes, formatDuration } from "./format.ts";
 import { outputMode } from "./progress.ts";
@@ -18,9 +27,12 @@ import {
   withRuntime,
 } from "./session_command.ts";
 
-const USAGE = `Usage: bittern download <torrent-file|url> [options]
+const USAGE = `Usage: bittern download <torrent-file|url|magnet> [options]
 
-Downloads a torrent into --out (default: the current directory).
+Downloads a torrent into --out (default: the current directory). A magnet link
+(quote it for the shell) is fetched from peers first: its trackers (tr, udp
+too), its peers (x.pe) and --peer addresses; "fetching metadata (n peers)"
+shows until the torrent is known.
 
 Options:
   --out DIR            download directory (default .)
@@ -33,6 +45,8 @@ Options:
 ${ENCRYPTION_USAGE}
   --selector NAME      sequential | rarest | random-rarest (default rarest)
   --files LIST         only these files, by the [index] 'bittern info' shows, e.g. 0,2,5
+  --save-torrent FILE  write the .torrent to FILE once it is known (for a magnet link:
+                       once its metadata arrived); needs --allow-write=FILE
   --seed               keep seeding after the download completes (until Ctrl-C)
   --seed-ratio R       seed after the download until uploaded/size reaches R
                        (implies --seed; Ctrl-C still stops earlier)
@@ -51,6 +65,7 @@ Exit codes: 0 complete (or seeding ended), 1 failed, 2 bad usage, 130 interrupte
 
 Examples:
   deno run --allow-net --allow-write=dl cli.ts download https://example.org/x.torrent --out dl
+  deno run --allow-net --allow-write=dl,x.torrent cli.ts download 'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&tr=udp%3A%2F%2Ftracker.example%3A1337' --out dl --save-torrent x.torrent
   deno run --allow-net --allow-read=dl,x.torrent --allow-write=dl cli.ts download x.torrent --out dl --seed`;
 
 const SELECTORS = ["sequential", "rarest", "random-rarest"];
@@ -72,12 +87,13 @@ export async function main(args: string[]): Promise<number> {
       files: { type: "string" },
       seed: { type: "boolean" },
       "seed-ratio": { type: "string" },
+      "save-torrent": { type: "string" },
     },
   });
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   const usage = (problem: string) => usageError("download", problem, USAGE);
-  if (positionals.length !== 1) return usage("expected one torrent file or URL");
+  if (positionals.length !== 1) return usage("expected one torrent file or URL, or a magnet link");
   const network = parseNetworkFlags(values);
   if (typeof network === "string") return usage(network);
   if (values.selector !== undefined && !SELECTORS.includes(values.selector)) {
@@ -100,14 +116,29 @@ export async function main(args: string[]): Promise<number> {
   const out = values.out ?? ".";
   const mode = outputMode(values.json ?? false);
 
-  const torrent = await fetchForCommand("download", positionals[0], mode);
-  if (!torrent) return ExitCode.failed;
-  // Indices count the files people see: BEP 47 padding files are never numbered.
-  const fileCount = visibleFiles(torrent).length;
-  if (files?.some((index) => index >= fileCount)) {
-    return usage(
-      `--files: the torrent has ${fileCount} files (0..${fileCount - 1}; see 'bittern info')`,
+  const saveTo = values["save-torrent"];
+  if (saveTo === "") return usage("--save-torrent expects a file name");
+  let magnet: Magnet | undefined;
+  let torrent: Torrent | undefined;
+  if (/^magnet:/i.test(positionals[0])) {
+    try {
+      magnet = parseMagnet(positionals[0]);
+    } catch (error) {
+      if (error instanceof MagnetError) return usage(error.message);
+      throw error;
+    }
+  } else {
+    torrent = await fetchForCommand("download", positionals[0], mode);
+    if (!torrent) return ExitCode.failed;
+    const problem = filesProblem(torrent, files);
+    if (problem) return usage(problem);
+  }
+  if (saveTo !== undefined && !granted({ name: "write", path: saveTo })) {
+    const denied = new PermissionError(
+      `saving the torrent to ${saveTo}`,
+      `--allow-write=${saveTo}`,
     );
+    return reportFailure("download", mode, denied);
   }
   // Without read access to DIR there is nothing to resume from: start fresh.
   const canRead = granted({ name: "read", path: out });
@@ -121,11 +152,11 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     return reportFailure("download", mode, error);
   }
-  if (torrent.private && network.peers.length > 0) console.error(PRIVATE_PEERS_NOTICE);
+  if (torrent?.private && network.peers.length > 0) console.error(PRIVATE_PEERS_NOTICE);
   return await withRuntime(network, async (command) => {
     const started = performance.now();
     try {
-      const session = await command.add(torrent, {
+      const session = await command.add(torrent ?? positionals[0], {
         out,
         peers: network.peers,
         selector: values.selector as SelectorName | undefined,
@@ -133,17 +164,30 @@ export async function main(args: string[]): Promise<number> {
         restore: canRead ? "auto" : "none",
         seed,
       });
-      command.show(session, mode);
-      const outcome = await follow(session, session.completed, command.interrupted);
+      command.show(session, mode, magnet?.name ?? torrent?.name ?? session.infoHash);
+      let usageProblem: string | undefined;
+      const known = session.metadata.then(async (metadata) => {
+        usageProblem = magnet ? filesProblem(metadata, files) : undefined;
+        if (usageProblem) return void session.stop("bad --files");
+        if (saveTo !== undefined) await saveTorrent(saveTo, metadata, magnet);
+      });
+      // The session goes on meanwhile; a failed save (or --files that do not fit) ends it.
+      const saved = known.then(() => new Promise<never>(() => {}), (error: Error) => error);
+      const outcome = await follow(
+        session,
+        Promise.race([session.completed, saved]),
+        command.interrupted,
+      );
+      if (usageProblem) return usage(usageProblem);
       if (outcome instanceof Error) return reportFailure("download", mode, outcome, true);
       if (outcome === "interrupted") return ExitCode.interrupted;
+      await known;
+      const name = session.torrent.name;
       const stats = session.stats();
       const seconds = (performance.now() - started) / 1000;
       if (mode !== "json") {
         console.log(
-          `downloaded ${torrent.name}: ${formatBytes(stats.wantedBytes)} in ${
-            formatDuration(seconds)
-          }` +
+          `downloaded ${name}: ${formatBytes(stats.wantedBytes)} in ${formatDuration(seconds)}` +
             ` (${formatBytes(stats.downloaded / Math.max(seconds, 0.001))}/s)`,
         );
       }
@@ -151,7 +195,7 @@ export async function main(args: string[]): Promise<number> {
       const ratioReached = new Promise<void>((resolve) => {
         if (ratio === undefined) return;
         session.events.on("progress", (now) => {
-          if (now.uploaded / torrent.length >= ratio) resolve();
+          if (now.uploaded / session.torrent.length >= ratio) resolve();
         });
       });
       if (mode !== "json") {
@@ -168,4 +212,18 @@ export async function main(args: string[]): Promise<number> {
       return reportFailure("download", mode, error);
     }
   });
+}
+
+/** Why `--files` does not fit `torrent`, if it does not. */
+function filesProblem(torrent: Torrent, files: number[] | undefined): string | undefined {
+  // Indices count the files people see: BEP 47 padding files are never numbered.
+  const fileCount = visibleFiles(torrent).length;
+  if (!files?.some((index) => index >= fileCount)) return undefined;
+  return `--files: the torrent has ${fileCount} files (0..${fileCount - 1}; see 'bittern info')`;
+}
+
+/** Writes the .torrent: a magnet's trackers (one tier each), or the torrent's own. */
+async function saveTorrent(path: string, torrent: Torrent, magnet: Magnet | undefined) {
+  const trackers = magnet ? magnet.trackers : torrent.announce.flat();
+  await Deno.writeFile(path, metainfoFromInfo(torrent.infoBytes, { trackers }));
 }

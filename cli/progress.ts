@@ -26,8 +26,11 @@ export function statusLine(name: string, stats: SessionStats): string {
     `  peers ${stats.peers}  ETA ${formatDuration(stats.eta)}`;
 }
 
-/** Events not written in JSON mode: one per piece is more noise than signal. */
-const QUIET_EVENTS: ReadonlySet<string> = new Set(["piece-verified"]);
+/**
+ * Events written once in JSON mode: one per piece is more noise than signal, but the first
+ * verified piece is a milestone (time to first piece).
+ */
+const FIRST_ONLY: ReadonlySet<string> = new Set(["piece-verified"]);
 
 /**
  * The JSON form of an event: `{ "event": type, "time": ISO-8601, ...fields }`.
@@ -60,6 +63,20 @@ export function jsonEvent<K extends keyof SessionEvents>(type: K, event: Session
       });
       break;
     }
+    case "metadata": {
+      // The torrent, not its bytes.
+      const { torrent } = event as SessionEvents["metadata"];
+      Object.assign(fields, {
+        infoHash: torrent.infoHashHex,
+        name: torrent.name,
+        length: torrent.length,
+        pieceCount: torrent.pieceCount,
+        pieceLength: torrent.pieceLength,
+        files: torrent.files.filter((file) => !file.padding).length,
+        private: torrent.private,
+      });
+      break;
+    }
     default:
       Object.assign(fields, event);
   }
@@ -79,27 +96,43 @@ const CLEAR_LINE = "\r\x1b[2K";
  */
 export function render(session: TorrentSession, mode: OutputMode, name: string): () => void {
   if (mode === "json") {
+    const written = new Set<string>();
     return session.events.onAny(({ type, event }) => {
-      if (!QUIET_EVENTS.has(type)) {
-        console.log(jsonEvent(type, event as SessionEvents[typeof type]));
+      if (FIRST_ONLY.has(type)) {
+        if (written.has(type)) return;
+        written.add(type);
       }
+      console.log(jsonEvent(type, event as SessionEvents[typeof type]));
     });
   }
   let lastLine = "";
   let lastPrinted = 0;
+  let title = name;
   const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
   const log = (message: string) => {
     if (mode === "tty") write(`${CLEAR_LINE}${message}\n${lastLine}`);
     else console.log(message);
   };
+  const show = (line: string) => {
+    lastLine = line;
+    if (mode === "tty") write(`${CLEAR_LINE}${lastLine}`);
+    else if (Date.now() - lastPrinted >= 5000) {
+      lastPrinted = Date.now();
+      console.log(lastLine);
+    }
+  };
   const offs = [
-    session.events.on("progress", (stats) => {
-      lastLine = statusLine(name, stats);
-      if (mode === "tty") write(`${CLEAR_LINE}${lastLine}`);
-      else if (Date.now() - lastPrinted >= 5000) {
-        lastPrinted = Date.now();
-        console.log(lastLine);
-      }
+    session.events.on("progress", (stats) => show(statusLine(title, stats))),
+    session.events.on(
+      "metadata-progress",
+      ({ peers }) => show(`${title}  fetching metadata (${peers} peers)`),
+    ),
+    session.events.on("metadata", ({ torrent }) => {
+      title = torrent.name;
+      log(
+        `metadata received: ${torrent.name}, ${formatBytes(torrent.length)} in ` +
+          `${torrent.pieceCount} pieces`,
+      );
     }),
     session.events.on(
       "piece-failed",

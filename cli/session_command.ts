@@ -159,12 +159,12 @@ export interface CommandRuntime {
    * Adds a session that does not start yet (so no event is missed), naming the
    * listening address and `--port` when it is taken.
    */
-  add(torrent: Torrent, options: SessionOptions): Promise<TorrentSession>;
+  add(torrent: Torrent | string, options: SessionOptions): Promise<TorrentSession>;
   /**
    * Shows `session`'s events in `mode` until the runtime has closed, so the
    * last tracker announce and the `stopped` event are shown too.
    */
-  show(session: TorrentSession, mode: OutputMode): void;
+  show(session: TorrentSession, mode: OutputMode, name?: string): void;
 }
 
 /**
@@ -209,7 +209,8 @@ export async function withRuntime(
         );
       }
     },
-    show: (session, mode) => void renderers.push(render(session, mode, session.torrent.name)),
+    show: (session, mode, name) =>
+      void renderers.push(render(session, mode, name ?? session.torrent.name)),
   };
   try {
     return await body(command);

@@ -7,7 +7,7 @@ export function lookup(service: string): PeerSource {
     name: "lookup",
     async *peers(context, signal) {
       while (!signal.aborted) {
-        const url = `${service}/peers/${context.torrent.infoHashHex}`;
+        const url = `${service}/peers/${context.infoHashHex}`;
         const peers: PeerAddress[] = await (await fetch(url, { signal })).json();
         yield peers;
         // Wait 30 s, but stop waiting when the session stops: a timer left running would keep

@@ -184,6 +184,89 @@ export interface AgentSession {
   ban(peer: AgentPeer, reason: string): void;
 }
 
+/**
+ * What an agent sees of a session whose metadata is not known yet (one added
+ * from a magnet link): the info hash, the connected peers, strikes and bans,
+ * and the hand-over of the info dictionary once the agent has it.
+ *
+ * Peers of this phase have no pieces yet ({@linkcode AgentPeer.pieces} is
+ * empty and `request` returns `false`): their `bitfield` and `have` messages
+ * are held by the session and applied once the piece count is known.
+ *
+ * @example An agent that gives up on peers without BEP 9
+ * ```ts
+ * import type { MessagingAgent, MetadataSession } from "@bittern/bittern";
+ *
+ * let session: MetadataSession | undefined;
+ * const picky: MessagingAgent = {
+ *   name: "picky",
+ *   beforeMetadata: {
+ *     start: (phase) => session = phase,
+ *     connected: (peer) => {
+ *       if (!peer.supports("ut_metadata")) peer.close("cannot send metadata");
+ *     },
+ *     end: () => session = undefined,
+ *   },
+ * };
+ * ```
+ */
+export interface MetadataSession {
+  /** The torrent's 20-byte info hash (SHA-1 of its info dictionary). */
+  readonly infoHash: Uint8Array;
+  /** Largest info dictionary accepted, in bytes (the session's `maxMetadataSize`). */
+  readonly maxMetadataSize: number;
+  /** The connected peers. */
+  peers(): Iterable<AgentPeer>;
+  /** Offers addresses to connect to. */
+  addPeers(addresses: readonly PeerAddress[], source: string): void;
+  /** Counts a strike against the peer; the session's `maxHashFailures`-th bans it. */
+  strike(peer: AgentPeer, reason: string): void;
+  /** Bans the peer for the rest of the session and closes it. */
+  ban(peer: AgentPeer, reason: string): void;
+  /**
+   * Hands over the info dictionary, whose SHA-1 the caller checked against
+   * {@linkcode MetadataSession.infoHash}. The session parses it, opens its
+   * storage and continues with the same connections into the piece exchange;
+   * every agent's `beforeMetadata.end` runs, then `attach`. Later calls do nothing.
+   */
+  metadataReceived(info: Uint8Array): void;
+}
+
+/**
+ * An agent's behaviour while its session has no metadata yet (see
+ * {@linkcode MessagingAgent.beforeMetadata}). The peers handed to these hooks
+ * are the phase's: once the metadata is known, the same connections reach
+ * every agent again as new {@linkcode AgentPeer}s through `opened` and
+ * `connected` (after `end`).
+ *
+ * @example
+ * ```ts
+ * import type { MetadataPhaseAgent } from "@bittern/bittern";
+ *
+ * const phase: MetadataPhaseAgent = {
+ *   connected: (peer) => console.log(peer.key, "metadata_size", peer.extendedHandshake?.get("metadata_size")),
+ * };
+ * ```
+ */
+export interface MetadataPhaseAgent {
+  /** The phase began (the session started without metadata). */
+  start?(session: MetadataSession): void;
+  /** A peer finished its handshakes (its extended handshake is in, when it speaks BEP 10). */
+  connected?(peer: AgentPeer): void;
+  /** Handlers for extended messages, by extension name. The payload is valid during the call. */
+  readonly consumesExtended?: Readonly<
+    Record<string, (peer: AgentPeer, payload: Uint8Array) => void>
+  >;
+  /** Called about once a second for each peer. */
+  produce?(peer: AgentPeer): void;
+  /** Called about once a second. */
+  tick?(): void;
+  /** A peer is gone. */
+  disconnected?(peer: AgentPeer, reason: string): void;
+  /** The phase is over: the metadata is known, or the session stopped. Forget its peers. */
+  end?(): void;
+}
+
 /** The message interface whose `type` includes `T` (e.g. `"cancel"` gives `BlockRequestMessage`). */
 export type MessageOf<T extends MessageType> = Message extends infer M
   ? M extends { readonly type: infer U } ? T extends U ? M : never : never
@@ -225,7 +308,18 @@ export interface MessagingAgent {
    * in our extended handshake's `m` and routed to {@linkcode MessagingAgent.consumesExtended}.
    */
   readonly extensions?: readonly string[];
-  /** Called once when the agent joins a session. */
+  /**
+   * What the agent does before the torrent's metadata is known, in a session
+   * added from a magnet link (BEP 9). Agents without it join such a session
+   * only once the metadata is known (through `attach`, then `opened` and
+   * `connected` for the peers already connected). Every agent's extensions
+   * are announced from the first connection either way.
+   */
+  readonly beforeMetadata?: MetadataPhaseAgent;
+  /**
+   * Called once when the agent joins a session: at once for a torrent, once
+   * the metadata is known for a magnet link.
+   */
   attach?(session: AgentSession): void;
   /**
    * The BitTorrent handshake with a peer completed; its extended handshake

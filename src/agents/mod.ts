@@ -22,4 +22,6 @@ export type {
   MessageHandlers,
   MessageOf,
   MessagingAgent,
+  MetadataPhaseAgent,
+  MetadataSession,
 } from "./agent.ts";

@@ -26,6 +26,8 @@ export type { SanitizeOptions } from "./sanitize.ts";
 export { DEFAULT_MAX_FILES, DEFAULT_MAX_PATH_SEGMENTS, parseTorrent } from "./parse.ts";
 export type { ParseTorrentOptions } from "./parse.ts";
 export { createTorrent } from "./create.ts";
+export { metainfoFromInfo } from "./from_info.ts";
+export type { MetainfoFromInfoOptions } from "./from_info.ts";
 export type { CreatedTorrent, CreateTorrentOptions } from "./create.ts";
 export type { MemoryFile, TorrentSource } from "./create_source.ts";
 export {

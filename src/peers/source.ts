@@ -3,8 +3,19 @@ import type { PeerAddress } from "../util/address.ts";
 
 /** What a {@linkcode PeerSource} knows of the session it feeds. */
 export interface PeerSourceContext {
-  /** The torrent. */
+  /**
+   * The torrent. A session started from a magnet link has none until its
+   * metadata arrives, and reading it earlier throws: sources that only need
+   * the info hash and trackers read {@linkcode PeerSourceContext.infoHash} and
+   * {@linkcode PeerSourceContext.trackers}, which are always there.
+   */
   readonly torrent: Torrent;
+  /** The torrent's 20-byte info hash. */
+  readonly infoHash: Uint8Array;
+  /** The info hash as 40 lowercase hex digits. */
+  readonly infoHashHex: string;
+  /** Tracker tiers (BEP 12): the torrent's, or a magnet link's `tr` (one tier each). */
+  readonly trackers: readonly (readonly string[])[];
   /** Our peer id. */
   readonly peerId: Uint8Array;
   /** Our listening port (0 when not listening). */

@@ -40,9 +40,9 @@ export class TrackerPeerSource implements PeerSource {
     signal: AbortSignal,
   ): AsyncIterable<readonly PeerAddress[]> {
     const client = new TrackerClient({
-      announce: context.torrent.announce,
+      announce: context.trackers,
       ...this.#options,
-      infoHash: context.torrent.infoHash,
+      infoHash: context.infoHash,
       peerId: context.peerId,
       port: context.port || 6881,
       stats: () => context.stats(),

@@ -51,6 +51,13 @@ export interface SessionConfig {
   readonly maxUnrequestedBlocks: number;
   /** Bytes received but not yet on disk before reading from peers pauses. */
   readonly maxPendingWriteBytes: number;
+  /**
+   * Largest info dictionary fetched from peers for a magnet link (BEP 9);
+   * peers announcing a larger `metadata_size` are not asked for it. (The
+   * runtime's `limits.maxMetadataSize`, also 16 MiB by default, drops peers
+   * announcing more than it at the handshake: raise both for larger metadata.)
+   */
+  readonly maxMetadataSize: number;
   /** Keep serving after completion. */
   readonly seed: boolean;
   /** How often the resume file (when configured) is rewritten while pieces verify. */
@@ -71,7 +78,7 @@ export class SessionCore implements AgentSession {
   readonly config: SessionConfig;
   readonly events: Emitter<SessionEvents> = new Emitter<SessionEvents>();
   readonly peerMap: Map<string, Peer> = new Map();
-  readonly pool: PeerPool = new PeerPool();
+  readonly pool: PeerPool;
   readonly agents: MessagingAgent[] = [];
   readonly downloadMeter: RateMeter = new RateMeter();
   readonly uploadMeter: RateMeter = new RateMeter();
@@ -101,13 +108,16 @@ export class SessionCore implements AgentSession {
    * @param config Tunables.
    * @param identity What a ban is keyed by.
    * @param uploads The runtime's memory for blocks on their way out.
+   * @param pool Known addresses (carried over from a magnet link's metadata phase).
    */
   constructor(
     store: PieceStore,
     config: SessionConfig,
     identity: PeerIdentity,
     uploads: UploadBuffers,
+    pool: PeerPool = new PeerPool(),
   ) {
+    this.pool = pool;
     this.torrent = store.torrent;
     this.store = store;
     this.config = config;

@@ -1,3 +1,5 @@
+import type { Torrent } from "../metainfo/torrent.ts";
+
 /** Transfer figures of a session at one moment. */
 export interface SessionStats {
   /** Bytes of verified pieces we hold. */
@@ -36,7 +38,17 @@ export interface PeerInfo {
 
 /** Events of a torrent session, by name. */
 export interface SessionEvents {
-  /** The session started (storage open, existing data checked). */
+  /**
+   * A session added from a magnet link is fetching the metadata (about once a
+   * second until it arrives): `peers` connected.
+   */
+  "metadata-progress": { readonly peers: number };
+  /** The metadata of a session added from a magnet link arrived and checked out. */
+  metadata: { readonly torrent: Torrent };
+  /**
+   * The session started (storage open, existing data checked); for a magnet
+   * link, once its metadata is known.
+   */
   started: { readonly infoHash: string; readonly name: string; readonly verifiedPieces: number };
   /** A peer completed its handshakes. */
   "peer-connected": PeerInfo;

@@ -13,9 +13,12 @@ export const rawExtension = (name: string) => ({
 /** Adapts a {@linkcode PeerWire} to what the session needs of a connection. */
 export class WireLink implements PeerLink {
   readonly #wire: PeerWire;
+  /** A read already in flight when this link took the wire over (after a metadata phase). */
+  #pending: Promise<Message | undefined> | undefined;
 
-  constructor(wire: PeerWire) {
+  constructor(wire: PeerWire, pending?: Promise<Message | undefined>) {
     this.#wire = wire;
+    this.#pending = pending;
   }
 
   get peerId(): Uint8Array {
@@ -76,6 +79,11 @@ export class WireLink implements PeerLink {
   }
 
   next(): Promise<Message | undefined> {
+    const pending = this.#pending;
+    if (pending) {
+      this.#pending = undefined;
+      return pending;
+    }
     return this.#wire.next();
   }
 

@@ -18,3 +18,9 @@ export type { RuntimeOptions, SessionOptions } from "./options.ts";
 export type { SessionConfig } from "./core.ts";
 export type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 export { PeerViolation } from "./peer.ts";
+export {
+  decodeMetadataMessage,
+  encodeMetadataMessage,
+  METADATA_PIECE_SIZE,
+} from "./agents/metadata_message.ts";
+export type { MetadataMessage } from "./agents/metadata_message.ts";

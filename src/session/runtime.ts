@@ -1,6 +1,7 @@
 import { fetchTorrent } from "../fetch/registry.ts";
+import { type Magnet, parseMagnet } from "../metainfo/magnet.ts";
 import { parseTorrent } from "../metainfo/parse.ts";
-import type { Torrent } from "../metainfo/torrent.ts";
+import { type Torrent, visibleFiles } from "../metainfo/torrent.ts";
 import { clientName } from "../peers/client_name.ts";
 import { generatePeerId } from "../peers/peer_id.ts";
 import { createSelector } from "../picker/named.ts";
@@ -28,11 +29,24 @@ import { type PeerSource, StaticPeerSource } from "../peers/source.ts";
 import { TrackerPeerSource } from "../peers/tracker_source.ts";
 import type { MessagingAgent } from "../agents/agent.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
+import { metadataAgent } from "./agents/metadata.ts";
+import type { SessionConfig } from "./core.ts";
+import type { HostedSession } from "./hosted.ts";
 import { rawExtension } from "./link.ts";
+import { MagnetSession } from "./magnet_session.ts";
+import type { PeerPool } from "./pool.ts";
 import { SourceRunner } from "./sources.ts";
 import { resolveSessionConfig, type RuntimeOptions, type SessionOptions } from "./options.ts";
 import { SessionEngine, type SessionHost, type TorrentSession } from "./session.ts";
 import { UploadBuffers } from "./upload_buffers.ts";
+
+/** BEP 53 `so` as the session's file indices (among the visible files); out-of-range ones are ignored. */
+function selectOnly(torrent: Torrent, magnet: Magnet): number[] | undefined {
+  if (!magnet.selectOnly) return undefined;
+  const visible = visibleFiles(torrent).length;
+  const chosen = magnet.selectOnly.filter((index) => index < visible);
+  return chosen.length ? chosen : undefined;
+}
 
 /**
  * Buffers of every connection: one reused read buffer, and reads and coalesced
@@ -67,11 +81,12 @@ export class Runtime {
   /** Our peer id. */
   readonly peerId: Uint8Array;
   readonly #options: RuntimeOptions;
-  readonly #sessions = new Map<string, SessionEngine>();
+  readonly #sessions = new Map<string, HostedSession & TorrentSession>();
   /** Info hashes being added (reserved before the first `await` of `add`). */
   readonly #adding = new Set<string>();
-  readonly #handlers = new Map<SessionEngine, readonly HandshakeHandler[]>();
-  readonly #encryption = new Map<SessionEngine, EncryptionPolicy>();
+  readonly #handlers = new Map<HostedSession, readonly HandshakeHandler[]>();
+  /** Each torrent's encryption policy, by info hash (hex). */
+  readonly #encryption = new Map<string, EncryptionPolicy>();
   readonly #hasher: Sha1Hasher;
   readonly #ownsHasher: boolean;
   readonly #maxConnections: number;
@@ -125,9 +140,9 @@ export class Runtime {
       removed: (engine) => {
         if (this.#sessions.get(engine.infoHash) === engine) {
           this.#sessions.delete(engine.infoHash);
+          this.#encryption.delete(engine.infoHash);
         }
         this.#handlers.delete(engine);
-        this.#encryption.delete(engine);
       },
     };
   }
@@ -148,9 +163,32 @@ export class Runtime {
   }
 
   /**
-   * Adds a torrent: a parsed {@linkcode Torrent}, metainfo bytes, or a source
-   * string for the metainfo fetchers (a path, `file:` or `http(s):` URL).
-   * Opens its storage, checks existing data and (by default) starts it.
+   * Adds a torrent: a parsed {@linkcode Torrent}, metainfo bytes, a magnet
+   * link, or a source string for the metainfo fetchers (a path, `file:` or
+   * `http(s):` URL). Opens its storage, checks existing data and (by default)
+   * starts it.
+   *
+   * A magnet link (BEP 9) gives a session without metadata at once: it
+   * connects to the link's trackers (`tr`) and peers (`x.pe`), `peers` and
+   * the sources, fetches the info dictionary from peers (at most
+   * `maxMetadataSize` bytes), then opens storage and downloads over the same
+   * connections. Its `torrent` is there once `metadata` resolves (the
+   * `metadata` event); `so` selects files unless `wantedFiles` is given. A
+   * malformed link throws {@linkcode MagnetError} naming the parameter.
+   *
+   * @example Starting from a magnet link
+   * ```ts
+   * import { Runtime } from "@bittern/bittern";
+   *
+   * const runtime = new Runtime();
+   * const session = await runtime.add(
+   *   "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&tr=udp%3A%2F%2Ftracker.example%3A1337",
+   *   { out: "./downloads" },
+   * );
+   * const torrent = await session.metadata;
+   * console.log(torrent.name, torrent.length);
+   * await session.completed;
+   * ```
    *
    * The session starts before `add` returns unless `options.start` is `false`, so listeners
    * attached afterwards miss `started` and the first tracker events: to see every event, add
@@ -176,6 +214,14 @@ export class Runtime {
     options: SessionOptions = {},
   ): Promise<TorrentSession> {
     if (this.#closed) throw new Error("runtime is closed");
+    if (typeof source === "string" && /^magnet:/i.test(source)) {
+      const magnet = parseMagnet(source);
+      return await this.#reserve(
+        magnet.infoHashHex,
+        (parsed) => this.#openMagnet(parsed, options),
+        magnet,
+      );
+    }
     const torrent = typeof source === "string"
       ? await fetchTorrent(source, {
         fetchers: this.#options.fetchers,
@@ -184,14 +230,21 @@ export class Runtime {
       : source instanceof Uint8Array
       ? parseTorrent(source)
       : source;
-    const infoHash = torrent.infoHashHex;
+    return await this.#reserve(torrent.infoHashHex, (known) => this.#open(known, options), torrent);
+  }
+
+  /** Runs `open` with `infoHash` reserved (before any await: a concurrent add of it fails). */
+  async #reserve<T>(
+    infoHash: string,
+    open: (source: T) => Promise<TorrentSession>,
+    source: T,
+  ): Promise<TorrentSession> {
     if (this.#sessions.has(infoHash) || this.#adding.has(infoHash)) {
       throw new Error(`torrent ${infoHash} is already in this runtime`);
     }
-    // Reserved before the first await: a concurrent add of the same torrent fails above.
     this.#adding.add(infoHash);
     try {
-      return await this.#open(torrent, options);
+      return await open(source);
     } finally {
       this.#adding.delete(infoHash);
     }
@@ -200,6 +253,71 @@ export class Runtime {
   async #open(torrent: Torrent, options: SessionOptions): Promise<TorrentSession> {
     await this.#ensureListening();
     const config = resolveSessionConfig(options);
+    const agents = this.#agentsFor(torrent.private, options);
+    const engine = await this.#openEngine(
+      torrent,
+      options,
+      config,
+      this.#host,
+      agents.all,
+      new SourceRunner(this.#sourcesFor(torrent, options)),
+    );
+    const metadataSize = torrent.private ? undefined : torrent.infoBytes.length;
+    this.#register(engine, engine.core.extensionNames(), config, options, () => metadataSize);
+    if (options.start !== false) engine.start();
+    return engine;
+  }
+
+  /** A session for a magnet link: no metadata yet (see {@linkcode MagnetSession}). */
+  #openMagnet(magnet: Magnet, options: SessionOptions): Promise<TorrentSession> {
+    this.#ensureListening();
+    const config = resolveSessionConfig(options);
+    const agents = this.#agentsFor(undefined, options);
+    const sources = new SourceRunner(this.#sourcesFor(magnet, options));
+    const session: MagnetSession = new MagnetSession(
+      this.#host,
+      magnet,
+      config,
+      agents.all,
+      sources,
+      (torrent, host, pool, wantedFiles) =>
+        this.#openEngine(
+          torrent,
+          { ...options, wantedFiles: wantedFiles ?? selectOnly(torrent, magnet) },
+          config,
+          host,
+          // A private torrent has no PEX (BEP 27); its peers may still ask for metadata: rejected.
+          agents.all.filter((agent) => !torrent.private || agent !== agents.pex),
+          sources,
+          pool,
+        ),
+      options.wantedFiles,
+    );
+    const names = [...new Set(agents.all.flatMap((agent) => agent.extensions ?? []))];
+    this.#register(
+      session,
+      names,
+      config,
+      options,
+      () =>
+        session.hasMetadata && !session.torrent.private
+          ? session.torrent.infoBytes.length
+          : undefined,
+    );
+    if (options.start !== false) session.start();
+    return Promise.resolve(session);
+  }
+
+  /** Opens a torrent's storage (checking existing data) and builds its session, not started. */
+  async #openEngine(
+    torrent: Torrent,
+    options: SessionOptions,
+    config: SessionConfig,
+    host: SessionHost,
+    agents: readonly MessagingAgent[],
+    sources: SourceRunner,
+    pool?: PeerPool,
+  ): Promise<SessionEngine> {
     const storage = options.storage ?? new FileSystemStorage(options.out ?? ".");
     const store = await PieceStore.open(torrent, storage, {
       hasher: this.#hasher,
@@ -215,39 +333,53 @@ export class Runtime {
     const selector = typeof options.selector === "object"
       ? options.selector
       : createSelector(options.selector ?? "rarest");
-    const engine = new SessionEngine(
-      this.#host,
-      store,
-      selector,
-      config,
-      this.#agentsFor(torrent, options),
-      new SourceRunner(this.#sourcesFor(torrent, options)),
-    );
+    return new SessionEngine(host, store, selector, config, agents, sources, pool);
+  }
+
+  /** Makes `session` reachable: its handshake handlers, and incoming connections by info hash. */
+  #register(
+    session: HostedSession & TorrentSession,
+    extensionNames: readonly string[],
+    config: SessionConfig,
+    options: SessionOptions,
+    metadataSize: () => number | undefined,
+  ): void {
     const registry = new ExtensionRegistry();
-    for (const name of engine.core.extensionNames()) registry.register(rawExtension(name));
-    this.#handlers.set(engine, [
+    for (const name of extensionNames) registry.register(rawExtension(name));
+    this.#handlers.set(session, [
       new ExtensionProtocol({
         registry,
         listenPort: this.port,
         requestQueueLength: config.maxUploadQueue,
-        metadataSize: torrent.infoBytes.length,
+        metadataSize,
       }),
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
     ]);
-    this.#encryption.set(engine, options.encryption ?? this.#options.encryption ?? "prefer");
-    this.#sessions.set(torrent.infoHashHex, engine);
-    if (options.start !== false) engine.start();
-    return engine;
+    this.#encryption.set(
+      session.infoHash,
+      options.encryption ?? this.#options.encryption ?? "prefer",
+    );
+    this.#sessions.set(session.infoHash, session);
   }
 
-  /** Built-in optional agents (PEX unless private) and the user's. */
-  #agentsFor(torrent: Torrent, options: SessionOptions): MessagingAgent[] {
+  /**
+   * Built-in optional agents and the user's: metadata exchange (BEP 9) and
+   * PEX unless the torrent is private (`undefined`: a magnet link, not known yet).
+   */
+  #agentsFor(
+    isPrivate: boolean | undefined,
+    options: SessionOptions,
+  ): { all: MessagingAgent[]; pex: MessagingAgent | undefined } {
     const agents: MessagingAgent[] = [];
-    if (!torrent.private && options.pex !== false) {
-      agents.push(pexAgent(typeof options.pex === "object" ? options.pex : {}));
+    let pex: MessagingAgent | undefined;
+    if (!isPrivate) {
+      agents.push(metadataAgent());
+      if (options.pex !== false) {
+        agents.push(pex = pexAgent(typeof options.pex === "object" ? options.pex : {}));
+      }
     }
-    return [...agents, ...options.agents ?? []];
+    return { all: [...agents, ...options.agents ?? []], pex };
   }
 
   /**
@@ -255,15 +387,21 @@ export class Runtime {
    * even for a private torrent), then, unless the torrent is private (BEP 27),
    * custom sources.
    */
-  #sourcesFor(torrent: Torrent, options: SessionOptions): PeerSource[] {
+  #sourcesFor(torrent: Torrent | Magnet, options: SessionOptions): PeerSource[] {
     const sources: PeerSource[] = [];
-    if (options.trackers !== false && torrent.announce.length) {
+    const magnet = "announce" in torrent ? undefined : torrent;
+    const trackers = magnet ? magnet.trackers.length : (torrent as Torrent).announce.length;
+    if (options.trackers !== false && trackers) {
       sources.push(
         new TrackerPeerSource(typeof options.trackers === "object" ? options.trackers : {}),
       );
     }
-    if (options.peers?.length) sources.push(new StaticPeerSource(options.peers));
-    if (torrent.private && !options.allowPrivatePeerSources) return sources;
+    const peers = [...magnet?.peers ?? [], ...options.peers ?? []];
+    if (peers.length) sources.push(new StaticPeerSource(peers));
+    // A magnet link's torrent may turn out private: known only once its metadata is in.
+    if (!magnet && (torrent as Torrent).private && !options.allowPrivatePeerSources) {
+      return sources;
+    }
     return [...sources, ...this.#options.peerSources ?? [], ...options.peerSources ?? []];
   }
 
@@ -352,7 +490,7 @@ export class Runtime {
   async #accept(conn: TransportConnection): Promise<void> {
     const remote = conn.remoteAddr;
     const uncount = this.#count(remote.hostname);
-    let engine: SessionEngine | undefined;
+    let engine: HostedSession | undefined;
     try {
       // Plain or MSE, told apart by the first bytes: one port serves both.
       const incoming = await acceptIncoming(conn, {
@@ -360,7 +498,7 @@ export class Runtime {
         // With encryption off everywhere, hang up on MSE at once, as a plain-only peer does.
         allowEncrypted: this.#encryptedTorrents().next().done !== true,
         select: (infoHash, provide) =>
-          selectMethod(this.#encryption.get(this.#sessions.get(toHex(infoHash))!)!, provide),
+          selectMethod(this.#encryption.get(toHex(infoHash))!, provide),
         timeout: resolveWireLimits(this.#options.limits).handshakeTimeout,
       });
       const wire = await PeerWire.accept(incoming.connection, {
@@ -372,8 +510,8 @@ export class Runtime {
           engine = this.#sessions.get(toHex(infoHash));
           const key = addressKey(remote.hostname, remote.port);
           if (!engine || !engine.accepts(key, remote.hostname, remote.port)) return undefined;
-          checkIncoming(incoming.infoHash, infoHash, this.#encryption.get(engine));
-          return { context: engine.torrent, handlers: this.#handlers.get(engine) };
+          checkIncoming(incoming.infoHash, infoHash, this.#encryption.get(engine.infoHash));
+          return { context: engine.wireContext, handlers: this.#handlers.get(engine) };
         },
       });
       void wire.closed.then(uncount);
@@ -385,8 +523,8 @@ export class Runtime {
 
   /** The torrents an incoming MSE connection may ask for. */
   *#encryptedTorrents(): Generator<Uint8Array> {
-    for (const engine of this.#sessions.values()) {
-      if (this.#encryption.get(engine) !== "off") yield engine.torrent.infoHash;
+    for (const [infoHash, session] of this.#sessions) {
+      if (this.#encryption.get(infoHash) !== "off") yield session.infoHashBytes;
     }
   }
 
@@ -396,11 +534,11 @@ export class Runtime {
    * text (once), as libtorrent does.
    */
   async #handshake(
-    engine: SessionEngine,
+    engine: HostedSession,
     address: PeerAddress,
     signal: AbortSignal,
   ): Promise<PeerWire> {
-    const policy = this.#encryption.get(engine) ?? "prefer";
+    const policy = this.#encryption.get(engine.infoHash) ?? "prefer";
     if (policy === "off") return await this.#connect(engine, address, signal);
     try {
       return await this.#connect(engine, address, signal, policy);
@@ -411,7 +549,7 @@ export class Runtime {
   }
 
   async #connect(
-    engine: SessionEngine,
+    engine: HostedSession,
     address: PeerAddress,
     signal: AbortSignal,
     encryption?: "prefer" | "require",
@@ -421,7 +559,7 @@ export class Runtime {
     });
     const conn = encryption
       ? await encryptOutgoing(tcp, {
-        infoHash: engine.torrent.infoHash,
+        infoHash: engine.infoHashBytes,
         provide: encryption === "require"
           ? CryptoMethod.rc4
           : CryptoMethod.plaintext | CryptoMethod.rc4,
@@ -429,18 +567,18 @@ export class Runtime {
       })
       : tcp;
     return await PeerWire.connect(conn, {
-      infoHash: engine.torrent.infoHash,
+      infoHash: engine.infoHashBytes,
       peerId: this.peerId,
       handlers: this.#handlers.get(engine),
       limits: this.#options.limits,
       writeTimeout: this.#options.writeTimeoutMs,
       ...SOCKET_BUFFERS,
-      context: engine.torrent,
+      context: engine.wireContext,
       signal,
     });
   }
 
-  async #dial(engine: SessionEngine, address: PeerAddress): Promise<void> {
+  async #dial(engine: HostedSession, address: PeerAddress): Promise<void> {
     const uncount = this.#count(address.host);
     this.#halfOpen++;
     let halfOpen = true;

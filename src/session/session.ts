@@ -7,6 +7,8 @@ import { addressKey, type PeerAddress } from "../util/address.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import type { Emitter } from "../util/emitter.ts";
 import { ProtocolError } from "../wire/errors.ts";
+import type { WireContext } from "../wire/limits.ts";
+import type { Message } from "../wire/messages.ts";
 import type { PeerWire } from "../wire/peer_wire.ts";
 import { chokerAgent } from "./agents/choker.ts";
 import { downloadAgent } from "./agents/download.ts";
@@ -14,8 +16,10 @@ import { pieceExchangeAgent } from "./agents/exchange.ts";
 import { uploadAgent } from "./agents/upload.ts";
 import { type SessionConfig, SessionCore } from "./core.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
+import type { HostedSession } from "./hosted.ts";
 import { WireLink } from "./link.ts";
 import { Peer, PeerViolation } from "./peer.ts";
+import type { PeerPool } from "./pool.ts";
 import type { SourceRunner } from "./sources.ts";
 import type { UploadBuffers } from "./upload_buffers.ts";
 
@@ -30,16 +34,27 @@ export interface SessionHost {
   /** Whether the runtime allows dialling `address` now (connection limits). */
   canDial(address: PeerAddress): boolean;
   /** Dials `address` for `session`; calls `session.attach` or `session.dialFailed`. */
-  dial(session: SessionEngine, address: PeerAddress): void;
+  dial(session: HostedSession, address: PeerAddress): void;
   /** Names a client from its peer id. */
   clientName(peerId: Uint8Array): string;
   /** What a ban on `peer` is keyed by (see `RuntimeOptions.maxConnectionsPerIp`). */
   identity(peer: AgentPeer): string;
   /** The session stopped: forget it. */
-  removed(session: SessionEngine): void;
+  removed(session: HostedSession): void;
 }
 
 const TICK_MS = 1000;
+
+/**
+ * A connection that arrives with history: one that began in a magnet link's
+ * metadata phase. `held` are its messages to apply first (extended handshake,
+ * bitfield, haves, choke and interest state); `pending` is the read already
+ * in flight on the wire, which the session takes over.
+ */
+export interface Handover {
+  readonly held: readonly Message[];
+  readonly pending?: Promise<Message | undefined>;
+}
 
 /** Why we closed a peer ourselves: not held against it when it is tried again. */
 const OUR_REASONS = /^(paused|both complete|session stopped|completed)/;
@@ -48,7 +63,7 @@ const OUR_REASONS = /^(paused|both complete|session stopped|completed)/;
  * The engine of one torrent: peers, agents, storage, sources. The runtime
  * drives it; users see it as a {@linkcode TorrentSession}.
  */
-export class SessionEngine implements TorrentSession {
+export class SessionEngine implements TorrentSession, HostedSession {
   readonly torrent: Torrent;
   readonly events: Emitter<SessionEvents>;
   readonly completed: Promise<SessionStats>;
@@ -79,11 +94,12 @@ export class SessionEngine implements TorrentSession {
     config: SessionConfig,
     agents: readonly MessagingAgent[],
     sources: SourceRunner,
+    pool?: PeerPool,
   ) {
     this.#host = host;
     this.#sources = sources;
     this.torrent = store.torrent;
-    const core = new SessionCore(store, config, host.identity, host.uploads);
+    const core = new SessionCore(store, config, host.identity, host.uploads, pool);
     this.core = core;
     this.events = core.events;
     core.port = host.port;
@@ -111,6 +127,18 @@ export class SessionEngine implements TorrentSession {
 
   get infoHash(): string {
     return this.torrent.infoHashHex;
+  }
+
+  get infoHashBytes(): Uint8Array {
+    return this.torrent.infoHash;
+  }
+
+  get wireContext(): WireContext {
+    return this.torrent;
+  }
+
+  get metadata(): Promise<Torrent> {
+    return Promise.resolve(this.torrent);
   }
 
   get running(): boolean {
@@ -168,6 +196,9 @@ export class SessionEngine implements TorrentSession {
     const core = this.core;
     return {
       torrent: this.torrent,
+      infoHash: this.torrent.infoHash,
+      infoHashHex: this.torrent.infoHashHex,
+      trackers: this.torrent.announce,
       peerId: this.#host.peerId,
       port: this.#host.port ?? 0,
       stats: () => {
@@ -276,12 +307,18 @@ export class SessionEngine implements TorrentSession {
     this.core.pool.released(key);
   }
 
-  /** Takes over a connection whose handshake succeeded. */
-  attach(wire: PeerWire, host: string, port: number, incoming: boolean): void {
+  /** Takes over a connection whose handshake succeeded (or that had a metadata phase). */
+  attach(
+    wire: PeerWire,
+    host: string,
+    port: number,
+    incoming: boolean,
+    handover?: Handover,
+  ): void {
     const core = this.core;
     const key = addressKey(host, port);
     this.#dialing.delete(key);
-    const link = new WireLink(wire);
+    const link = new WireLink(wire, handover?.pending);
     const ownId = this.#host.peerId;
     const selfConnection = link.peerId.every((byte, i) => byte === ownId[i]);
     const sameId = [...core.peerMap.values()].some((other) =>
@@ -317,41 +354,54 @@ export class SessionEngine implements TorrentSession {
       if (peer.closed || core.peerMap.get(peer.key) !== peer) return;
       core.forAgents((agent) => agent.connected?.(peer));
     });
-    void this.#read(peer, link).then(
+    void this.#read(peer, link, handover?.held ?? []).then(
       () => ({ reason: closeReason, code: "closed" }),
       (error: Error) => ({ reason: error.message, code: failureCode(error) }),
     ).then(({ reason, code }) => this.#detach(peer, reason, code));
   }
 
-  async #read(peer: Peer, link: WireLink): Promise<void> {
+  async #read(peer: Peer, link: WireLink, held: readonly Message[]): Promise<void> {
     const core = this.core;
+    for (const message of held) {
+      if (peer.closed || !this.#receive(peer, link, message)) return;
+    }
     for (;;) {
       const message = await link.next();
       if (message === undefined || peer.closed) return;
-      if (message.type === "extended") {
-        if (message.id === 0) {
-          // Now the peer's listen port is known: a banned peer that reconnected goes.
-          if (core.isBanned(peer)) return peer.close("banned");
-          const handshake = peer.extendedHandshake;
-          if (handshake) {
-            core.forAgents((agent) => agent.extendedHandshakeReceived?.(peer, handshake));
-          }
-        } else {
-          const extended = link.extended(message);
-          if (extended) core.dispatchExtended(peer, extended.name, extended.payload);
-        }
-      } else {
-        const applied = peer.receive(message);
-        if (applied) {
-          core.dispatch(peer, applied);
-          peer.settle(applied);
-        }
-      }
+      if (!this.#receive(peer, link, message)) return;
       const drained = core.writesDrained();
       if (drained) await drained;
       // A peer whose requests we cannot take yet waits: its socket fills, not our memory.
       if (peer.requestQueueFull) await peer.requestRoom();
     }
+  }
+
+  /** Applies one message and hands it to the agents; `false` when the peer must go. */
+  #receive(peer: Peer, link: WireLink, message: Message): boolean {
+    const core = this.core;
+    if (message.type === "extended") {
+      if (message.id === 0) {
+        // Now the peer's listen port is known: a banned peer that reconnected goes.
+        if (core.isBanned(peer)) {
+          peer.close("banned");
+          return false;
+        }
+        const handshake = peer.extendedHandshake;
+        if (handshake) {
+          core.forAgents((agent) => agent.extendedHandshakeReceived?.(peer, handshake));
+        }
+      } else {
+        const extended = link.extended(message);
+        if (extended) core.dispatchExtended(peer, extended.name, extended.payload);
+      }
+    } else {
+      const applied = peer.receive(message);
+      if (applied) {
+        core.dispatch(peer, applied);
+        peer.settle(applied);
+      }
+    }
+    return true;
   }
 
   #detach(peer: Peer, reason: string, code: string): void {
@@ -465,7 +515,7 @@ export class SessionEngine implements TorrentSession {
 }
 
 /** A short code for a failure: back-off is counted per code. */
-function failureCode(error: unknown): string {
+export function failureCode(error: unknown): string {
   if (error instanceof ProtocolError || error instanceof PeerViolation) return error.code;
   if (error instanceof Deno.errors.ConnectionRefused) return "refused";
   if (error instanceof Error && error.name === "TimeoutError") return "timeout";
@@ -473,7 +523,7 @@ function failureCode(error: unknown): string {
 }
 
 /** What a user reads about a failed connection attempt. */
-function describeFailure(error: unknown): string {
+export function describeFailure(error: unknown): string {
   if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
   if (error instanceof Error && error.name === "TimeoutError") return "connection timed out";
   if (error instanceof ProtocolError) {
@@ -504,8 +554,14 @@ function describeFailure(error: unknown): string {
  * ```
  */
 export interface TorrentSession {
-  /** The torrent. */
+  /**
+   * The torrent. A session added from a magnet link has none until its
+   * metadata arrives: reading it earlier throws (await
+   * {@linkcode TorrentSession.metadata}, or listen for the `metadata` event).
+   */
   readonly torrent: Torrent;
+  /** Resolves with the torrent once its metadata is known (at once unless added from a magnet link). */
+  readonly metadata: Promise<Torrent>;
   /** Events: progress, peers, pieces, completion, errors. */
   readonly events: Emitter<SessionEvents>;
   /** Resolves when every wanted piece is verified; rejects if the session fails first. */

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { MessagingAgent, PeerAddress } from "../agents/agent.ts";
 import { createTorrent } from "../metainfo/create.ts";
+import { formatMagnet } from "../metainfo/magnet.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import { pieceLengthAt } from "../metainfo/torrent.ts";
 import type { SelectorName } from "../picker/named.ts";
@@ -65,6 +66,12 @@ export interface SwarmPeerOptions {
   readonly session?: Omit<SessionOptions, "storage" | "out" | "agents" | "start">;
   /** More runtime options (the kit always listens on 127.0.0.1, port 0). */
   readonly runtime?: Omit<RuntimeOptions, "listen">;
+  /**
+   * Start this leecher from a magnet link (the info hash and name, with the tracker as `tr`
+   * when the swarm has one): it fetches the metadata from its peers first (BEP 9). Ignored
+   * for seeders. Default `false`.
+   */
+  readonly magnet?: boolean;
 }
 
 /**
@@ -352,7 +359,15 @@ export class Swarm implements AsyncDisposable {
       const agents = options.agents ?? [];
       const extensions = new Set(["ut_pex", ...agents.flatMap((agent) => agent.extensions ?? [])]);
       const opened = this.#openedStorage;
-      const session = await runtime.add(torrent, {
+      const fromMagnet = options.magnet && peer.role === "leecher";
+      const source = fromMagnet
+        ? formatMagnet({
+          infoHash: torrent.infoHash,
+          name: torrent.name,
+          trackers: this.#tracker ? torrent.announce.flat() : [],
+        })
+        : torrent;
+      const session = await runtime.add(source, {
         trackers: this.#tracker !== undefined,
         peers: this.#tracker || peer.role === "seeder" ? undefined : [...direct],
         ...options.session,

@@ -100,6 +100,7 @@ Deno.test("download --json writes one JSON event per line with the documented fi
         "started",
         "peer",
         "progress",
+        "piece-verified",
         "piece-failed",
         "tracker",
         "completed",
@@ -109,6 +110,8 @@ Deno.test("download --json writes one JSON event per line with the documented fi
       `undocumented event ${kind}`,
     );
   }
+  // Of the pieces, only the first is written (time to first piece).
+  assert.equal(events.filter((event) => event.event === "piece-verified").length, 1);
   const tracker = events.find((event) => event.event === "tracker");
   assert.equal(tracker.url, swarm.tracker.url);
   assert.equal(tracker.action, "started");

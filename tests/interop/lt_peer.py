@@ -3,6 +3,7 @@
 
   lt_peer.py seed  --torrent FILE --data DIR [--port P]
   lt_peer.py leech --torrent FILE --out DIR [--port P] [--peer HOST:PORT]...
+  lt_peer.py leech --magnet URI --out DIR [--peer HOST:PORT]...  (metadata from peers, BEP 9)
   Either mode: [--upload-limit BYTES_PER_S] (default 0: unlimited)
                [--plain] (never try an encrypted handshake first: libtorrent's
                default tries MSE, and a peer without MSE costs it a reconnect)
@@ -12,6 +13,8 @@ Prints one JSON object per line on stdout:
   {"event": "listening", "port": N}
   {"event": "progress", "progress": 0.5, "rate": bytes_per_s, "peers": n}
   {"event": "finished", "seconds": s}   (leech: from first peer to complete)
+  {"event": "metadata", "seconds": s}   (leech from a magnet: from adding to metadata known)
+  {"event": "first-piece", "seconds": s}   (leech: from adding to the first verified piece)
   {"event": "peers", "peers": ["127.0.0.1:6881", ...]}   (on "peers" in stdin)
 Runs until stdin closes (or a line "quit"). TCP only (uTP is slow on loopback),
 no DHT/LSD/UPnP/NAT-PMP, plain connections allowed.
@@ -65,7 +68,8 @@ def make_session(port, upload_limit=0, plain=False, forced=False):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["seed", "leech"])
-    parser.add_argument("--torrent", required=True)
+    parser.add_argument("--torrent")
+    parser.add_argument("--magnet")
     parser.add_argument("--data")
     parser.add_argument("--out")
     parser.add_argument("--port", type=int, default=0)
@@ -73,15 +77,19 @@ def main():
     parser.add_argument("--upload-limit", type=int, default=0)
     parser.add_argument("--plain", action="store_true")
     parser.add_argument("--forced-encryption", action="store_true")
+    parser.add_argument("--poll", type=float, default=0.05)  # seconds between status checks
     args = parser.parse_args()
 
     ses = make_session(args.port, args.upload_limit, args.plain, args.forced_encryption)
-    info = lt.torrent_info(args.torrent)
-    params = lt.add_torrent_params()
-    params.ti = info
+    if args.magnet:
+        params = lt.parse_magnet_uri(args.magnet)
+    else:
+        params = lt.add_torrent_params()
+        params.ti = lt.torrent_info(args.torrent)
     params.save_path = os.path.abspath(args.data if args.mode == "seed" else args.out)
     if args.mode == "seed":
         params.flags |= lt.torrent_flags.seed_mode
+    added = time.time()
     handle = ses.add_torrent(params)
     deadline = time.time() + 10
     while ses.listen_port() == 0 and time.time() < deadline:
@@ -94,9 +102,11 @@ def main():
 
     started = None
     finished = False
+    had_metadata = not args.magnet
+    had_piece = False
     last_progress = 0
     while True:
-        readable, _, _ = select.select([sys.stdin], [], [], 0.05)
+        readable, _, _ = select.select([sys.stdin], [], [], args.poll)
         if readable:
             line = sys.stdin.readline()
             if not line or line.strip() == "quit":
@@ -110,6 +120,12 @@ def main():
         status = handle.status()
         if started is None and status.num_peers > 0:
             started = time.time()
+        if not had_metadata and status.has_metadata:
+            had_metadata = True
+            emit(event="metadata", seconds=time.time() - added)
+        if args.mode == "leech" and not had_piece and status.num_pieces > 0:
+            had_piece = True
+            emit(event="first-piece", seconds=time.time() - added)
         if args.mode == "leech" and not finished and status.is_seeding:
             finished = True
             emit(event="finished", seconds=time.time() - (started or time.time()))

@@ -57,7 +57,7 @@ export class FakePeer implements AgentPeer {
     return this;
   }
 
-  supports(): boolean {
+  supports(_name: string): boolean {
     return false;
   }
   choke(): void {
@@ -90,7 +90,7 @@ export class FakePeer implements AgentPeer {
   flushed(): Promise<void> {
     return Promise.resolve();
   }
-  sendExtended(): boolean {
+  sendExtended(_name: string, _payload: Uint8Array): boolean {
     return false;
   }
   countUpload(): void {}

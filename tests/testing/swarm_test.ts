@@ -252,3 +252,18 @@ Deno.test("swarm: per-peer selector, handshake handlers and session options appl
     assert.ok(!peer.session.extensionNames.includes("ut_pex"), `${peer.name} has pex off`);
   }
 });
+
+Deno.test("swarm: leechers started from magnet links fetch the metadata from the swarm, then the data", async () => {
+  for (const tracker of [false, true]) {
+    await using swarm = await createSwarm({
+      seeders: 1,
+      leechers: 3,
+      tracker,
+      payload: { size: 1 << 20, files: 4, pieceLength: 32768, seed: 3 },
+      peer: (role, index) => ({ magnet: role === "leecher" && index !== 1 }),
+    });
+    await swarm.start();
+    await swarm.allComplete({ timeoutMs: 60_000 });
+    await swarm.verifyPayload();
+  }
+});
