@@ -194,7 +194,8 @@ Deno.test("magnet: haves sent before the metadata are held, then applied (a seed
       wire.close();
     }
   })();
-  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: false });
+  // The fake seeder accepts one connection and speaks plain BitTorrent only.
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: false, encryption: "off" });
   try {
     const storage = new MemoryStorage();
     const session = await leecher.add(formatMagnet({ infoHash: torrent.infoHash }), {
