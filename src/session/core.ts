@@ -123,10 +123,11 @@ export class SessionCore implements AgentSession {
     this.config = config;
     this.#identity = identity;
     this.#uploads = uploads;
-    // A few MiB of idle buffers cover the steady state; bursts allocate and GC takes the rest.
+    // Blocks waiting for storage never exceed maxPendingWriteBytes: keeping that many idle
+    // buffers means the steady state allocates none (and leaves no garbage).
     this.#blockPool = new BlockPool(
       config.blockSize,
-      Math.min(32, config.maxPendingWriteBytes / config.blockSize),
+      Math.ceil(config.maxPendingWriteBytes / config.blockSize),
     );
   }
 

@@ -145,7 +145,7 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   maxUploadQueue: 500,
   maxQueuedUploadBytes: 128 * 1024,
   maxUnrequestedBlocks: 16,
-  maxPendingWriteBytes: 32 * 1024 * 1024,
+  maxPendingWriteBytes: 4 * 1024 * 1024,
   maxMetadataSize: 16 * 1024 * 1024,
   seed: true,
   resumeIntervalMs: 30_000,

@@ -6,6 +6,7 @@ import type { Torrent } from "../metainfo/torrent.ts";
 import { explainPermission, PermissionError, type PermissionKind } from "../util/permissions.ts";
 import { StorageError, toStorageError } from "./errors.ts";
 import { type FileSpan, fileSpans } from "./layout.ts";
+import { read as readAt, write as writeAt } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { fileOpener, OpenFiles, writeOnlyFileOpener } from "./open_files.ts";
 import { SafeRoot } from "./safe_path.ts";
@@ -465,8 +466,7 @@ function readFully(
 ): Promise<void> {
   return untilDone(
     target,
-    async (offset, length) =>
-      (await file.read(target, offset, length, position + offset)).bytesRead,
+    (offset, length) => positional(readAt, file.fd, target, offset, length, position + offset),
     (filled) =>
       new StorageError(
         "not-found",
@@ -479,6 +479,32 @@ function readFully(
   );
 }
 
+/**
+ * One `pread`/`pwrite` through node:fs's callback form on the handle's descriptor: the
+ * promise form (`FileHandle.read`/`write`) wraps the same call in several more layers, and
+ * every block of a download goes through here.
+ */
+function positional(
+  operation: typeof readAt | typeof writeAt,
+  fd: number,
+  bytes: Uint8Array,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  return new Promise((resolve, reject) =>
+    (operation as (
+      fd: number,
+      bytes: Uint8Array,
+      offset: number,
+      length: number,
+      position: number,
+      done: (error: Error | null, count: number) => void,
+    ) => void)(fd, bytes, offset, length, position, (error, count) =>
+      error ? reject(error) : resolve(count))
+  );
+}
+
 function writeFully(
   file: FileHandle,
   position: number,
@@ -487,8 +513,7 @@ function writeFully(
 ): Promise<void> {
   return untilDone(
     source,
-    async (offset, length) =>
-      (await file.write(source, offset, length, position + offset)).bytesWritten,
+    (offset, length) => positional(writeAt, file.fd, source, offset, length, position + offset),
     (written) => new StorageError("io", "write", path, `no progress at byte ${position + written}`),
   );
 }

@@ -51,12 +51,11 @@ export function checkPieceRange(
   length: number,
   operation: string,
 ): void {
-  const where = `piece ${piece}`;
   if (!Number.isInteger(piece) || piece < 0 || piece >= torrent.pieceCount) {
     throw new StorageError(
       "out-of-range",
       operation,
-      where,
+      `piece ${piece}`,
       `the torrent has ${torrent.pieceCount} pieces`,
     );
   }
@@ -68,7 +67,7 @@ export function checkPieceRange(
     throw new StorageError(
       "out-of-range",
       operation,
-      where,
+      `piece ${piece}`,
       `bytes ${offset}+${length} do not fit in a piece of ${pieceLength} bytes`,
     );
   }
