@@ -17,6 +17,7 @@ import { WireLink } from "./link.ts";
 import { Peer, PeerViolation } from "./peer.ts";
 import { PeerPool } from "./pool.ts";
 import {
+  announceStats,
   describeFailure,
   failureCode,
   type SessionEngine,
@@ -601,12 +602,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
       port: this.#host.port ?? 0,
       stats: () => {
         if (!this.#engine) return { uploaded: 0, downloaded: 0, left: UNKNOWN_LEFT };
-        const stats = this.#engine.stats();
-        return {
-          uploaded: stats.uploaded,
-          downloaded: stats.downloaded,
-          left: stats.wantedBytes - stats.verifiedBytes,
-        };
+        return announceStats(this.#engine.stats());
       },
       report: (event) => this.events.emit("tracker", event),
       warn: (message) => this.events.emit("warning", { source: "peers", message }),

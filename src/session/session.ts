@@ -45,6 +45,17 @@ export interface SessionHost {
 
 const TICK_MS = 1000;
 
+/** What trackers (and other sources) are told of a session's transfer so far. */
+export function announceStats(
+  stats: SessionStats,
+): { uploaded: number; downloaded: number; left: number } {
+  return {
+    uploaded: stats.uploaded,
+    downloaded: stats.downloaded,
+    left: stats.wantedBytes - stats.verifiedBytes,
+  };
+}
+
 /**
  * A connection that arrives with history: one that began in a magnet link's
  * metadata phase. `held` are its messages to apply first (extended handshake,
@@ -201,14 +212,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
       trackers: this.torrent.announce,
       peerId: this.#host.peerId,
       port: this.#host.port ?? 0,
-      stats: () => {
-        const stats = core.stats();
-        return {
-          uploaded: stats.uploaded,
-          downloaded: stats.downloaded,
-          left: stats.wantedBytes - stats.verifiedBytes,
-        };
-      },
+      stats: () => announceStats(core.stats()),
       report: (event) => this.events.emit("tracker", event),
       warn: (message) => this.events.emit("warning", { source: "peers", message }),
     };
