@@ -172,6 +172,13 @@ export interface AgentSession {
    */
   readBlock(block: BlockRef): Promise<{ bytes: Uint8Array; release(): void }>;
   /**
+   * {@linkcode AgentSession.readBlock} without waiting: the block when it is
+   * in memory already (read with its neighbours) and the upload budget has
+   * room now, else `undefined` (then call `readBlock`). Serving a piece's
+   * blocks one after another, most come this way, with no promise made.
+   */
+  readBlockNow(block: BlockRef): { bytes: Uint8Array; release(): void } | undefined;
+  /**
    * Counts a strike against the peer (e.g. it alone sent a piece that failed);
    * the session's `maxHashFailures`-th strike bans it. Strikes follow the
    * peer like bans do.

@@ -287,6 +287,11 @@ export class SessionCore implements AgentSession {
     return this.#uploads.read(this.store, block);
   }
 
+  /** @inheritdoc */
+  readBlockNow(block: BlockRef): { bytes: Uint8Array; release(): void } | undefined {
+    return this.#uploads.readNow(this.store, block);
+  }
+
   /** Bytes handed to storage and not yet written. */
   get pendingWriteBytes(): number {
     return this.#pendingWriteBytes;

@@ -17,6 +17,8 @@ interface Window {
   pins: number;
   /** Dropped from the cache; the buffer returns to the pool once unpinned. */
   dropped: boolean;
+  /** Its read completed: the buffer holds the window's bytes. */
+  loaded: boolean;
 }
 
 /** Options of {@linkcode ReadCache}. */
@@ -94,6 +96,35 @@ export class ReadCache {
     return into;
   }
 
+  /**
+   * Whether the block `[begin, begin + length)` of `store`'s piece `index`
+   * can be copied out now, without waiting ({@linkcode ReadCache.readNow}).
+   */
+  has(store: PieceStore, index: number, begin: number, length: number): boolean {
+    const windowStart = Math.floor(begin / WINDOW) * WINDOW;
+    const window = this.#windows.get(this.#key(store, index, windowStart));
+    return window !== undefined && window.loaded &&
+      begin + length <= windowStart + window.buffer.length;
+  }
+
+  /**
+   * Copies a block that {@linkcode ReadCache.has} said is in memory into
+   * `into`, as {@linkcode ReadCache.read} would (read-ahead included), with
+   * no promise made.
+   */
+  readNow(store: PieceStore, index: number, begin: number, length: number, into: Uint8Array): void {
+    const windowStart = Math.floor(begin / WINDOW) * WINDOW;
+    const key = this.#key(store, index, windowStart);
+    const window = this.#windows.get(key)!;
+    this.#windows.delete(key);
+    this.#windows.set(key, window);
+    if (begin - windowStart >= WINDOW / 2 && this.#reads.idle) {
+      this.#prefetch(store, index, windowStart + WINDOW);
+    }
+    into.set(window.buffer.subarray(begin - windowStart, begin - windowStart + length));
+    if (begin + length === windowStart + window.buffer.length) this.#drop(key, window);
+  }
+
   /** Forgets `store`'s windows (its session stopped). */
   forget(store: PieceStore): void {
     const id = this.#storeIds.get(store);
@@ -139,12 +170,19 @@ export class ReadCache {
       this.#windows.set(key, cached);
       return cached;
     }
-    const window: Window = { read: Promise.resolve(), buffer: EMPTY, pins: 0, dropped: false };
+    const window: Window = {
+      read: Promise.resolve(),
+      buffer: EMPTY,
+      pins: 0,
+      dropped: false,
+      loaded: false,
+    };
     const read = this.#reads.run(async () => {
       // Dropped before its turn with nobody waiting (an evicted read-ahead): skip the read.
       if (window.dropped && window.pins === 0) return;
       window.buffer = (this.#spare.pop() ?? new Uint8Array(WINDOW)).subarray(0, windowLength);
       await store.readBlockInto(index, windowStart, window.buffer);
+      window.loaded = true;
     });
     window.read = read;
     // A failed read is not cached; its readers see the error.
@@ -171,6 +209,7 @@ export class ReadCache {
     if (window.buffer === EMPTY) return; // never read, or already back
     const whole = new Uint8Array(window.buffer.buffer, 0, WINDOW);
     window.buffer = EMPTY;
+    window.loaded = false;
     if (this.#spare.length * WINDOW < this.#maxBytes) this.#spare.push(whole);
   }
 

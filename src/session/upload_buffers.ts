@@ -66,6 +66,27 @@ export class UploadBuffers {
     }
   }
 
+  /**
+   * The same as {@linkcode UploadBuffers.read} when the block's window is in
+   * memory and the budget has room now; `undefined` otherwise (nothing taken).
+   */
+  readNow(store: PieceStore, block: BlockRef): { bytes: Uint8Array; release(): void } | undefined {
+    if (!this.#cache.has(store, block.index, block.begin, block.length)) return undefined;
+    if (!this.#budget.tryAcquire(block.length)) return undefined;
+    const bytes = this.#blocks.take(block.length);
+    this.#cache.readNow(store, block.index, block.begin, block.length, bytes);
+    let released = false;
+    return {
+      bytes,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#blocks.release(bytes);
+        this.#budget.release(block.length);
+      },
+    };
+  }
+
   /** Forgets `store`'s cached windows (its session stopped). */
   forget(store: PieceStore): void {
     this.#cache.forget(store);

@@ -33,6 +33,26 @@ export class ByteBudget {
     return new Promise((resolve) => this.#waiters.push({ bytes, resolve }));
   }
 
+  /**
+   * Takes `bytes` now if they fit and nobody is waiting; never waits.
+   *
+   * @example
+   * ```ts
+   * import { ByteBudget } from "./budget.ts";
+   *
+   * const budget = new ByteBudget(1024);
+   * if (budget.tryAcquire(512)) budget.release(512);
+   * ```
+   *
+   * @param bytes How many.
+   * @returns Whether they were taken.
+   */
+  tryAcquire(bytes: number): boolean {
+    if (this.#waiters.length > 0 || !this.#fits(bytes)) return false;
+    this.#used += bytes;
+    return true;
+  }
+
   /** Gives back `bytes` from an earlier {@linkcode ByteBudget.acquire}. */
   release(bytes: number): void {
     this.#used = Math.max(0, this.#used - bytes);

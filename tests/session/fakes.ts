@@ -128,6 +128,9 @@ export class FakeSession implements AgentSession {
   readBlock(): Promise<{ bytes: Uint8Array; release(): void }> {
     return Promise.reject(new Error("FakeSession.readBlock is not expected here"));
   }
+  readBlockNow(): undefined {
+    throw new Error("FakeSession.readBlockNow is not expected here");
+  }
   strike(): void {}
   ban(): void {}
 }

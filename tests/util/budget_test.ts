@@ -86,3 +86,16 @@ Deno.test("ByteBudget: releasing more than is in use leaves zero", () => {
   budget.release(50);
   assert.equal(budget.used, 0);
 });
+
+Deno.test("ByteBudget: tryAcquire takes only what fits now, and never jumps the queue", async () => {
+  const budget = new ByteBudget(100);
+  assert.equal(budget.tryAcquire(60), true);
+  assert.equal(budget.tryAcquire(60), false); // does not fit
+  const waiting = budget.acquire(60);
+  budget.release(0);
+  assert.equal(budget.waiting, 1);
+  assert.equal(budget.tryAcquire(10), false); // someone waits: no overtaking
+  budget.release(60);
+  await waiting;
+  assert.equal(budget.used, 60);
+});

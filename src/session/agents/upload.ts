@@ -49,7 +49,9 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
           // Requests that came while waiting are served by this loop too.
           continue;
         }
-        const { bytes, release } = await session.readBlock(request);
+        // Most blocks are in memory already (read with their neighbours): no promise then.
+        const { bytes, release } = session.readBlockNow(request) ??
+          await session.readBlock(request);
         held.push({ release, size: request.length + PIECE_FRAME_OVERHEAD });
         heldBytes += request.length + PIECE_FRAME_OVERHEAD;
         if (peer.closed || peer.amChoking) break;
