@@ -6,13 +6,20 @@
  *   leecher and then Bittern (in a fresh process) each download it.
  * - seeding: a libtorrent leecher downloads from a Bittern seeder, compared
  *   with the same leecher from the libtorrent seeder.
+ * - both again encrypted: libtorrent with encryption forced (MSE/RC4 only,
+ *   both ways) on each libtorrent side, Bittern with `encryption: "require"`.
+ *
+ * In the first two rows libtorrent runs with its default encryption settings
+ * (outgoing connections start with an MSE handshake, and plaintext is chosen
+ * when both are offered), as the speed goals are stated against it; Bittern
+ * runs with its default (`prefer`), so both sides handshake alike.
  * - memory: peak RSS of a Bittern download of 1 GiB, in a fresh process.
  *
  * Run: `deno task bench download memory` or
  * `deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-run bench/download.ts [MiB]`.
  */
 import { join } from "node:path";
-import { createTorrent, FileSystemStorage, Runtime } from "../mod.ts";
+import { createTorrent, type EncryptionPolicy, FileSystemStorage, Runtime } from "../mod.ts";
 import { hasLibtorrent, LtPeer } from "../tests/interop/lt_process.ts";
 
 const CHILD = new URL("./download_child.ts", import.meta.url).pathname;
@@ -51,20 +58,34 @@ export async function fixture(
   return { torrentPath, bytes };
 }
 
-/** A libtorrent seeder of the {@linkcode fixture} in `dir`. */
-function libtorrentSeeder(torrentPath: string, dir: string): Promise<LtPeer> {
-  return LtPeer.start(["seed", "--torrent", torrentPath, "--data", join(dir, "data")]);
+/** lt_peer.py's flag for libtorrent with encryption forced (MSE/RC4 only, both ways). */
+const FORCED = "--forced-encryption";
+
+/**
+ * A libtorrent seeder of the {@linkcode fixture} in `dir`: default encryption settings, or
+ * forced with `forced`.
+ */
+function libtorrentSeeder(torrentPath: string, dir: string, forced = false): Promise<LtPeer> {
+  return LtPeer.start([
+    "seed",
+    "--torrent",
+    torrentPath,
+    "--data",
+    join(dir, "data"),
+    ...forced ? [FORCED] : [],
+  ]);
 }
 
-/** Seconds for a libtorrent leecher (a fresh process) to download from `port`. */
-async function libtorrentLeech(torrentPath: string, port: number): Promise<number> {
+/**
+ * Seconds for a libtorrent leecher (a fresh process) to download from `port`: default
+ * encryption settings, or forced with `forced`.
+ */
+async function libtorrentLeech(torrentPath: string, port: number, forced = false): Promise<number> {
   const out = await Deno.makeTempDir();
   const started = performance.now();
-  // Plain handshakes for both seeders alike: Bittern has no MSE, and libtorrent would first
-  // try it and reconnect, a fixed second that says nothing about transfer speed.
   const leecher = await LtPeer.start([
     "leech",
-    "--plain",
+    ...forced ? [FORCED] : [],
     "--torrent",
     torrentPath,
     "--out",
@@ -81,11 +102,15 @@ async function libtorrentLeech(torrentPath: string, port: number): Promise<numbe
   }
 }
 
-/** Runs bench/download_child.ts (a Bittern download in a fresh process) with `v8Flags`. */
+/**
+ * Runs bench/download_child.ts (a Bittern download in a fresh process) with `v8Flags` and, if
+ * given, the `encryption` policy.
+ */
 async function bitternLeech(
   torrentPath: string,
   port: number,
   v8Flags: string[] = [],
+  encryption?: EncryptionPolicy,
 ): Promise<{ seconds: number; peakRssMiB: number }> {
   const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -98,6 +123,7 @@ async function bitternLeech(
       CHILD,
       torrentPath,
       String(port),
+      ...encryption ? [encryption] : [],
     ],
     stdout: "piped",
     stderr: "piped",
@@ -107,7 +133,7 @@ async function bitternLeech(
 }
 
 function line(label: string, ours: number, theirs: number, unit = "MiB/s"): string {
-  return `${label.padEnd(36)} bittern ${ours.toFixed(1).padStart(7)} ${unit}   libtorrent ${
+  return `${label.padEnd(44)} bittern ${ours.toFixed(1).padStart(7)} ${unit}   libtorrent ${
     theirs.toFixed(1).padStart(7)
   } ${unit}   ratio ${(ours / theirs).toFixed(2)}x`;
 }
@@ -119,29 +145,39 @@ export async function run(mib = 256): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
     const { torrentPath, bytes } = await fixture(dir, mib);
-    const seeder = await libtorrentSeeder(torrentPath, dir);
-    let ltSeconds: number;
-    let ourSeconds: number;
-    try {
-      ltSeconds = await libtorrentLeech(torrentPath, seeder.port);
-      ({ seconds: ourSeconds } = await bitternLeech(torrentPath, seeder.port));
-    } finally {
-      await seeder.close();
-    }
-    console.log(line("download from a libtorrent seeder", mib / ourSeconds, mib / ltSeconds));
+    for (const encrypted of [false, true]) {
+      // Encrypted: every libtorrent side forced to RC4, Bittern requiring it.
+      const policy: EncryptionPolicy | undefined = encrypted ? "require" : undefined;
+      const suffix = encrypted ? ", encrypted" : "";
+      const seeder = await libtorrentSeeder(torrentPath, dir, encrypted);
+      let ltSeconds: number;
+      let ourSeconds: number;
+      try {
+        ltSeconds = await libtorrentLeech(torrentPath, seeder.port, encrypted);
+        ({ seconds: ourSeconds } = await bitternLeech(torrentPath, seeder.port, [], policy));
+      } finally {
+        await seeder.close();
+      }
+      console.log(
+        line(`download from a libtorrent seeder${suffix}`, mib / ourSeconds, mib / ltSeconds),
+      );
 
-    const runtime = new Runtime({
-      maxConnectionsPerIp: 64,
-      listen: { hostname: "127.0.0.1", port: 0 },
-    });
-    let ourSeedSeconds: number;
-    try {
-      await runtime.add(bytes, { storage: new FileSystemStorage(join(dir, "data")) });
-      ourSeedSeconds = await libtorrentLeech(torrentPath, runtime.port!);
-    } finally {
-      await runtime.close();
+      const runtime = new Runtime({
+        maxConnectionsPerIp: 64,
+        listen: { hostname: "127.0.0.1", port: 0 },
+        encryption: policy,
+      });
+      let ourSeedSeconds: number;
+      try {
+        await runtime.add(bytes, { storage: new FileSystemStorage(join(dir, "data")) });
+        ourSeedSeconds = await libtorrentLeech(torrentPath, runtime.port!, encrypted);
+      } finally {
+        await runtime.close();
+      }
+      console.log(
+        line(`a libtorrent leecher from us${suffix}`, mib / ourSeedSeconds, mib / ltSeconds),
+      );
     }
-    console.log(line("a libtorrent leecher from us", mib / ourSeedSeconds, mib / ltSeconds));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
