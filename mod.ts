@@ -24,6 +24,7 @@ export * from "./src/transport/mod.ts";
 export * from "./src/wire/mod.ts";
 export * from "./src/tracker/mod.ts";
 export * from "./src/peers/mod.ts";
+export * from "./src/dht/mod.ts";
 export * from "./src/agents/mod.ts";
 export * from "./src/session/mod.ts";
 export { Emitter, type Listener } from "./src/util/emitter.ts";

@@ -15,6 +15,7 @@ import { formatBytes, formatDuration } from "./format.ts";
 import { outputMode } from "./progress.ts";
 import {
   checkWritable,
+  DHT_USAGE,
   ENCRYPTION_USAGE,
   ExitCode,
   fetchForCommand,
@@ -43,6 +44,7 @@ Options:
                        connections to or from one IP address (default 1; raise it
                        for several peers on one machine, e.g. 127.0.0.1)
 ${ENCRYPTION_USAGE}
+${DHT_USAGE}
   --selector NAME      sequential | rarest | random-rarest (default rarest)
   --files LIST         only these files, by the [index] 'bittern info' shows, e.g. 0,2,5
   --save-torrent FILE  write the .torrent to FILE once it is known (for a magnet link:

@@ -29,6 +29,12 @@ Options:
                     for several peers on one machine, e.g. 127.0.0.1)
   --encryption MODE MSE/PE: prefer (default: try encrypted first, accept both),
                     require (encrypted only, RC4), off (plain only)
+  --no-dht          no DHT (BEP 5); private torrents never use it
+  --dht-bootstrap HOST:PORT
+                    start the DHT from this node instead of the public routers
+                    (repeatable)
+  --dht-state FILE  keep the DHT's node list in FILE for fast restarts (needs
+                    --allow-read and --allow-write for FILE)
   --peer HOST:PORT  connect to this peer too (repeatable)
   --json            one JSON object per event per line
   -h, --help        show this help

@@ -4,6 +4,7 @@
  * handling, checks before announcing and permission-aware messages.
  */
 import {
+  type DhtOptions,
   type EncryptionPolicy,
   explainPermission,
   fetchTorrent,
@@ -44,6 +45,9 @@ export const SESSION_FLAGS = {
   peer: { type: "string", multiple: true },
   "connections-per-ip": { type: "string" },
   encryption: { type: "string" },
+  "no-dht": { type: "boolean" },
+  "dht-bootstrap": { type: "string", multiple: true },
+  "dht-state": { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -55,7 +59,17 @@ export interface NetworkFlags {
   readonly peers: PeerAddress[];
   readonly connectionsPerIp: number;
   readonly encryption: EncryptionPolicy;
+  /** `--no-dht`, `--dht-bootstrap`, `--dht-state`: off, or the DHT's options. */
+  readonly dht: false | DhtOptions;
 }
+
+/** The DHT lines both commands' usage shows. */
+export const DHT_USAGE = `  --no-dht             no DHT (BEP 5); private torrents never use it
+  --dht-bootstrap HOST:PORT
+                       start the DHT from this node instead of the public routers
+                       (repeatable)
+  --dht-state FILE     keep the DHT's node list in FILE for fast restarts (needs
+                       --allow-read and --allow-write for FILE)`;
 
 /** The `--encryption` line both commands' usage shows. */
 export const ENCRYPTION_USAGE =
@@ -72,6 +86,9 @@ export function parseNetworkFlags(
     peer?: string[];
     "connections-per-ip"?: string;
     encryption?: string;
+    "no-dht"?: boolean;
+    "dht-bootstrap"?: string[];
+    "dht-state"?: string;
   },
 ): NetworkFlags | string {
   const encryption = (values.encryption ?? "prefer") as EncryptionPolicy;
@@ -91,7 +108,20 @@ export function parseNetworkFlags(
     if (!peer) return `--peer expects HOST:PORT or [V6]:PORT, not '${text}'`;
     peers.push(peer);
   }
-  return { hostname: values.bind ?? "0.0.0.0", port, peers, connectionsPerIp, encryption };
+  const bootstrap: PeerAddress[] = [];
+  for (const text of values["dht-bootstrap"] ?? []) {
+    const node = parsePeerAddress(text);
+    if (!node) return `--dht-bootstrap expects HOST:PORT, not '${text}'`;
+    bootstrap.push(node);
+  }
+  if (values["no-dht"] && (bootstrap.length || values["dht-state"])) {
+    return "--no-dht cannot go with --dht-bootstrap or --dht-state";
+  }
+  const dht: false | DhtOptions = values["no-dht"] ? false : {
+    ...bootstrap.length ? { bootstrap } : {},
+    ...values["dht-state"] ? { statePath: values["dht-state"] } : {},
+  };
+  return { hostname: values.bind ?? "0.0.0.0", port, peers, connectionsPerIp, encryption, dht };
 }
 
 /** Fetches the torrent a command was given; reports why and returns undefined when it cannot. */
@@ -180,6 +210,7 @@ export async function withRuntime(
     listen: { hostname, port },
     maxConnectionsPerIp: network.connectionsPerIp,
     encryption: network.encryption,
+    dht: network.dht,
   });
   let interrupts = 0;
   let resolveInterrupted!: () => void;

@@ -13,6 +13,7 @@ import type { WireLimits } from "../wire/limits.ts";
 import type { SessionConfig } from "./core.ts";
 import type { Transport } from "../transport/types.ts";
 import type { EncryptionPolicy } from "../wire/mse/mse.ts";
+import type { DhtOptions } from "../dht/peer_source.ts";
 
 /** Options for a {@linkcode Runtime}. */
 export interface RuntimeOptions {
@@ -67,6 +68,13 @@ export interface RuntimeOptions {
   readonly fetchers?: MetainfoFetchers;
   /** SHA-1 for every torrent. Default: `node:crypto` on the main thread. */
   readonly hasher?: Sha1Hasher;
+  /**
+   * The DHT (BEP 5), one node shared by every non-private torrent (private ones never use it,
+   * BEP 27): `true`, `false`, or options (bootstrap list, `statePath`, `readOnly`, ...). Its
+   * UDP port is the listening port, bound to the listening address; a loopback address talks
+   * only to loopback nodes. Default: on when listening, off with `listen: false`.
+   */
+  readonly dht?: boolean | DhtOptions;
   /** Peer sources consulted for every torrent (not for private ones). */
   readonly peerSources?: readonly PeerSource[];
   /** Closes the runtime when aborted. */

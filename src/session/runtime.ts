@@ -29,6 +29,7 @@ import { type PeerSource, StaticPeerSource } from "../peers/source.ts";
 import { TrackerPeerSource } from "../peers/tracker_source.ts";
 import type { MessagingAgent } from "../agents/agent.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
+import { DhtPeerSource } from "../dht/peer_source.ts";
 import { metadataAgent } from "./agents/metadata.ts";
 import type { SessionConfig } from "./core.ts";
 import type { HostedSession } from "./hosted.ts";
@@ -104,6 +105,8 @@ export class Runtime {
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #host: SessionHost;
+  /** The DHT shared by non-private torrents, when on. */
+  readonly #dht: DhtPeerSource | undefined;
 
   /**
    * Creates a runtime; it listens once the first torrent is added.
@@ -120,6 +123,14 @@ export class Runtime {
     this.#maxHalfOpen = options.maxHalfOpen ?? 32;
     this.#maxPerIp = options.maxConnectionsPerIp ?? 1;
     options.signal?.addEventListener("abort", () => void this.close(), { once: true });
+    const dht = options.dht ?? options.listen !== false;
+    const listenHost = options.listen ? options.listen.hostname ?? "0.0.0.0" : "0.0.0.0";
+    this.#dht = dht === false ? undefined : new DhtPeerSource(dht === true ? {} : dht, async () => {
+      await this.#listening?.catch(() => {});
+      // The DHT speaks IPv4: a host name or IPv6 listening address binds it to every address.
+      const host = /^\d+\.\d+\.\d+\.\d+$/.test(listenHost) ? listenHost : "0.0.0.0";
+      return { host, port: this.port ?? 0 };
+    });
     const port = () => this.port;
     const perIp = this.#maxPerIp;
     this.#host = {
@@ -263,7 +274,14 @@ export class Runtime {
       new SourceRunner(this.#sourcesFor(torrent, options)),
     );
     const metadataSize = torrent.private ? undefined : torrent.infoBytes.length;
-    this.#register(engine, engine.core.extensionNames(), config, options, () => metadataSize);
+    this.#register(
+      engine,
+      engine.core.extensionNames(),
+      config,
+      options,
+      () => metadataSize,
+      !torrent.private,
+    );
     if (options.start !== false) engine.start();
     return engine;
   }
@@ -286,8 +304,10 @@ export class Runtime {
           { ...options, wantedFiles: wantedFiles ?? selectOnly(torrent, magnet) },
           config,
           host,
-          // A private torrent has no PEX (BEP 27); its peers may still ask for metadata: rejected.
-          agents.all.filter((agent) => !torrent.private || agent !== agents.pex),
+          // A private torrent has no PEX nor DHT (BEP 27); its peers may still ask for metadata: rejected.
+          agents.all.filter((agent) =>
+            !torrent.private || (agent !== agents.pex && agent !== agents.dht)
+          ),
           sources,
           pool,
         ),
@@ -303,6 +323,7 @@ export class Runtime {
         session.hasMetadata && !session.torrent.private
           ? session.torrent.infoBytes.length
           : undefined,
+      true,
     );
     if (options.start !== false) session.start();
     return Promise.resolve(session);
@@ -343,6 +364,7 @@ export class Runtime {
     config: SessionConfig,
     options: SessionOptions,
     metadataSize: () => number | undefined,
+    dht: boolean,
   ): void {
     const registry = new ExtensionRegistry();
     for (const name of extensionNames) registry.register(rawExtension(name));
@@ -353,6 +375,7 @@ export class Runtime {
         requestQueueLength: config.maxUploadQueue,
         metadataSize,
       }),
+      ...dht && this.#dht ? [this.#dht.handshakeHandler()] : [],
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
     ]);
@@ -370,16 +393,18 @@ export class Runtime {
   #agentsFor(
     isPrivate: boolean | undefined,
     options: SessionOptions,
-  ): { all: MessagingAgent[]; pex: MessagingAgent | undefined } {
+  ): { all: MessagingAgent[]; pex: MessagingAgent | undefined; dht: MessagingAgent | undefined } {
     const agents: MessagingAgent[] = [];
     let pex: MessagingAgent | undefined;
+    let dht: MessagingAgent | undefined;
     if (!isPrivate) {
       agents.push(metadataAgent());
       if (options.pex !== false) {
         agents.push(pex = pexAgent(typeof options.pex === "object" ? options.pex : {}));
       }
+      if (this.#dht) agents.push(dht = this.#dht.agent(() => this.port));
     }
-    return { all: [...agents, ...options.agents ?? []], pex };
+    return { all: [...agents, ...options.agents ?? []], pex, dht };
   }
 
   /**
@@ -402,7 +427,12 @@ export class Runtime {
     if (!magnet && (torrent as Torrent).private && !options.allowPrivatePeerSources) {
       return sources;
     }
-    return [...sources, ...this.#options.peerSources ?? [], ...options.peerSources ?? []];
+    return [
+      ...sources,
+      ...this.#dht ? [this.#dht] : [],
+      ...this.#options.peerSources ?? [],
+      ...options.peerSources ?? [],
+    ];
   }
 
   /** The session of a torrent, by hex info hash. */
@@ -433,6 +463,7 @@ export class Runtime {
     for (let i = 0; i < 200 && this.#connections > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    await this.#dht?.close().catch(() => {});
     if (this.#ownsHasher) this.#hasher.close();
   }
 

@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import type { MessagingAgent, PeerAddress } from "../agents/agent.ts";
+import { DhtNode } from "../dht/node.ts";
 import { createTorrent } from "../metainfo/create.ts";
 import { formatMagnet } from "../metainfo/magnet.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
@@ -105,6 +106,12 @@ export interface SwarmOptions {
   readonly tracker?: boolean | TrackerServerOptions;
   /** Default storage of every peer. Default `"memory"`. */
   readonly storage?: "memory" | "filesystem";
+  /**
+   * Run a DHT bootstrap node on 127.0.0.1 and join every peer's DHT to it; peers then find
+   * each other through the DHT alone (no tracker unless `tracker` is set, no direct peers).
+   * Default `false`: the peers' DHT is off.
+   */
+  readonly dht?: boolean;
   /** Make the torrent private (BEP 27). Without a tracker, direct peers are still allowed. */
   readonly private?: boolean;
   /** Settings of each peer, by role and index. */
@@ -193,6 +200,7 @@ export class Swarm implements AsyncDisposable {
   #torrent: Torrent | undefined;
   #torrentBytes: Uint8Array | undefined;
   #tracker: TrackerServer | undefined;
+  #dht: DhtNode | undefined;
   #root: string | undefined;
   #starting: Promise<this> | undefined;
   #closing: Promise<void> | undefined;
@@ -232,6 +240,11 @@ export class Swarm implements AsyncDisposable {
   /** The built-in tracker, when the swarm has one. */
   get tracker(): TrackerServer | undefined {
     return this.#tracker;
+  }
+
+  /** The DHT bootstrap node, when the swarm has one (`dht: true`). */
+  get dht(): DhtNode | undefined {
+    return this.#dht;
   }
 
   /** The swarm's temp directory (filesystem mode only); `close()` removes it. */
@@ -281,6 +294,11 @@ export class Swarm implements AsyncDisposable {
       const tracker = new TrackerServer(typeof options.tracker === "object" ? options.tracker : {});
       this.#tracker = tracker;
       await tracker.start();
+    }
+    if (options.dht) {
+      const node = new DhtNode({ host: "127.0.0.1", bootstrap: [], rateLimit: { key: "ip-port" } });
+      this.#dht = node;
+      await node.listen();
     }
     const source = payload.files.length === 1 && payload.files[0].path.length === 1 &&
         payload.files[0].path[0] === payload.name
@@ -351,6 +369,9 @@ export class Swarm implements AsyncDisposable {
       const runtime = new Runtime({
         // Every swarm peer is 127.0.0.1: limits and bans go by address and listen port.
         maxConnectionsPerIp: 64,
+        dht: this.#dht
+          ? { bootstrap: [this.#dht.address!], rateLimit: { key: "ip-port" }, retryMs: 250 }
+          : false,
         ...options.runtime,
         listen: { hostname: "127.0.0.1", port: 0 },
       });
@@ -369,7 +390,7 @@ export class Swarm implements AsyncDisposable {
         : torrent;
       const session = await runtime.add(source, {
         trackers: this.#tracker !== undefined,
-        peers: this.#tracker || peer.role === "seeder" ? undefined : [...direct],
+        peers: this.#tracker || this.#dht || peer.role === "seeder" ? undefined : [...direct],
         ...options.session,
         // Remember the storage the session opens, to read back where it wrote.
         storage: {
@@ -516,6 +537,7 @@ export class Swarm implements AsyncDisposable {
     await this.#tracker?.close().catch((error: Error) =>
       problems.push(`tracker: ${error.message}`)
     );
+    await this.#dht?.close();
     if (this.#root) {
       await Deno.remove(this.#root, { recursive: true }).catch((error: Error) => {
         if (!(error instanceof Deno.errors.NotFound)) {
