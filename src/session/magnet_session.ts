@@ -5,6 +5,7 @@ import { parseTorrent } from "../metainfo/parse.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerSourceContext } from "../peers/source.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
+import { bytesEqual } from "../util/bytes.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { Emitter } from "../util/emitter.ts";
 import { DEFAULT_WIRE_LIMITS } from "../wire/limits.ts";
@@ -20,6 +21,7 @@ import {
   announceStats,
   describeFailure,
   failureCode,
+  keepsNewConnection,
   type SessionEngine,
   type SessionHost,
   type TorrentSession,
@@ -296,13 +298,17 @@ export class MagnetSession implements TorrentSession, HostedSession {
     this.#dialing.delete(key);
     const link = new WireLink(wire);
     const ownId = this.#host.peerId;
-    const sameBytes = (a: Uint8Array, b: Uint8Array) => a.every((byte, i) => byte === b[i]);
-    const selfConnection = sameBytes(link.peerId, ownId);
-    const sameId = [...this.#peers.values()].some(({ peer }) =>
-      sameBytes(peer.peerId, link.peerId)
-    );
-    if (selfConnection || sameId || !this.accepts(key, host, port)) {
+    const selfConnection = bytesEqual(link.peerId, ownId);
+    let duplicate = [...this.#peers.values()].find(({ peer }) =>
+      bytesEqual(peer.peerId, link.peerId)
+    )?.peer;
+    if (duplicate && keepsNewConnection(ownId, link.peerId, incoming, duplicate.incoming)) {
+      duplicate.close("duplicate connection (the one the lower peer id dialled is kept)");
+      duplicate = undefined;
+    }
+    if (selfConnection || duplicate || !this.accepts(key, host, port)) {
       if (selfConnection) this.#pool.exclude(key);
+      else if (duplicate && !incoming) this.#pool.failed(key, "duplicate");
       else if (!incoming) this.#pool.released(key);
       link.close();
       return;

@@ -4,6 +4,7 @@ import type { PeerSourceContext } from "../peers/source.ts";
 import type { PieceSelector } from "../picker/selector.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
+import { bytesEqual } from "../util/bytes.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import type { Emitter } from "../util/emitter.ts";
 import { ProtocolError } from "../wire/errors.ts";
@@ -65,6 +66,31 @@ export function announceStats(
 export interface Handover {
   readonly held: readonly Message[];
   readonly pending?: Promise<Message | undefined>;
+}
+
+/**
+ * Two connections to one peer (each side dialled the other at once): both
+ * sides keep the one the lower peer id dialled, as libtorrent does, so they
+ * never each close a different one. Whether the new connection is that one
+ * and the old one is not.
+ */
+export function keepsNewConnection(
+  ownId: Uint8Array,
+  peerId: Uint8Array,
+  newIncoming: boolean,
+  oldIncoming: boolean,
+): boolean {
+  let weAreLower = false;
+  for (let i = 0; i < ownId.length; i++) {
+    if (ownId[i] !== peerId[i]) {
+      weAreLower = ownId[i] < peerId[i];
+      break;
+    }
+  }
+  // The lower id dialled it: our outgoing connection when we are lower, else our incoming one.
+  const kept = (connectionIncoming: boolean) =>
+    weAreLower ? !connectionIncoming : connectionIncoming;
+  return kept(newIncoming) && !kept(oldIncoming);
 }
 
 /** Why we closed a peer ourselves: not held against it when it is tried again. */
@@ -324,12 +350,19 @@ export class SessionEngine implements TorrentSession, HostedSession {
     this.#dialing.delete(key);
     const link = new WireLink(wire, handover?.pending);
     const ownId = this.#host.peerId;
-    const selfConnection = link.peerId.every((byte, i) => byte === ownId[i]);
-    const sameId = [...core.peerMap.values()].some((other) =>
-      other.peerId.every((byte, i) => byte === link.peerId[i])
+    const selfConnection = bytesEqual(link.peerId, ownId);
+    let duplicate = [...core.peerMap.values()].find((other) =>
+      bytesEqual(other.peerId, link.peerId)
     );
-    if (selfConnection || sameId || !this.accepts(key, host, port)) {
+    if (duplicate && keepsNewConnection(ownId, link.peerId, incoming, duplicate.incoming)) {
+      // Both sides dialled at once: each keeps the same one of the two connections.
+      duplicate.close("duplicate connection (the one the lower peer id dialled is kept)");
+      duplicate = undefined;
+    }
+    if (selfConnection || duplicate || !this.accepts(key, host, port)) {
       if (selfConnection) core.pool.exclude(key);
+      // Connected already (the other way): no use redialling it every few seconds.
+      else if (duplicate && !incoming) core.pool.failed(key, "duplicate");
       else if (!incoming) core.pool.released(key);
       link.close();
       return;
