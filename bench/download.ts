@@ -65,7 +65,11 @@ const FORCED = "--forced-encryption";
  * A libtorrent seeder of the {@linkcode fixture} in `dir`: default encryption settings, or
  * forced with `forced`.
  */
-function libtorrentSeeder(torrentPath: string, dir: string, forced = false): Promise<LtPeer> {
+export function libtorrentSeeder(
+  torrentPath: string,
+  dir: string,
+  forced = false,
+): Promise<LtPeer> {
   return LtPeer.start([
     "seed",
     "--torrent",
@@ -80,7 +84,11 @@ function libtorrentSeeder(torrentPath: string, dir: string, forced = false): Pro
  * Seconds for a libtorrent leecher (a fresh process) to download from `port`: default
  * encryption settings, or forced with `forced`.
  */
-async function libtorrentLeech(torrentPath: string, port: number, forced = false): Promise<number> {
+export async function libtorrentLeech(
+  torrentPath: string,
+  port: number,
+  forced = false,
+): Promise<number> {
   const out = await Deno.makeTempDir();
   const started = performance.now();
   const leecher = await LtPeer.start([

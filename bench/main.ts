@@ -3,7 +3,7 @@
  * baseline measured in the same run, and the ratio.
  *
  * `deno task bench [name...]` runs only the named ones
- * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces, magnet);
+ * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces, magnet, profile);
  * options after the names go to each, e.g. `deno task bench seeder-memory --scenario flood`.
  */
 import { run as bencode } from "./bencode.ts";
@@ -11,6 +11,7 @@ import { run as download, runMemory as memory } from "./download.ts";
 import { run as magnet } from "./magnet.ts";
 import { run as metainfo } from "./metainfo.ts";
 import { run as pieces } from "./pieces.ts";
+import { run as profile } from "./profile.ts";
 import { run as scale } from "./scale.ts";
 import { run as seederMemory } from "./seeder_memory.ts";
 import { run as storage } from "./storage.ts";
@@ -30,6 +31,7 @@ const benches: Record<string, (options: string[]) => unknown> = {
   "seeder-memory": seederMemory,
   pieces: () => pieces(),
   magnet: () => magnet(),
+  profile: () => profile(),
 };
 // Names come first; everything from the first `--option` on goes to each chosen benchmark.
 const firstOption = Deno.args.findIndex((arg) => arg.startsWith("--"));
