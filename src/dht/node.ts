@@ -8,7 +8,7 @@ import dgram from "node:dgram";
 import { lookup as dnsLookup } from "node:dns/promises";
 import { addressKey, type PeerAddress } from "../util/address.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
-import { explainPermission } from "../util/permissions.ts";
+import { explainPermission, PermissionError } from "../util/permissions.ts";
 import { DhtError, KrpcErrorCode } from "./errors.ts";
 import {
   decodeKrpc,
@@ -251,6 +251,13 @@ export class DhtNode {
 
   async #bind(): Promise<void> {
     const host = this.#options.host ?? "0.0.0.0";
+    const port = this.#options.port ?? 0;
+    // Deno's node:dgram reports a missing --allow-net from bind() as an uncaught error, not
+    // through the callback or "error": ask first.
+    const wanted = port ? `${host}:${port}` : host;
+    if (Deno.permissions.querySync({ name: "net", host: wanted }).state !== "granted") {
+      throw new PermissionError(`network access to UDP ${wanted}`, `--allow-net=${wanted}`);
+    }
     const socket = dgram.createSocket("udp4");
     try {
       await new Promise<void>((resolve, reject) => {

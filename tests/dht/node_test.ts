@@ -314,3 +314,10 @@ Deno.test("dht: a warm start from a long saved list asks fewer nodes than it lis
     await Promise.all([warm.close(), ...nodes.map((node) => node.close())]);
   }
 });
+
+Deno.test("dht: binding an address without net permission rejects, and throws nothing uncaught", async () => {
+  // The tests run with --allow-net=127.0.0.1; with more, the address is not ours (EADDRNOTAVAIL).
+  const node = new DhtNode({ ...LOOPBACK, host: "10.0.0.2", port: 6881 });
+  await assert.rejects(node.listen());
+  await node.close();
+});
