@@ -3,10 +3,12 @@
  * baseline measured in the same run, and the ratio.
  *
  * `deno task bench [name...]` runs only the named ones
- * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces, magnet, profile);
+ * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces, magnet,
+ * profile, dht);
  * options after the names go to each, e.g. `deno task bench seeder-memory --scenario flood`.
  */
 import { run as bencode } from "./bencode.ts";
+import { run as dht } from "./dht.ts";
 import { run as download, runMemory as memory } from "./download.ts";
 import { run as magnet } from "./magnet.ts";
 import { run as metainfo } from "./metainfo.ts";
@@ -18,7 +20,7 @@ import { run as storage } from "./storage.ts";
 import { run as swarm } from "./swarm.ts";
 import { run as wire } from "./wire.ts";
 
-// Only swarm and seeder-memory take options; the others run with their defaults.
+// Only swarm, seeder-memory and dht take options; the others run with their defaults.
 const benches: Record<string, (options: string[]) => unknown> = {
   bencode: () => bencode(),
   metainfo: () => metainfo(),
@@ -32,6 +34,7 @@ const benches: Record<string, (options: string[]) => unknown> = {
   pieces: () => pieces(),
   magnet: () => magnet(),
   profile: () => profile(),
+  dht,
 };
 // Names come first; everything from the first `--option` on goes to each chosen benchmark.
 const firstOption = Deno.args.findIndex((arg) => arg.startsWith("--"));

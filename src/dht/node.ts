@@ -8,7 +8,7 @@ import dgram from "node:dgram";
 import { lookup as dnsLookup } from "node:dns/promises";
 import { addressKey, type PeerAddress } from "../util/address.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
-import { explainPermission } from "../util/permissions.ts";
+import { explainPermission, PermissionError } from "../util/permissions.ts";
 import { DhtError, KrpcErrorCode } from "./errors.ts";
 import {
   decodeKrpc,
@@ -201,6 +201,7 @@ export class DhtNode {
   #address: PeerAddress | undefined;
   #listening: Promise<void> | undefined;
   #bootstrapping: Promise<void> | undefined;
+  #seedsResolved: Promise<void> | undefined;
   /** The resolved saved nodes and bootstrap list, for lookups while the table is small. */
   #seedList: PeerAddress[] = [];
   #nextTransaction = Math.floor(Math.random() * 65536);
@@ -250,6 +251,13 @@ export class DhtNode {
 
   async #bind(): Promise<void> {
     const host = this.#options.host ?? "0.0.0.0";
+    const port = this.#options.port ?? 0;
+    // Deno's node:dgram reports a missing --allow-net from bind() as an uncaught error, not
+    // through the callback or "error": ask first.
+    const wanted = port ? `${host}:${port}` : host;
+    if (Deno.permissions.querySync({ name: "net", host: wanted }).state !== "granted") {
+      throw new PermissionError(`network access to UDP ${wanted}`, `--allow-net=${wanted}`);
+    }
     const socket = dgram.createSocket("udp4");
     try {
       await new Promise<void>((resolve, reject) => {
@@ -295,11 +303,23 @@ export class DhtNode {
    */
   bootstrap(): Promise<void> {
     this.#bootstrapping ??= (async () => {
-      await this.listen();
-      this.#seedList = await this.#seeds();
+      await this.#ready();
       await this.#lookup(this.id, "find_node", {});
     })();
     return this.#bootstrapping;
+  }
+
+  /**
+   * Listening, with the seed list resolved. Lookups start the bootstrap lookup but wait only
+   * for this: while the table is small they start from the seeds themselves, so a
+   * slow or dead node in the bootstrap lookup never delays the first peers.
+   */
+  #ready(): Promise<void> {
+    this.#seedsResolved ??= (async () => {
+      await this.listen();
+      this.#seedList = await this.#seeds();
+    })();
+    return this.#seedsResolved;
   }
 
   /** The saved nodes and the bootstrap list, resolved (names that fail are skipped). */
@@ -355,7 +375,8 @@ export class DhtNode {
    * @returns The closest nodes found.
    */
   async findNode(target: Uint8Array, signal?: AbortSignal): Promise<LookupResult> {
-    await this.bootstrap();
+    void this.bootstrap().catch(() => {});
+    await this.#ready();
     return await this.#lookup(target, "find_node", { signal });
   }
 
@@ -373,7 +394,8 @@ export class DhtNode {
     announce?: { readonly port: number; readonly impliedPort?: boolean };
     signal?: AbortSignal;
   } = {}): Promise<LookupResult> {
-    await this.bootstrap();
+    void this.bootstrap().catch(() => {});
+    await this.#ready();
     const result = await this.#lookup(infoHash, "get_peers", options);
     const announce = options.announce;
     if (announce && !this.#readOnly && !options.signal?.aborted) {
@@ -565,6 +587,7 @@ export class DhtNode {
     if (!this.table.size) {
       // Lost every node (or never had one): try the bootstrap list again.
       this.#bootstrapping = undefined;
+      this.#seedsResolved = undefined;
       void this.bootstrap().catch(() => {});
       return;
     }
@@ -669,15 +692,19 @@ export class DhtNode {
         if (this.#closed || options.signal?.aborted) return finish();
         let active = 0;
         for (const c of candidates.values()) if (c.state === "pending") active++;
-        // Seeds first (no id yet: bootstrap routers and saved nodes).
+        // Seeds (no id yet: saved nodes, then bootstrap routers) only until K nodes with ids
+        // are known: a long saved list must not cost a query per entry before the lookup
+        // heads for the target.
+        let known = ordered();
+        const needSeeds = known.length < BUCKET_SIZE;
         for (const c of candidates.values()) {
-          if (active >= this.#alpha) break;
+          if (!needSeeds || active >= this.#alpha) break;
           if (!c.id && c.state === "new") {
             ask(c);
             active++;
           }
         }
-        const known = ordered();
+        known = ordered();
         let unsettled = false;
         let counted = 0;
         for (const c of known) {
@@ -689,7 +716,8 @@ export class DhtNode {
           if (c.state !== "done") unsettled = true;
         }
         const seedsWaiting = [...candidates.values()].some((c) =>
-          !c.id && (c.state === "pending" || c.state === "slow" || c.state === "new")
+          !c.id &&
+          (c.state === "pending" || (needSeeds && (c.state === "slow" || c.state === "new")))
         );
         if (!unsettled && !seedsWaiting) finish();
       };

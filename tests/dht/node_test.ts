@@ -265,3 +265,59 @@ Deno.test("dht: state saved atomically and read back for a warm start", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("dht: a lookup does not wait for a silent node in the bootstrap lookup", async () => {
+  const nodes = await mesh(3);
+  const silent = await rawSocket();
+  const infoHash = randomNodeId();
+  // The silent seed comes first; it would hold the bootstrap lookup until its query times out.
+  const fresh = new DhtNode({
+    ...LOOPBACK,
+    queryTimeoutMs: 5000,
+    bootstrap: [{ host: "127.0.0.1", port: silent.port }, nodes[0].address!],
+  });
+  try {
+    await nodes[1].getPeers(infoHash, { announce: { port: 40001 } });
+    await fresh.listen();
+    const stop = new AbortController();
+    const timeoutsAtFirstPeer = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no peer in 10 s")), 10_000);
+      fresh.getPeers(infoHash, {
+        signal: stop.signal,
+        onPeers: () => {
+          clearTimeout(timer);
+          resolve(fresh.stats.timeouts);
+          stop.abort();
+        },
+      }).catch(reject);
+    });
+    assert.equal(timeoutsAtFirstPeer, 0, "the peer came only after the silent node timed out");
+    assert.ok(await silent.next(), "the silent node was asked");
+  } finally {
+    await Promise.all([fresh.close(), silent.close(), ...nodes.map((node) => node.close())]);
+  }
+});
+
+Deno.test("dht: a warm start from a long saved list asks fewer nodes than it lists", async () => {
+  const nodes = await mesh(41);
+  const saved = nodes.slice(1).map((node) => node.address!);
+  const warm = new DhtNode({ ...LOOPBACK, nodes: saved });
+  try {
+    await warm.listen();
+    await warm.bootstrap();
+    assert.ok(warm.table.size >= 8, `the table holds ${warm.table.size} nodes`);
+    assert.ok(
+      warm.stats.queriesSent < saved.length,
+      `${warm.stats.queriesSent} queries for ${saved.length} saved nodes`,
+    );
+  } finally {
+    await Promise.all([warm.close(), ...nodes.map((node) => node.close())]);
+  }
+});
+
+Deno.test("dht: binding an address without net permission rejects, and throws nothing uncaught", async () => {
+  // The tests run with --allow-net=127.0.0.1; with more, the address is not ours (EADDRNOTAVAIL).
+  const node = new DhtNode({ ...LOOPBACK, host: "10.0.0.2", port: 6881 });
+  await assert.rejects(node.listen());
+  await node.close();
+});
