@@ -97,25 +97,22 @@ export class ReadCache {
   }
 
   /**
-   * Whether the block `[begin, begin + length)` of `store`'s piece `index`
-   * can be copied out now, without waiting ({@linkcode ReadCache.readNow}).
+   * Copies the block `[begin, begin + length)` of `store`'s piece `index` into
+   * `into` when its window is in memory already, as {@linkcode ReadCache.read}
+   * would (read-ahead included) but with no promise made; returns whether it
+   * did (false: nothing copied, call `read`).
    */
-  has(store: PieceStore, index: number, begin: number, length: number): boolean {
-    const windowStart = Math.floor(begin / WINDOW) * WINDOW;
-    const window = this.#windows.get(this.#key(store, index, windowStart));
-    return window !== undefined && window.loaded &&
-      begin + length <= windowStart + window.buffer.length;
-  }
-
-  /**
-   * Copies a block that {@linkcode ReadCache.has} said is in memory into
-   * `into`, as {@linkcode ReadCache.read} would (read-ahead included), with
-   * no promise made.
-   */
-  readNow(store: PieceStore, index: number, begin: number, length: number, into: Uint8Array): void {
+  readNow(
+    store: PieceStore,
+    index: number,
+    begin: number,
+    length: number,
+    into: Uint8Array,
+  ): boolean {
     const windowStart = Math.floor(begin / WINDOW) * WINDOW;
     const key = this.#key(store, index, windowStart);
-    const window = this.#windows.get(key)!;
+    const window = this.#windows.get(key);
+    if (!window?.loaded || begin + length > windowStart + window.buffer.length) return false;
     this.#windows.delete(key);
     this.#windows.set(key, window);
     if (begin - windowStart >= WINDOW / 2 && this.#reads.idle) {
@@ -123,6 +120,7 @@ export class ReadCache {
     }
     into.set(window.buffer.subarray(begin - windowStart, begin - windowStart + length));
     if (begin + length === windowStart + window.buffer.length) this.#drop(key, window);
+    return true;
   }
 
   /** Forgets `store`'s windows (its session stopped). */

@@ -49,19 +49,12 @@ export class UploadBuffers {
     block: BlockRef,
   ): Promise<{ bytes: Uint8Array; release(): void }> {
     await this.#budget.acquire(block.length);
-    const bytes = this.#blocks.take(block.length);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.#blocks.release(bytes);
-      this.#budget.release(block.length);
-    };
+    const lease = this.#lease(block.length);
     try {
-      await this.#cache.read(store, block.index, block.begin, block.length, bytes);
-      return { bytes, release };
+      await this.#cache.read(store, block.index, block.begin, block.length, lease.bytes);
+      return lease;
     } catch (error) {
-      release();
+      lease.release();
       throw error;
     }
   }
@@ -71,10 +64,18 @@ export class UploadBuffers {
    * memory and the budget has room now; `undefined` otherwise (nothing taken).
    */
   readNow(store: PieceStore, block: BlockRef): { bytes: Uint8Array; release(): void } | undefined {
-    if (!this.#cache.has(store, block.index, block.begin, block.length)) return undefined;
     if (!this.#budget.tryAcquire(block.length)) return undefined;
-    const bytes = this.#blocks.take(block.length);
-    this.#cache.readNow(store, block.index, block.begin, block.length, bytes);
+    const lease = this.#lease(block.length);
+    if (this.#cache.readNow(store, block.index, block.begin, block.length, lease.bytes)) {
+      return lease;
+    }
+    lease.release();
+    return undefined;
+  }
+
+  /** A pooled buffer for `length` bytes already taken from the budget, and its one release. */
+  #lease(length: number): { bytes: Uint8Array; release(): void } {
+    const bytes = this.#blocks.take(length);
     let released = false;
     return {
       bytes,
@@ -82,7 +83,7 @@ export class UploadBuffers {
         if (released) return;
         released = true;
         this.#blocks.release(bytes);
-        this.#budget.release(block.length);
+        this.#budget.release(length);
       },
     };
   }

@@ -217,21 +217,21 @@ Deno.test("ReadCache: at most maxReads storage reads run at once, however many c
   await store.close();
 });
 
-Deno.test("ReadCache: readNow copies a loaded window's block with no storage read; has says when it can", async () => {
+Deno.test("ReadCache: readNow copies a loaded window's block with no storage read, and only then", async () => {
   const { store, reads } = await observedStore();
   const cache = new ReadCache();
-  assert.equal(cache.has(store, 0, 0, BLOCK), false); // nothing read yet
-  await cache.read(store, 0, 0, BLOCK);
-  assert.equal(cache.has(store, 0, BLOCK, BLOCK), true);
-  assert.equal(cache.has(store, 0, W, BLOCK), false); // the next window was not read
   const into = new Uint8Array(BLOCK);
-  cache.readNow(store, 0, BLOCK, BLOCK, into);
+  assert.equal(cache.readNow(store, 0, 0, BLOCK, into), false); // nothing read yet
+  assert.equal(reads.length, 0);
+  await cache.read(store, 0, 0, BLOCK);
+  assert.equal(cache.readNow(store, 0, W, BLOCK, into), false); // the next window was not read
+  assert.equal(cache.readNow(store, 0, BLOCK, BLOCK, into), true);
   assert.deepEqual(into, expected(0, BLOCK, BLOCK));
   assert.equal(reads.length, 1);
   // The window's last block: served, then the window is dropped.
-  cache.readNow(store, 0, W - BLOCK, BLOCK, into);
+  assert.equal(cache.readNow(store, 0, W - BLOCK, BLOCK, into), true);
   assert.deepEqual(into, expected(0, W - BLOCK, BLOCK));
-  assert.equal(cache.has(store, 0, 0, BLOCK), false);
+  assert.equal(cache.readNow(store, 0, 0, BLOCK, into), false);
   // That block lay in the window's second half: the next window is being read ahead.
   assert.deepEqual(reads.map(([, offset]) => offset), [0, W]);
   await store.close();
