@@ -38,6 +38,21 @@ export {
 } from "./piece_length.ts";
 export { PieceHasher } from "./piece_hasher.ts";
 export {
+  hashPair,
+  MERKLE_BLOCK_SIZE,
+  MERKLE_HASH_LENGTH,
+  MerkleFileHasher,
+  merkleLayers,
+  merkleRoot,
+  nextPowerOfTwo,
+  pieceHeight,
+  pieceLayerRoot,
+  proofFor,
+  sha256,
+  verifyProof,
+  zeroSubtreeRoot,
+} from "./merkle.ts";
+export {
   formatMagnet,
   MAX_MAGNET_LENGTH,
   MAX_MAGNET_PARAMETERS,
