@@ -1,15 +1,24 @@
+import { createHash } from "node:crypto";
 import { type Encodable, encode } from "../bencode/mod.ts";
 import { torrentError } from "./errors.ts";
 import {
   checkSegment,
-  type ListedSource,
   listSource,
   type SourceFile,
   type TorrentSource,
   withReadPermission,
 } from "./create_source.ts";
+import {
+  CreationHasher,
+  DEFAULT_TORRENT_FORMAT,
+  fileTree,
+  pieceLayers,
+  TORRENT_FORMATS,
+  type TorrentFormat,
+  type V2FileHashes,
+  v2Order,
+} from "./create_v2.ts";
 import { parseTorrent } from "./parse.ts";
-import { PieceHasher } from "./piece_hasher.ts";
 import { choosePieceLength } from "./piece_length.ts";
 import type { Torrent } from "./torrent.ts";
 
@@ -25,6 +34,13 @@ import type { Torrent } from "./torrent.ts";
  * ```
  */
 export interface CreateTorrentOptions {
+  /**
+   * `v1`, `v2` (BEP 52) or `hybrid` (both, with BEP 47 pad files aligning
+   * each file to a piece, as libtorrent makes them). Default
+   * {@linkcode DEFAULT_TORRENT_FORMAT} (`hybrid`). For `v2` and `hybrid`,
+   * files are ordered by the raw bytes of their names at each level.
+   */
+  format?: TorrentFormat;
   /** Bytes per piece (a power of two of at least 16 KiB); chosen by {@linkcode choosePieceLength} when absent. */
   pieceLength?: number;
   /** Tracker tiers (BEP 12); a flat list is one tracker per tier. */
@@ -65,20 +81,32 @@ export interface CreateTorrentOptions {
 export interface CreatedTorrent {
   /** The `.torrent` file bytes (canonical bencode). */
   readonly bytes: Uint8Array;
-  /** The same torrent, parsed. */
+  /** The same torrent, parsed (on first access). */
   readonly torrent: Torrent;
+  /** The format written. */
+  readonly format: TorrentFormat;
+  /**
+   * The info hashes: `v1` (SHA-1, 20 bytes) for `v1` and `hybrid`, `v2`
+   * (SHA-256, 32 bytes; its first 20 bytes are used on the wire and with
+   * trackers) for `v2` and `hybrid`.
+   */
+  readonly infoHashes: { readonly v1?: Uint8Array; readonly v2?: Uint8Array };
 }
 
 const DEFAULT_READ_CHUNK = 1024 * 1024;
 const MIN_PIECE_LENGTH = 16 * 1024;
 
 /**
- * Creates a v1 torrent from a file, a directory or files in memory.
+ * Creates a torrent (hybrid v1 + v2 by default, or v1 or v2 only) from a file,
+ * a directory or files in memory. A hybrid or v2 torrent has the same info
+ * hashes libtorrent computes for the same files and piece length.
  *
  * Data is streamed: each file is read in chunks into two reusable buffers
  * (the next read runs while the current chunk is hashed), so memory stays
  * at a few MiB whatever the size. Directory entries are taken in code-unit
- * order of their names; symbolic links are skipped. With no
+ * order of their names (raw UTF-8 bytes for v2 and hybrid); symbolic links
+ * are skipped. Each byte is read once: a hybrid's SHA-1 pieces and SHA-256
+ * merkle trees are computed in the same pass. With no
  * `creationDate`, the output depends only on the data, names and options.
  * Needs `--allow-read` for filesystem sources.
  *
@@ -106,26 +134,56 @@ export async function createTorrent(
     maxFiles: options.maxFiles ?? 1_000_000,
     maxDepth: options.maxDepth ?? 64,
   });
-  const totalLength = listed.files.reduce((sum, file) => sum + file.length, 0);
+  const format = options.format ?? DEFAULT_TORRENT_FORMAT;
+  if (!TORRENT_FORMATS.includes(format)) {
+    throw torrentError("format", `one of ${TORRENT_FORMATS.join(", ")} (got ${String(format)})`);
+  }
+  const files = format === "v1" ? listed.files : v2Order(listed.files);
+  const totalLength = files.reduce((sum, file) => sum + file.length, 0);
   if (totalLength === 0) throw torrentError("source", "at least one byte of data");
   const pieceLength = options.pieceLength ?? choosePieceLength(totalLength);
   checkPieceLength(pieceLength);
-  const hasher = new PieceHasher(pieceLength);
+  if (options.name !== undefined) checkSegment(options.name, "name");
+  // libtorrent pads a hybrid only when it has more than one file.
+  const padded = format === "hybrid" && files.length > 1;
+  const hasher = new CreationHasher(format, pieceLength, padded);
+  const pads: number[] = [];
   const chunkBytes = options.readChunkBytes ?? DEFAULT_READ_CHUNK;
   const buffers = [new Uint8Array(chunkBytes), new Uint8Array(chunkBytes)];
-  for (const file of listed.files) {
+  for (const file of files) {
     options.signal?.throwIfAborted();
+    hasher.startFile();
     if (file.data) {
       hasher.update(file.data);
-      options.onProgress?.(hasher.length, totalLength);
+      options.onProgress?.(hasher.hashedBytes, totalLength);
     } else {
       await hashFile(file, hasher, buffers, totalLength, options);
     }
+    // An empty file gets no pad: every file before it ended on a boundary.
+    pads.push(hasher.endFile());
   }
-  if (options.name !== undefined) checkSegment(options.name, "name");
   const name = options.name ?? listed.name;
-  const bytes = encode(metainfo(listed, name, pieceLength, hasher.digest(), options));
-  return { bytes, torrent: parseTorrent(bytes) };
+  const shape = { name, multiFile: listed.multiFile, files, pads };
+  const root = metainfo(shape, pieceLength, hasher.pieces(), hasher.files, format, options);
+  const bytes = encode(root);
+  const infoBytes = encode(root.info);
+  const infoHashes = {
+    v1: format === "v2" ? undefined : digest("sha1", infoBytes),
+    v2: format === "v1" ? undefined : digest("sha256", infoBytes),
+  };
+  let parsed: Torrent | undefined;
+  return {
+    bytes,
+    format,
+    infoHashes,
+    get torrent(): Torrent {
+      return parsed ??= parseTorrent(bytes);
+    },
+  };
+}
+
+function digest(algorithm: "sha1" | "sha256", bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(algorithm).update(bytes).digest());
 }
 
 function checkPieceLength(pieceLength: number): void {
@@ -138,7 +196,7 @@ function checkPieceLength(pieceLength: number): void {
 /** Hashes one file with double buffering: the next read runs while this chunk hashes. */
 async function hashFile(
   file: SourceFile,
-  hasher: PieceHasher,
+  hasher: CreationHasher,
   buffers: Uint8Array[],
   totalLength: number,
   options: CreateTorrentOptions,
@@ -158,7 +216,7 @@ async function hashFile(
       pending = fill(handle, buffers[which], Math.min(remaining, buffers[which].length), fsPath);
     }
     hasher.update(current.subarray(0, count));
-    options.onProgress?.(hasher.length, totalLength);
+    options.onProgress?.(hasher.hashedBytes, totalLength);
     if (options.signal?.aborted) {
       if (remaining > 0) await pending.catch(() => {});
       options.signal.throwIfAborted();
@@ -182,21 +240,46 @@ async function fill(
   return filled;
 }
 
+/** The files as they go in the torrent, with the pad after each (0 for none). */
+interface TorrentShape {
+  readonly name: string;
+  readonly multiFile: boolean;
+  readonly files: readonly SourceFile[];
+  readonly pads: readonly number[];
+}
+
 function metainfo(
-  listed: ListedSource,
-  name: string,
+  shape: TorrentShape,
   pieceLength: number,
-  pieces: Uint8Array,
+  pieces: Uint8Array | undefined,
+  v2Files: readonly V2FileHashes[],
+  format: TorrentFormat,
   options: CreateTorrentOptions,
-): Record<string, Encodable> {
-  const info: Record<string, Encodable> = { name, "piece length": pieceLength, pieces };
-  if (listed.multiFile) {
-    info.files = listed.files.map((file) => ({ length: file.length, path: [...file.path] }));
-  } else {
-    info.length = listed.files[0].length;
+): { info: Record<string, Encodable> } & Record<string, Encodable> {
+  const { name, multiFile, files } = shape;
+  const info: Record<string, Encodable> = { name, "piece length": pieceLength };
+  if (pieces) {
+    info.pieces = pieces;
+    if (multiFile) {
+      const entries: Encodable[] = [];
+      files.forEach((file, i) => {
+        entries.push({ length: file.length, path: [...file.path] });
+        const pad = shape.pads[i];
+        // BEP 47 pad file, named as libtorrent names it (the name is in the info hash).
+        if (pad > 0) entries.push({ attr: "p", length: pad, path: [".pad", String(pad)] });
+      });
+      info.files = entries;
+    } else {
+      info.length = files[0].length;
+    }
+  }
+  if (format !== "v1") {
+    info["meta version"] = 2;
+    info["file tree"] = fileTree(name, multiFile, files, v2Files);
   }
   if (options.private) info.private = 1;
-  const root: Record<string, Encodable> = { info };
+  const root: { info: Record<string, Encodable> } & Record<string, Encodable> = { info };
+  if (format !== "v1") root["piece layers"] = pieceLayers(v2Files);
   const tiers = (options.announce ?? [])
     .map((tier) => (typeof tier === "string" ? [tier] : [...tier]))
     .filter((tier) => tier.length > 0);

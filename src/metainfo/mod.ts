@@ -29,6 +29,8 @@ export { createTorrent } from "./create.ts";
 export { metainfoFromInfo } from "./from_info.ts";
 export type { MetainfoFromInfoOptions } from "./from_info.ts";
 export type { CreatedTorrent, CreateTorrentOptions } from "./create.ts";
+export { DEFAULT_TORRENT_FORMAT } from "./create_v2.ts";
+export type { TorrentFormat } from "./create_v2.ts";
 export type { MemoryFile, TorrentSource } from "./create_source.ts";
 export {
   choosePieceLength,
