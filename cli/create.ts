@@ -1,6 +1,13 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern create`: makes a `.torrent` from a file or a directory. */
-import { createTorrent, explainPermission, VERSION } from "../mod.ts";
+import {
+  createTorrent,
+  DEFAULT_TORRENT_FORMAT,
+  explainPermission,
+  toHex,
+  type TorrentFormat,
+  VERSION,
+} from "../mod.ts";
 import { parseCommandArgs, usageError } from "./args.ts";
 import { reportError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
@@ -11,6 +18,9 @@ Makes a torrent from a file or a directory (entries in name order, symlinks skip
 
 Options:
   -o, --output FILE      where to write the .torrent (required)
+  --format FORMAT        v1, v2 or hybrid (default: ${DEFAULT_TORRENT_FORMAT}, readable by v1 and v2
+                         clients, as libtorrent and qBittorrent make; hybrid files each start on a
+                         piece, after BEP 47 pad files)
   -a, --announce URLS    a tracker tier; repeat for more tiers, commas within a tier
   --private              set the private flag (BEP 27)
   --piece-length N       bytes per piece, a power of two from 16K to 1G (e.g. 262144, 256K, 1M);
@@ -44,6 +54,7 @@ export async function main(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       output: { type: "string", short: "o" },
+      format: { type: "string" },
       announce: { type: "string", short: "a", multiple: true },
       private: { type: "boolean" },
       "piece-length": { type: "string" },
@@ -58,6 +69,10 @@ export async function main(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return usageError("create", "expected one path", USAGE);
   if (!values.output) return usageError("create", "missing -o/--output", USAGE);
+  const format = values.format ?? DEFAULT_TORRENT_FORMAT;
+  if (!isFormat(format)) {
+    return usageError("create", `--format expects v1, v2 or hybrid, not '${format}'`, USAGE);
+  }
   let pieceLength: number | undefined;
   if (values["piece-length"] !== undefined) {
     pieceLength = parseSize(values["piece-length"]);
@@ -79,7 +94,8 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   try {
-    const { bytes, torrent } = await createTorrent(positionals[0], {
+    const created = await createTorrent(positionals[0], {
+      format,
       pieceLength,
       announce: (values.announce ?? []).map((tier) =>
         tier.split(",").map((url) => url.trim()).filter((url) => url !== "")
@@ -91,19 +107,26 @@ export async function main(args: string[]): Promise<number> {
       creationDate: values.date ? new Date() : undefined,
     });
     try {
-      await Deno.writeFile(values.output, bytes);
+      await Deno.writeFile(values.output, created.bytes);
     } catch (error) {
       throw explainPermission(error, "write", values.output);
     }
     console.log(`wrote ${values.output}`);
-    console.log(`name:      ${torrent.name}`);
-    console.log(`info hash: ${torrent.infoHashHex}`);
-    console.log(`size:      ${formatBytes(torrent.length)} in ${torrent.files.length} file(s)`);
-    console.log(`pieces:    ${torrent.pieceCount} x ${formatBytes(torrent.pieceLength)}`);
+    const { infoHashes } = created;
+    console.log(`name:      ${created.name}`);
+    console.log(`format:    ${created.format}`);
+    if (infoHashes.v1) console.log(`info hash: ${toHex(infoHashes.v1)}`);
+    if (infoHashes.v2) console.log(`v2 hash:   ${toHex(infoHashes.v2)}`);
+    console.log(`size:      ${formatBytes(created.length)} in ${created.fileCount} file(s)`);
+    console.log(`pieces:    ${created.pieceCount} x ${formatBytes(created.pieceLength)}`);
     return 0;
   } catch (error) {
     return reportError("create", error);
   }
+}
+
+function isFormat(text: string): text is TorrentFormat {
+  return text === "v1" || text === "v2" || text === "hybrid";
 }
 
 /** A power of two from 16 KiB to 1 GiB, as `createTorrent` accepts. */

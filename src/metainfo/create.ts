@@ -91,6 +91,16 @@ export interface CreatedTorrent {
    * trackers) for `v2` and `hybrid`.
    */
   readonly infoHashes: { readonly v1?: Uint8Array; readonly v2?: Uint8Array };
+  /** The torrent's name. */
+  readonly name: string;
+  /** Bytes of data (pad files not counted). */
+  readonly length: number;
+  /** Files, pad files not counted. */
+  readonly fileCount: number;
+  /** Bytes per piece. */
+  readonly pieceLength: number;
+  /** Pieces: of the v1 piece stream (pad files included), or for v2 the sum over files. */
+  readonly pieceCount: number;
 }
 
 const DEFAULT_READ_CHUNK = 1024 * 1024;
@@ -171,11 +181,19 @@ export async function createTorrent(
     v1: format === "v2" ? undefined : digest("sha1", infoBytes),
     v2: format === "v1" ? undefined : digest("sha256", infoBytes),
   };
+  const pieceCount = format === "v1"
+    ? Math.ceil(totalLength / pieceLength)
+    : files.reduce((sum, file, i) => sum + Math.ceil((file.length + pads[i]) / pieceLength), 0);
   let parsed: Torrent | undefined;
   return {
     bytes,
     format,
     infoHashes,
+    name,
+    length: totalLength,
+    fileCount: files.length,
+    pieceLength,
+    pieceCount,
     get torrent(): Torrent {
       return parsed ??= parseTorrent(bytes);
     },

@@ -43,6 +43,8 @@ Deno.test("bittern create then bittern info round-trips a directory", async () =
       "32K",
       "--comment",
       "holiday",
+      "--format",
+      "v1",
     ]);
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /info hash: [0-9a-f]{40}/);

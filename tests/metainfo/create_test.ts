@@ -80,7 +80,7 @@ Deno.test("createTorrent walks a directory in name order, across file boundaries
     ];
     for (const [path, content] of files) await Deno.writeFile(`${root}/${path}`, content);
     await Deno.symlink(`${root}/a.txt`, `${root}/link.txt`);
-    const { bytes, torrent } = await createTorrent(root, { pieceLength: 16384 });
+    const { bytes, torrent } = await createTorrent(root, { pieceLength: 16384, format: "v1" });
     assert.equal(torrent.name, "Album ü");
     assert.equal(torrent.multiFile, true);
     assert.deepEqual(
@@ -97,12 +97,15 @@ Deno.test("createTorrent walks a directory in name order, across file boundaries
       assert.deepEqual(pieceHashAt(torrent, i), sha1(all.subarray(i * 16384, (i + 1) * 16384)));
     }
     // Deterministic: the same tree gives the same bytes.
-    assert.deepEqual((await createTorrent(root, { pieceLength: 16384 })).bytes, bytes);
+    assert.deepEqual(
+      (await createTorrent(root, { pieceLength: 16384, format: "v1" })).bytes,
+      bytes,
+    );
     // The same files in memory give the same torrent.
     const inMemory = await createTorrent({
       name: "Album ü",
       files: files.map(([path, content]) => ({ path: path.split("/"), data: content })),
-    }, { pieceLength: 16384 });
+    }, { pieceLength: 16384, format: "v1" });
     assert.deepEqual(inMemory.bytes, bytes);
   });
 });
