@@ -1,13 +1,6 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern create`: makes a `.torrent` from a file or a directory. */
-import {
-  createTorrent,
-  DEFAULT_TORRENT_FORMAT,
-  explainPermission,
-  toHex,
-  type TorrentFormat,
-  VERSION,
-} from "../mod.ts";
+import { createTorrent, explainPermission, toHex, type TorrentFormat, VERSION } from "../mod.ts";
 import { parseCommandArgs, usageError } from "./args.ts";
 import { reportError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
@@ -18,9 +11,9 @@ Makes a torrent from a file or a directory (entries in name order, symlinks skip
 
 Options:
   -o, --output FILE      where to write the .torrent (required)
-  --format FORMAT        v1, v2 or hybrid (default: ${DEFAULT_TORRENT_FORMAT}, readable by v1 and v2
-                         clients, as libtorrent and qBittorrent make; hybrid files each start on a
-                         piece, after BEP 47 pad files)
+  --format FORMAT        v1, v2 (BEP 52) or hybrid (both; each file starts on a piece, after a
+                         BEP 47 pad file). Default: hybrid, as libtorrent and qBittorrent make,
+                         usable by v1 and v2 clients
   -a, --announce URLS    a tracker tier; repeat for more tiers, commas within a tier
   --private              set the private flag (BEP 27)
   --piece-length N       bytes per piece, a power of two from 16K to 1G (e.g. 262144, 256K, 1M);
@@ -39,6 +32,9 @@ Exit codes: 0 written, 1 failed, 2 bad usage.
 Examples:
   deno run --allow-read=photos --allow-write=photos.torrent cli.ts create photos -o photos.torrent
   deno run --allow-read --allow-write cli.ts create big.iso -o big.torrent -a http://t.example/announce`;
+
+/** Hybrid, as libtorrent and qBittorrent default to: v1 and v2 clients can both use it. */
+const CLI_DEFAULT_FORMAT: TorrentFormat = "hybrid";
 
 const SIZE = /^(\d+)\s*(k|kib|m|mib)?$/i;
 
@@ -69,7 +65,7 @@ export async function main(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return usageError("create", "expected one path", USAGE);
   if (!values.output) return usageError("create", "missing -o/--output", USAGE);
-  const format = values.format ?? DEFAULT_TORRENT_FORMAT;
+  const format = values.format ?? CLI_DEFAULT_FORMAT;
   if (!isFormat(format)) {
     return usageError("create", `--format expects v1, v2 or hybrid, not '${format}'`, USAGE);
   }

@@ -37,7 +37,7 @@ export interface CreateTorrentOptions {
   /**
    * `v1`, `v2` (BEP 52) or `hybrid` (both, with BEP 47 pad files aligning
    * each file to a piece, as libtorrent makes them). Default
-   * {@linkcode DEFAULT_TORRENT_FORMAT} (`hybrid`). For `v2` and `hybrid`,
+   * {@linkcode DEFAULT_TORRENT_FORMAT} (`v1`). For `v2` and `hybrid`,
    * files are ordered by the raw bytes of their names at each level.
    */
   format?: TorrentFormat;
@@ -107,8 +107,8 @@ const DEFAULT_READ_CHUNK = 1024 * 1024;
 const MIN_PIECE_LENGTH = 16 * 1024;
 
 /**
- * Creates a torrent (hybrid v1 + v2 by default, or v1 or v2 only) from a file,
- * a directory or files in memory. A hybrid or v2 torrent has the same info
+ * Creates a torrent (v1 by default, v2, or hybrid v1 + v2) from a file, a
+ * directory or files in memory. A hybrid or v2 torrent has the same info
  * hashes libtorrent computes for the same files and piece length.
  *
  * Data is streamed: each file is read in chunks into two reusable buffers

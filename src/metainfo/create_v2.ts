@@ -25,18 +25,19 @@ import { PieceHasher } from "./piece_hasher.ts";
 export type TorrentFormat = "v1" | "v2" | "hybrid";
 
 /**
- * The format {@linkcode createTorrent} writes when none is given: `hybrid`,
- * as libtorrent and qBittorrent do, so v1-only clients and v2 clients can both
- * use the torrent.
+ * The format {@linkcode createTorrent} writes when none is given: `v1`, so
+ * existing callers keep byte-identical torrents and contiguous file layouts
+ * (no pad files). `bittern create` defaults to `hybrid` instead, as libtorrent
+ * and qBittorrent do.
  *
  * @example
  * ```ts
  * import { DEFAULT_TORRENT_FORMAT } from "@bittern/bittern";
  *
- * console.log(DEFAULT_TORRENT_FORMAT); // hybrid
+ * console.log(DEFAULT_TORRENT_FORMAT); // v1
  * ```
  */
-export const DEFAULT_TORRENT_FORMAT: TorrentFormat = "hybrid";
+export const DEFAULT_TORRENT_FORMAT: TorrentFormat = "v1";
 
 /** The formats by name, for checking an option. */
 export const TORRENT_FORMATS: readonly TorrentFormat[] = ["v1", "v2", "hybrid"];
