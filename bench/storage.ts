@@ -8,6 +8,9 @@
  *   verified on completion) vs a plain sequential `Deno.writeFile` of the same bytes;
  * - where blocks wait before verification: write-through + read-back vs pieces buffered in
  *   memory, with 64 pieces in flight;
+ * - verification hashing of the same file: SHA-1 per 1 MiB piece (v1) vs the SHA-256 merkle
+ *   tree of 16 KiB blocks up to 1 MiB piece hashes and the root (v2, BEP 52), node:crypto on
+ *   the main thread, and their ratio;
  * - peak RSS of each phase. Every phase runs in its own process, so one phase's garbage
  *   does not show up in the next one's RSS; times are the best of 3 runs.
  *
@@ -26,6 +29,8 @@ import {
   WorkerPoolHasher,
 } from "../src/storage/hasher.ts";
 import { PieceStore } from "../src/storage/piece_store.ts";
+import { MerkleFileHasher } from "../src/metainfo/merkle.ts";
+import { PieceHasher } from "../src/metainfo/piece_hasher.ts";
 import { toHex } from "../src/util/bytes.ts";
 
 const MiB = 1024 * 1024;
@@ -222,6 +227,7 @@ async function runPhase(phase: string, dir: string, mib: number, hasherKind: str
       hasher.close();
     }
   }
+  if (phase === "hash") return await watch(() => hashFile(`${dir}/data/bench.bin`, hasherKind));
   const target = `${dir}/${phase}`;
   try {
     const blockCount = torrent.pieceCount * (PIECE / BLOCK);
@@ -243,6 +249,25 @@ async function runPhase(phase: string, dir: string, mib: number, hasherKind: str
     });
   } finally {
     await Deno.remove(target, { recursive: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Reads the file in 1 MiB chunks and hashes it as v1 (`sha1`: SHA-1 per piece) or v2
+ * (`merkle`: SHA-256 leaves, piece layer and root) verification would.
+ */
+async function hashFile(path: string, kind: string): Promise<void> {
+  const buffer = new Uint8Array(PIECE);
+  using file = await Deno.open(path);
+  const sha1 = kind === "sha1" ? new PieceHasher(PIECE) : undefined;
+  const merkle = kind === "merkle" ? new MerkleFileHasher(PIECE) : undefined;
+  for (let read = await file.read(buffer); read !== null; read = await file.read(buffer)) {
+    sha1?.update(buffer.subarray(0, read));
+    merkle?.update(buffer.subarray(0, read));
+  }
+  if (sha1 && sha1.digest().length === 0) throw new Error("nothing hashed");
+  if (merkle && (!merkle.root || merkle.pieceLayer(PIECE).length === 0)) {
+    throw new Error("nothing hashed");
   }
 }
 
@@ -358,6 +383,23 @@ export async function run(): Promise<void> {
       );
       line(name, mib, result, versus(result, pinned ? pinnedReference : reference));
     }
+    const hashes: Record<string, PhaseResult> = {};
+    for (
+      const [name, kind] of [["verify: SHA-1 pieces (v1)", "sha1"], [
+        "verify: SHA-256 merkle tree (v2)",
+        "merkle",
+      ]]
+    ) {
+      hashes[kind] = await bestOf(() =>
+        child(["--phase=hash", `--dir=${dir}`, `--mib=${mib}`, `--hasher=${kind}`], false)
+      );
+      line(name, mib, hashes[kind], versus(hashes[kind], reference));
+    }
+    console.log(
+      `verify: SHA-256 merkle takes ${
+        (hashes.merkle.seconds / hashes.sha1.seconds).toFixed(2)
+      }x the time of SHA-1 for the same data`,
+    );
     await Deno.remove(path);
 
     const writes: [string, string][] = [
