@@ -9,7 +9,19 @@ Deno.test("create, info --json and verify round-trip with narrowed permissions a
 
   const created = await runCli(
     [`--allow-read=${source}`, `--allow-write=${out}`],
-    ["create", source, "-o", out, "-a", swarm.tracker.url, "--piece-length", "16K"],
+    // v1, as the swarm's torrent (made by the library, whose default is v1).
+    [
+      "create",
+      source,
+      "-o",
+      out,
+      "-a",
+      swarm.tracker.url,
+      "--piece-length",
+      "16K",
+      "--format",
+      "v1",
+    ],
   );
   assert.equal(created.code, 0, created.stderr);
   assert.match(created.stdout, new RegExp(`^info hash: ${swarm.torrent.infoHashHex}$`, "m"));
