@@ -1,4 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
+import { sha256Of64 } from "./sha256_pair.ts";
 
 /**
  * SHA-256 merkle trees of BitTorrent v2 (BEP 52): each file is cut into
@@ -46,7 +47,10 @@ export function sha256(bytes: Uint8Array): Uint8Array {
  * @returns The parent's 32-byte hash.
  */
 export function hashPair(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(left).update(right).digest());
+  if (left.length !== MERKLE_HASH_LENGTH || right.length !== MERKLE_HASH_LENGTH) {
+    throw new RangeError(`merkle nodes are 32 bytes (got ${left.length} and ${right.length})`);
+  }
+  return sha256Of64(left, right);
 }
 
 const zeroRoots: Uint8Array[] = [new Uint8Array(MERKLE_HASH_LENGTH)];
@@ -100,7 +104,9 @@ export function nextPowerOfTwo(count: number): number {
 /**
  * Every layer of a merkle tree, leaves first and the one-hash root layer last.
  * The leaf layer is padded with `pad` up to `leafCount` (the next power of two
- * by default); padding above the leaves is the pair of paddings below.
+ * by default); padding above the leaves is the pair of paddings below. Each
+ * layer lists only the nodes covering at least one given leaf (with no leaves,
+ * the one padding node), so padding is never stored.
  *
  * @example
  * ```ts

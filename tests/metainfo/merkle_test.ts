@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import {
   hashPair,
   MERKLE_BLOCK_SIZE,
@@ -69,6 +70,18 @@ Deno.test("hashPair and sha256 match Web Crypto", async () => {
   const b = await h(new Uint8Array([2]));
   assert.deepEqual(sha256(new Uint8Array([1])), a);
   assert.deepEqual(hashPair(a, b), await h(a, b));
+});
+
+Deno.test("hashPair (a TypeScript SHA-256 of 64 bytes) matches node:crypto on 2,000 inputs", () => {
+  const input = new Uint8Array(64);
+  for (let i = 0; i < 2000; i++) {
+    if (i === 0) input.fill(0);
+    else if (i === 1) input.fill(0xff);
+    else crypto.getRandomValues(input);
+    const expected = new Uint8Array(createHash("sha256").update(input).digest());
+    assert.deepEqual(hashPair(input.subarray(0, 32), input.subarray(32)), expected);
+  }
+  assert.throws(() => hashPair(new Uint8Array(31), new Uint8Array(32)), RangeError);
 });
 
 Deno.test("merkleRoot pads to a power of two with zero hashes", async () => {
