@@ -131,6 +131,15 @@ const MIN_PIECE_LENGTH = 16 * 1024;
  * console.log(torrent.infoHashHex);
  * ```
  *
+ * @example A hybrid (v1 + v2) torrent, as libtorrent makes it
+ * ```ts
+ * import { createTorrent, toHex } from "@bittern/bittern";
+ *
+ * const { bytes, infoHashes } = await createTorrent("./photos", { format: "hybrid" });
+ * await Deno.writeFile("photos.torrent", bytes);
+ * console.log(toHex(infoHashes.v1!), toHex(infoHashes.v2!));
+ * ```
+ *
  * @param source A path, or files in memory.
  * @param options Piece length, trackers, flags and limits.
  * @returns The file bytes and the parsed torrent.
