@@ -290,7 +290,10 @@ function metainfo(
     if (multiFile) {
       const entries: Encodable[] = [];
       files.forEach((file, i) => {
-        entries.push({ length: file.length, path: [...file.path] });
+        const entry: Record<string, Encodable> = { length: file.length, path: [...file.path] };
+        // BEP 47 executable flag, as libtorrent writes it (v1-only output stays as it was).
+        if (file.executable && format !== "v1") entry.attr = "x";
+        entries.push(entry);
         const pad = shape.pads[i];
         // BEP 47 pad file, named as libtorrent names it (the name is in the info hash).
         if (pad > 0) entries.push({ attr: "p", length: pad, path: [".pad", String(pad)] });
@@ -298,6 +301,7 @@ function metainfo(
       info.files = entries;
     } else {
       info.length = files[0].length;
+      if (files[0].executable && format !== "v1") info.attr = "x";
     }
   }
   if (format !== "v1") {

@@ -21,6 +21,8 @@ export interface MemoryFile {
   readonly path: readonly string[];
   /** File contents. */
   readonly data: Uint8Array;
+  /** Marks the file executable (BEP 47 `attr` `x`) in v2 and hybrid torrents. */
+  readonly executable?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface MemoryFile {
  */
 export type TorrentSource =
   | string
-  | { readonly name: string; readonly data: Uint8Array }
+  | { readonly name: string; readonly data: Uint8Array; readonly executable?: boolean }
   | { readonly name: string; readonly files: readonly MemoryFile[] };
 
 /** A file to hash: where it goes in the torrent and how to read it. */
@@ -51,6 +53,8 @@ export interface SourceFile {
   readonly data?: Uint8Array;
   /** The filesystem path, for files on disk. */
   readonly fsPath?: string;
+  /** Whether the owner may execute it (written as BEP 47 `attr` `x` in v2 and hybrid torrents). */
+  readonly executable?: boolean;
 }
 
 /** A listed source: its name, shape and files in torrent order. */
@@ -92,7 +96,8 @@ export async function listSource(source: TorrentSource, limits: ListLimits): Pro
     baseName(await withReadPermission(source, () => Deno.realPath(source)));
   if (name === "") throw torrentError("source", `a path with a base name: ${source}`);
   if (info.isFile) {
-    return { name, multiFile: false, files: [{ path: [], length: info.size, fsPath: source }] };
+    const file = { path: [], length: info.size, fsPath: source, executable: executable(info) };
+    return { name, multiFile: false, files: [file] };
   }
   if (!info.isDirectory) throw torrentError("source", `a file or a directory: ${source}`);
   const files: SourceFile[] = [];
@@ -109,14 +114,24 @@ function listMemory(
     return {
       name: source.name,
       multiFile: false,
-      files: [{ path: [], length: source.data.length, data: source.data }],
+      files: [{
+        path: [],
+        length: source.data.length,
+        data: source.data,
+        executable: "executable" in source && source.executable === true,
+      }],
     };
   }
   if (source.files.length === 0) throw torrentError("files", "at least one file");
   const files = source.files.map((file, i) => {
     if (file.path.length === 0) throw torrentError(`files[${i}].path`, "at least one segment");
     file.path.forEach((segment, j) => checkSegment(segment, `files[${i}].path[${j}]`));
-    return { path: file.path, length: file.data.length, data: file.data };
+    return {
+      path: file.path,
+      length: file.data.length,
+      data: file.data,
+      executable: file.executable === true,
+    };
   });
   return { name: source.name, multiFile: true, files };
 }
@@ -163,8 +178,8 @@ async function walk(
       if (files.length >= limits.maxFiles) {
         throw torrentError("source", `at most ${limits.maxFiles} files (maxFiles)`);
       }
-      const { size } = await withReadPermission(fsPath, () => Deno.stat(fsPath));
-      files.push({ path, length: size, fsPath });
+      const info = await withReadPermission(fsPath, () => Deno.stat(fsPath));
+      files.push({ path, length: info.size, fsPath, executable: executable(info) });
     }
   }
 }
@@ -187,6 +202,11 @@ export async function withReadPermission<T>(target: string, run: () => Promise<T
   } catch (error) {
     throw explainPermission(error, "read", target);
   }
+}
+
+/** The owner's execute bit, as libtorrent reads it (never set where there are no modes). */
+function executable(info: Deno.FileInfo): boolean {
+  return ((info.mode ?? 0) & 0o100) !== 0;
 }
 
 function baseName(path: string): string {

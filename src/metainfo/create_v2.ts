@@ -234,6 +234,7 @@ export function fileTree(
     let directory = tree;
     for (const segment of path.slice(0, -1)) directory = directory.directory(segment);
     const leaf: Record<string, Encodable> = { length: file.length };
+    if (file.executable) leaf.attr = "x";
     const root = hashes[i].root;
     if (root) leaf["pieces root"] = root;
     directory.entries.set(path[path.length - 1], new Map([["", leaf]]));

@@ -85,8 +85,12 @@ Deno.test({
   fn: () =>
     withDir(async (dir) => {
       const root = await writeTree(dir, TREE);
+      // An executable file: libtorrent writes BEP 47 attr "x", which is in the info hash.
+      await Deno.chmod(join(root, "b", "deeper", "z.bin"), 0o755);
+      await Deno.chmod(join(root, "Upper.bin"), 0o744);
       const single = join(root, "a.txt");
-      for (const source of [root, single]) {
+      const singleExecutable = join(root, "Upper.bin");
+      for (const source of [root, single, singleExecutable]) {
         for (const pieceLength of [16384, 65536]) {
           for (const format of ["hybrid", "v2"] as TorrentFormat[]) {
             const what = `${format}, ${pieceLength}-byte pieces, ${source}`;
@@ -130,6 +134,7 @@ Deno.test({
     let leecher: LtPeer | undefined;
     try {
       const root = await writeTree(seedDir, TREE);
+      await Deno.chmod(join(root, "a.txt"), 0o755);
       const made = await createTorrent(root, { format: "hybrid", pieceLength: 32768 });
       const torrentPath = join(seedDir, "hybrid.torrent");
       await Deno.writeFile(torrentPath, made.bytes);
@@ -146,6 +151,11 @@ Deno.test({
       ]);
       await leecher.waitFor((event) => event.event === "finished", 60_000);
       await assertFixture(leechDir, { payload: TREE });
+      // libtorrent honours the executable attribute of the torrent made here.
+      assert.equal(
+        ((await Deno.stat(join(leechDir, TREE.name, "a.txt"))).mode ?? 0) & 0o100,
+        0o100,
+      );
     } finally {
       await leecher?.close();
       await runtime.close();

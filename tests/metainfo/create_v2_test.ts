@@ -300,3 +300,28 @@ Deno.test("piece layers are written only for files longer than one piece", async
   // Re-encoding the decoded document changes nothing: the output is canonical.
   assert.deepEqual(encode(decode(made.bytes)), made.bytes);
 });
+
+Deno.test("executable files carry BEP 47 attr x in v2 and hybrid, not in v1", async () => {
+  const files: MemoryFile[] = [
+    { path: ["run.sh"], data: data(100, 15), executable: true },
+    { path: ["data"], data: data(50, 16) },
+  ];
+  const hybrid = await createTorrent({ name: "x", files }, { format: "hybrid" });
+  const info = dict(dict(decode(hybrid.bytes)).get("info"));
+  const attrs = (info.get("files") as BencodeValue[]).map((entry) => {
+    const attr = dict(entry).get("attr");
+    return attr ? text(attr) : "";
+  });
+  assert.deepEqual(attrs, ["", "p", "x", "p"]);
+  const leaf = dict(dict(dict(info.get("file tree")).get("run.sh")).get(""));
+  assert.equal(text(leaf.get("attr")), "x");
+  const single = await createTorrent(
+    { name: "run.sh", data: data(100, 15), executable: true },
+    { format: "v2" },
+  );
+  const singleInfo = dict(dict(decode(single.bytes)).get("info"));
+  assert.equal(singleInfo.has("attr"), false, "v2-only has no v1 fields");
+  const v1 = await createTorrent({ name: "x", files }, { format: "v1" });
+  const v1Files = dict(dict(decode(v1.bytes)).get("info")).get("files") as BencodeValue[];
+  assert.ok(v1Files.every((entry) => !dict(entry).has("attr")));
+});
