@@ -77,6 +77,7 @@ function torrentOf(base: Uint8Array, mib: number): Torrent {
     infoHashHex: toHex(infoHash),
     name: "bench.bin",
     pieceLength: PIECE,
+    version: 1,
     pieceCount,
     pieceHashes: hashes,
     files: [{ path: ["bench.bin"], length, offset: 0, padding: false }],
@@ -85,6 +86,7 @@ function torrentOf(base: Uint8Array, mib: number): Torrent {
     private: false,
     announce: [],
     infoBytes: new Uint8Array(0),
+    warnings: [],
   };
 }
 

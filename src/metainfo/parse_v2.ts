@@ -1,0 +1,255 @@
+/**
+ * Parsing a v2 (BEP 52) or hybrid metainfo document, with libtorrent's checks.
+ * The layout follows libtorrent's: in a multi-file torrent every file starts on
+ * a piece boundary, so a pad file follows each file that does not end on one
+ * (implied in a v2 tree, explicit in a hybrid's v1 `files`, which must match).
+ */
+import { createHash } from "node:crypto";
+import { BencodeDict, BencodeError, decode } from "../bencode/mod.ts";
+import { tryValidate } from "../schema/mod.ts";
+import { toHex } from "../util/bytes.ts";
+import { TorrentError, torrentError, type TorrentProblem } from "./errors.ts";
+import {
+  checkFileEntries,
+  type FieldLimits,
+  type MetainfoFields,
+  readFileEntry,
+} from "./fields.ts";
+import { type FileTreeEntry, readFileTree } from "./file_tree.ts";
+import { infoSpan } from "./info_span.ts";
+import { announceTiers, checkPieces, layoutFiles } from "./layout.ts";
+import { MERKLE_BLOCK_SIZE } from "./merkle.ts";
+import { type MetainfoV2Document, metainfoV2Schema } from "./metainfo_schema.ts";
+import { checkPieceLayers } from "./piece_layers.ts";
+import {
+  sanitizeFilePaths,
+  type SanitizeOptions,
+  sanitizePath,
+  sanitizePathSegment,
+} from "./sanitize.ts";
+import type { Torrent, TorrentFile } from "./torrent.ts";
+
+/** Limits for {@linkcode parseV2Torrent}. */
+export interface V2Limits extends FieldLimits {
+  /** Most pieces accepted. */
+  readonly maxPieces: number;
+}
+
+type MutableFile = { -readonly [K in keyof TorrentFile]: TorrentFile[K] };
+
+/**
+ * Parses a document whose `info["meta version"]` is 2.
+ *
+ * @example
+ * ```ts ignore
+ * const torrent = parseV2Torrent(bytes, root, {}, limits, []);
+ * ```
+ *
+ * @param document The document's bytes (without trailing bytes).
+ * @param root The decoded document.
+ * @param options Sanitising options.
+ * @param limits Size limits.
+ * @param warnings Warnings so far, returned in the torrent.
+ * @returns The torrent: version 2, or "hybrid" when it has v1 piece hashes.
+ * @throws {TorrentError} naming what is wrong.
+ */
+export function parseV2Torrent(
+  document: Uint8Array,
+  root: BencodeDict,
+  options: SanitizeOptions,
+  limits: V2Limits,
+  warnings: string[],
+): Torrent {
+  const span = infoSpan(document, root);
+  const infoBytes = document.subarray(span.start, span.end);
+  checkCanonical(infoBytes, limits.maxDepth);
+  const value = validateDocument(root, limits);
+  const info = value.info;
+  const rawInfo = root.get("info") as BencodeDict;
+  const pieceLength = info["piece length"];
+  if (pieceLength < MERKLE_BLOCK_SIZE || (pieceLength & (pieceLength - 1)) !== 0) {
+    throw torrentError('info["piece length"]', "a power of two of at least 16 KiB (BEP 52)");
+  }
+  const hasV1Files = info.files !== undefined || info.length !== undefined;
+  const hybrid = hasV1Files && info.pieces !== undefined;
+  const infoHashV2 = new Uint8Array(createHash("sha256").update(infoBytes).digest());
+  const infoHashV1 = new Uint8Array(createHash("sha1").update(infoBytes).digest());
+  const fallbackName = hasV1Files ? toHex(infoHashV1) : toHex(infoHashV2);
+  const name = sanitizePathSegment(info["name.utf-8"] ?? info.name, options) || fallbackName;
+
+  const tree = readFileTree(rawInfo.get("file tree"), info.files !== undefined, limits);
+  const files = layoutTree(tree.files, tree.singleFile, name, pieceLength, options);
+  const last = files[files.length - 1];
+  const length = last.offset + last.length;
+  if (length === 0) throw torrentError('info["file tree"]', "a total length above 0");
+  const pieceCount = Math.ceil(length / pieceLength);
+  if (pieceCount > limits.maxPieces) {
+    throw torrentError(
+      'info["file tree"]',
+      `at most ${limits.maxPieces} pieces (maxPieces), found ${pieceCount}`,
+    );
+  }
+
+  const fields: MetainfoFields = {
+    name: info["name.utf-8"] ?? info.name,
+    pieceLength,
+    pieces: info.pieces ?? new Uint8Array(0),
+    private: info.private === 1,
+    length: info.length,
+    files: info.files?.map(readFileEntry),
+    announce: value.announce,
+    announceList: value["announce-list"],
+    creationDate: value["creation date"],
+    createdBy: value["created by"],
+    comment: value["comment.utf-8"] ?? value.comment,
+  };
+  if (hasV1Files) {
+    const v1Files = layoutFiles(fields, name, options);
+    if (!filesCompatible(v1Files, files)) {
+      throw torrentError(
+        "info.files",
+        "the same files as the v2 file tree: same names, order and lengths, each file " +
+          "padded to a piece boundary (BEP 52 hybrid)",
+      );
+    }
+  }
+  if (hybrid) checkPieces(fields, length, limits.maxPieces);
+
+  const layers = checkPieceLayers(value["piece layers"], files, pieceLength);
+  for (const [index, layer] of layers) files[index].pieceLayer = layer;
+
+  const infoHash = hybrid ? infoHashV1 : infoHashV2.slice(0, 20);
+  return {
+    infoHash,
+    infoHashHex: toHex(infoHash),
+    version: hybrid ? "hybrid" : 2,
+    infoHashV2,
+    infoHashV2Hex: toHex(infoHashV2),
+    infoHashV2Truncated: infoHashV2.slice(0, 20),
+    name,
+    pieceLength,
+    pieceCount,
+    pieceHashes: hybrid ? fields.pieces : new Uint8Array(0),
+    files,
+    multiFile: !tree.singleFile,
+    length,
+    private: fields.private,
+    announce: announceTiers(fields),
+    creationDate: fields.creationDate === undefined
+      ? undefined
+      : new Date(fields.creationDate * 1000),
+    createdBy: fields.createdBy,
+    comment: fields.comment,
+    infoBytes,
+    warnings,
+  };
+}
+
+/** libtorrent rejects a v2 info dictionary with unsorted or duplicate keys (a "soft" bencode error). */
+function checkCanonical(infoBytes: Uint8Array, maxDepth: number): void {
+  try {
+    decode(infoBytes, { maxDepth, maxLength: infoBytes.length });
+  } catch (error) {
+    if (!(error instanceof BencodeError)) throw error;
+    throw torrentError(
+      "info",
+      `canonical bencode, keys sorted and unique, as BEP 52 requires (${error.message})`,
+      { cause: error },
+    );
+  }
+}
+
+function validateDocument(root: BencodeDict, limits: FieldLimits): MetainfoV2Document {
+  const result = tryValidate(metainfoV2Schema, root, { maxDepth: limits.maxDepth });
+  const entryProblems = checkFileEntries(root);
+  if (!result.ok) {
+    const problems: TorrentProblem[] = result.error.problems.map((problem) => ({
+      path: problem.path === "" ? "(root)" : problem.path,
+      expected: problem.expected,
+      found: problem.found,
+    }));
+    throw new TorrentError([...problems, ...entryProblems], { cause: result.error });
+  }
+  if (entryProblems.length > 0) throw new TorrentError(entryProblems);
+  return result.value;
+}
+
+/**
+ * The files of a v2 tree in the torrent's byte stream. A single-file torrent is
+ * named by its tree key; otherwise paths are `[name, ...path]`, sanitised and
+ * de-duplicated like v1 paths, with a pad file after each file that does not end
+ * on a piece boundary (the last one too, as libtorrent lays them out).
+ */
+function layoutTree(
+  entries: readonly FileTreeEntry[],
+  singleFile: boolean,
+  name: string,
+  pieceLength: number,
+  options: SanitizeOptions,
+): MutableFile[] {
+  const safePaths = singleFile
+    ? [sanitizePath(entries[0].path, options)]
+    : sanitizeFilePaths(entries.map((entry) => entry.path), options).map((path) => [
+      name,
+      ...path,
+    ]);
+  const files: MutableFile[] = [];
+  let offset = 0;
+  entries.forEach((entry, i) => {
+    const file: MutableFile = {
+      path: safePaths[i],
+      length: entry.length,
+      offset,
+      padding: false,
+    };
+    if (entry.executable) file.executable = true;
+    if (entry.hidden) file.hidden = true;
+    if (entry.symlinkPath) {
+      const target = sanitizePath(entry.symlinkPath, options);
+      file.symlinkTarget = singleFile ? target : [name, ...target];
+    }
+    if (entry.piecesRoot) file.piecesRoot = entry.piecesRoot;
+    files.push(file);
+    offset += entry.length;
+    const tail = offset % pieceLength;
+    if (!singleFile && tail !== 0) {
+      const pad = pieceLength - tail;
+      files.push({ path: [name, ".pad", String(pad)], length: pad, offset, padding: true });
+      offset += pad;
+    }
+    if (!Number.isSafeInteger(offset)) {
+      throw torrentError('info["file tree"]', "a total length within 2^53 bytes");
+    }
+  });
+  return files;
+}
+
+/**
+ * Whether a hybrid's v1 layout describes the same files as its v2 tree, by
+ * libtorrent's rule: the same number of entries and total length, and every
+ * entry that holds data (not a pad file; non-empty, or a symlink) has the same
+ * path, length, offset and symlink target at the same index.
+ */
+function filesCompatible(v1: readonly TorrentFile[], v2: readonly TorrentFile[]): boolean {
+  if (v1.length !== v2.length) return false;
+  const total = (files: readonly TorrentFile[]) => {
+    const last = files[files.length - 1];
+    return last ? last.offset + last.length : 0;
+  };
+  if (total(v1) !== total(v2)) return false;
+  const relevant = (file: TorrentFile) =>
+    !file.padding && (file.length > 0 || file.symlinkTarget !== undefined);
+  for (let i = 0; i < v1.length; i++) {
+    const a = v1[i];
+    const b = v2[i];
+    if (relevant(a) !== relevant(b)) return false;
+    if (!relevant(a)) continue;
+    if (
+      a.length !== b.length || a.offset !== b.offset || a.path.join("/") !== b.path.join("/") ||
+      (a.symlinkTarget ?? []).join("/") !== (b.symlinkTarget ?? []).join("/")
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
