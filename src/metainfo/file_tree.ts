@@ -2,8 +2,9 @@
  * Reading a BEP 52 `file tree`: nested dictionaries whose leaves hold a file's
  * `length`, `pieces root` and BEP 47 attributes under the empty key. The walk is
  * iterative (a tree can be deep) and bounded (files, depth), with libtorrent's
- * rules: a pad file cannot be in a v2 tree, every regular file has a 32-byte
- * `pieces root` (all zeros only for an empty file), a symlink needs a target.
+ * rules: a pad file cannot be in a v2 tree, every non-empty file has a 32-byte
+ * `pieces root` that is not all zeros (an empty file needs none), a symlink
+ * without a target is read as a plain file.
  */
 import { BencodeDict, type BencodeValue } from "../bencode/mod.ts";
 import { binaryToBytes } from "../bencode/dict.ts";
@@ -19,7 +20,7 @@ export interface FileTreeEntry {
   readonly path: readonly string[];
   /** Length in bytes (0 for a symlink). */
   readonly length: number;
-  /** The 32-byte `pieces root`; absent for a symlink. */
+  /** The 32-byte `pieces root`; absent for a symlink and (usually) an empty file. */
   readonly piecesRoot?: Uint8Array;
   /** BEP 47 `x`. */
   readonly executable: boolean;
@@ -128,10 +129,13 @@ function readLeaf(value: BencodeValue, path: string[], where: string): FileTreeE
   const leaf = result.value;
   const attributes = readAttributes(leaf.attr);
   if (attributes.padding) throw torrentError(`${where}.attr`, "no pad file (p) in a v2 file tree");
-  if (!attributes.symlink && leaf.length === undefined) {
+  const target = attributes.symlink ? leaf["symlink path"] : undefined;
+  const symlink = target !== undefined && target.length > 0;
+  // A symlink without a target is read as a plain file (libtorrent clears the flag in v1).
+  if (!symlink && leaf.length === undefined && !attributes.symlink) {
     throw torrentError(`${where}.length`, "a length (only a symlink may lack it)");
   }
-  const length = attributes.symlink ? 0 : leaf.length ?? 0;
+  const length = symlink ? 0 : leaf.length ?? 0;
   if (Math.floor(length / MERKLE_BLOCK_SIZE) >= MAX_BLOCKS) {
     throw torrentError(`${where}.length`, `a length below ${MAX_BLOCKS} blocks of 16 KiB`);
   }
@@ -141,17 +145,20 @@ function readLeaf(value: BencodeValue, path: string[], where: string): FileTreeE
     executable: attributes.executable,
     hidden: attributes.hidden,
   };
-  const target = attributes.symlink ? leaf["symlink path"] : undefined;
-  if (target && target.length > 0) {
+  if (symlink) {
     entry.symlinkPath = target;
     return entry;
   }
-  // A file (or a symlink without a target, which libtorrent then reads as a file).
+  // An empty file has no root (libtorrent writes none); any other file needs one.
   const root = leaf["pieces root"];
+  if (length === 0) {
+    if (root?.length === PIECES_ROOT_LENGTH) entry.piecesRoot = root;
+    return entry;
+  }
   if (!root || root.length !== PIECES_ROOT_LENGTH) {
     throw torrentError(`${where}["pieces root"]`, "a 32-byte SHA-256 merkle root");
   }
-  if (length > 0 && root.every((byte) => byte === 0)) {
+  if (root.every((byte) => byte === 0)) {
     throw torrentError(`${where}["pieces root"]`, "the merkle root of a non-empty file, not zeros");
   }
   entry.piecesRoot = root;

@@ -17,6 +17,7 @@ export function layoutFiles(
     return [{ path: [name], length: fields.length ?? 0, offset: 0, padding: false }];
   }
   const safePaths = sanitizeFilePaths(fields.files.map((file) => file.path), options);
+  checkDuplicateNames(fields.files.map((file) => file.path), safePaths, options, "info.files");
   const files: TorrentFile[] = [];
   let offset = 0;
   for (let i = 0; i < fields.files.length; i++) {
@@ -65,4 +66,37 @@ export function announceTiers(fields: MetainfoFields): string[][] {
   if (tiers.length > 0) return tiers;
   const single = fields.announce?.trim();
   return single ? [[single]] : [];
+}
+
+/** libtorrent's bound on the name clashes it resolves (more fail the torrent as hostile). */
+const MAX_NAME_COLLISIONS = 100;
+
+/**
+ * Fails a torrent with too many files of the same name, as libtorrent does: renaming the
+ * k-th duplicate of a name costs k - 1 failed attempts, and more than 100 attempts fail it.
+ *
+ * @example
+ * ```ts ignore
+ * checkDuplicateNames(raw, sanitizeFilePaths(raw), {}, "info.files");
+ * ```
+ */
+export function checkDuplicateNames(
+  raw: readonly (readonly string[])[],
+  safe: readonly (readonly string[])[],
+  options: SanitizeOptions,
+  where: string,
+): void {
+  const renamed = new Map<string, number>();
+  let attempts = 0;
+  raw.forEach((path, i) => {
+    const original = sanitizePath(path, options).join("/");
+    if (original === safe[i].join("/")) return;
+    const key = original.toLowerCase();
+    const count = renamed.get(key) ?? 0;
+    attempts += count;
+    renamed.set(key, count + 1);
+  });
+  if (attempts > MAX_NAME_COLLISIONS) {
+    throw torrentError(where, "files with distinct names (too many share one name)");
+  }
 }

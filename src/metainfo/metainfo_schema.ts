@@ -43,7 +43,7 @@ const SHARED_TYPES = `
       path: { type: Path }
       path.utf-8: { type: list, minItems: 1, items: StrictText, lenient: true }
       attr: { type: StrictText, lenient: true }
-      symlink path: { type: list, items: Text, lenient: true }
+      symlink path: { type: list, items: Text }
   FileV2:
     description: a leaf of the v2 file tree, under the empty key
     type: dictionary
@@ -51,7 +51,7 @@ const SHARED_TYPES = `
       length: { type: integer, min: 0 }
       pieces root: { type: binary }
       attr: { type: StrictText, lenient: true }
-      symlink path: { type: list, items: Text, lenient: true }
+      symlink path: { type: list, items: Text }
   PieceLayers:
     description: pieces root -> concatenated SHA-256 piece hashes (checked in code)
     type: dictionary

@@ -17,7 +17,7 @@ import {
 } from "./fields.ts";
 import { type FileTreeEntry, readFileTree } from "./file_tree.ts";
 import { infoSpan } from "./info_span.ts";
-import { announceTiers, checkPieces, layoutFiles } from "./layout.ts";
+import { announceTiers, checkDuplicateNames, checkPieces, layoutFiles } from "./layout.ts";
 import { MERKLE_BLOCK_SIZE } from "./merkle.ts";
 import { type MetainfoV2Document, metainfoV2Schema } from "./metainfo_schema.ts";
 import { checkPieceLayers } from "./piece_layers.ts";
@@ -187,12 +187,12 @@ function layoutTree(
   pieceLength: number,
   options: SanitizeOptions,
 ): MutableFile[] {
+  const rawPaths = entries.map((entry) => entry.path);
+  const deduplicated = singleFile ? [] : sanitizeFilePaths(rawPaths, options);
+  if (!singleFile) checkDuplicateNames(rawPaths, deduplicated, options, 'info["file tree"]');
   const safePaths = singleFile
     ? [sanitizePath(entries[0].path, options)]
-    : sanitizeFilePaths(entries.map((entry) => entry.path), options).map((path) => [
-      name,
-      ...path,
-    ]);
+    : deduplicated.map((path) => [name, ...path]);
   const files: MutableFile[] = [];
   let offset = 0;
   entries.forEach((entry, i) => {
