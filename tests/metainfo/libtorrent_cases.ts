@@ -765,3 +765,6 @@ export function libtorrentCases(): LibtorrentCase[] {
     ),
   ];
 }
+
+/** Builds a v2 or hybrid torrent over synthetic files (for other tests). */
+export { v2 as buildV2Torrent };
