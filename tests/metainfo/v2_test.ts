@@ -167,7 +167,9 @@ Deno.test("a Runtime refuses v2-only torrents and magnets with a typed error", a
         /v2-only torrents is not supported yet/.test(error.message),
     );
   }
-  const hybrid = parseTorrent(buildV2Torrent([{ path: ["a"], length: 9 }], { name: "a", hybrid: true }));
+  const hybrid = parseTorrent(
+    buildV2Torrent([{ path: ["a"], length: 9 }], { name: "a", hybrid: true }),
+  );
   const session = await runtime.add(hybrid, { storage: new MemoryStorage(), start: false });
   assert.equal(session.torrent.infoHashHex, hybrid.infoHashHex);
 });
