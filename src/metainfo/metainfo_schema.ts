@@ -16,7 +16,7 @@
  * `name.utf-8` / `path.utf-8` must be valid to be used. `private` must be
  * exactly 0 or 1: guessing wrong could leak a private torrent to public peers.
  */
-import { type BencodeValue } from "../bencode/mod.ts";
+import type { BencodeValue } from "../bencode/mod.ts";
 import { loadSchema, loadSchemaDocument } from "../schema/mod.ts";
 import type { Schema } from "../schema/mod.ts";
 

@@ -7,7 +7,7 @@ import {
   DEFAULT_MAX_LENGTH,
 } from "../bencode/mod.ts";
 import { toHex } from "../util/bytes.ts";
-import { TorrentError, torrentError } from "./errors.ts";
+import { torrentError } from "./errors.ts";
 import { readMetainfoFields } from "./fields.ts";
 import { infoSpan } from "./info_span.ts";
 import { announceTiers, checkPieces, layoutFiles } from "./layout.ts";

@@ -5,7 +5,7 @@
  * (implied in a v2 tree, explicit in a hybrid's v1 `files`, which must match).
  */
 import { createHash } from "node:crypto";
-import { BencodeDict, BencodeError, decode } from "../bencode/mod.ts";
+import { type BencodeDict, BencodeError, decode } from "../bencode/mod.ts";
 import { tryValidate } from "../schema/mod.ts";
 import { toHex } from "../util/bytes.ts";
 import { TorrentError, torrentError, type TorrentProblem } from "./errors.ts";

@@ -138,9 +138,9 @@ Deno.test("bittern info shows a v2 torrent's version, v2 info hash and BEP 47 at
     assert.match(text.stdout, /version: +v2 only \(BEP 52; cannot be downloaded yet\)/);
     assert.match(text.stdout, /info hash v2: +[0-9a-f]{64}/);
     // A file tree lists its files in key order.
-    assert.match(text.stdout, /\[0\] \.secret  5 B  \(hidden\)/);
-    assert.match(text.stdout, /\[1\] link  0 B  -> tools\/run\.sh/);
-    assert.match(text.stdout, /\[2\] run\.sh  100 B  \(executable\)/);
+    assert.match(text.stdout, /\[0\] \.secret {2}5 B {2}\(hidden\)/);
+    assert.match(text.stdout, /\[1\] link {2}0 B {2}-> tools\/run\.sh/);
+    assert.match(text.stdout, /\[2\] run\.sh {2}100 B {2}\(executable\)/);
     assert.match(text.stdout, /warning: +1 bytes after the root dictionary were ignored/);
     const json = JSON.parse((await run("info", [`${dir}/v2.torrent`, "--json"])).stdout);
     assert.equal(json.version, 2);
