@@ -2,7 +2,8 @@
  * Parsing a v2 (BEP 52) or hybrid metainfo document, with libtorrent's checks.
  * The layout follows libtorrent's: in a multi-file torrent every file starts on
  * a piece boundary, so a pad file follows each file that does not end on one
- * (implied in a v2 tree, explicit in a hybrid's v1 `files`, which must match).
+ * (implied in a v2 tree, explicit in a hybrid's v1 `files`, which must match and
+ * is the layout a hybrid is downloaded with).
  */
 import { createHash } from "node:crypto";
 import { type BencodeDict, BencodeError, decode } from "../bencode/mod.ts";
@@ -78,11 +79,10 @@ export function parseV2Torrent(
   const name = sanitizePathSegment(info["name.utf-8"] ?? info.name, options) || fallbackName;
 
   const tree = readFileTree(rawInfo.get("file tree"), info.files !== undefined, limits);
-  const files = layoutTree(tree.files, tree.singleFile, name, pieceLength, options);
-  const last = files[files.length - 1];
-  const length = last.offset + last.length;
-  if (length === 0) throw torrentError('info["file tree"]', "a total length above 0");
-  const pieceCount = Math.ceil(length / pieceLength);
+  const v2Files = layoutTree(tree.files, tree.singleFile, name, pieceLength, options);
+  const v2Length = totalLength(v2Files);
+  if (v2Length === 0) throw torrentError('info["file tree"]', "a total length above 0");
+  const pieceCount = Math.ceil(v2Length / pieceLength);
   if (pieceCount > limits.maxPieces) {
     throw torrentError(
       'info["file tree"]',
@@ -103,20 +103,37 @@ export function parseV2Torrent(
     createdBy: value["created by"],
     comment: value["comment.utf-8"] ?? value.comment,
   };
+  // A hybrid is downloaded over v1, so its files are the v1 layout (they may lack the last
+  // pad file, as libtorrent 2.0 accepts), carrying the v2 roots of the matching files.
+  let files = v2Files;
   if (hasV1Files) {
-    const v1Files = layoutFiles(fields, name, options);
-    if (!filesCompatible(v1Files, files)) {
+    const v1Files: MutableFile[] = layoutFiles(fields, name, options).map((file) => ({ ...file }));
+    const matches = matchFiles(v1Files, v2Files);
+    if (!matches || Math.ceil(totalLength(v1Files) / pieceLength) !== pieceCount) {
       throw torrentError(
         "info.files",
         "the same files as the v2 file tree: same names, order and lengths, each file " +
           "padded to a piece boundary (BEP 52 hybrid)",
       );
     }
+    for (const [v2Index, v1Index] of matches) {
+      const root = v2Files[v2Index].piecesRoot;
+      if (root) v1Files[v1Index].piecesRoot = root;
+    }
+    if (hybrid) {
+      checkPieces(fields, totalLength(v1Files), limits.maxPieces);
+      files = v1Files;
+    }
+    const layers = checkPieceLayers(value["piece layers"], v2Files, pieceLength);
+    for (const [index, layer] of layers) {
+      const target = hybrid ? matches.get(index) : index;
+      if (target !== undefined) files[target].pieceLayer = layer;
+    }
+  } else {
+    const layers = checkPieceLayers(value["piece layers"], v2Files, pieceLength);
+    for (const [index, layer] of layers) v2Files[index].pieceLayer = layer;
   }
-  if (hybrid) checkPieces(fields, length, limits.maxPieces);
-
-  const layers = checkPieceLayers(value["piece layers"], files, pieceLength);
-  for (const [index, layer] of layers) files[index].pieceLayer = layer;
+  const length = totalLength(files);
 
   const infoHash = hybrid ? infoHashV1 : infoHashV2.slice(0, 20);
   return {
@@ -224,32 +241,42 @@ function layoutTree(
   return files;
 }
 
+function totalLength(files: readonly TorrentFile[]): number {
+  const last = files[files.length - 1];
+  return last ? last.offset + last.length : 0;
+}
+
 /**
- * Whether a hybrid's v1 layout describes the same files as its v2 tree, by
- * libtorrent's rule: the same number of entries and total length, and every
- * entry that holds data (not a pad file; non-empty, or a symlink) has the same
- * path, length, offset and symlink target at the same index.
+ * Pairs a hybrid's v1 files with its v2 files, as libtorrent 2.0 compares them: the
+ * entries that hold data (not pad files; non-empty, or symlinks), in order, must have the
+ * same paths, lengths, offsets and symlink targets (pad files and empty files are free,
+ * so a missing last pad is accepted; a missing pad between files moves the next file's
+ * offset and is not).
+ *
+ * @returns v2 index -> v1 index of each such file, or `undefined` when they differ.
  */
-function filesCompatible(v1: readonly TorrentFile[], v2: readonly TorrentFile[]): boolean {
-  if (v1.length !== v2.length) return false;
-  const total = (files: readonly TorrentFile[]) => {
-    const last = files[files.length - 1];
-    return last ? last.offset + last.length : 0;
-  };
-  if (total(v1) !== total(v2)) return false;
-  const relevant = (file: TorrentFile) =>
-    !file.padding && (file.length > 0 || file.symlinkTarget !== undefined);
-  for (let i = 0; i < v1.length; i++) {
-    const a = v1[i];
-    const b = v2[i];
-    if (relevant(a) !== relevant(b)) return false;
-    if (!relevant(a)) continue;
+function matchFiles(
+  v1: readonly TorrentFile[],
+  v2: readonly TorrentFile[],
+): Map<number, number> | undefined {
+  const relevant = (files: readonly TorrentFile[]) =>
+    files.flatMap((file, index) =>
+      !file.padding && (file.length > 0 || file.symlinkTarget !== undefined) ? [index] : []
+    );
+  const left = relevant(v1);
+  const right = relevant(v2);
+  if (left.length !== right.length) return undefined;
+  const matches = new Map<number, number>();
+  for (let i = 0; i < left.length; i++) {
+    const a = v1[left[i]];
+    const b = v2[right[i]];
     if (
       a.length !== b.length || a.offset !== b.offset || a.path.join("/") !== b.path.join("/") ||
       (a.symlinkTarget ?? []).join("/") !== (b.symlinkTarget ?? []).join("/")
     ) {
-      return false;
+      return undefined;
     }
+    matches.set(right[i], left[i]);
   }
-  return true;
+  return matches;
 }

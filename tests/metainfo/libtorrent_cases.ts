@@ -768,3 +768,63 @@ export function libtorrentCases(): LibtorrentCase[] {
 
 /** Builds a v2 or hybrid torrent over synthetic files (for other tests). */
 export { v2 as buildV2Torrent };
+
+/**
+ * Hybrid layouts beyond libtorrent's suite, with what libtorrent 2.0.8 does with each
+ * (checked by libtorrent_suite_test.ts where it is installed).
+ */
+export function hybridEdgeCases(): LibtorrentCase[] {
+  const two = [{ path: ["a"], length: 1000 }, { path: ["b"], length: 1000 }];
+  const one = (name: string, expect: "load" | "fail", bytes: Uint8Array) => ({
+    name,
+    expect,
+    bytes,
+  });
+  return [
+    one("hybrid_no_last_pad", "load", v2(two, { hybrid: true, v1Files: (f) => f.slice(0, -1) })),
+    one(
+      "hybrid_one_file_in_dir",
+      "load",
+      v2([{ path: ["d", "a"], length: 1000 }], { hybrid: true }),
+    ),
+    one(
+      "hybrid_one_file_in_dir_no_pad",
+      "load",
+      v2([{ path: ["d", "a"], length: 1000 }], { hybrid: true, v1Files: (f) => f.slice(0, 1) }),
+    ),
+    one(
+      "hybrid_one_file_listed",
+      "load",
+      v2([{ path: ["a"], length: 1000 }], { name: "a", hybrid: true, v1Files: (f) => f }),
+    ),
+    one(
+      "hybrid_attributes_differ",
+      "load",
+      v2([{ path: ["a"], length: 1000, attr: "x" }, { path: ["b"], length: 10 }], {
+        hybrid: true,
+        v1Files: (f) => f.map((entry) => entry.attr === "x" ? { ...entry, attr: "h" } : entry),
+      }),
+    ),
+    one(
+      "hybrid_empty_file",
+      "load",
+      v2([...two, { path: ["e"], length: 0 }], { hybrid: true }),
+    ),
+    one(
+      "hybrid_pad_too_long",
+      "fail",
+      v2(two, {
+        hybrid: true,
+        v1Files: (f) => f.map((entry, i) => i === 1 ? { ...entry, length: 15385 } : entry),
+      }),
+    ),
+    one(
+      "hybrid_name_differs",
+      "fail",
+      v2(two, {
+        hybrid: true,
+        v1Files: (f) => f.map((entry, i) => i === 0 ? { ...entry, path: ["z"] } : entry),
+      }),
+    ),
+  ];
+}

@@ -7,9 +7,10 @@
 import assert from "node:assert/strict";
 import { parseTorrent, TorrentError } from "../../src/metainfo/mod.ts";
 import { hasLibtorrent } from "../interop/lt_process.ts";
-import { libtorrentCases } from "./libtorrent_cases.ts";
+import { hybridEdgeCases, libtorrentCases } from "./libtorrent_cases.ts";
 
 const cases = libtorrentCases();
+const edgeCases = hybridEdgeCases();
 
 Deno.test("libtorrent's test torrents: Bittern loads and fails the same ones", async (t) => {
   for (const testCase of cases) {
@@ -24,6 +25,18 @@ Deno.test("libtorrent's test torrents: Bittern loads and fails the same ones", a
         testCase.check?.(torrent);
       },
     );
+  }
+});
+
+Deno.test("hybrid layouts: Bittern loads and fails them as libtorrent 2.0.8 does", async (t) => {
+  for (const testCase of edgeCases) {
+    await t.step(`${testCase.name}: ${testCase.expect}`, () => {
+      if (testCase.expect === "fail") {
+        assert.throws(() => parseTorrent(testCase.bytes), TorrentError);
+      } else {
+        assert.equal(parseTorrent(testCase.bytes).version, "hybrid");
+      }
+    });
   }
 });
 
@@ -49,7 +62,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
-      for (const testCase of cases) {
+      for (const testCase of [...cases, ...edgeCases]) {
         await Deno.writeFile(`${dir}/${testCase.name}.torrent`, testCase.bytes);
       }
       const script = [
@@ -71,7 +84,7 @@ Deno.test({
       assert.ok(success, new TextDecoder().decode(stderr));
       const results: Record<string, string> = JSON.parse(new TextDecoder().decode(stdout));
       const disagreements: string[] = [];
-      for (const testCase of cases) {
+      for (const testCase of [...cases, ...edgeCases]) {
         const outcome = results[testCase.name];
         const ours = outcome === "load" ? "load" : "fail";
         const known = LIBTORRENT_2_0_8_DIFFERS[testCase.name];

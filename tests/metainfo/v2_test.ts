@@ -173,3 +173,21 @@ Deno.test("a Runtime refuses v2-only torrents and magnets with a typed error", a
   const session = await runtime.add(hybrid, { storage: new MemoryStorage(), start: false });
   assert.equal(session.torrent.infoHashHex, hybrid.infoHashHex);
 });
+
+Deno.test("hybrid: files are the v1 layout (a missing last pad is accepted) with v2 roots", () => {
+  const torrent = parseTorrent(buildV2Torrent(
+    [{ path: ["a"], length: 70_000 }, { path: ["b"], length: 1000 }],
+    { hybrid: true, v1Files: (files) => files.slice(0, -1) },
+  ));
+  assert.deepEqual(torrent.files.map((file) => [file.path.join("/"), file.length]), [
+    ["temp/a", 70_000],
+    ["temp/.pad/11920", 11920],
+    ["temp/b", 1000],
+  ]);
+  assert.equal(torrent.length, 82_920); // the v1 pieces cover these bytes
+  assert.equal(torrent.pieceCount, 6);
+  const [a, b] = visibleFiles(torrent);
+  assert.equal(a.piecesRoot?.length, 32);
+  assert.equal(a.pieceLayer?.length, 5 * 32);
+  assert.equal(b.piecesRoot?.length, 32);
+});
