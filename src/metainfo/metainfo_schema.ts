@@ -116,7 +116,7 @@ types:${SHARED_TYPES}
       - [length, files]
     entries:${SHARED_INFO_ENTRIES}
       meta version: { type: integer, min: 2, max: 2, required: true }
-      file tree: { type: dictionary, keys: binary, values: any, required: true }
+      file tree: { type: dictionary, required: true }
       pieces: { type: binary, multipleOf: 20 }
       length: { type: integer, min: 0 }
       files: { type: list, minItems: 1, items: File }
@@ -194,8 +194,8 @@ export interface MetainfoDocument {
 export interface MetainfoInfoV2 extends Omit<MetainfoInfo, "pieces"> {
   /** BEP 52 version: 2. */
   "meta version": number;
-  /** The file tree, walked in code (its leaves are checked with {@linkcode metainfoFileV2Schema}). */
-  "file tree": Map<Uint8Array, BencodeValue>;
+  /** The file tree: checked to be a dictionary here, walked in code (its leaves are checked with {@linkcode metainfoFileV2Schema}). */
+  "file tree": Record<string, never>;
   /** A hybrid's concatenated 20-byte SHA-1 piece hashes. */
   pieces?: Uint8Array;
 }
