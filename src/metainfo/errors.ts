@@ -68,7 +68,11 @@ export class TorrentError extends Error {
     const text = problems
       .map((p) => `${p.path}: expected ${p.expected}${p.found ? `, found ${p.found}` : ""}`)
       .join("; ");
-    super(`invalid torrent: ${text}`, options);
+    // A coded refusal is not a malformed document: its message says what is refused.
+    super(
+      options?.code ? problems.map((p) => p.expected).join("; ") : `invalid torrent: ${text}`,
+      options,
+    );
     this.name = "TorrentError";
     this.problems = problems;
     if (options?.code) this.code = options.code;
@@ -122,7 +126,8 @@ export function assertDownloadable(source: { readonly version?: 1 | 2 | "hybrid"
   if (source.version !== 2) return;
   throw new TorrentError([{
     path: "info",
-    expected: "a v1 or hybrid torrent: downloading v2-only torrents is not supported yet",
+    expected: "downloading v2-only torrents is not supported yet (this BEP 52 torrent has no " +
+      "v1 info hash; hybrid torrents work)",
   }], { code: "v2-only-unsupported" });
 }
 
