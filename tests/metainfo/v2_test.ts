@@ -191,3 +191,28 @@ Deno.test("hybrid: files are the v1 layout (a missing last pad is accepted) with
   assert.equal(a.pieceLayer?.length, 5 * 32);
   assert.equal(b.piecesRoot?.length, 32);
 });
+
+Deno.test("hostile v2: file counts, nesting and names are bounded; nothing escapes", () => {
+  const many = buildV2Torrent(
+    Array.from({ length: 50 }, (_, i) => ({ path: [`f${i}`], length: 10 })),
+  );
+  assert.throws(() => parseTorrent(many, { maxFiles: 49 }), /at most 49 files \(maxFiles\)/);
+  assert.equal(parseTorrent(many, { maxFiles: 50 }).files.filter((f) => !f.padding).length, 50);
+  const deep = buildV2Torrent([{ path: [...Array(40).fill("d"), "f"], length: 10 }]);
+  assert.throws(() => parseTorrent(deep, { maxPathSegments: 20 }), /at most 20 nested directories/);
+  const sneaky = parseTorrent(buildV2Torrent([
+    { path: ["..", "..", "etc", "passwd"], length: 10 },
+    { path: ["/abs", "C:x"], length: 10 },
+    { path: ["l"], attr: "l", symlink: ["..", "..", "..", "etc", "shadow"] },
+  ], { name: "../up" }));
+  for (const file of sneaky.files) {
+    for (const segment of [...file.path, ...(file.symlinkTarget ?? [])]) {
+      assert.ok(segment !== ".." && segment !== "." && !segment.includes("/"), segment);
+    }
+  }
+  assert.deepEqual(sneaky.files.find((f) => f.symlinkTarget)?.symlinkTarget, [
+    sneaky.name,
+    "etc",
+    "shadow",
+  ]);
+});
