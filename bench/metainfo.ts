@@ -2,6 +2,9 @@
 /**
  * Metainfo benchmarks, each against a baseline measured in the same run:
  * - `parseTorrent` on a 20,000-file metainfo vs npm `parse-torrent@11`;
+ * - `parseTorrent` on the same files as a hybrid (v1 + BEP 52 file tree, every piece
+ *   layer checked against its merkle root) vs the v1-only parse, and a v2-only 16 GiB file
+ *   (a 2 MiB piece layer to hash up to its root) vs the same single-file v1 parse;
  * - `createTorrent` on a 1 GiB file vs `openssl sha1` over the same file.
  *
  * Run: `deno run --allow-read --allow-write --allow-run --allow-env bench/metainfo.ts [--create-mib N]`
@@ -10,7 +13,7 @@
 // deno-lint-ignore no-import-prefix -- bench-only: kept out of the root import map
 import npmParseTorrent from "npm:parse-torrent@11";
 import { encode } from "../src/bencode/mod.ts";
-import { createTorrent, parseTorrent } from "../src/metainfo/mod.ts";
+import { createTorrent, parseTorrent, pieceLayerRoot } from "../src/metainfo/mod.ts";
 import { mibPerSecond, report, seededBytes } from "./util.ts";
 
 const DEFAULT_CREATE_MIB = 1024;
@@ -38,6 +41,62 @@ export function generatedTorrent(count: number): Uint8Array {
       "piece length": pieceLength,
       pieces: seededBytes(Math.ceil(total / pieceLength) * 20, 1),
     },
+  });
+}
+
+/** A file of a generated v2 torrent: synthetic piece hashes, their real merkle root. */
+function v2File(length: number, pieceLength: number, seed: number) {
+  const count = Math.ceil(length / pieceLength);
+  const layer = seededBytes(count * 32, seed);
+  const hashes = Array.from({ length: count }, (_, i) => layer.subarray(i * 32, i * 32 + 32));
+  const root = count === 1 ? layer : pieceLayerRoot(hashes, pieceLength);
+  return { root, layer: count > 1 ? layer : undefined };
+}
+
+/**
+ * A hybrid (or, with `v1: false`, v2-only) metainfo over `lengths` (one file each, under
+ * one directory unless there is a single file), pieces of `pieceLength`, every piece layer.
+ */
+export function generatedV2Torrent(
+  lengths: readonly number[],
+  pieceLength: number,
+  v1: boolean,
+): Uint8Array {
+  const tree = new Map<string, Map<string, Map<string, number | Uint8Array>>>();
+  const layers = new Map<Uint8Array, Uint8Array>();
+  const files: { length: number; path: string[]; attr?: string }[] = [];
+  let total = 0;
+  lengths.forEach((length, i) => {
+    const name = `file-${String(i).padStart(6, "0")}.dat`;
+    const { root, layer } = v2File(length, pieceLength, i + 10);
+    tree.set(
+      name,
+      new Map([[
+        "",
+        new Map<string, number | Uint8Array>([["length", length], ["pieces root", root]]),
+      ]]),
+    );
+    if (layer) layers.set(root, layer);
+    files.push({ length, path: [name] });
+    total += length;
+    const pad = (pieceLength - total % pieceLength) % pieceLength;
+    if (lengths.length > 1 && pad > 0) {
+      files.push({ attr: "p", length: pad, path: [".pad", String(pad)] });
+      total += pad;
+    }
+  });
+  const single = lengths.length === 1;
+  return encode({
+    info: {
+      "file tree": tree,
+      "meta version": 2,
+      name: single ? "file-000000.dat" : "generated",
+      "piece length": pieceLength,
+      ...(v1 && single ? { length: lengths[0] } : {}),
+      ...(v1 && !single ? { files } : {}),
+      ...(v1 ? { pieces: seededBytes(Math.ceil(total / pieceLength) * 20, 1) } : {}),
+    },
+    "piece layers": layers,
   });
 }
 
@@ -87,6 +146,42 @@ async function benchParse(): Promise<void> {
   console.log(
     `  best parse: bittern ${(oursSeconds * 1000).toFixed(1)} ms, ` +
       `parse-torrent ${(theirsSeconds * 1000).toFixed(1)} ms`,
+  );
+}
+
+async function benchParseV2(): Promise<void> {
+  const lengths = Array.from({ length: 20_000 }, (_, i) => 1000 + i * 37);
+  const hybrid = generatedV2Torrent(lengths, 262144, true);
+  const v1 = generatedTorrent(20_000);
+  const [hybridSeconds, v1Seconds] = await bestOfAlternating(
+    [() => parseTorrent(hybrid), () => parseTorrent(v1)],
+    10,
+  );
+  report(
+    "parseTorrent, 20,000 files hybrid (v1+v2)",
+    mibPerSecond(hybrid.length, hybridSeconds),
+    mibPerSecond(v1.length, v1Seconds),
+    "same files v1",
+  );
+  const big = generatedV2Torrent([16 * 1024 ** 3], 262144, false);
+  const bigV1 = encode({
+    info: {
+      name: "big",
+      "piece length": 262144,
+      length: 16 * 1024 ** 3,
+      pieces: seededBytes(65536 * 20, 1),
+    },
+  });
+  const [bigSeconds, bigV1Seconds] = await bestOfAlternating(
+    [() => parseTorrent(big), () => parseTorrent(bigV1)],
+    10,
+  );
+  console.log(
+    `  best parse: hybrid ${(hybridSeconds * 1000).toFixed(1)} ms, v1 ${
+      (v1Seconds * 1000).toFixed(1)
+    } ms; ` +
+      `one 16 GiB file: v2 with its 2 MiB piece layer ${(bigSeconds * 1000).toFixed(1)} ms, ` +
+      `v1 ${(bigV1Seconds * 1000).toFixed(1)} ms`,
   );
 }
 
@@ -145,6 +240,7 @@ async function benchCreate(): Promise<void> {
 export async function run(): Promise<void> {
   console.log("\n## metainfo (vs npm parse-torrent@11, openssl sha1)");
   await benchParse();
+  await benchParseV2();
   await benchCreate();
 }
 

@@ -82,6 +82,7 @@ function torrentOf(base: Uint8Array, mib: number): Torrent {
     infoHashHex: toHex(infoHash),
     name: "bench.bin",
     pieceLength: PIECE,
+    version: 1,
     pieceCount,
     pieceHashes: hashes,
     files: [{ path: ["bench.bin"], length, offset: 0, padding: false }],
@@ -90,6 +91,7 @@ function torrentOf(base: Uint8Array, mib: number): Torrent {
     private: false,
     announce: [],
     infoBytes: new Uint8Array(0),
+    warnings: [],
   };
 }
 

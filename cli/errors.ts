@@ -44,7 +44,9 @@ export function describeError(error: unknown): string {
     if (invalid) return `${error.source} is not a valid torrent: ${torrentProblems(invalid)}`;
     return error.message;
   }
-  if (error instanceof TorrentError) return `invalid torrent: ${torrentProblems(error)}`;
+  if (error instanceof TorrentError) {
+    return error.code ? error.message : `invalid torrent: ${torrentProblems(error)}`;
+  }
   if (error instanceof Error) return error.message || error.name;
   return String(error);
 }

@@ -39,6 +39,14 @@ interface TreeNode {
   children: Map<string, TreeNode>;
   length?: number;
   index?: number;
+  note?: string;
+}
+
+/** BEP 47 attributes of a file as a suffix, e.g. `  (executable, hidden)` or `  -> a/b`. */
+function attributeNote(file: TorrentFile): string {
+  const flags = [file.executable && "executable", file.hidden && "hidden"].filter(Boolean);
+  const target = file.symlinkTarget ? `  -> ${file.symlinkTarget.join("/")}` : "";
+  return `${flags.length > 0 ? `  (${flags.join(", ")})` : ""}${target}`;
 }
 
 /**
@@ -59,13 +67,16 @@ export function fileTreeLines(files: readonly TorrentFile[]): string[] {
     }
     node.length = file.length;
     node.index = index;
+    node.note = attributeNote(file);
   });
   const lines: string[] = [];
   const visit = (node: TreeNode, depth: number) => {
     for (const [name, child] of node.children) {
       const indent = "  ".repeat(depth + 1);
       if (child.length !== undefined && child.children.size === 0) {
-        lines.push(`${indent}[${child.index}] ${name}  ${formatBytes(child.length)}`);
+        lines.push(
+          `${indent}[${child.index}] ${name}  ${formatBytes(child.length)}${child.note ?? ""}`,
+        );
       } else {
         lines.push(`${indent}${name}/`);
         visit(child, depth + 1);

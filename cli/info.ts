@@ -1,15 +1,17 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern info`: shows what a torrent holds. */
-import { fetchTorrent, type Torrent, visibleFiles } from "../mod.ts";
+import { fetchTorrent, toHex, type Torrent, visibleFiles } from "../mod.ts";
 import { parseCommandArgs, usageError } from "./args.ts";
 import { reportError } from "./errors.ts";
 import { fileTreeLines, formatBytes } from "./format.ts";
 
 const USAGE = `Usage: bittern info <torrent> [--json]
 
-Shows a torrent's name, info hash, size, pieces, trackers and files. Each file
-has its [index] for 'bittern download --files' (padding files are not listed
-and never counted). <torrent> is a path, a file: URL or an http(s): URL.
+Shows a torrent's name, version (v1, v2 or hybrid: BEP 52), info hashes, size,
+pieces, trackers and files with their BEP 47 attributes (executable, hidden,
+symlink target). Each file has its [index] for 'bittern download --files'
+(padding files are not listed and never counted). v2-only torrents are shown
+but cannot be downloaded yet. <torrent> is a path, a file: URL or an http(s): URL.
 
 Options:
   --json      print JSON instead of text
@@ -47,10 +49,18 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
+const VERSION_TEXT: Record<string, string> = {
+  "1": "v1",
+  "2": "v2 only (BEP 52; cannot be downloaded yet)",
+  hybrid: "hybrid (v1 and v2, BEP 52)",
+};
+
 function toJson(torrent: Torrent): Record<string, unknown> {
   return {
     name: torrent.name,
+    version: torrent.version,
     infoHash: torrent.infoHashHex,
+    infoHashV2: torrent.infoHashV2Hex,
     length: torrent.length,
     pieceLength: torrent.pieceLength,
     pieceCount: torrent.pieceCount,
@@ -66,19 +76,26 @@ function toJson(torrent: Torrent): Record<string, unknown> {
       path: file.path,
       length: file.length,
       offset: file.offset,
+      executable: file.executable,
+      hidden: file.hidden,
+      symlinkTarget: file.symlinkTarget,
+      piecesRoot: file.piecesRoot ? toHex(file.piecesRoot) : undefined,
     })),
     paddingFiles: torrent.files.length - visibleFiles(torrent).length,
+    warnings: torrent.warnings,
   };
 }
 
 function toText(torrent: Torrent): string {
   const lines = [
     `name:          ${torrent.name}`,
-    `info hash:     ${torrent.infoHashHex}`,
+    `version:       ${VERSION_TEXT[String(torrent.version)]}`,
+    `info hash:     ${torrent.infoHashHex}${torrent.version === 2 ? " (v2, truncated)" : ""}`,
     `size:          ${formatBytes(torrent.length)} (${torrent.length} bytes)`,
     `pieces:        ${torrent.pieceCount} x ${formatBytes(torrent.pieceLength)}`,
     `private:       ${torrent.private ? "yes" : "no"}`,
   ];
+  if (torrent.infoHashV2Hex) lines.splice(3, 0, `info hash v2:  ${torrent.infoHashV2Hex}`);
   if (torrent.creationDate) lines.push(`created:       ${torrent.creationDate.toISOString()}`);
   if (torrent.createdBy) lines.push(`created by:    ${torrent.createdBy}`);
   if (torrent.comment) lines.push(`comment:       ${torrent.comment}`);
@@ -89,5 +106,6 @@ function toText(torrent: Torrent): string {
   const dataFiles = visibleFiles(torrent);
   lines.push(`files:         ${dataFiles.length} ([index] for download --files)`);
   lines.push(...fileTreeLines(dataFiles));
+  for (const warning of torrent.warnings) lines.push(`warning:       ${warning}`);
   return lines.join("\n");
 }

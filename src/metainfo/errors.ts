@@ -18,8 +18,28 @@ export interface TorrentProblem {
 }
 
 /**
+ * Why a well-formed torrent cannot be used, for a program to tell apart:
+ * `v2-only-unsupported` — a v2-only torrent or magnet (no v1 info hash) was given to a
+ * `Runtime`, which cannot download v2-only torrents yet (parsing and `bittern info` work).
+ *
+ * @example
+ * ```ts
+ * import type { TorrentErrorCode } from "@bittern/bittern";
+ *
+ * const code: TorrentErrorCode = "v2-only-unsupported";
+ * ```
+ */
+export type TorrentErrorCode = "v2-only-unsupported";
+
+/** Options of a {@linkcode TorrentError}. */
+export interface TorrentErrorOptions extends ErrorOptions {
+  /** What kind of refusal this is, when it is not a malformed document. */
+  readonly code?: TorrentErrorCode;
+}
+
+/**
  * Thrown when a metainfo document is malformed or inconsistent, or a torrent
- * cannot be created; names every field that is wrong.
+ * cannot be created or used; names every field that is wrong.
  *
  * @example Reading which field is wrong
  * ```ts
@@ -35,20 +55,27 @@ export interface TorrentProblem {
 export class TorrentError extends Error {
   /** Every problem found, in document order. */
   readonly problems: readonly TorrentProblem[];
+  /** Set when the torrent is well-formed but cannot be used (see {@linkcode TorrentErrorCode}). */
+  readonly code?: TorrentErrorCode;
 
   /**
    * Creates an error listing `problems` (at least one).
    *
    * @param problems The fields that are wrong and what each should be.
-   * @param options The underlying error as `cause`.
+   * @param options The underlying error as `cause`, and a `code`.
    */
-  constructor(problems: readonly TorrentProblem[], options?: ErrorOptions) {
+  constructor(problems: readonly TorrentProblem[], options?: TorrentErrorOptions) {
     const text = problems
       .map((p) => `${p.path}: expected ${p.expected}${p.found ? `, found ${p.found}` : ""}`)
       .join("; ");
-    super(`invalid torrent: ${text}`, options);
+    // A coded refusal is not a malformed document: its message says what is refused.
+    super(
+      options?.code ? problems.map((p) => p.expected).join("; ") : `invalid torrent: ${text}`,
+      options,
+    );
     this.name = "TorrentError";
     this.problems = problems;
+    if (options?.code) this.code = options.code;
   }
 
   /** The field paths of {@linkcode TorrentError.problems}. */
@@ -74,6 +101,34 @@ export class TorrentError extends Error {
  */
 export function torrentError(path: string, expected: string, options?: ErrorOptions): TorrentError {
   return new TorrentError([{ path, expected }], options);
+}
+
+/**
+ * Refuses a v2-only torrent or magnet link (version 2: no v1 info hash) where a download
+ * would start: Bittern parses them, but cannot download them yet. Throws a
+ * {@linkcode TorrentError} with code `v2-only-unsupported`; v1 and hybrid pass.
+ *
+ * @example
+ * ```ts
+ * import { assertDownloadable, parseMagnet, TorrentError } from "@bittern/bittern";
+ *
+ * try {
+ *   assertDownloadable(parseMagnet(`magnet:?xt=urn:btmh:1220${"ab".repeat(32)}`));
+ * } catch (error) {
+ *   if (error instanceof TorrentError) console.log(error.code); // v2-only-unsupported
+ * }
+ * ```
+ *
+ * @param source A parsed torrent or magnet link.
+ * @throws {TorrentError} for a v2-only one.
+ */
+export function assertDownloadable(source: { readonly version?: 1 | 2 | "hybrid" }): void {
+  if (source.version !== 2) return;
+  throw new TorrentError([{
+    path: "info",
+    expected: "downloading v2-only torrents is not supported yet (this BEP 52 torrent has no " +
+      "v1 info hash; hybrid torrents work)",
+  }], { code: "v2-only-unsupported" });
 }
 
 /**

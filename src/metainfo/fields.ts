@@ -7,16 +7,55 @@
 import { BencodeDict, type BencodeValue } from "../bencode/mod.ts";
 import { tryValidate } from "../schema/mod.ts";
 import { TorrentError, type TorrentProblem } from "./errors.ts";
-import { metainfoSchema } from "./metainfo_schema.ts";
+import { type MetainfoFileEntry, metainfoSchema } from "./metainfo_schema.ts";
 
 /** One entry of `info.files`, as read. */
 export interface RawFileEntry {
-  /** `length`. */
+  /** `length` (0 for a BEP 47 symlink, whatever it says, as libtorrent reads it). */
   readonly length: number;
-  /** `path.utf-8` when valid, else `path` (invalid UTF-8 as U+FFFD). */
+  /**
+   * `path.utf-8` when valid, else `path` (invalid UTF-8 as U+FFFD); for a pad file
+   * without a path, `[".pad", length]` (as libtorrent names it).
+   */
   readonly path: readonly string[];
   /** BEP 47 `attr` contains `p`. */
   readonly padding: boolean;
+  /** BEP 47 `attr` contains `x`. */
+  readonly executable: boolean;
+  /** BEP 47 `attr` contains `h`. */
+  readonly hidden: boolean;
+  /** BEP 47 `symlink path` of an entry whose `attr` contains `l` (raw segments). */
+  readonly symlinkPath?: readonly string[];
+}
+
+/** BEP 47 attributes of a file entry (v1 or v2). */
+export interface FileAttributes {
+  /** `p`: a pad file. */
+  readonly padding: boolean;
+  /** `l`: a symlink. */
+  readonly symlink: boolean;
+  /** `x`: executable. */
+  readonly executable: boolean;
+  /** `h`: hidden. */
+  readonly hidden: boolean;
+}
+
+/**
+ * Reads a BEP 47 `attr` string (unknown letters are ignored, as libtorrent does).
+ *
+ * @example
+ * ```ts ignore
+ * readAttributes("xh").executable; // true
+ * ```
+ */
+export function readAttributes(attr: string | undefined): FileAttributes {
+  const text = attr ?? "";
+  return {
+    padding: text.includes("p"),
+    symlink: text.includes("l"),
+    executable: text.includes("x"),
+    hidden: text.includes("h"),
+  };
 }
 
 /** The metainfo fields Bittern uses, type-checked but not yet interpreted. */
@@ -71,14 +110,16 @@ export interface FieldLimits {
 export function readMetainfoFields(root: BencodeValue, limits: FieldLimits): MetainfoFields {
   checkLimits(root, limits);
   const result = tryValidate(metainfoSchema, root, { maxDepth: limits.maxDepth });
+  const entryProblems = checkFileEntries(root);
   if (!result.ok) {
     const problems = result.error.problems.map((problem) => ({
       path: problem.path === "" ? "(root)" : problem.path,
       expected: problem.expected,
       found: problem.found,
     }));
-    throw new TorrentError(problems, { cause: result.error });
+    throw new TorrentError(mergeProblems(problems, entryProblems), { cause: result.error });
   }
+  if (entryProblems.length > 0) throw new TorrentError(entryProblems);
   const { info, ...top } = result.value;
   return {
     name: info["name.utf-8"] ?? info.name,
@@ -86,17 +127,87 @@ export function readMetainfoFields(root: BencodeValue, limits: FieldLimits): Met
     pieces: info.pieces,
     private: info.private === 1,
     length: info.length,
-    files: info.files?.map((file) => ({
-      length: file.length,
-      path: file["path.utf-8"] ?? file.path,
-      padding: file.attr?.includes("p") ?? false,
-    })),
+    files: info.files?.map(readFileEntry),
     announce: top.announce,
     announceList: top["announce-list"],
     creationDate: top["creation date"],
     createdBy: top["created by"],
     comment: top["comment.utf-8"] ?? top.comment,
   };
+}
+
+/**
+ * One validated `info.files` entry as libtorrent reads it (BEP 47): a symlink's length is 0;
+ * a pad file without a path is `.pad/<length>`; a symlink without `symlink path` is a plain
+ * (empty) file.
+ */
+export function readFileEntry(file: MetainfoFileEntry): RawFileEntry {
+  const attributes = readAttributes(file.attr);
+  const length = attributes.symlink ? 0 : file.length ?? 0;
+  const path = file["path.utf-8"] ?? file.path ?? [".pad", String(length)];
+  const entry: { -readonly [K in keyof RawFileEntry]: RawFileEntry[K] } = {
+    length,
+    path,
+    padding: attributes.padding,
+    executable: attributes.executable,
+    hidden: attributes.hidden,
+  };
+  if (attributes.symlink && file["symlink path"]) entry.symlinkPath = file["symlink path"];
+  return entry;
+}
+
+/**
+ * The `info.files` rules the schema cannot say (they depend on `attr`): `length` is required
+ * unless the entry is a symlink, `path` unless it is a pad file, and a pad file cannot be a
+ * symlink. Checked on the raw document, so they are reported with the schema's problems.
+ */
+export function checkFileEntries(root: BencodeValue): TorrentProblem[] {
+  const info = root instanceof BencodeDict ? root.get("info") : undefined;
+  const files = info instanceof BencodeDict ? info.get("files") : undefined;
+  if (!Array.isArray(files)) return [];
+  const problems: TorrentProblem[] = [];
+  files.forEach((entry, i) => {
+    if (!(entry instanceof BencodeDict)) return;
+    const attr = entry.get("attr");
+    const attributes = readAttributes(attr instanceof Uint8Array ? latin1(attr) : undefined);
+    if (attributes.padding && attributes.symlink) {
+      problems.push({ path: `info.files[${i}].attr`, expected: "a pad file that is no symlink" });
+    }
+    if (!attributes.symlink && !entry.has("length")) {
+      problems.push({
+        path: `info.files[${i}].length`,
+        expected: "a length (only a symlink may lack it)",
+      });
+    }
+    if (!attributes.padding && !entry.has("path") && !entry.has("path.utf-8")) {
+      problems.push({
+        path: `info.files[${i}].path`,
+        expected: "a path (only a pad file may lack it)",
+      });
+    }
+  });
+  return problems;
+}
+
+/** Schema problems and {@linkcode checkFileEntries} problems, in document order of the files. */
+function mergeProblems(
+  schema: readonly TorrentProblem[],
+  entries: readonly TorrentProblem[],
+): TorrentProblem[] {
+  const fileIndex = (problem: TorrentProblem): number => {
+    const match = problem.path.match(/^info\.files\[(\d+)\]/);
+    return match ? Number(match[1]) : Infinity;
+  };
+  const merged = [...schema];
+  for (const problem of entries) {
+    const at = merged.findIndex((other) => fileIndex(other) > fileIndex(problem));
+    merged.splice(at < 0 ? merged.length : at, 0, problem);
+  }
+  return merged;
+}
+
+function latin1(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes.subarray(0, 64));
 }
 
 /** Size limits, checked on the raw document before validation does any work. */

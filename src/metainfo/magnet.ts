@@ -71,11 +71,19 @@ export const MAX_SELECT_ONLY = 100_000;
  * ```
  */
 export interface Magnet {
-  /** The 20-byte v1 info hash (`xt=urn:btih:`). */
+  /**
+   * The 20-byte info hash peers and trackers know the torrent by: the v1 info hash
+   * (`xt=urn:btih:`), or for a v2-only link the v2 info hash truncated to 20 bytes.
+   */
   readonly infoHash: Uint8Array;
   /** {@linkcode Magnet.infoHash} as 40 lowercase hex digits. */
   readonly infoHashHex: string;
-  /** The 32-byte v2 info hash (`xt=urn:btmh:1220...`) of a hybrid torrent, when given. */
+  /**
+   * `1` (only `btih`), `"hybrid"` (`btih` and `btmh`) or `2` (only `btmh`: a v2-only
+   * torrent, which a `Runtime` cannot download yet).
+   */
+  readonly version: 1 | 2 | "hybrid";
+  /** The 32-byte v2 info hash (`xt=urn:btmh:1220...`, SHA-256 multihash), when given. */
   readonly infoHashV2?: Uint8Array;
   /** The display name (`dn`), when given and not empty. */
   readonly name?: string;
@@ -117,7 +125,7 @@ const MAX_INDEX = 0x7fffffff;
  *
  * @param uri The link, `magnet:?...`, at most {@linkcode MAX_MAGNET_LENGTH} long.
  * @returns What the link says.
- * @throws {MagnetError} The link is malformed, has no (or conflicting) v1 info hash, a bad peer
+ * @throws {MagnetError} The link is malformed, has no info hash (or conflicting ones), a bad peer
  * address, file selection or percent escape, or is too long.
  */
 export function parseMagnet(uri: string): Magnet {
@@ -191,18 +199,17 @@ export function parseMagnet(uri: string): Magnet {
     }
   }
 
+  const version = infoHash ? (infoHashV2 ? "hybrid" : 1) : 2;
+  infoHash ??= infoHashV2?.slice(0, 20);
   if (!infoHash) {
-    if (infoHashV2) {
-      throw new MagnetError(
-        "xt",
-        "a v1 info hash (urn:btih:); v2-only magnets are not supported yet",
-      );
-    }
-    throw new MagnetError("xt", "an info hash (xt=urn:btih:<40 hex or 32 base32 digits>)");
+    throw new MagnetError(
+      "xt",
+      "an info hash (xt=urn:btih:<40 hex or 32 base32 digits> or xt=urn:btmh:1220<64 hex>)",
+    );
   }
   const magnet: {
     -readonly [K in keyof Magnet]: Magnet[K];
-  } = { infoHash, infoHashHex: toHex(infoHash), trackers, peers, webSeeds };
+  } = { infoHash, infoHashHex: toHex(infoHash), version, trackers, peers, webSeeds };
   if (infoHashV2) magnet.infoHashV2 = infoHashV2;
   if (name !== undefined) magnet.name = name;
   if (selected) magnet.selectOnly = [...new Set(selected)].sort((a, b) => a - b);
@@ -211,7 +218,8 @@ export function parseMagnet(uri: string): Magnet {
 
 /**
  * Formats a canonical magnet link that {@linkcode parseMagnet} reads back
- * identically: `xt` (hex `urn:btih:`, then `urn:btmh:` when there is a v2 hash),
+ * identically: `xt` (hex `urn:btih:`, then `urn:btmh:1220` when there is a v2 hash; only
+ * `urn:btmh:` for a v2-only link: `version` 2, or no `infoHash`),
  * `dn`, every `tr`, `x.pe`, `ws`, then `so` with runs written as ranges.
  * Values are percent-encoded; `infoHashHex` is ignored in favour of `infoHash`.
  * Trackers and web seeds are written as given, so one `parseMagnet` would
@@ -237,9 +245,18 @@ export function parseMagnet(uri: string): Magnet {
  * @throws {MagnetError} A hash of the wrong length, a peer parseMagnet would reject, or a file
  * index that is not a non-negative integer.
  */
-export function formatMagnet(magnet: Partial<Magnet> & { infoHash: Uint8Array }): string {
-  if (magnet.infoHash.length !== 20) throw new MagnetError("xt", "a 20-byte v1 info hash");
-  const parts = [`xt=urn:btih:${toHex(magnet.infoHash)}`];
+export function formatMagnet(
+  magnet: Partial<Magnet> & ({ infoHash: Uint8Array } | { infoHashV2: Uint8Array }),
+): string {
+  const parts: string[] = [];
+  const v2Only = magnet.version === 2 || magnet.infoHash === undefined;
+  if (v2Only && !magnet.infoHashV2) {
+    throw new MagnetError("xt", "a v2 info hash for a v2-only link");
+  }
+  if (!v2Only) {
+    if (magnet.infoHash?.length !== 20) throw new MagnetError("xt", "a 20-byte v1 info hash");
+    parts.push(`xt=urn:btih:${toHex(magnet.infoHash)}`);
+  }
   if (magnet.infoHashV2) {
     if (magnet.infoHashV2.length !== 32) throw new MagnetError("xt", "a 32-byte v2 info hash");
     parts.push(`xt=urn:btmh:1220${toHex(magnet.infoHashV2)}`);

@@ -12,9 +12,9 @@
  * @module
  */
 export { pieceHashAt, pieceLengthAt, visibleFileIndices, visibleFiles } from "./torrent.ts";
-export type { Torrent, TorrentFile } from "./torrent.ts";
-export { MagnetError, TorrentError, torrentError } from "./errors.ts";
-export type { TorrentProblem } from "./errors.ts";
+export type { Torrent, TorrentFile, TorrentVersion } from "./torrent.ts";
+export { assertDownloadable, MagnetError, TorrentError, torrentError } from "./errors.ts";
+export type { TorrentErrorCode, TorrentErrorOptions, TorrentProblem } from "./errors.ts";
 export {
   DEFAULT_MAX_SEGMENT_BYTES,
   FALLBACK_SEGMENT,
@@ -23,7 +23,12 @@ export {
   sanitizePathSegment,
 } from "./sanitize.ts";
 export type { SanitizeOptions } from "./sanitize.ts";
-export { DEFAULT_MAX_FILES, DEFAULT_MAX_PATH_SEGMENTS, parseTorrent } from "./parse.ts";
+export {
+  DEFAULT_MAX_FILES,
+  DEFAULT_MAX_PATH_SEGMENTS,
+  DEFAULT_MAX_PIECES,
+  parseTorrent,
+} from "./parse.ts";
 export type { ParseTorrentOptions } from "./parse.ts";
 export { createTorrent } from "./create.ts";
 export { metainfoFromInfo } from "./from_info.ts";

@@ -1,11 +1,19 @@
 import { createHash } from "node:crypto";
-import { type BencodeDict, BencodeError, decode, DEFAULT_MAX_LENGTH } from "../bencode/mod.ts";
+import {
+  BencodeDict,
+  BencodeError,
+  type BencodeValue,
+  decodePrefix,
+  DEFAULT_MAX_LENGTH,
+} from "../bencode/mod.ts";
 import { toHex } from "../util/bytes.ts";
-import { TorrentError, torrentError } from "./errors.ts";
-import { type MetainfoFields, readMetainfoFields } from "./fields.ts";
+import { torrentError } from "./errors.ts";
+import { readMetainfoFields } from "./fields.ts";
 import { infoSpan } from "./info_span.ts";
-import { sanitizeFilePaths, type SanitizeOptions, sanitizePathSegment } from "./sanitize.ts";
-import type { Torrent, TorrentFile } from "./torrent.ts";
+import { announceTiers, checkPieces, layoutFiles } from "./layout.ts";
+import { parseV2Torrent } from "./parse_v2.ts";
+import { type SanitizeOptions, sanitizePathSegment } from "./sanitize.ts";
+import type { Torrent } from "./torrent.ts";
 
 /**
  * Limits for {@linkcode parseTorrent}; all hostile-input bounds are here.
@@ -26,6 +34,8 @@ export interface ParseTorrentOptions extends SanitizeOptions {
   maxPathSegments?: number;
   /** Deepest bencode nesting accepted. Default 64. */
   maxDepth?: number;
+  /** Most pieces accepted (libtorrent's default limit). Default 2,097,152. */
+  maxPieces?: number;
 }
 
 /**
@@ -50,13 +60,30 @@ export const DEFAULT_MAX_FILES = 1_000_000;
  * ```
  */
 export const DEFAULT_MAX_PATH_SEGMENTS = 256;
+/**
+ * Default for {@linkcode ParseTorrentOptions.maxPieces}: libtorrent's default limit.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_PIECES } from "@bittern/bittern";
+ *
+ * console.log(DEFAULT_MAX_PIECES); // 2097152
+ * ```
+ */
+export const DEFAULT_MAX_PIECES = 0x200000;
 const DEFAULT_MAX_DEPTH = 64;
 
 /**
- * Parses a BitTorrent v1 metainfo (`.torrent`) file.
+ * Parses a BitTorrent metainfo (`.torrent`) file: v1, v2 (BEP 52) or hybrid.
  *
  * The info hash is SHA-1 over the raw `info` bytes exactly as they appear in
- * the file. `name.utf-8` and `path.utf-8` are preferred when present; invalid
+ * the file (and, for v2 and hybrid torrents, `infoHashV2` is their SHA-256).
+ * A v2 torrent's `file tree` is checked as libtorrent checks it: a power-of-two
+ * piece length of at least 16 KiB, sorted keys, a 32-byte `pieces root` for
+ * every file, each `piece layers` entry hashing up to its file's root (a file's
+ * layer may be missing: the torrent loads without it), and in a hybrid the v1
+ * `files` (with their pad files) describing the same files as the tree. Bytes
+ * after the root dictionary are ignored with a warning in `warnings`. `name.utf-8` and `path.utf-8` are preferred when present; invalid
  * UTF-8 becomes `_`. File names are hostile input and are **sanitised, not
  * rejected** (as libtorrent does), by the rules of {@linkcode sanitizePathSegment}
  * and {@linkcode sanitizeFilePaths}: no resulting path can leave the download
@@ -87,23 +114,34 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     maxLength: options.maxBytes ?? DEFAULT_MAX_LENGTH,
   };
-  let root;
+  let root: BencodeValue;
+  let end: number;
   try {
-    root = decode(bytes, decodeOptions);
+    ({ value: root, end } = decodePrefix(bytes, decodeOptions));
   } catch (error) {
     if (error instanceof BencodeError) {
       throw torrentError("(root)", `valid bencode (${error.message})`, { cause: error });
     }
     throw error;
   }
-  const fields = readMetainfoFields(root, {
+  const warnings: string[] = [];
+  if (end < bytes.length) {
+    warnings.push(`${bytes.length - end} bytes after the root dictionary were ignored`);
+  }
+  const document = bytes.subarray(0, end);
+  const limits = {
     maxFiles: options.maxFiles ?? DEFAULT_MAX_FILES,
     maxPathSegments: options.maxPathSegments ?? DEFAULT_MAX_PATH_SEGMENTS,
     maxDepth: decodeOptions.maxDepth,
-  });
+    maxPieces: options.maxPieces ?? DEFAULT_MAX_PIECES,
+  };
+  if (metaVersion(root) === 2) {
+    return parseV2Torrent(document, root as BencodeDict, options, limits, warnings);
+  }
+  const fields = readMetainfoFields(root, limits);
   // readMetainfoFields has checked that root is a dictionary with an `info` dictionary.
-  const span = infoSpan(bytes, root as BencodeDict);
-  const infoBytes = bytes.subarray(span.start, span.end);
+  const span = infoSpan(document, root as BencodeDict);
+  const infoBytes = document.subarray(span.start, span.end);
   const infoHash = new Uint8Array(createHash("sha1").update(infoBytes).digest());
   const infoHashHex = toHex(infoHash);
   const name = sanitizePathSegment(fields.name, options) || infoHashHex;
@@ -111,10 +149,11 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
   const length = files.length === 0
     ? 0
     : files[files.length - 1].offset + files[files.length - 1].length;
-  checkPieces(fields, length);
+  checkPieces(fields, length, limits.maxPieces);
   return {
     infoHash,
     infoHashHex,
+    version: 1,
     name,
     pieceLength: fields.pieceLength,
     pieceCount: fields.pieces.length / 20,
@@ -130,55 +169,24 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
     createdBy: fields.createdBy,
     comment: fields.comment,
     infoBytes,
+    warnings,
   };
 }
 
-function layoutFiles(
-  fields: MetainfoFields,
-  name: string,
-  options: SanitizeOptions,
-): TorrentFile[] {
-  if (!fields.files) {
-    return [{ path: [name], length: fields.length ?? 0, offset: 0, padding: false }];
+/**
+ * The `meta version` of a decoded document: 2 for a v2 or hybrid torrent, 1 otherwise.
+ * Rejects an unknown version, and a `file tree` without `meta version` 2 (as libtorrent).
+ */
+function metaVersion(root: BencodeValue): 1 | 2 {
+  const info = root instanceof BencodeDict ? root.get("info") : undefined;
+  if (!(info instanceof BencodeDict)) return 1;
+  const version = info.get("meta version");
+  if (typeof version === "number" && version > 2 || typeof version === "bigint") {
+    throw torrentError('info["meta version"]', "1 or 2 (BEP 52)");
   }
-  const safePaths = sanitizeFilePaths(fields.files.map((file) => file.path), options);
-  const files: TorrentFile[] = [];
-  let offset = 0;
-  for (let i = 0; i < fields.files.length; i++) {
-    const entry = fields.files[i];
-    files.push({
-      path: [name, ...safePaths[i]],
-      length: entry.length,
-      offset,
-      padding: entry.padding,
-    });
-    offset += entry.length;
-    if (!Number.isSafeInteger(offset)) {
-      throw torrentError(`info.files[${i}].length`, "a total length within 2^53 bytes");
-    }
+  if (version === 2) return 2;
+  if (info.has("file tree")) {
+    throw torrentError('info["meta version"]', "2 beside a v2 file tree");
   }
-  return files;
-}
-
-function checkPieces(fields: MetainfoFields, length: number): void {
-  const where = fields.files ? "info.files" : "info.length";
-  if (length === 0) throw torrentError(where, "a total length above 0");
-  const expected = Math.ceil(length / fields.pieceLength);
-  const actual = fields.pieces.length / 20;
-  if (actual !== expected) {
-    throw new TorrentError([{
-      path: "info.pieces",
-      expected: `${expected} piece hashes for ${length} bytes in pieces of ` +
-        `${fields.pieceLength} (got ${actual})`,
-    }]);
-  }
-}
-
-function announceTiers(fields: MetainfoFields): string[][] {
-  const tiers = (fields.announceList ?? [])
-    .map((tier) => tier.map((url) => url.trim()).filter((url) => url !== ""))
-    .filter((tier) => tier.length > 0);
-  if (tiers.length > 0) return tiers;
-  const single = fields.announce?.trim();
-  return single ? [[single]] : [];
+  return 1;
 }

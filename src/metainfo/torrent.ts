@@ -13,25 +13,84 @@ export interface TorrentFile {
   readonly length: number;
   /** Offset of the file's first byte within the torrent's concatenated data. */
   readonly offset: number;
-  /** Whether the file is a BEP 47 padding file (`attr` contains `p`). */
+  /**
+   * Whether the file is a BEP 47 padding file (`attr` contains `p`). In a v2-only
+   * torrent, the pad files are implied (each file starts on a piece boundary) and listed
+   * here as libtorrent lists them.
+   */
   readonly padding: boolean;
+  /** BEP 47 `x`: the file is executable. Absent means no. */
+  readonly executable?: boolean;
+  /** BEP 47 `h`: the file is hidden. Absent means no. */
+  readonly hidden?: boolean;
+  /**
+   * BEP 47 `l`: the entry is a symlink (its length is 0) to this target, given as safe
+   * path segments relative to the download directory like {@linkcode TorrentFile.path}
+   * (sanitised the same way, so it cannot point outside). Absent for other files.
+   */
+  readonly symlinkTarget?: readonly string[];
+  /**
+   * v2 and hybrid torrents: the root of the file's SHA-256 merkle tree (BEP 52 `pieces
+   * root`, 32 bytes; all zeros for an empty file). Absent in v1 torrents, for pad files and
+   * for symlinks.
+   */
+  readonly piecesRoot?: Uint8Array;
+  /**
+   * v2 and hybrid torrents: the file's piece layer from `piece layers` (one 32-byte SHA-256
+   * hash per piece, checked against {@linkcode TorrentFile.piecesRoot}). Present only for
+   * files of more than one piece whose layer the metainfo carries; a file of one piece
+   * needs none (its root is its piece hash).
+   */
+  readonly pieceLayer?: Uint8Array;
 }
 
 /**
- * A parsed BitTorrent v1 metainfo file.
+ * Which BitTorrent metainfo version a torrent is: `1` (BEP 3), `2` (BEP 52 only) or
+ * `"hybrid"` (both, describing the same files).
+ *
+ * @example
+ * ```ts
+ * import type { Torrent, TorrentVersion } from "@bittern/bittern";
+ *
+ * declare const torrent: Torrent;
+ * const version: TorrentVersion = torrent.version;
+ * console.log(version === 2 ? "v2 only" : "has a v1 info hash");
+ * ```
+ */
+export type TorrentVersion = 1 | 2 | "hybrid";
+
+/**
+ * A parsed BitTorrent metainfo file: v1, v2 (BEP 52) or hybrid.
+ *
+ * Every v1 field keeps its meaning for v1 and hybrid torrents. A v2-only torrent
+ * has no SHA-1 piece hashes: {@linkcode Torrent.pieceHashes} is empty and
+ * {@linkcode Torrent.infoHash} is the truncated v2 info hash (what the wire and
+ * trackers use); such a torrent can be inspected but not yet downloaded.
  */
 export interface Torrent {
-  /** SHA-1 of the raw `info` dictionary bytes, exactly as they appear in the file. */
+  /**
+   * The info hash peers and trackers know the torrent by: SHA-1 of the raw `info` bytes,
+   * exactly as they appear in the file (v1 and hybrid), or for a v2-only torrent the first
+   * 20 bytes of {@linkcode Torrent.infoHashV2}.
+   */
   readonly infoHash: Uint8Array;
   /** {@linkcode Torrent.infoHash} as 40 lowercase hex digits. */
   readonly infoHashHex: string;
+  /** The metainfo version: `1`, `2` or `"hybrid"`. */
+  readonly version: TorrentVersion;
+  /** v2 and hybrid: SHA-256 of the raw `info` bytes (32 bytes). */
+  readonly infoHashV2?: Uint8Array;
+  /** {@linkcode Torrent.infoHashV2} as 64 lowercase hex digits. */
+  readonly infoHashV2Hex?: string;
+  /** {@linkcode Torrent.infoHashV2} truncated to 20 bytes, as the wire, trackers and the DHT use it. */
+  readonly infoHashV2Truncated?: Uint8Array;
   /** Display name (UTF-8, from `name.utf-8` when present), sanitised. */
   readonly name: string;
   /** Nominal piece length in bytes; the last piece may be shorter. */
   readonly pieceLength: number;
   /** Number of pieces. */
   readonly pieceCount: number;
-  /** The concatenated 20-byte SHA-1 piece hashes. */
+  /** The concatenated 20-byte SHA-1 piece hashes; empty for a v2-only torrent. */
   readonly pieceHashes: Uint8Array;
   /**
    * Files in torrent order, BEP 47 padding files included. File indices elsewhere
@@ -55,6 +114,11 @@ export interface Torrent {
   readonly comment?: string;
   /** The raw `info` dictionary bytes (for BEP 9 metadata exchange). */
   readonly infoBytes: Uint8Array;
+  /**
+   * Things the parser accepted but a careful reader should know, e.g. bytes after the root
+   * dictionary (libtorrent accepts them too). Empty for a clean file.
+   */
+  readonly warnings: readonly string[];
 }
 
 /**

@@ -2,6 +2,7 @@ import type { AgentPeer, MessagingAgent, MetadataSession } from "../agents/agent
 import { metainfoFromInfo } from "../metainfo/from_info.ts";
 import type { Magnet } from "../metainfo/magnet.ts";
 import { parseTorrent } from "../metainfo/parse.ts";
+import { assertDownloadable } from "../metainfo/errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerSourceContext } from "../peers/source.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
@@ -452,6 +453,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     let torrent: Torrent;
     try {
       torrent = parseTorrent(metainfoFromInfo(info, { trackers: this.magnet.trackers }));
+      assertDownloadable(torrent);
     } catch (error) {
       // The bytes match the info hash, so every peer would send the same: the magnet is unusable.
       return this.#fail(error as Error);

@@ -1,6 +1,7 @@
 import { fetchTorrent } from "../fetch/registry.ts";
 import { type Magnet, parseMagnet } from "../metainfo/magnet.ts";
 import { parseTorrent } from "../metainfo/parse.ts";
+import { assertDownloadable } from "../metainfo/errors.ts";
 import { type Torrent, visibleFiles } from "../metainfo/torrent.ts";
 import { clientName } from "../peers/client_name.ts";
 import { generatePeerId } from "../peers/peer_id.ts";
@@ -227,6 +228,7 @@ export class Runtime {
     if (this.#closed) throw new Error("runtime is closed");
     if (typeof source === "string" && /^magnet:/i.test(source)) {
       const magnet = parseMagnet(source);
+      assertDownloadable(magnet); // v2 sessions are not built yet
       return await this.#reserve(
         magnet.infoHashHex,
         (parsed) => this.#openMagnet(parsed, options),
@@ -241,6 +243,7 @@ export class Runtime {
       : source instanceof Uint8Array
       ? parseTorrent(source)
       : source;
+    assertDownloadable(torrent);
     return await this.#reserve(torrent.infoHashHex, (known) => this.#open(known, options), torrent);
   }
 

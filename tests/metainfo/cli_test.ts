@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 
+import { buildV2Torrent } from "./libtorrent_cases.ts";
+
 const CLI = new URL("../../cli/", import.meta.url).href;
 
 /** Runs one of the metainfo commands in a child Deno, as a user would. */
@@ -118,6 +120,37 @@ Deno.test("bittern create and info report bad usage and bad input", async () => 
     const help = await run("info", ["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: bittern info/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bittern info shows a v2 torrent's version, v2 info hash and BEP 47 attributes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bytes = buildV2Torrent([
+      { path: ["run.sh"], length: 100, attr: "x" },
+      { path: ["link"], attr: "l", symlink: ["run.sh"] },
+      { path: [".secret"], length: 5, attr: "h" },
+    ], { name: "tools" });
+    // A trailing newline, as some of libtorrent's test torrents have.
+    await Deno.writeFile(`${dir}/v2.torrent`, new Uint8Array([...bytes, 0x0a]));
+    const text = await run("info", [`${dir}/v2.torrent`]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /version: +v2 only \(BEP 52; cannot be downloaded yet\)/);
+    assert.match(text.stdout, /info hash v2: +[0-9a-f]{64}/);
+    // A file tree lists its files in key order.
+    assert.match(text.stdout, /\[0\] \.secret {2}5 B {2}\(hidden\)/);
+    assert.match(text.stdout, /\[1\] link {2}0 B {2}-> tools\/run\.sh/);
+    assert.match(text.stdout, /\[2\] run\.sh {2}100 B {2}\(executable\)/);
+    assert.match(text.stdout, /warning: +1 bytes after the root dictionary were ignored/);
+    const json = JSON.parse((await run("info", [`${dir}/v2.torrent`, "--json"])).stdout);
+    assert.equal(json.version, 2);
+    assert.equal(json.infoHashV2.length, 64);
+    assert.equal(json.infoHash, json.infoHashV2.slice(0, 40));
+    assert.equal(json.files[2].executable, true);
+    assert.equal(json.files[2].piecesRoot.length, 64);
+    assert.deepEqual(json.files[1].symlinkTarget, ["tools", "run.sh"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

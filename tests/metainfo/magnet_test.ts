@@ -100,6 +100,17 @@ Deno.test("a hybrid magnet carries the v2 hash; other xt namespaces are ignored"
   assert.equal(toHex(magnet.infoHashV2!), V2);
 });
 
+Deno.test("a v2-only magnet (btmh alone) is known by its truncated v2 hash", () => {
+  const magnet = parseMagnet(`magnet:?xt=urn:btmh:1220${V2}&dn=x`);
+  assert.equal(magnet.version, 2);
+  assert.equal(toHex(magnet.infoHashV2!), V2);
+  assert.equal(magnet.infoHashHex, V2.slice(0, 40));
+  assert.equal(formatMagnet(magnet), `magnet:?xt=urn:btmh:1220${V2}&dn=x`);
+  assert.equal(formatMagnet({ infoHashV2: fromHex(V2)! }), `magnet:?xt=urn:btmh:1220${V2}`);
+  assert.equal(parseMagnet(`magnet:?xt=urn:btih:${HEX}&xt=urn:btmh:1220${V2}`).version, "hybrid");
+  assert.equal(parseMagnet(`magnet:?xt=urn:btih:${HEX}`).version, 1);
+});
+
 Deno.test("trackers and web seeds it cannot use are ignored, not errors", () => {
   const magnet = parseMagnet(
     `magnet:?xt=urn:btih:${HEX}&tr=wss://t.example&tr=not%20a%20url&tr=http://&tr=udp://ok.example:1` +
@@ -184,11 +195,14 @@ Deno.test("formatMagnet then parseMagnet gives back the same magnet (seeded rand
     const selectOnly = next() < 0.5
       ? undefined
       : [...new Set(Array.from({ length: 1 + int(20) }, () => int(50)))].sort((a, b) => a - b);
-    const infoHash = bytes(20);
+    const infoHashV2 = next() < 0.3 ? bytes(32) : undefined;
+    const version = infoHashV2 ? (next() < 0.5 ? 2 : "hybrid") : 1;
+    const infoHash = version === 2 ? infoHashV2!.slice(0, 20) : bytes(20);
     const magnet: Magnet = {
       infoHash,
       infoHashHex: toHex(infoHash),
-      ...(next() < 0.3 ? { infoHashV2: bytes(32) } : {}),
+      version,
+      ...(infoHashV2 ? { infoHashV2 } : {}),
       ...(next() < 0.8 ? { name: text(1 + int(30)) } : {}),
       trackers: [...new Set(Array.from({ length: int(6) }, () => url(["http", "https", "udp"])))],
       peers,
@@ -221,7 +235,6 @@ Deno.test("hostile magnets throw MagnetError naming the parameter", () => {
     [`magnet:?xt=urn:btih:${BASE32.slice(0, 26)}======`, "xt"],
     [`${ok}&xt=urn:btih:${"0".repeat(40)}`, "xt"],
     [`${ok}&xt.2=urn:btih:${"A".repeat(32)}`, "xt"],
-    [`magnet:?xt=urn:btmh:1220${V2}`, "xt"],
     [`${ok}&xt=urn:btmh:1114${V2}`, "xt"],
     [`${ok}&xt=urn:btmh:1220${V2.slice(2)}`, "xt"],
     [`${ok}&xt=urn:btmh:1220${V2}&xt=urn:btmh:1220${"0".repeat(64)}`, "xt"],

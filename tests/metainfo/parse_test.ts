@@ -74,7 +74,7 @@ Deno.test("parseTorrent lays out multi-file torrents with offsets and padding fi
   assert.deepEqual(torrent.files, [
     { path: ["dir", "a", "one.txt"], length: 100, offset: 0, padding: false },
     { path: ["dir", ".pad", "16284"], length: 16284, offset: 100, padding: true },
-    { path: ["dir", "two.txt"], length: 200, offset: 16384, padding: false },
+    { path: ["dir", "two.txt"], length: 200, offset: 16384, padding: false, executable: true },
   ]);
 });
 

@@ -67,6 +67,7 @@ export function makeTorrent(
       infoHashHex: toHex(infoHash),
       name,
       pieceLength,
+      version: 1,
       pieceCount,
       pieceHashes: hashes,
       files: torrentFiles,
@@ -75,6 +76,7 @@ export function makeTorrent(
       private: false,
       announce: [],
       infoBytes: new Uint8Array(0),
+      warnings: [],
     },
   };
 }
