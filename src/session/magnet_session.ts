@@ -15,7 +15,7 @@ import type { SessionConfig } from "./core.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { HostedSession } from "./hosted.ts";
 import { WireLink } from "./link.ts";
-import { Peer, PeerViolation } from "./peer.ts";
+import { MAX_ALLOWED_FAST, MAX_SUGGESTED, Peer, PeerViolation } from "./peer.ts";
 import { PeerPool } from "./pool.ts";
 import {
   announceStats,
@@ -54,6 +54,10 @@ interface PhasePeer {
   extendedHandshake?: Message;
   /** The peer's bitfield (a copy), applied once the piece count is known. */
   bitfield?: Uint8Array;
+  /** Fast extension: the peer said `have-all` or `have-none` instead of a bitfield. */
+  haveAll?: "have-all" | "have-none";
+  /** Fast extension: `allowed-fast` and `suggest-piece` messages, replayed once in range. */
+  hints?: Message[];
   /** Pieces announced by `have`, as bits (grows up to {@linkcode MAX_HELD_PIECES}). */
   haves?: Uint8Array;
   /** The read in flight; the session takes it over. */
@@ -374,9 +378,22 @@ export class MagnetSession implements TorrentSession, HostedSession {
         return;
       }
       case "bitfield":
+        announced(entry, "bitfield");
         // Bounded by the wire's `maxBitfieldLength` while the piece count is unknown.
         entry.bitfield = message.bitfield.slice();
         return;
+      case "have-all":
+      case "have-none":
+        announced(entry, message.type);
+        entry.haveAll = message.type;
+        return;
+      case "allowed-fast":
+      case "suggest-piece": {
+        // Checked against the piece count at the hand-over; bounded until then.
+        const hints = entry.hints ??= [];
+        if (hints.length < MAX_ALLOWED_FAST + MAX_SUGGESTED) hints.push(message);
+        return;
+      }
       case "have": {
         if (message.index >= MAX_HELD_PIECES) {
           throw new PeerViolation(
@@ -515,6 +532,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     const held: Message[] = [];
     if (entry.extendedHandshake) held.push(entry.extendedHandshake);
     if (entry.bitfield) held.push({ type: "bitfield", bitfield: entry.bitfield });
+    if (entry.haveAll) held.push({ type: entry.haveAll });
     const haves = entry.haves;
     if (haves) {
       for (let byte = 0; byte < haves.length; byte++) {
@@ -524,6 +542,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
         }
       }
     }
+    held.push(...entry.hints ?? []);
     if (!peer.peerChoking) held.push({ type: "unchoke" });
     if (peer.peerInterested) held.push({ type: "interested" });
     engine.attach(wire, peer.host, peer.port, entry.incoming, { held, pending: entry.pending });
@@ -613,6 +632,20 @@ export class MagnetSession implements TorrentSession, HostedSession {
       report: (event) => this.events.emit("tracker", event),
       warn: (message) => this.events.emit("warning", { source: "peers", message }),
     };
+  }
+}
+
+/**
+ * Fast extension (BEP 6): a bitfield, `have-all` or `have-none` comes once, before any `have`
+ * (without it a later bitfield replaces the first, as aria2 sends one).
+ */
+function announced(entry: PhasePeer, what: string): void {
+  if (!entry.peer.fast) return;
+  if (entry.bitfield || entry.haveAll || entry.haves) {
+    throw new PeerViolation(
+      "late-piece-announcement",
+      `sent ${what} after ${entry.haves ? "a have" : "announcing its pieces already"}`,
+    );
   }
 }
 
