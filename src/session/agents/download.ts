@@ -70,20 +70,28 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
 
   const updateInterest = (peer: AgentPeer) => peer.setInterested(stateOf(peer).needed > 0);
 
-  /** A piece the peer suggested that it has and we may start, if any (BEP 6). */
+  /** The selector's pick among the pieces the peer suggested (BEP 6), if any. */
   const suggestion = (peer: AgentPeer) =>
-    peer.suggested.find((index) => peer.pieces.get(index) && eligible(index));
+    peer.suggested.length === 0
+      ? undefined
+      : selector.select(peer.pieces, (index) => peer.suggested.includes(index) && eligible(index));
 
   /** Choked by a fast peer: asks for blocks of its allowed-fast pieces only. */
   const fillAllowedFast = (peer: AgentPeer, limit: number) => {
-    for (const index of peer.allowedFast) {
-      if (!peer.pieces.get(index)) continue;
-      let download = blocks.downloads.get(index);
+    const allowed = (index: number) => peer.allowedFast.has(index) && eligible(index);
+    for (;;) {
+      // Allowed pieces in progress first, then the selector's pick among the others.
+      let download = [...peer.allowedFast].map((index) => blocks.downloads.get(index)).find((
+        started,
+      ) =>
+        started && peer.pieces.get(started.piece) && started.free > 0 &&
+        (!started.exclusive || (started.owner ?? peer) === peer)
+      );
       if (!download) {
-        if (!eligible(index)) continue;
-        download = blocks.start(index);
+        const piece = selector.select(peer.pieces, allowed);
+        if (piece === undefined) return;
+        download = blocks.start(piece);
       }
-      if (download.exclusive && (download.owner ?? peer) !== peer) continue;
       while (peer.outstanding < limit) {
         const key = blocks.claimIn(download);
         if (key === undefined) break;
@@ -92,6 +100,7 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
           return;
         }
       }
+      if (peer.outstanding >= limit) return;
     }
   };
 

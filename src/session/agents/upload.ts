@@ -25,8 +25,8 @@ export interface UploadAgentOptions {
  * `maxQueuedBytes` are in flight, so a slow or stalled reader costs at most
  * that much (the connection's write timeout closes a reader that stalls).
  *
- * With the fast extension (BEP 6) a peer that becomes interested while it
- * has fewer than `allowedFastSetSize` pieces is offered its allowed-fast set
+ * With the fast extension (BEP 6) an interested peer we choke while it has
+ * fewer than `allowedFastSetSize` pieces is offered its allowed-fast set
  * (drawn as libtorrent draws it, from the address masked to /24 as the BEP
  * says, without the pieces it has or we lack); those pieces are served even
  * while we choke it, and a request taken but not served is rejected.
@@ -37,9 +37,10 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
   const offered = new WeakSet<AgentPeer>();
   const allowedFastSetSize = options.allowedFastSetSize ?? 10;
 
-  /** Offers a fast peer with few pieces its allowed-fast set, once per connection. */
+  /** Offers an interested fast peer we choke, with few pieces, its allowed-fast set, once. */
   const offerAllowedFast = (peer: AgentPeer) => {
-    if (!peer.fast || offered.has(peer) || !session.canServe) return;
+    if (!peer.fast || !peer.peerInterested || !peer.amChoking || peer.closed) return;
+    if (offered.has(peer) || !session.canServe) return;
     offered.add(peer);
     const address = allowedFastAddress(peer.host);
     if (!address || peer.pieces.count() >= allowedFastSetSize) return;
@@ -123,8 +124,13 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
         if (!serving.has(peer)) void serve(peer);
       },
       interested(peer) {
-        offerAllowedFast(peer);
+        // Once every agent saw the message: the choker may unchoke the peer at once.
+        queueMicrotask(() => offerAllowedFast(peer));
       },
+    },
+    produce(peer) {
+      // A peer choked later (it lost its slot) is offered the set then.
+      offerAllowedFast(peer);
     },
   };
 }
