@@ -13,6 +13,7 @@ import {
   allowedFastSet,
   encodeHandshake,
   encodeMessage,
+  formatMagnet,
   type Message,
   MessageReader,
   type MessagingAgent,
@@ -309,6 +310,38 @@ Deno.test("fast session: a choked fast leecher gets the allowed-fast set, is ser
         conn.close();
       } catch { /* closed */ }
     }
+    await seeder.close();
+  }
+});
+
+Deno.test("fast session: a magnet link holds the seeder's have_all until the metadata, then applies it", async () => {
+  const { torrent, data } = await singleFile("fast-magnet.bin", 16384 * 24);
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen });
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: false });
+  const announced: { type: string; fast: boolean; pieces: number }[] = [];
+  const recorder: MessagingAgent = {
+    name: "fast-recorder",
+    consumes: {
+      "have-all": (peer) =>
+        void announced.push({ type: "have-all", fast: peer.fast, pieces: peer.pieces.count() }),
+      bitfield: (peer) =>
+        void announced.push({ type: "bitfield", fast: peer.fast, pieces: peer.pieces.count() }),
+    },
+  };
+  try {
+    await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
+    const storage = new MemoryStorage();
+    const session = await leecher.add(formatMagnet({ infoHash: torrent.infoHash }), {
+      storage,
+      agents: [recorder],
+      peers: [{ host: "127.0.0.1", port: seeder.port! }],
+    });
+    await within(session.completed, 20_000, "magnet download");
+    assert.deepEqual(await readAll(storage, torrent), data);
+    // Sent before the metadata (the seeder's first message), replayed at the hand-over.
+    assert.deepEqual(announced, [{ type: "have-all", fast: true, pieces: torrent.pieceCount }]);
+  } finally {
+    await leecher.close();
     await seeder.close();
   }
 });
