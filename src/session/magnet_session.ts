@@ -378,14 +378,16 @@ export class MagnetSession implements TorrentSession, HostedSession {
         return;
       }
       case "bitfield":
-        announced(entry, "bitfield");
+        checkAnnouncement(entry, "bitfield", message.bitfield);
         // Bounded by the wire's `maxBitfieldLength` while the piece count is unknown.
         entry.bitfield = message.bitfield.slice();
+        entry.haveAll = undefined;
         return;
       case "have-all":
       case "have-none":
-        announced(entry, message.type);
+        checkAnnouncement(entry, message.type, message.type === "have-all" ? "all" : "none");
         entry.haveAll = message.type;
+        entry.bitfield = undefined;
         return;
       case "allowed-fast":
       case "suggest-piece": {
@@ -636,15 +638,33 @@ export class MagnetSession implements TorrentSession, HostedSession {
 }
 
 /**
- * Fast extension (BEP 6): a bitfield, `have-all` or `have-none` comes once, before any `have`
- * (without it a later bitfield replaces the first, as aria2 sends one).
+ * Fast extension (BEP 6), as `Peer` checks it: a later bitfield, `have-all` or `have-none` may
+ * add pieces (aria2 sends `have-none`, then a bitfield) but not take back any announced before.
+ * With the piece count unknown, `have-all` is a bitfield of ones (spare bits aside).
  */
-function announced(entry: PhasePeer, what: string): void {
-  if (!entry.peer.fast) return;
-  if (entry.bitfield || entry.haveAll || entry.haves) {
+function checkAnnouncement(
+  entry: PhasePeer,
+  what: string,
+  next: Uint8Array | "all" | "none",
+): void {
+  if (!entry.peer.fast || next === "all") return;
+  const known = [entry.bitfield, entry.haves].filter((bits) => bits !== undefined);
+  const hasBit = (bits: Uint8Array, byte: number) => bits[byte] ?? 0;
+  let retracted = false;
+  if (entry.haveAll === "have-all") {
+    // Every byte but the last (spare bits) must be full.
+    retracted = next === "none" || next.subarray(0, -1).some((byte) => byte !== 0xff);
+  }
+  for (const bits of known) {
+    for (let byte = 0; byte < bits.length && !retracted; byte++) {
+      const nextByte = next === "none" ? 0 : hasBit(next, byte);
+      if ((bits[byte] & ~nextByte) !== 0) retracted = true;
+    }
+  }
+  if (retracted) {
     throw new PeerViolation(
-      "late-piece-announcement",
-      `sent ${what} after ${entry.haves ? "a have" : "announcing its pieces already"}`,
+      "retracted-pieces",
+      `sent ${what} without pieces it announced before`,
     );
   }
 }

@@ -114,10 +114,6 @@ export class Peer implements AgentPeer {
   #roomWaiters: (() => void)[] = [];
   /** Whether the fast extension (BEP 6) is on for this connection. */
   readonly #fast: boolean;
-  /** Fast: a bitfield, `have-all` or `have-none` arrived (only one may, and first). */
-  #piecesAnnounced = false;
-  /** Fast: a `have` arrived (a bitfield, `have-all` or `have-none` may no longer). */
-  #haveSeen = false;
   /** Pieces the peer lets us request while it chokes us. */
   readonly #allowedFast = new Set<number>();
   /** Pieces we let the peer request while we choke it. */
@@ -299,7 +295,6 @@ export class Peer implements AgentPeer {
         this.#peerInterested = false;
         return message;
       case "have":
-        this.#haveSeen = true;
         if (message.index >= this.#policy.pieceCount) {
           throw new PeerViolation(
             "out-of-range",
@@ -316,18 +311,18 @@ export class Peer implements AgentPeer {
         } catch (error) {
           throw new PeerViolation("bad-bitfield", `bad bitfield: ${(error as Error).message}`);
         }
-        this.#announcePieces("bitfield");
+        this.#checkAnnouncement("bitfield", pieces);
         // BEP 3 puts the bitfield first; some clients (aria2) send one later: it replaces ours.
         this.#pieces = pieces;
         return message;
       }
       case "have-all":
       case "have-none": {
-        this.#announcePieces(message.type);
         const pieces = new Bitfield(this.#policy.pieceCount);
         if (message.type === "have-all") {
           for (let index = 0; index < pieces.size; index++) pieces.set(index);
         }
+        this.#checkAnnouncement(message.type, pieces);
         this.#pieces = pieces;
         return message;
       }
@@ -606,16 +601,21 @@ export class Peer implements AgentPeer {
     });
   }
 
-  /** Fast: the peer's pieces are announced once, before any `have`. */
-  #announcePieces(what: string): void {
+  /**
+   * Fast: BEP 6 wants one bitfield, `have-all` or `have-none`, first. aria2 sends `have-none`
+   * and later a bitfield, so a later one is taken when it only adds pieces; one that takes back
+   * a piece the peer announced (`have-all` then a bitfield with gaps) is a lie.
+   */
+  #checkAnnouncement(what: string, pieces: Bitfield): void {
     if (!this.#fast) return;
-    if (this.#piecesAnnounced || this.#haveSeen) {
-      throw new PeerViolation(
-        "late-piece-announcement",
-        `sent ${what} after ${this.#piecesAnnounced ? "announcing its pieces already" : "a have"}`,
-      );
+    for (const index of this.#pieces.indices()) {
+      if (!pieces.get(index)) {
+        throw new PeerViolation(
+          "retracted-pieces",
+          `sent ${what} without piece ${index}, which it announced before`,
+        );
+      }
     }
-    this.#piecesAnnounced = true;
   }
 
   #withdraw(key: number): void {

@@ -205,7 +205,7 @@ Deno.test("fast session: hostile fast peers are dropped or ignored; the download
       "offenders dropped",
     );
     assert.match(rejected, /rejects for requests we did not make/);
-    assert.match(repeated, /bitfield after announcing its pieces/);
+    assert.match(repeated, /bitfield without piece 0, which it announced before/);
     assert.match(unnegotiated, /have-all .*without the fast extension/);
     // The others are heard out: hints out of range ignored, suggestions bounded.
     const range = await within(heard(outOfRange), 15_000, "out-of-range peer heard");

@@ -77,24 +77,33 @@ Deno.test("Peer fast: have-all and have-none set the pieces; fast is the link's"
   assert.equal(makePeer(false).peer.fast, false);
 });
 
-Deno.test("Peer fast: a second announcement, or one after a have, is late-piece-announcement", () => {
-  const bitfield = new Bitfield(PIECES).toBytes();
+Deno.test("Peer fast: a later announcement may add pieces, never take one back", () => {
+  const one = new Bitfield(PIECES);
+  one.set(1);
   for (
     const [first, second] of [
-      [{ type: "have-all" }, { type: "bitfield", bitfield }],
-      [{ type: "bitfield", bitfield }, { type: "have-none" }],
-      [{ type: "have-none" }, { type: "have-all" }],
-      [{ type: "have", index: 1 }, { type: "have-all" }],
+      [{ type: "have-all" }, { type: "bitfield", bitfield: new Bitfield(PIECES).toBytes() }],
+      [{ type: "bitfield", bitfield: one.toBytes() }, { type: "have-none" }],
+      [{ type: "have", index: 1 }, { type: "have-none" }],
     ] as Message[][]
   ) {
     const { peer } = makePeer();
     peer.receive(first);
-    assert.throws(() => peer.receive(second), violation("late-piece-announcement"));
+    assert.throws(() => peer.receive(second), violation("retracted-pieces"));
   }
-  // Without the fast extension a later bitfield still replaces the pieces (aria2 sends one).
-  const { peer } = makePeer(false);
-  peer.receive({ type: "bitfield", bitfield });
-  peer.receive({ type: "bitfield", bitfield });
+  // aria2: have_none, then a bitfield once it has pieces; have_all after haves.
+  const { peer } = makePeer();
+  peer.receive({ type: "have-none" });
+  peer.receive({ type: "bitfield", bitfield: one.toBytes() });
+  assert.equal(peer.pieces.get(1), true);
+  peer.receive({ type: "have", index: 2 });
+  peer.receive({ type: "have-all" });
+  assert.equal(peer.pieces.hasAll(), true);
+  // Without the fast extension a later bitfield replaces the pieces, as before.
+  const plain = makePeer(false).peer;
+  plain.receive({ type: "bitfield", bitfield: one.toBytes() });
+  plain.receive({ type: "bitfield", bitfield: new Bitfield(PIECES).toBytes() });
+  assert.equal(plain.pieces.count(), 0);
 });
 
 Deno.test("Peer fast: each request we will not serve is rejected", () => {
