@@ -3,11 +3,13 @@ import {
   allowedFastAddress,
   allowedFastSet,
   encodeMessage,
+  FastExtension,
   FrameDecoder,
   type Message,
   MessageId,
   ProtocolError,
 } from "../../src/wire/mod.ts";
+import { bounded, wirePair } from "./helpers.ts";
 
 const fastMessages: Message[] = [
   { type: "have-all" },
@@ -159,5 +161,36 @@ Deno.test("allowed fast: addresses: IPv4, IPv4-mapped, IPv6, unmasked, host name
   );
   for (const bad of ["example.com", "1.2.3", "1.2.3.256", "1::2::3", "::g"]) {
     assert.equal(allowedFastAddress(bad), undefined, bad);
+  }
+});
+
+Deno.test("PeerWire: fast is on only when both sides set the bit; then its messages flow", async () => {
+  const both = await wirePair({ handlers: [new FastExtension()] }, {
+    handlers: [new FastExtension()],
+  });
+  try {
+    assert.equal(both.client.supportsFast, true);
+    assert.equal(both.server.supportsFast, true);
+    await both.client.send({ type: "have-all" });
+    await both.client.send({ type: "allowed-fast", index: 3 });
+    assert.deepEqual(await bounded(both.server.next()), { type: "have-all" });
+    assert.deepEqual(await bounded(both.server.next()), { type: "allowed-fast", index: 3 });
+  } finally {
+    both.client.close();
+    both.server.close();
+  }
+  const one = await wirePair({ handlers: [new FastExtension()] }, {});
+  try {
+    assert.equal(one.client.supportsFast, false);
+    assert.equal(one.server.supportsFast, false);
+    // Sent anyway, it closes the receiving side with a typed error.
+    await one.client.send({ type: "have-none" });
+    await assert.rejects(
+      bounded(one.server.next()),
+      (error: unknown) => error instanceof ProtocolError && error.code === "fast-not-negotiated",
+    );
+  } finally {
+    one.client.close();
+    one.server.close();
   }
 });
