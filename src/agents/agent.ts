@@ -83,9 +83,25 @@ export interface AgentPeer extends PeerAddress {
   readonly queuedBytes: number;
   /** Whether the connection is closed. */
   readonly closed: boolean;
+  /**
+   * Whether the fast extension (BEP 6) is on: both handshakes set its bit.
+   * Then every request gets a piece or a `reject-request` both ways, a choke
+   * no longer voids our requests, and the members below come into play.
+   */
+  readonly fast: boolean;
+  /** Pieces the peer lets us request while it chokes us (its `allowed-fast`; in range, bounded). */
+  readonly allowedFast: ReadonlySet<number>;
+  /** Pieces we let the peer request while we choke it ({@linkcode AgentPeer.allowFast}). */
+  readonly grantedFast: ReadonlySet<number>;
+  /** Pieces the peer suggested (`suggest-piece`), latest last; in range, bounded. A hint. */
+  readonly suggested: readonly number[];
   /** Whether the peer announced extended message `name` in its handshake's `m`. */
   supports(name: string): boolean;
-  /** Chokes the peer (its queued requests are dropped, BEP 3). */
+  /**
+   * Chokes the peer. Its queued requests are dropped (BEP 3); with the fast
+   * extension they are rejected instead, but for pieces in {@linkcode AgentPeer.grantedFast},
+   * which stay queued to be served.
+   */
   choke(): void;
   /** Unchokes the peer. */
   unchoke(): void;
@@ -93,7 +109,8 @@ export interface AgentPeer extends PeerAddress {
   setInterested(interested: boolean): void;
   /**
    * Requests a block. Returns `false` (sending nothing) while the peer
-   * chokes us, when the peer lacks the piece or the block is already requested.
+   * chokes us (unless the piece is in {@linkcode AgentPeer.allowedFast}), when
+   * the peer lacks the piece or the block is already requested.
    */
   request(block: BlockRef): boolean;
   /** Whether we requested the block at `index`/`begin` and it has not arrived. */
@@ -104,6 +121,16 @@ export interface AgentPeer extends PeerAddress {
   cancel(block: BlockRef): void;
   /** Takes the oldest of the peer's requests to answer, or `undefined`. */
   nextPeerRequest(): BlockRef | undefined;
+  /**
+   * Says a request taken with {@linkcode AgentPeer.nextPeerRequest} will not
+   * be served: a `reject-request` with the fast extension, nothing without.
+   */
+  reject(block: BlockRef): void;
+  /**
+   * Lets the peer request piece `index` while we choke it (sends
+   * `allowed-fast`; fast extension only, once per piece, bounded).
+   */
+  allowFast(index: number): void;
   /**
    * Sends a standard message. State-changing messages (`choke`, `unchoke`,
    * `interested`, `not-interested`, `request`, `cancel`) are better sent with

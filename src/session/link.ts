@@ -38,6 +38,10 @@ export class WireLink implements PeerLink {
     return port !== undefined && port > 0 && port < 65536 ? port : undefined;
   }
 
+  get fast(): boolean {
+    return this.#wire.supportsFast;
+  }
+
   get queuedBytes(): number {
     return this.#wire.queuedBytes;
   }

@@ -16,7 +16,7 @@ import type { SessionConfig } from "./core.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { HostedSession } from "./hosted.ts";
 import { WireLink } from "./link.ts";
-import { Peer, PeerViolation } from "./peer.ts";
+import { MAX_ALLOWED_FAST, MAX_SUGGESTED, Peer, PeerViolation } from "./peer.ts";
 import { PeerPool } from "./pool.ts";
 import {
   announceStats,
@@ -55,6 +55,10 @@ interface PhasePeer {
   extendedHandshake?: Message;
   /** The peer's bitfield (a copy), applied once the piece count is known. */
   bitfield?: Uint8Array;
+  /** Fast extension: the peer said `have-all` or `have-none` instead of a bitfield. */
+  haveAll?: "have-all" | "have-none";
+  /** Fast extension: `allowed-fast` and `suggest-piece` messages, replayed once in range. */
+  hints?: Message[];
   /** Pieces announced by `have`, as bits (grows up to {@linkcode MAX_HELD_PIECES}). */
   haves?: Uint8Array;
   /** The read in flight; the session takes it over. */
@@ -375,9 +379,24 @@ export class MagnetSession implements TorrentSession, HostedSession {
         return;
       }
       case "bitfield":
+        checkAnnouncement(entry, "bitfield", message.bitfield);
         // Bounded by the wire's `maxBitfieldLength` while the piece count is unknown.
         entry.bitfield = message.bitfield.slice();
+        entry.haveAll = undefined;
         return;
+      case "have-all":
+      case "have-none":
+        checkAnnouncement(entry, message.type, message.type === "have-all" ? "all" : "none");
+        entry.haveAll = message.type;
+        entry.bitfield = undefined;
+        return;
+      case "allowed-fast":
+      case "suggest-piece": {
+        // Checked against the piece count at the hand-over; bounded until then.
+        const hints = entry.hints ??= [];
+        if (hints.length < MAX_ALLOWED_FAST + MAX_SUGGESTED) hints.push(message);
+        return;
+      }
       case "have": {
         if (message.index >= MAX_HELD_PIECES) {
           throw new PeerViolation(
@@ -517,6 +536,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     const held: Message[] = [];
     if (entry.extendedHandshake) held.push(entry.extendedHandshake);
     if (entry.bitfield) held.push({ type: "bitfield", bitfield: entry.bitfield });
+    if (entry.haveAll) held.push({ type: entry.haveAll });
     const haves = entry.haves;
     if (haves) {
       for (let byte = 0; byte < haves.length; byte++) {
@@ -526,6 +546,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
         }
       }
     }
+    held.push(...entry.hints ?? []);
     if (!peer.peerChoking) held.push({ type: "unchoke" });
     if (peer.peerInterested) held.push({ type: "interested" });
     engine.attach(wire, peer.host, peer.port, entry.incoming, { held, pending: entry.pending });
@@ -615,6 +636,38 @@ export class MagnetSession implements TorrentSession, HostedSession {
       report: (event) => this.events.emit("tracker", event),
       warn: (message) => this.events.emit("warning", { source: "peers", message }),
     };
+  }
+}
+
+/**
+ * Fast extension (BEP 6), as `Peer` checks it: a later bitfield, `have-all` or `have-none` may
+ * add pieces (aria2 sends `have-none`, then a bitfield) but not take back any announced before.
+ * With the piece count unknown, `have-all` is a bitfield of ones (spare bits aside).
+ */
+function checkAnnouncement(
+  entry: PhasePeer,
+  what: string,
+  next: Uint8Array | "all" | "none",
+): void {
+  if (!entry.peer.fast || next === "all") return;
+  const known = [entry.bitfield, entry.haves].filter((bits) => bits !== undefined);
+  const hasBit = (bits: Uint8Array, byte: number) => bits[byte] ?? 0;
+  let retracted = false;
+  if (entry.haveAll === "have-all") {
+    // Every byte but the last (spare bits) must be full.
+    retracted = next === "none" || next.subarray(0, -1).some((byte) => byte !== 0xff);
+  }
+  for (const bits of known) {
+    for (let byte = 0; byte < bits.length && !retracted; byte++) {
+      const nextByte = next === "none" ? 0 : hasBit(next, byte);
+      if ((bits[byte] & ~nextByte) !== 0) retracted = true;
+    }
+  }
+  if (retracted) {
+    throw new PeerViolation(
+      "retracted-pieces",
+      `sent ${what} without pieces it announced before`,
+    );
   }
 }
 

@@ -16,6 +16,8 @@ export interface PeerLink {
   readonly remoteRequestQueue: number | undefined;
   /** The remote's listen port `p`, when it said. */
   readonly remoteListenPort: number | undefined;
+  /** Whether both handshakes set the fast extension bit (BEP 6). */
+  readonly fast: boolean;
   /** Bytes queued and not yet written to the socket. */
   readonly queuedBytes: number;
   /** Whether the remote announced extension `name`. */
@@ -50,6 +52,12 @@ export interface PeerPolicy {
   countUpload(bytes: number, now: number): void;
 }
 
+/**
+ * Requests a choked fast peer may send beyond its queue before it is dropped:
+ * those in flight when it got our choke are rejected, not held against it.
+ */
+const CHOKED_REQUEST_SLACK = 50;
+
 /** A block's number for look-ups: piece and offset in one safe integer. */
 function blockKey(index: number, begin: number): number {
   return index * 0x1_0000_0000 + begin;
@@ -57,6 +65,10 @@ function blockKey(index: number, begin: number): number {
 
 /** Cancelled requests remembered so that their late blocks are not held against the peer. */
 const MAX_WITHDRAWN = 512;
+/** Most allowed-fast pieces kept per peer, each way (libtorrent offers 5 by default, BEP 6 suggests 10). */
+export const MAX_ALLOWED_FAST = 64;
+/** Most suggested pieces kept per peer: the latest ones. */
+export const MAX_SUGGESTED = 32;
 
 /**
  * One connected peer: it owns the protocol state of the connection (choke and
@@ -100,6 +112,18 @@ export class Peer implements AgentPeer {
   #closed = false;
   /** Resolvers of {@linkcode Peer.requestRoom} waits. */
   #roomWaiters: (() => void)[] = [];
+  /** Whether the fast extension (BEP 6) is on for this connection. */
+  readonly #fast: boolean;
+  /** Pieces the peer lets us request while it chokes us. */
+  readonly #allowedFast = new Set<number>();
+  /** Pieces we let the peer request while we choke it. */
+  readonly #grantedFast = new Set<number>();
+  /** Pieces the peer suggested, oldest first. */
+  #suggested: number[] = [];
+  /** Rejects for requests we never made (or already had answered). */
+  #unrequestedRejects = 0;
+  /** Requests rejected because we choke the peer, since we last unchoked it. */
+  #chokedRejects = 0;
 
   /**
    * @param link The connection.
@@ -126,6 +150,27 @@ export class Peer implements AgentPeer {
     this.#pieces = new Bitfield(policy.pieceCount);
     this.incoming = incoming;
     this.client = client;
+    this.#fast = link.fast;
+  }
+
+  /** @inheritdoc */
+  get fast(): boolean {
+    return this.#fast;
+  }
+
+  /** @inheritdoc */
+  get allowedFast(): ReadonlySet<number> {
+    return this.#allowedFast;
+  }
+
+  /** @inheritdoc */
+  get grantedFast(): ReadonlySet<number> {
+    return this.#grantedFast;
+  }
+
+  /** @inheritdoc */
+  get suggested(): readonly number[] {
+    return this.#suggested;
   }
 
   /** @inheritdoc */
@@ -266,20 +311,85 @@ export class Peer implements AgentPeer {
         } catch (error) {
           throw new PeerViolation("bad-bitfield", `bad bitfield: ${(error as Error).message}`);
         }
+        this.#checkAnnouncement("bitfield", pieces);
         // BEP 3 puts the bitfield first; some clients (aria2) send one later: it replaces ours.
         this.#pieces = pieces;
         return message;
       }
+      case "have-all":
+      case "have-none": {
+        const pieces = new Bitfield(this.#policy.pieceCount);
+        if (message.type === "have-all") {
+          for (let index = 0; index < pieces.size; index++) pieces.set(index);
+        }
+        this.#checkAnnouncement(message.type, pieces);
+        this.#pieces = pieces;
+        return message;
+      }
       case "request": {
-        // A choked peer's requests are void (BEP 3); so are requests for pieces we lack.
-        if (this.#amChoking || message.index >= this.#policy.pieceCount) return undefined;
-        if (!this.#policy.has(message.index)) return undefined;
-        const queued = this.#peerRequests.push(message.index, message.begin, message.length);
+        const { index } = message;
+        // A choked peer's requests are void (BEP 3) but for allowed-fast pieces (BEP 6); so are
+        // requests for pieces we lack and, past a full queue, any. With the fast extension each
+        // is answered with a reject.
+        if (this.#amChoking && !this.#grantedFast.has(index)) {
+          if (
+            this.#fast && ++this.#chokedRejects > this.#policy.maxUploadQueue + CHOKED_REQUEST_SLACK
+          ) {
+            throw new PeerViolation(
+              "requests-while-choked",
+              `sent ${this.#chokedRejects} requests while choked`,
+            );
+          }
+          this.#reject(message);
+          return undefined;
+        }
+        if (
+          index >= this.#policy.pieceCount || !this.#policy.has(index) || this.#peerRequests.full
+        ) {
+          this.#reject(message);
+          return undefined;
+        }
+        const queued = this.#peerRequests.push(index, message.begin, message.length);
         return queued ? message : undefined;
       }
       case "cancel":
-        this.#peerRequests.remove(message.index, message.begin);
+        // BEP 6: a cancelled request is answered too, by a reject when it was still queued.
+        if (this.#peerRequests.remove(message.index, message.begin)) this.#reject(message);
         return message;
+      case "reject-request": {
+        const key = blockKey(message.index, message.begin);
+        if (this.#outstanding.get(key) === message.length) {
+          // Free to be asked of someone else; agents see which.
+          this.#outstanding.delete(key);
+          return message;
+        }
+        // The answer to a cancel of ours.
+        if (this.#withdrawn.delete(key)) return undefined;
+        if (++this.#unrequestedRejects > this.#policy.maxUnrequestedBlocks) {
+          throw new PeerViolation(
+            "unrequested-rejects",
+            `sent ${this.#unrequestedRejects} rejects for requests we did not make`,
+          );
+        }
+        return undefined;
+      }
+      case "allowed-fast": {
+        const { index } = message;
+        // Out of range (or past the bound): ignored, as libtorrent does.
+        if (index >= this.#policy.pieceCount || this.#allowedFast.has(index)) return undefined;
+        if (this.#allowedFast.size >= MAX_ALLOWED_FAST) return undefined;
+        this.#allowedFast.add(index);
+        return message;
+      }
+      case "suggest-piece": {
+        const { index } = message;
+        if (index >= this.#policy.pieceCount) return undefined;
+        const suggested = this.#suggested.filter((other) => other !== index);
+        if (suggested.length >= MAX_SUGGESTED) suggested.shift();
+        suggested.push(index);
+        this.#suggested = suggested;
+        return message;
+      }
       case "piece": {
         const key = blockKey(message.index, message.begin);
         const length = this.#outstanding.get(key);
@@ -307,11 +417,13 @@ export class Peer implements AgentPeer {
   }
 
   /**
-   * Finishes applying `message` after agents saw it: a `choke` voids our
-   * outstanding requests (BEP 3), which agents could still read in their handler.
+   * Finishes applying `message` after agents saw it: without the fast
+   * extension a `choke` voids our outstanding requests (BEP 3), which agents
+   * could still read in their handler; with it they stay until rejected or
+   * served (BEP 6).
    */
   settle(message: Message): void {
-    if (message.type !== "choke") return;
+    if (message.type !== "choke" || this.#fast) return;
     // Their blocks may still be on the way: not held against the peer.
     for (const key of this.#outstanding.keys()) this.#withdraw(key);
     this.#outstanding.clear();
@@ -321,16 +433,46 @@ export class Peer implements AgentPeer {
   choke(): void {
     if (this.#amChoking) return;
     this.#amChoking = true;
-    this.#peerRequests.clear();
-    this.#wakeRoomWaiters();
+    // BEP 6: choke first, then reject what will not be served (allowed-fast pieces still are).
     this.#queue({ type: "choke" });
+    if (this.#fast) {
+      const kept: BlockRef[] = [];
+      for (
+        let request = this.#peerRequests.shift();
+        request;
+        request = this.#peerRequests.shift()
+      ) {
+        if (this.#grantedFast.has(request.index)) kept.push(request);
+        else this.#reject(request);
+      }
+      for (const request of kept) {
+        this.#peerRequests.push(request.index, request.begin, request.length);
+      }
+    } else {
+      this.#peerRequests.clear();
+    }
+    this.#wakeRoomWaiters();
   }
 
   /** @inheritdoc */
   unchoke(): void {
     if (!this.#amChoking) return;
     this.#amChoking = false;
+    this.#chokedRejects = 0;
     this.#queue({ type: "unchoke" });
+  }
+
+  /** @inheritdoc */
+  allowFast(index: number): void {
+    if (!this.#fast || index >= this.#policy.pieceCount || this.#grantedFast.has(index)) return;
+    if (this.#grantedFast.size >= MAX_ALLOWED_FAST) return;
+    this.#grantedFast.add(index);
+    this.#queue({ type: "allowed-fast", index });
+  }
+
+  /** @inheritdoc */
+  reject(block: BlockRef): void {
+    this.#reject(block);
   }
 
   /** @inheritdoc */
@@ -342,7 +484,8 @@ export class Peer implements AgentPeer {
 
   /** @inheritdoc */
   request(block: BlockRef): boolean {
-    if (this.#peerChoking || this.#closed || !this.#pieces.get(block.index)) return false;
+    if (this.#closed || !this.#pieces.get(block.index)) return false;
+    if (this.#peerChoking && !(this.#fast && this.#allowedFast.has(block.index))) return false;
     const key = blockKey(block.index, block.begin);
     if (this.#outstanding.has(key)) return false;
     // A quiet peer gets a fresh snub clock when asked again.
@@ -395,6 +538,16 @@ export class Peer implements AgentPeer {
         return void this.request(message);
       case "cancel":
         return this.cancel(message);
+      case "allowed-fast":
+        return this.allowFast(message.index);
+      case "reject-request":
+        return this.reject(message);
+      case "have-all":
+      case "have-none":
+      case "suggest-piece":
+        // Only where negotiated: the peer would drop us otherwise.
+        if (this.#fast) this.#queue(message);
+        return;
       default:
         this.#queue(message);
     }
@@ -435,6 +588,34 @@ export class Peer implements AgentPeer {
   #queue(message: Message): void {
     if (this.#closed) return;
     if (!this.#link.queue(message)) this.close("write failed");
+  }
+
+  /** Answers one of the peer's requests with a reject (fast extension only; else it is dropped). */
+  #reject(block: BlockRef): void {
+    if (!this.#fast) return;
+    this.#queue({
+      type: "reject-request",
+      index: block.index,
+      begin: block.begin,
+      length: block.length,
+    });
+  }
+
+  /**
+   * Fast: BEP 6 wants one bitfield, `have-all` or `have-none`, first. aria2 sends `have-none`
+   * and later a bitfield, so a later one is taken when it only adds pieces; one that takes back
+   * a piece the peer announced (`have-all` then a bitfield with gaps) is a lie.
+   */
+  #checkAnnouncement(what: string, pieces: Bitfield): void {
+    if (!this.#fast) return;
+    for (const index of this.#pieces.indices()) {
+      if (!pieces.get(index)) {
+        throw new PeerViolation(
+          "retracted-pieces",
+          `sent ${what} without piece ${index}, which it announced before`,
+        );
+      }
+    }
   }
 
   #withdraw(key: number): void {

@@ -12,6 +12,7 @@ import { PieceStore } from "../storage/piece_store.ts";
 import { toHex } from "../util/bytes.ts";
 import { explainPermission } from "../util/permissions.ts";
 import { ExtensionProtocol } from "../wire/extension_protocol.ts";
+import { FastExtension } from "../wire/fast_extension.ts";
 import { ExtensionRegistry } from "../wire/extensions.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
 import { PeerWire } from "../wire/peer_wire.ts";
@@ -378,6 +379,7 @@ export class Runtime {
         requestQueueLength: config.maxUploadQueue,
         metadataSize,
       }),
+      new FastExtension(),
       ...dht && this.#dht ? [this.#dht.handshakeHandler()] : [],
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],

@@ -136,6 +136,11 @@ const STANDARD_TYPES: readonly StandardMessageType[] = [
   "piece",
   "cancel",
   "port",
+  "have-all",
+  "have-none",
+  "suggest-piece",
+  "reject-request",
+  "allowed-fast",
   "unknown",
 ];
 

@@ -34,6 +34,13 @@ export interface DecoderOptions {
    * only until the next message is decoded. Default false.
    */
   readonly reuseSplitFrames?: boolean;
+  /**
+   * Whether the fast extension (BEP 6) was negotiated: both handshakes set
+   * the fast bit. Without it its five messages are a `fast-not-negotiated`
+   * {@linkcode ProtocolError}. Default false; settable later through
+   * {@linkcode FrameDecoder.fast}.
+   */
+  readonly fast?: boolean;
 }
 
 /** Largest split frame body whose buffer is kept for the next one (with `reuseSplitFrames`). */
@@ -69,6 +76,8 @@ const HEADER_LENGTH = 5;
 export class FrameDecoder {
   /** The torrent's shape for range checks; `undefined` skips them. May be set at any time. */
   context: WireContext | undefined;
+  /** Whether the fast extension (BEP 6) messages are allowed. May be set at any time. */
+  fast: boolean;
   readonly #limits: ResolvedWireLimits;
   /** The length prefix and id of a frame whose header was split across chunks. */
   readonly #header = new Uint8Array(HEADER_LENGTH);
@@ -89,6 +98,7 @@ export class FrameDecoder {
   constructor(options: DecoderOptions = {}) {
     this.#limits = resolveWireLimits(options.limits);
     this.context = options.context;
+    this.fast = options.fast ?? false;
     this.#reuseSplitFrames = options.reuseSplitFrames ?? false;
   }
 
@@ -315,6 +325,31 @@ export class FrameDecoder {
         if (size !== 2) throw badLength("port", size, "2");
         return { type: "port", port: (bytes[start] << 8) | bytes[start + 1] };
       }
+      case MessageId.haveAll:
+      case MessageId.haveNone: {
+        const message = id === MessageId.haveAll ? Messages.haveAll : Messages.haveNone;
+        this.#checkFast(message.type);
+        if (size !== 0) throw badLength(message.type, size, "0");
+        return message;
+      }
+      case MessageId.suggestPiece:
+      case MessageId.allowedFast: {
+        const type = id === MessageId.suggestPiece ? "suggest-piece" : "allowed-fast";
+        this.#checkFast(type);
+        if (size !== 4) throw badLength(type, size, "4");
+        // Not range-checked: the session ignores out-of-range hints (they may precede metadata).
+        return { type, index: readUint32(bytes, start) };
+      }
+      case MessageId.rejectRequest: {
+        this.#checkFast("reject-request");
+        if (size !== 12) throw badLength("reject-request", size, "12");
+        return {
+          type: "reject-request",
+          index: readUint32(bytes, start),
+          begin: readUint32(bytes, start + 4),
+          length: readUint32(bytes, start + 8),
+        };
+      }
       case MessageId.extended: {
         if (size < 1) throw badLength("extended", size, "at least 1");
         return { type: "extended", id: bytes[start], payload: bytes.subarray(start + 1, end) };
@@ -322,6 +357,15 @@ export class FrameDecoder {
       default:
         return { type: "unknown", id, payload: bytes.subarray(start, end) };
     }
+  }
+
+  #checkFast(type: string): void {
+    if (this.fast) return;
+    throw new ProtocolError(
+      "fast-not-negotiated",
+      `${type} message without the fast extension (BEP 6) negotiated`,
+      { type },
+    );
   }
 
   #checkIndex(what: string, index: number): void {

@@ -177,6 +177,23 @@ export function encodeMessage(message: Message): Uint8Array {
       bytes[6] = message.port;
       return bytes;
     }
+    case "have-all":
+    case "have-none":
+      return frame(message.type === "have-all" ? MessageId.haveAll : MessageId.haveNone, 0);
+    case "suggest-piece":
+    case "allowed-fast": {
+      const id = message.type === "suggest-piece" ? MessageId.suggestPiece : MessageId.allowedFast;
+      const bytes = frame(id, 4);
+      writeUint32(bytes, 5, checkUint32(message.index, `${message.type} index`));
+      return bytes;
+    }
+    case "reject-request": {
+      const bytes = frame(MessageId.rejectRequest, 12);
+      writeUint32(bytes, 5, checkUint32(message.index, "reject-request index"));
+      writeUint32(bytes, 9, checkUint32(message.begin, "reject-request begin"));
+      writeUint32(bytes, 13, checkUint32(message.length, "reject-request length"));
+      return bytes;
+    }
     case "extended": {
       const bytes = frame(MessageId.extended, 1 + message.payload.length);
       bytes[5] = checkByte(message.id, "extended id");

@@ -7,6 +7,8 @@
  * - `out-of-range`: a have/request/piece/cancel outside the torrent's pieces.
  * - `request-too-large`: a request for more than the configured block length.
  * - `bad-request`: a request or cancel for zero bytes.
+ * - `fast-not-negotiated`: a fast extension message (BEP 6: have all/none, suggest, reject,
+ *   allowed fast) on a connection where either side did not set the fast bit.
  * - `handshake-timeout`: the handshake did not arrive in time.
  * - `bad-handshake`: the handshake is not the BitTorrent protocol, or names another torrent.
  * - `unknown-info-hash`: an incoming handshake for a torrent we do not serve.
@@ -41,6 +43,7 @@ export type ProtocolErrorCode =
   | "out-of-range"
   | "request-too-large"
   | "bad-request"
+  | "fast-not-negotiated"
   | "handshake-timeout"
   | "bad-handshake"
   | "unknown-info-hash"

@@ -144,6 +144,14 @@ export class MessageReader implements AsyncIterable<Message> {
     this.#decoder.context = context;
   }
 
+  /** Whether the fast extension (BEP 6) was negotiated: its messages are allowed. */
+  get fast(): boolean {
+    return this.#decoder.fast;
+  }
+  set fast(fast: boolean) {
+    this.#decoder.fast = fast;
+  }
+
   /** Total bytes read from the socket so far. */
   get bytesReceived(): number {
     return this.#bytesReceived;

@@ -1,5 +1,6 @@
 /**
- * Message ids of the peer wire protocol (BEP 3, plus `port` from BEP 5 and `extended` from BEP 10).
+ * Message ids of the peer wire protocol (BEP 3, plus `port` from BEP 5, the fast extension's
+ * five from BEP 6 and `extended` from BEP 10).
  *
  * @example
  * ```ts
@@ -19,6 +20,11 @@ export const MessageId = {
   piece: 7,
   cancel: 8,
   port: 9,
+  suggestPiece: 13,
+  haveAll: 14,
+  haveNone: 15,
+  rejectRequest: 16,
+  allowedFast: 17,
   extended: 20,
 } as const;
 
@@ -143,6 +149,60 @@ export interface PortMessage {
   readonly port: number;
 }
 /**
+ * BEP 6 (fast extension): the sender has every piece (`have-all`) or none
+ * (`have-none`), sent instead of a bitfield as the first message.
+ *
+ * @example
+ * ```ts
+ * import type { HaveAllMessage } from "@bittern/bittern";
+ *
+ * const message: HaveAllMessage = { type: "have-all" };
+ * ```
+ */
+export interface HaveAllMessage {
+  /** Discriminant. */
+  readonly type: "have-all" | "have-none";
+}
+/**
+ * BEP 6 (fast extension): a piece the sender suggests downloading from it
+ * (`suggest-piece`, advisory), or one the receiver may request even while
+ * choked (`allowed-fast`).
+ *
+ * @example
+ * ```ts
+ * import type { FastPieceMessage } from "@bittern/bittern";
+ *
+ * const message: FastPieceMessage = { type: "allowed-fast", index: 42 };
+ * ```
+ */
+export interface FastPieceMessage {
+  /** Discriminant. */
+  readonly type: "suggest-piece" | "allowed-fast";
+  /** Zero-based piece index (not range-checked by the codec: it may precede the metadata). */
+  readonly index: number;
+}
+/**
+ * BEP 6 (fast extension): the sender will not serve the receiver's request
+ * for this block.
+ *
+ * @example
+ * ```ts
+ * import type { RejectRequestMessage } from "@bittern/bittern";
+ *
+ * const message: RejectRequestMessage = { type: "reject-request", index: 0, begin: 0, length: 16384 };
+ * ```
+ */
+export interface RejectRequestMessage {
+  /** Discriminant. */
+  readonly type: "reject-request";
+  /** Piece index. */
+  readonly index: number;
+  /** Byte offset within the piece. */
+  readonly begin: number;
+  /** Number of bytes. */
+  readonly length: number;
+}
+/**
  * A BEP 10 extended message: `id` 0 is the extended handshake, others are per-connection ids.
  *
  * @example
@@ -167,8 +227,8 @@ export interface ExtendedMessage {
  * ```ts
  * import type { UnknownMessage } from "@bittern/bittern";
  *
- * // A BEP 6 "have all" (id 14), sent by hand.
- * const message: UnknownMessage = { type: "unknown", id: 14, payload: new Uint8Array() };
+ * // An Azureus-style message (id 255), sent by hand.
+ * const message: UnknownMessage = { type: "unknown", id: 255, payload: new Uint8Array() };
  * ```
  */
 export interface UnknownMessage {
@@ -207,6 +267,9 @@ export type Message =
   | BlockRequestMessage
   | PieceMessage
   | PortMessage
+  | HaveAllMessage
+  | FastPieceMessage
+  | RejectRequestMessage
   | ExtendedMessage
   | UnknownMessage;
 
@@ -238,10 +301,14 @@ export const Messages: {
   readonly unchoke: StateMessage;
   readonly interested: StateMessage;
   readonly notInterested: StateMessage;
+  readonly haveAll: HaveAllMessage;
+  readonly haveNone: HaveAllMessage;
 } = Object.freeze({
   keepAlive: Object.freeze({ type: "keep-alive" }),
   choke: Object.freeze({ type: "choke" }),
   unchoke: Object.freeze({ type: "unchoke" }),
   interested: Object.freeze({ type: "interested" }),
   notInterested: Object.freeze({ type: "not-interested" }),
+  haveAll: Object.freeze({ type: "have-all" }),
+  haveNone: Object.freeze({ type: "have-none" }),
 });

@@ -23,12 +23,15 @@ export type {
   BitfieldMessage,
   BlockRequestMessage,
   ExtendedMessage,
+  FastPieceMessage,
+  HaveAllMessage,
   HaveMessage,
   KeepAliveMessage,
   Message,
   MessageType,
   PieceMessage,
   PortMessage,
+  RejectRequestMessage,
   StateMessage,
   UnknownMessage,
 } from "./messages.ts";
@@ -60,6 +63,9 @@ export { ExtensionIds, ExtensionRegistry, parseExtendedHandshake } from "./exten
 export type { ExtendedHandshake, ExtensionMessageType } from "./extensions.ts";
 export { ExtensionProtocol } from "./extension_protocol.ts";
 export type { ExtensionProtocolOptions } from "./extension_protocol.ts";
+export { FastExtension } from "./fast_extension.ts";
+export { allowedFastAddress, allowedFastSet } from "./allowed_fast.ts";
+export type { AllowedFastOptions } from "./allowed_fast.ts";
 export { PeerWire } from "./peer_wire.ts";
 export * from "./mse/mod.ts";
 export type {

@@ -220,6 +220,7 @@ export class PeerWire implements AsyncIterable<Message> {
       context,
       reuseBuffer: options.reuseReadBuffer,
       bufferLength: options.readBufferLength,
+      fast: fastNegotiated(handshake),
     });
     this.#writer = new MessageWriter(io.sink, options.writer);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
@@ -355,6 +356,15 @@ export class PeerWire implements AsyncIterable<Message> {
   /** Whether both sides set the BEP 10 bit and a handler created extension ids. */
   get supportsExtensions(): boolean {
     return extensionsNegotiated(this.handshake);
+  }
+
+  /**
+   * Whether both handshakes set the fast extension bit (BEP 6; our side sets it
+   * with a {@linkcode FastExtension} handler): its messages may then be sent
+   * and are decoded.
+   */
+  get supportsFast(): boolean {
+    return fastNegotiated(this.handshake);
   }
 
   /** The torrent's shape for range checks; set it when the metadata becomes known. */
@@ -663,6 +673,11 @@ function extensionsNegotiated(context: HandshakeContext): boolean {
   return context.extensions !== undefined && context.remote !== undefined &&
     hasReservedBit(context.reserved, ReservedBits.extensionProtocol) &&
     hasReservedBit(context.remote.reserved, ReservedBits.extensionProtocol);
+}
+
+function fastNegotiated(context: HandshakeContext): boolean {
+  return context.remote !== undefined && hasReservedBit(context.reserved, ReservedBits.fast) &&
+    hasReservedBit(context.remote.reserved, ReservedBits.fast);
 }
 
 /** The same error with the peer's address in front, so logs say where. */

@@ -35,6 +35,10 @@ export class FakePeer implements AgentPeer {
   peerRequests = 0;
   queuedBytes = 0;
   closed = false;
+  fast = false;
+  allowedFast: ReadonlySet<number> = new Set();
+  grantedFast: ReadonlySet<number> = new Set();
+  suggested: readonly number[] = [];
   /** `choke`/`unchoke` calls, in order. */
   readonly calls: string[] = [];
   /** Messages given to `send`. */
@@ -84,6 +88,8 @@ export class FakePeer implements AgentPeer {
   nextPeerRequest(): BlockRef | undefined {
     return undefined;
   }
+  reject(): void {}
+  allowFast(): void {}
   send(message: Message): void {
     this.sent.push(message);
   }

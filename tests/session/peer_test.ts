@@ -14,6 +14,7 @@ class FakeLink implements PeerLink {
   extendedHandshake: BencodeDict | undefined = undefined;
   remoteRequestQueue: number | undefined = undefined;
   remoteListenPort: number | undefined = undefined;
+  fast = false;
   queuedBytes = 0;
   readonly sent: Message[] = [];
   readonly extended: { name: string; payload: Uint8Array }[] = [];

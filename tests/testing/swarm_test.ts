@@ -114,8 +114,9 @@ Deno.test("swarm: a custom extension is exchanged in a 2-peer swarm", async () =
 Deno.test("swarm: standard messages are recorded by type and sender", async () => {
   await using swarm = await createSwarm({ seeders: 1, leechers: 1, payload: { size: 200_000 } });
   await swarm.start();
-  const bitfield = await swarm.messageReceived("leecher-0", { type: "bitfield", from: "seeder-0" });
-  assert.equal(bitfield.kind === "standard" && bitfield.message.type, "bitfield");
+  // Both sides speak the fast extension (BEP 6): a seed announces itself with have_all.
+  const haveAll = await swarm.messageReceived("leecher-0", { type: "have-all", from: "seeder-0" });
+  assert.equal(haveAll.kind === "standard" && haveAll.message.type, "have-all");
   const have = await swarm.messageReceived("seeder-0", {
     type: "have",
     test: (message) => message.index === 0,

@@ -27,8 +27,8 @@ export const everyMessage: Message[] = [
   { type: "port", port: 6881 },
   { type: "extended", id: 0, payload: new TextEncoder().encode("d1:md6:ut_pexi1eee") },
   { type: "extended", id: 3, payload: new Uint8Array(0) },
-  { type: "unknown", id: 13, payload: new Uint8Array([0, 0, 0, 5]) },
-  { type: "unknown", id: 14, payload: new Uint8Array(0) },
+  { type: "unknown", id: 21, payload: new Uint8Array([0, 0, 0, 5]) },
+  { type: "unknown", id: 255, payload: new Uint8Array(0) },
 ];
 
 function decodeAll(chunks: Uint8Array[]): Message[] {

@@ -37,6 +37,11 @@ interface PeerDownload {
  * The depth grows by one per block received (slow start) up to the peer's
  * `reqq`; a snubbing peer's requests are withdrawn and it drops back to one.
  * Interest is exact and kept as a running count per peer.
+ *
+ * With the fast extension (BEP 6): a peer's suggested pieces are started
+ * before the selector's pick, its allowed-fast pieces are requested while it
+ * chokes us, a choke leaves our requests in place (the peer rejects or
+ * serves each), and a rejected block goes back to be asked of others.
  */
 export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
   const { selector } = options;
@@ -65,9 +70,47 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
 
   const updateInterest = (peer: AgentPeer) => peer.setInterested(stateOf(peer).needed > 0);
 
+  /** The selector's pick among the pieces the peer suggested (BEP 6), if any. */
+  const suggestion = (peer: AgentPeer) =>
+    peer.suggested.length === 0
+      ? undefined
+      : selector.select(peer.pieces, (index) => peer.suggested.includes(index) && eligible(index));
+
+  /** Choked by a fast peer: asks for blocks of its allowed-fast pieces only. */
+  const fillAllowedFast = (peer: AgentPeer, limit: number) => {
+    const allowed = (index: number) => peer.allowedFast.has(index) && eligible(index);
+    for (;;) {
+      // Allowed pieces in progress first, then the selector's pick among the others.
+      let download = [...peer.allowedFast].map((index) => blocks.downloads.get(index)).find((
+        started,
+      ) =>
+        started && peer.pieces.get(started.piece) && started.free > 0 &&
+        (!started.exclusive || (started.owner ?? peer) === peer)
+      );
+      if (!download) {
+        const piece = selector.select(peer.pieces, allowed);
+        if (piece === undefined) return;
+        download = blocks.start(piece);
+      }
+      while (peer.outstanding < limit) {
+        const key = blocks.claimIn(download);
+        if (key === undefined) break;
+        if (!peer.request(blocks.refOf(key))) {
+          blocks.release(key);
+          return;
+        }
+      }
+      if (peer.outstanding >= limit) return;
+    }
+  };
+
   const fill = (peer: AgentPeer) => {
-    if (peer.peerChoking || !peer.amInterested || peer.closed) return;
+    if (!peer.amInterested || peer.closed) return;
     const limit = Math.min(stateOf(peer).depth, peer.maxOutstanding);
+    if (peer.peerChoking) {
+      if (peer.fast && peer.allowedFast.size > 0) fillAllowedFast(peer, limit);
+      return;
+    }
     const askedOfPeer = (key: number) => {
       const { index, begin } = blocks.refOf(key);
       return peer.requested(index, begin);
@@ -75,7 +118,7 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
     while (peer.outstanding < limit) {
       let key = blocks.claimFree(peer);
       if (key === undefined) {
-        const piece = selector.select(peer.pieces, eligible);
+        const piece = suggestion(peer) ?? selector.select(peer.pieces, eligible);
         if (piece !== undefined) key = blocks.claimIn(blocks.start(piece));
       }
       key ??= blocks.claimDuplicate(peer.pieces, askedOfPeer);
@@ -112,13 +155,10 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
       stateOf(peer);
     },
     consumes: {
-      bitfield(peer) {
-        const peerState = stateOf(peer);
-        selector.peerRemoved(peerState.counted);
-        selector.peerAdded(peer.pieces);
-        peerState.counted = peer.pieces;
-        peerState.needed = countNeeded(peer.pieces);
-        updateInterest(peer);
+      bitfield: piecesAnnounced,
+      "have-all": piecesAnnounced,
+      "have-none": piecesAnnounced,
+      "allowed-fast"(peer) {
         fill(peer);
       },
       have(peer, message) {
@@ -132,8 +172,15 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
         fill(peer);
       },
       choke(peer) {
-        // The peer dropped our requests (BEP 3): give them to others.
-        releaseAll(peer, false);
+        // The peer dropped our requests (BEP 3): give them to others. With the fast extension
+        // they stand until rejected or served (BEP 6).
+        if (!peer.fast) releaseAll(peer, false);
+      },
+      "reject-request"(peer, message) {
+        const key = blocks.keyOf(message.index, message.begin, message.length);
+        if (key !== undefined) blocks.release(key);
+        // Others may take the block now; this peer asks again on its next refill, not at once.
+        for (const other of session.peers()) if (other !== peer) fill(other);
       },
       piece(peer, message) {
         const { index, begin, block } = message;
@@ -204,6 +251,17 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
       state.delete(peer);
     },
   };
+
+  /** The peer's pieces were announced (bitfield, `have-all`, `have-none`): recount. */
+  function piecesAnnounced(peer: AgentPeer): void {
+    const peerState = stateOf(peer);
+    selector.peerRemoved(peerState.counted);
+    selector.peerAdded(peer.pieces);
+    peerState.counted = peer.pieces;
+    peerState.needed = countNeeded(peer.pieces);
+    updateInterest(peer);
+    fill(peer);
+  }
 
   /** (Re)builds the selector's view: availability of connected peers, done pieces. */
   function initSelector(): void {

@@ -1,4 +1,5 @@
 import type { AgentPeer, AgentSession, MessagingAgent } from "../../agents/agent.ts";
+import { allowedFastAddress, allowedFastSet } from "../../wire/allowed_fast.ts";
 
 /** Bytes of a `piece` frame besides its block: length prefix, id, index, begin. */
 const PIECE_FRAME_OVERHEAD = 13;
@@ -10,6 +11,11 @@ export interface UploadAgentOptions {
    * this the agent waits for the socket before reading more for that peer.
    */
   readonly maxQueuedBytes: number;
+  /**
+   * `k` of BEP 6: allowed-fast pieces offered to a fast peer with fewer
+   * pieces than this when it becomes interested. 0: none. Default 10.
+   */
+  readonly allowedFastSetSize?: number;
 }
 
 /**
@@ -18,10 +24,36 @@ export interface UploadAgentOptions {
  * runtime's upload memory) and waiting for the socket whenever
  * `maxQueuedBytes` are in flight, so a slow or stalled reader costs at most
  * that much (the connection's write timeout closes a reader that stalls).
+ *
+ * With the fast extension (BEP 6) an interested peer we choke while it has
+ * fewer than `allowedFastSetSize` pieces is offered its allowed-fast set
+ * (drawn as libtorrent draws it, from the address masked to /24 as the BEP
+ * says, without the pieces it has or we lack); those pieces are served even
+ * while we choke it, and a request taken but not served is rejected.
  */
 export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
   let session!: AgentSession;
   const serving = new WeakSet<AgentPeer>();
+  const offered = new WeakSet<AgentPeer>();
+  const allowedFastSetSize = options.allowedFastSetSize ?? 10;
+
+  /** Offers an interested fast peer we choke, with few pieces, its allowed-fast set, once. */
+  const offerAllowedFast = (peer: AgentPeer) => {
+    if (!peer.fast || !peer.peerInterested || !peer.amChoking || peer.closed) return;
+    if (offered.has(peer) || !session.canServe) return;
+    offered.add(peer);
+    const address = allowedFastAddress(peer.host);
+    if (!address || peer.pieces.count() >= allowedFastSetSize) return;
+    const { torrent, verified } = session;
+    const set = allowedFastSet({
+      address,
+      infoHash: torrent.infoHash,
+      pieceCount: torrent.pieceCount,
+      size: allowedFastSetSize,
+      skip: (index) => peer.pieces.get(index) || !verified.get(index),
+    });
+    for (const index of set) peer.allowFast(index);
+  };
 
   /** Waits until at most `lowWaterMark` bytes wait for the socket; false when it closed. */
   const drained = (peer: AgentPeer, lowWaterMark: number) =>
@@ -41,7 +73,8 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
       }
     };
     try {
-      while (!peer.closed && !peer.amChoking) {
+      // A choked peer's queue holds only requests for pieces we allowed it (BEP 6).
+      while (!peer.closed) {
         const request = peer.nextPeerRequest();
         if (!request) {
           if (!held.length || !await drained(peer, 0)) break;
@@ -52,9 +85,16 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
         // Most blocks are in memory already (read with their neighbours): no promise then.
         const { bytes, release } = session.readBlockNow(request) ??
           await session.readBlock(request);
+        if (peer.closed || peer.amChoking && !peer.grantedFast.has(request.index)) {
+          // Closed, or choked while the block was read: not served (rejected with the fast
+          // extension). The block was never queued, so it goes back now.
+          release();
+          if (peer.closed) break;
+          peer.reject(request);
+          continue;
+        }
         held.push({ release, size: request.length + PIECE_FRAME_OVERHEAD });
         heldBytes += request.length + PIECE_FRAME_OVERHEAD;
-        if (peer.closed || peer.amChoking) break;
         peer.send({ type: "piece", index: request.index, begin: request.begin, block: bytes });
         peer.countUpload(request.length);
         if (heldBytes >= options.maxQueuedBytes) {
@@ -83,6 +123,14 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
       request(peer) {
         if (!serving.has(peer)) void serve(peer);
       },
+      interested(peer) {
+        // Once every agent saw the message: the choker may unchoke the peer at once.
+        queueMicrotask(() => offerAllowedFast(peer));
+      },
+    },
+    produce(peer) {
+      // A peer choked later (it lost its slot) is offered the set then.
+      offerAllowedFast(peer);
     },
   };
 }
