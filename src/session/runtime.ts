@@ -346,6 +346,8 @@ export class Runtime {
       wantedFiles: options.wantedFiles,
       resumePath: options.resumePath,
       restore: options.restore,
+      batchWrites: true,
+      writeBufferBytes: config.maxPendingWriteBytes,
     });
     if (this.#closed) {
       await store.close();
