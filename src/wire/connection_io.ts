@@ -5,10 +5,27 @@
  * the wire skips the layer's Web Streams: each stream layer costs several promises and
  * objects per read and per write.
  */
+import { directCalls, type DirectConnection } from "../transport/direct.ts";
 import type { TransportConnection } from "../transport/types.ts";
 import type { ByteSource } from "./message_reader.ts";
 import type { ByteSink } from "./message_writer.ts";
 import { StreamSink, StreamSource } from "./stream_io.ts";
+
+/** A connection's raw reading end, as {@linkcode StreamSource} (bytes can be put back). */
+export interface RawSource extends ByteSource {
+  /** As {@linkcode StreamSource.readInto}. */
+  readInto(view: Uint8Array): Promise<Uint8Array | null>;
+  /** Puts bytes back: the next reads return them first. */
+  unread(bytes: Uint8Array): void;
+  /** Stops reading (the connection's reading side). */
+  cancel(reason?: unknown): void;
+}
+
+/** A connection's raw writing end, as {@linkcode StreamSink}. */
+export interface RawSink extends ByteSink {
+  /** Closes the writing side once what was written has gone. */
+  close(): void;
+}
 
 /** A connection's reading end (zero-copy reads included) and writing end. */
 export interface ConnectionIO {
@@ -32,8 +49,8 @@ export function registerConnectionIO(conn: TransportConnection, open: () => Conn
 }
 
 /**
- * Opens `conn`'s two ends once: the registered direct ones, or over its streams (locking
- * them).
+ * Opens `conn`'s two ends once: the registered direct ones, or its raw ends
+ * ({@linkcode openRawIO}).
  *
  * @param conn The connection.
  * @returns Its reading and writing ends.
@@ -44,5 +61,97 @@ export function openConnectionIO(conn: TransportConnection): ConnectionIO {
     layered.delete(conn);
     return open();
   }
+  return openRawIO(conn);
+}
+
+/**
+ * Opens the ends of `conn` itself: its own `read`/`write` when the transport marked it
+ * (TCP), else its streams (locking them).
+ *
+ * @param conn The connection.
+ * @returns Its reading and writing ends.
+ */
+export function openRawIO(conn: TransportConnection): { source: RawSource; sink: RawSink } {
+  const calls = directCalls(conn);
+  if (calls) return { source: new CallSource(calls), sink: new CallSink(calls, conn) };
   return { source: new StreamSource(conn.readable), sink: new StreamSink(conn.writable) };
+}
+
+/** Reads a connection through its own `read`, straight into the caller's buffer. */
+class CallSource implements RawSource {
+  readonly #conn: DirectConnection;
+  /** Bytes put back. */
+  #pending: Uint8Array | undefined;
+  #cancelled = false;
+
+  constructor(conn: DirectConnection) {
+    this.#conn = conn;
+  }
+
+  unread(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    if (!this.#pending) {
+      this.#pending = bytes;
+      return;
+    }
+    const joined = new Uint8Array(bytes.length + this.#pending.length);
+    joined.set(bytes);
+    joined.set(this.#pending, bytes.length);
+    this.#pending = joined;
+  }
+
+  readInto(view: Uint8Array): Promise<Uint8Array | null> {
+    if (view.length === 0) return Promise.resolve(view);
+    if (this.#pending) {
+      const pending = this.#pending;
+      const count = Math.min(pending.length, view.length);
+      view.set(pending.subarray(0, count));
+      this.#pending = count === pending.length ? undefined : pending.subarray(count);
+      return Promise.resolve(view.subarray(0, count));
+    }
+    return this.#read(view).then((count) => count === null ? null : view.subarray(0, count));
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    return this.readInto(buffer).then((filled) => filled === null ? null : filled.length);
+  }
+
+  cancel(): void {
+    this.#cancelled = true;
+  }
+
+  /** One read; a connection closed under it (by us) is its end, as a stream would say. */
+  #read(view: Uint8Array): Promise<number | null> {
+    if (this.#cancelled) return Promise.resolve(null);
+    return this.#conn.read(view).catch((error) => {
+      if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+        return null;
+      }
+      throw error;
+    });
+  }
+}
+
+/** Writes a connection through its own `write`, all of each chunk. */
+class CallSink implements RawSink {
+  readonly #conn: DirectConnection;
+  readonly #closable: TransportConnection;
+
+  constructor(conn: DirectConnection, closable: TransportConnection) {
+    this.#conn = conn;
+    this.#closable = closable;
+  }
+
+  async write(bytes: Uint8Array): Promise<number> {
+    for (let written = 0; written < bytes.length;) {
+      written += await this.#conn.write(written === 0 ? bytes : bytes.subarray(written));
+    }
+    return bytes.length;
+  }
+
+  close(): void {
+    // Deno.Conn's closeWrite, when it has one; else the streams' close would do the same.
+    const conn = this.#closable as TransportConnection & { closeWrite?: () => Promise<void> };
+    conn.closeWrite?.().catch(() => {});
+  }
 }

@@ -1,7 +1,6 @@
 import type { TransportConnection } from "../../transport/types.ts";
 import { ProtocolError } from "../errors.ts";
-import { registerConnectionIO } from "../connection_io.ts";
-import { StreamSink, StreamSource } from "../stream_io.ts";
+import { openRawIO, type RawSink, type RawSource, registerConnectionIO } from "../connection_io.ts";
 import { MSE_KEY_LENGTH, MseKeyExchange, sha1 } from "./dh.ts";
 import { createRc4, type Rc4Cipher } from "./rc4.ts";
 
@@ -96,8 +95,7 @@ export async function encryptOutgoing(
   options: EncryptOutgoingOptions,
 ): Promise<TransportConnection> {
   const provide = options.provide ?? (CryptoMethod.plaintext | CryptoMethod.rc4);
-  const source = new StreamSource(conn.readable);
-  const sink = new StreamSink(conn.writable);
+  const { source, sink } = openRawIO(conn);
   const keys = new MseKeyExchange();
   let secret: Uint8Array;
   try {
@@ -268,8 +266,7 @@ export async function acceptIncoming(
   conn: TransportConnection,
   options: AcceptIncomingOptions,
 ): Promise<IncomingConnection> {
-  const source = new StreamSource(conn.readable);
-  const sink = new StreamSink(conn.writable);
+  const { source, sink } = openRawIO(conn);
   try {
     return await bounded(conn, options.timeout ?? 10_000, async () => {
       const first = await readExactly(source, PROTOCOL.length, "connection-closed");
@@ -384,7 +381,7 @@ function checkPadding(length: number, what: string): void {
  * more, so what follows stays unread); throws `no-encryption-sync` otherwise.
  */
 async function synchronise(
-  source: StreamSource,
+  source: RawSource,
   marker: Uint8Array,
   limit: number,
   where: string,
@@ -419,7 +416,7 @@ async function synchronise(
 }
 
 async function readExactly(
-  source: StreamSource,
+  source: RawSource,
   length: number,
   code: "connection-closed" | "encryption-refused" | "bad-encryption-key",
 ): Promise<Uint8Array> {
@@ -452,7 +449,7 @@ async function readExactly(
 }
 
 async function writeOrClosed(
-  sink: StreamSink,
+  sink: RawSink,
   bytes: Uint8Array,
   code: "connection-closed" | "encryption-refused" = "connection-closed",
 ): Promise<void> {
@@ -535,8 +532,8 @@ interface LayerHooks {
  */
 function layer(
   conn: TransportConnection,
-  source: StreamSource,
-  sink: StreamSink,
+  source: RawSource,
+  sink: RawSink,
   hooks: LayerHooks,
 ): TransportConnection {
   let plainLeft = hooks.initialPlain ?? 0;
@@ -615,8 +612,8 @@ function layer(
 
 /** The layer's steps as Web Streams, for users of the connection other than `PeerWire`. */
 function layerStreams(
-  source: StreamSource,
-  sink: StreamSink,
+  source: RawSource,
+  sink: RawSink,
   readInto: (view: Uint8Array) => Promise<Uint8Array | null>,
   write: (chunk: Uint8Array) => Promise<number>,
 ): Pick<TransportConnection, "readable" | "writable"> {
