@@ -256,7 +256,21 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
         "the storage was opened read-only",
       );
     }
-    await this.#eachSpan(piece, offset, data, true, writeFully);
+    const spans = fileSpans(this.#torrent, piece, offset, data.length);
+    // The usual case (one span, its file already open) skips the general path's layers.
+    const only = spans.length === 1 ? spans[0] : undefined;
+    const path = only && !this.#torrent.files[only.fileIndex].padding
+      ? this.#paths.get(only.fileIndex)
+      : undefined;
+    const lease = path === undefined ? undefined : this.#files.acquireOpen(path);
+    if (!lease) return await this.#eachSpan(piece, offset, data, true, writeFully);
+    try {
+      await writeFully(lease.handle!, only!.fileOffset, data, path!);
+    } catch (error) {
+      throw explainOrClassify(error, "write", this.#dirForErrors, "write", path!);
+    } finally {
+      this.#files.release(lease);
+    }
   }
 
   /**

@@ -56,7 +56,7 @@ export interface PieceStoreOptions {
   /** How many pieces a recheck reads ahead of the hasher (default: hasher parallelism + 1). */
   readonly readAhead?: number;
   /**
-   * Gather each piece's in-order blocks into writes of up to the storage's `writeBatchBytes`
+   * Gather each piece's contiguous blocks into writes of up to the storage's `writeBatchBytes`
    * (default false: every block is written on its own). A gathered block's promise settles
    * once its batch is written: when the batch is full, when its piece is complete, or when
    * {@linkcode PieceStore.flushBatches} or (for batches that did not grow since the last
@@ -106,7 +106,7 @@ interface PieceProgress {
    * cannot be read back (write-only); fed to the hash once it reaches them.
    */
   ahead: Map<number, Uint8Array> | undefined;
-  /** In-order blocks copied here on their way to one storage write (batching only). */
+  /** Contiguous blocks copied here on their way to one storage write (batching only). */
   batch: WriteBatch | undefined;
 }
 
@@ -459,7 +459,7 @@ export class PieceStore {
    * resolves after verification with `verified` or `failed` (a failed piece's blocks are
    * forgotten so they are requested again). Blocks must be aligned to `blockSize`. The
    * block is copied before this returns, so the caller may reuse `data` at once. With
-   * `batchWrites`, an in-order block resolves once its batch is written (see
+   * `batchWrites`, a block resolves once its batch is written (see
    * {@linkcode PieceStoreOptions.batchWrites}).
    *
    * @example
@@ -573,7 +573,7 @@ export class PieceStore {
       progress.ahead.set(block, data.slice());
     }
     progress.writing.add(block);
-    if (inOrder && this.#batchBytes) return this.#gather(piece, progress, block, offset, data);
+    if (this.#batchBytes) return this.#gather(piece, progress, block, offset, data);
     // Nothing else of the piece is still to come: a batch waiting for more goes now.
     if (progress.batch && this.#allIn(progress)) this.#writeBatch(progress.batch);
     const copy = this.#blockCopies.copy(data);
@@ -594,7 +594,10 @@ export class PieceStore {
     );
   }
 
-  /** Copies an in-order block into its piece's batch; writes the batch when it is due. */
+  /**
+   * Copies a block into its piece's batch (a block not following the batch ends it and
+   * begins the next); writes the batch when it is full or nothing more of the piece is due.
+   */
   #gather(
     piece: number,
     progress: PieceProgress,

@@ -142,10 +142,15 @@ class CallSink implements RawSink {
     this.#closable = closable;
   }
 
-  async write(bytes: Uint8Array): Promise<number> {
-    for (let written = 0; written < bytes.length;) {
-      written += await this.#conn.write(written === 0 ? bytes : bytes.subarray(written));
-    }
+  write(bytes: Uint8Array): Promise<number> {
+    // Usually one call takes it all; a short write goes on from where it stopped.
+    return this.#conn.write(bytes).then((count) =>
+      count >= bytes.length ? bytes.length : this.#rest(bytes, count)
+    );
+  }
+
+  async #rest(bytes: Uint8Array, written: number): Promise<number> {
+    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
     return bytes.length;
   }
 
