@@ -3,7 +3,9 @@
  * Where the time goes: V8's CPU profile of Bittern's main thread (self time per function,
  * the 25 largest shares) while it downloads 256 MiB from a libtorrent seeder, and while it
  * seeds the same to a libtorrent leecher (default libtorrent settings, 127.0.0.1, each
- * Bittern side in a fresh process: bench/profile_child.ts).
+ * Bittern side in a fresh process: bench/profile_child.ts); then V8's sampled heap
+ * allocations (collected objects included) of the same download: the bytes allocated per
+ * 256 MiB downloaded (the allocation rate that grows the young generation) and where.
  *
  * Run: `deno task bench profile`.
  */
@@ -39,20 +41,40 @@ function profileOf(output: string): Top {
   return JSON.parse(line).top;
 }
 
-/** Profiles a Bittern download from a libtorrent seeder. */
-async function profileDownload(torrentPath: string, dir: string): Promise<Top> {
+/** Runs the child downloading from a libtorrent seeder in `mode`; returns its output. */
+async function downloadChild(
+  mode: "download" | "allocations",
+  torrentPath: string,
+  dir: string,
+): Promise<string> {
   const seeder = await libtorrentSeeder(torrentPath, dir);
   try {
     const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [...ARGS, "download", torrentPath, String(seeder.port)],
+      args: [...ARGS, mode, torrentPath, String(seeder.port)],
       stdout: "piped",
       stderr: "piped",
     }).output();
     if (!success) throw new Error(`profile child: ${new TextDecoder().decode(stderr)}`);
-    return profileOf(new TextDecoder().decode(stdout));
+    return new TextDecoder().decode(stdout);
   } finally {
     await seeder.close();
   }
+}
+
+/** Profiles a Bittern download from a libtorrent seeder. */
+async function profileDownload(torrentPath: string, dir: string): Promise<Top> {
+  return profileOf(await downloadChild("download", torrentPath, dir));
+}
+
+/** Samples a Bittern download's heap allocations: total bytes and the largest shares. */
+export async function profileAllocations(
+  torrentPath: string,
+  dir: string,
+): Promise<{ total: number; top: Top }> {
+  const output = await downloadChild("allocations", torrentPath, dir);
+  const line = output.split("\n").find((text) => text.includes('"event":"allocations"'));
+  if (!line) throw new Error(`bench/profile: no allocations in ${output.slice(-500)}`);
+  return JSON.parse(line);
 }
 
 /** Profiles a Bittern seeder while a libtorrent leecher downloads from it. */
@@ -97,6 +119,11 @@ export async function run(): Promise<void> {
     const { torrentPath } = await fixture(dir, 256);
     print("downloading from a libtorrent seeder:", await profileDownload(torrentPath, dir));
     print("seeding to a libtorrent leecher:", await profileSeed(torrentPath, dir));
+    const { total, top } = await profileAllocations(torrentPath, dir);
+    print(
+      `allocated while downloading: ${(total / 1048576).toFixed(0)} MiB per 256 MiB (by function):`,
+      top,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

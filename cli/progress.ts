@@ -3,7 +3,7 @@
  * Renders a session's events: a live status line on a terminal, a progress
  * line every few seconds otherwise, or one JSON object per event (`--json`).
  */
-import type { SessionEvents, SessionStats, TorrentSession } from "../mod.ts";
+import type { Runtime, SessionEvents, SessionStats, TorrentSession } from "../mod.ts";
 import { describeError, errorDetail } from "./errors.ts";
 import { formatBytes, formatDuration } from "./format.ts";
 
@@ -155,4 +155,29 @@ export function render(session: TorrentSession, mode: OutputMode, name: string):
     for (const off of offs) off();
     if (mode === "tty" && lastLine) write("\n");
   };
+}
+
+/**
+ * Shows the runtime's own events (an incoming connection that failed its handshake) in `mode`
+ * until the returned function is called: one line each, or in JSON mode
+ * `{ "event": "peer", "action": "incoming-failed", "address", "reason" }`.
+ *
+ * @param runtime The runtime.
+ * @param mode How to show events.
+ * @returns Stops rendering.
+ */
+export function renderRuntime(runtime: Runtime, mode: OutputMode): () => void {
+  return runtime.events.on("incoming-failed", ({ address, reason }) => {
+    if (mode === "json") {
+      const time = new Date().toISOString();
+      console.log(
+        JSON.stringify({ event: "peer", time, action: "incoming-failed", address, reason }),
+      );
+    } else if (mode === "tty") {
+      // The status line comes back with the next progress event.
+      Deno.stdout.writeSync(encoder.encode(`${CLEAR_LINE}incoming ${address} failed: ${reason}\n`));
+    } else {
+      console.log(`incoming ${address} failed: ${reason}`);
+    }
+  });
 }

@@ -16,7 +16,7 @@ import {
   type TorrentSession,
 } from "../mod.ts";
 import { explain } from "./errors.ts";
-import { jsonEvent, type OutputMode, render } from "./progress.ts";
+import { jsonEvent, type OutputMode, render, renderRuntime } from "./progress.ts";
 
 /** Exit codes of the session commands. */
 export const ExitCode = {
@@ -240,8 +240,11 @@ export async function withRuntime(
         );
       }
     },
-    show: (session, mode, name) =>
-      void renderers.push(render(session, mode, name ?? session.torrent.name)),
+    show: (session, mode, name) => {
+      // The runtime's own events once, with the first session shown.
+      if (renderers.length === 0) renderers.push(renderRuntime(runtime, mode));
+      renderers.push(render(session, mode, name ?? session.torrent.name));
+    },
   };
   try {
     return await body(command);

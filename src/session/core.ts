@@ -12,7 +12,6 @@ import { addressKey } from "../util/address.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Message } from "../wire/messages.ts";
-import { BlockPool } from "./block_pool.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { Peer } from "./peer.ts";
 import { PeerPool } from "./pool.ts";
@@ -87,7 +86,6 @@ export class SessionCore implements AgentSession {
   readonly #strikes = new Map<string, number>();
   readonly #identity: PeerIdentity;
   readonly #uploads: UploadBuffers;
-  readonly #blockPool: BlockPool;
   /** Bytes handed to storage and not yet written. */
   #pendingWriteBytes = 0;
   /** Resolvers waiting for pending writes to drop below the limit. */
@@ -123,12 +121,6 @@ export class SessionCore implements AgentSession {
     this.config = config;
     this.#identity = identity;
     this.#uploads = uploads;
-    // Blocks waiting for storage never exceed maxPendingWriteBytes: keeping that many idle
-    // buffers means the steady state allocates none (and leaves no garbage).
-    this.#blockPool = new BlockPool(
-      config.blockSize,
-      Math.ceil(config.maxPendingWriteBytes / config.blockSize),
-    );
   }
 
   /** Adds agents and indexes their handlers. */
@@ -252,15 +244,11 @@ export class SessionCore implements AgentSession {
       senders.add(from.key);
     }
     this.#pendingWriteBytes += length;
-    // The block may be a view into a socket buffer that the next read overwrites.
-    const copy = this.#blockPool.copy(block);
-    const settle = () => {
-      this.#blockPool.release(copy);
-      this.#writeSettled(length);
-    };
-    return this.store.writeBlock(index, begin, copy).then(
+    // The store copies the block (a view into a socket buffer that the next read overwrites)
+    // before this returns.
+    return this.store.writeBlock(index, begin, block).then(
       (result) => {
-        settle();
+        this.#writeSettled(length);
         if (result.status === "verified" || result.status === "failed") {
           const senders = [...this.#senders.get(index) ?? []];
           this.#senders.delete(index);
@@ -275,7 +263,7 @@ export class SessionCore implements AgentSession {
         return result.status;
       },
       (error: Error) => {
-        settle();
+        this.#writeSettled(length);
         this.onStorageError(error);
         throw error;
       },
@@ -341,6 +329,8 @@ export class SessionCore implements AgentSession {
   /** Resolves when storage has caught up enough to read more from peers. */
   writesDrained(): Promise<void> | undefined {
     if (this.#pendingWriteBytes < this.config.maxPendingWriteBytes) return undefined;
+    // Gathered batches wait for more blocks, which wait for this: write them now.
+    this.store.flushBatches();
     return new Promise((resolve) => this.#writeWaiters.push(resolve));
   }
 }

@@ -89,3 +89,30 @@ export interface SessionEvents {
   /** The session stopped. */
   stopped: { readonly reason: string };
 }
+
+/**
+ * Events of a `Runtime` (not of one torrent), by name.
+ *
+ * @example
+ * ```ts
+ * import { Runtime } from "@bittern/bittern";
+ *
+ * const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+ * runtime.events.on("incoming-failed", ({ address, reason }) => console.log(address, reason));
+ * ```
+ */
+export interface RuntimeEvents {
+  /**
+   * A connection a peer made failed before it joined a torrent and was closed: its MSE or
+   * BitTorrent handshake was malformed, named a torrent we do not serve (or whose encryption
+   * policy refuses it), or did not finish in time. The runtime goes on.
+   */
+  "incoming-failed": {
+    /** The peer's `host:port`. */
+    readonly address: string;
+    /** One line: what went wrong. */
+    readonly reason: string;
+    /** The error (a `ProtocolError` for a bad handshake, with its `code`). */
+    readonly error: Error;
+  };
+}

@@ -31,9 +31,11 @@ import { type PeerSource, StaticPeerSource } from "../peers/source.ts";
 import { TrackerPeerSource } from "../peers/tracker_source.ts";
 import type { MessagingAgent } from "../agents/agent.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
+import { Emitter } from "../util/emitter.ts";
 import { DhtPeerSource } from "../dht/peer_source.ts";
 import { metadataAgent } from "./agents/metadata.ts";
 import type { SessionConfig } from "./core.ts";
+import type { RuntimeEvents } from "./events.ts";
 import type { HostedSession } from "./hosted.ts";
 import { rawExtension } from "./link.ts";
 import { MagnetSession } from "./magnet_session.ts";
@@ -83,6 +85,21 @@ const SOCKET_BUFFERS = {
 export class Runtime {
   /** Our peer id. */
   readonly peerId: Uint8Array;
+  /**
+   * What happens outside any one torrent: `incoming-failed` when a connection a peer made
+   * fails its handshake (each torrent's own events are on its session).
+   *
+   * @example
+   * ```ts
+   * import { Runtime } from "@bittern/bittern";
+   *
+   * const runtime = new Runtime();
+   * runtime.events.on("incoming-failed", ({ address, reason }) => {
+   *   console.log(`refused ${address}: ${reason}`);
+   * });
+   * ```
+   */
+  readonly events: Emitter<RuntimeEvents> = new Emitter<RuntimeEvents>();
   readonly #options: RuntimeOptions;
   readonly #sessions = new Map<string, HostedSession & TorrentSession>();
   /** Info hashes being added (reserved before the first `await` of `add`). */
@@ -350,6 +367,8 @@ export class Runtime {
       wantedFiles: options.wantedFiles,
       resumePath: options.resumePath,
       restore: options.restore,
+      batchWrites: true,
+      writeBufferBytes: config.maxPendingWriteBytes,
     });
     if (this.#closed) {
       await store.close();
@@ -552,8 +571,17 @@ export class Runtime {
       });
       void wire.closed.then(uncount);
       engine!.attach(wire, remote.hostname, remote.port, true);
-    } catch {
+    } catch (error) {
       uncount();
+      // Closing ends every handshake in progress: that is no peer's failure.
+      if (!this.#closed) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        this.events.emit("incoming-failed", {
+          address: addressKey(remote.hostname, remote.port),
+          reason: failure.message,
+          error: failure,
+        });
+      }
     }
   }
 

@@ -266,6 +266,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     core.forAgents((agent) => agent.detach?.());
     core.clearCache();
     // Let blocks already handed to storage land before closing it.
+    core.store.flushBatches();
     for (let i = 0; i < 1000 && core.pendingWriteBytes > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -494,6 +495,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     if (!core.running) return;
     const now = Date.now();
     core.forAgents((agent) => agent.tick?.(core));
+    core.store.flushIdleBatches();
     for (const peer of core.peerMap.values()) {
       for (const agent of core.agents) {
         if (peer.closed) break;

@@ -1,7 +1,7 @@
 import type { BlockRef } from "../agents/agent.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import { ByteBudget } from "../util/budget.ts";
-import { BlockPool } from "./block_pool.ts";
+import { BlockPool } from "../util/block_pool.ts";
 import { ReadCache } from "./read_cache.ts";
 
 /** The usual block size: pooled; other sizes are allocated as asked. */

@@ -12,6 +12,9 @@ import { fileOpener, OpenFiles, writeOnlyFileOpener } from "./open_files.ts";
 import { SafeRoot } from "./safe_path.ts";
 import type { Storage, StorageOpenOptions, StoredFileStat, TorrentStorage } from "./types.ts";
 
+/** Bytes a session gathers into one file write (see `TorrentStorage.writeBatchBytes`). */
+const WRITE_BATCH_BYTES = 128 * 1024;
+
 /** Options for {@linkcode FileSystemStorage}. */
 export interface FileSystemStorageOptions {
   /** Most files each torrent keeps open at once (default 64). */
@@ -163,6 +166,12 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
     );
   }
 
+  /**
+   * 128 KiB: node:fs runs each write's callback on the main thread, and a 64 KiB write
+   * costs about half as much per byte as a 16 KiB one.
+   */
+  readonly writeBatchBytes = WRITE_BATCH_BYTES;
+
   /** `false` without read permission: blocks can be written but not read back. */
   get readable(): boolean {
     return !this.#writeOnly;
@@ -247,7 +256,21 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
         "the storage was opened read-only",
       );
     }
-    await this.#eachSpan(piece, offset, data, true, writeFully);
+    const spans = fileSpans(this.#torrent, piece, offset, data.length);
+    // The usual case (one span, its file already open) skips the general path's layers.
+    const only = spans.length === 1 ? spans[0] : undefined;
+    const path = only && !this.#torrent.files[only.fileIndex].padding
+      ? this.#paths.get(only.fileIndex)
+      : undefined;
+    const lease = path === undefined ? undefined : this.#files.acquireOpen(path);
+    if (!lease) return await this.#eachSpan(piece, offset, data, true, writeFully);
+    try {
+      await writeFully(lease.handle!, only!.fileOffset, data, path!);
+    } catch (error) {
+      throw explainOrClassify(error, "write", this.#dirForErrors, "write", path!);
+    } finally {
+      this.#files.release(lease);
+    }
   }
 
   /**

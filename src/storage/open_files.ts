@@ -17,6 +17,12 @@ interface Entry {
   busy: number;
 }
 
+/** An open file in use: its handle stays open until the lease is released. */
+export interface OpenFileLease {
+  /** The open handle. */
+  readonly handle?: FileHandle;
+}
+
 /**
  * Opens `path`; with `create`, a missing file is created (never truncated). Writable
  * stores open every file read-write so one handle serves reads and writes.
@@ -171,6 +177,51 @@ export class OpenFiles {
       entry.busy--;
       if (entry.busy === 0) this.#wake();
     }
+  }
+
+  /**
+   * The hot path of {@linkcode OpenFiles.use}: when `path` is open, marks it busy and returns
+   * its entry (give it back with {@linkcode OpenFiles.release}); else `undefined`.
+   *
+   * @example
+   * ```ts
+   * import { OpenFiles } from "./open_files.ts";
+   *
+   * declare const files: OpenFiles;
+   * const lease = files.acquireOpen("/tmp/a.bin");
+   * if (lease) files.release(lease);
+   * ```
+   *
+   * @param path Absolute file path.
+   * @returns The open file's lease, or `undefined`.
+   */
+  acquireOpen(path: string): OpenFileLease | undefined {
+    const entry = this.#entries.get(path);
+    if (!entry?.handle) return undefined;
+    this.#entries.delete(path);
+    this.#entries.set(path, entry);
+    entry.busy++;
+    return entry as OpenFileLease;
+  }
+
+  /**
+   * Gives back a lease from {@linkcode OpenFiles.acquireOpen}.
+   *
+   * @example
+   * ```ts
+   * import { type OpenFileLease, OpenFiles } from "./open_files.ts";
+   *
+   * declare const files: OpenFiles;
+   * declare const lease: OpenFileLease;
+   * files.release(lease);
+   * ```
+   *
+   * @param lease The lease.
+   */
+  release(lease: OpenFileLease): void {
+    const entry = lease as Entry;
+    entry.busy--;
+    if (entry.busy === 0) this.#wake();
   }
 
   /**

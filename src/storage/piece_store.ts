@@ -11,6 +11,7 @@ import {
   visibleFileIndices,
 } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
+import { BlockPool } from "../util/block_pool.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { StorageError } from "./errors.ts";
 import { type IncrementalSha1, NodeCryptoHasher, type Sha1Hasher } from "./hasher.ts";
@@ -23,6 +24,8 @@ import type { Storage, TorrentStorage } from "./types.ts";
 export const DEFAULT_BLOCK_SIZE = 16384;
 
 const SPARE_BUFFER_BYTES = 32 * 1024 * 1024;
+/** Default of {@linkcode PieceStoreOptions.writeBufferBytes}. */
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Running hashes for a custom hasher without `incremental`. */
 const FALLBACK_HASHER = new NodeCryptoHasher();
 
@@ -52,6 +55,16 @@ export interface PieceStoreOptions {
   readonly onRecheckProgress?: (progress: RecheckProgress) => void;
   /** How many pieces a recheck reads ahead of the hasher (default: hasher parallelism + 1). */
   readonly readAhead?: number;
+  /**
+   * Gather each piece's contiguous blocks into writes of up to the storage's `writeBatchBytes`
+   * (default false: every block is written on its own). A gathered block's promise settles
+   * once its batch is written: when the batch is full, when its piece is complete, or when
+   * {@linkcode PieceStore.flushBatches} or (for batches that did not grow since the last
+   * call) {@linkcode PieceStore.flushIdleBatches} runs. The session does this.
+   */
+  readonly batchWrites?: boolean;
+  /** Most bytes of idle write buffers (block copies, batches) kept for reuse (default 4 MiB). */
+  readonly writeBufferBytes?: number;
 }
 
 /**
@@ -93,7 +106,30 @@ interface PieceProgress {
    * cannot be read back (write-only); fed to the hash once it reaches them.
    */
   ahead: Map<number, Uint8Array> | undefined;
+  /** Contiguous blocks copied here on their way to one storage write (batching only). */
+  batch: WriteBatch | undefined;
 }
+
+/** Contiguous blocks of one piece, gathered into one buffer for one storage write. */
+interface WriteBatch {
+  readonly piece: number;
+  readonly progress: PieceProgress;
+  /** A pooled buffer of the store's batch size. */
+  readonly buffer: Uint8Array;
+  /** Offset inside the piece of `buffer[0]`. */
+  readonly offset: number;
+  /** Bytes gathered. */
+  length: number;
+  /** Index of the first block gathered. */
+  readonly firstBlock: number;
+  /** Untouched since the last `flushIdleBatches`. */
+  idle: boolean;
+  /** Settles, for every block gathered, once the batch is written. */
+  readonly written: PromiseWithResolvers<PieceProgress>;
+}
+
+/** What a duplicate block's write resolves to before completion is looked at. */
+const NOTHING_STORED: Promise<undefined> = Promise.resolve(undefined);
 
 /**
  * One torrent's pieces over a {@linkcode TorrentStorage}: tracks received blocks,
@@ -139,6 +175,16 @@ export class PieceStore {
   readonly #maxSpareBuffers: number;
   /** Bounds concurrent read-back + hash, so verification memory is a few pieces at most. */
   readonly #verifications: Limiter;
+  /** Copies of blocks on their way to storage (callers may reuse what they pass). */
+  readonly #blockCopies: BlockPool;
+  /** Batch size in bytes; 0 when blocks are written one by one. */
+  readonly #batchBytes: number;
+  readonly #freeBatchBuffers: Uint8Array[] = [];
+  readonly #maxFreeBatchBuffers: number;
+  /** Batches still gathering. */
+  readonly #batches = new Set<WriteBatch>();
+  /** Batches being written. */
+  readonly #batchesWriting = new Set<Promise<PieceProgress>>();
   #restoredFrom: RestoreSource = "none";
   #resumeRejection?: string;
   #closed = false;
@@ -164,6 +210,16 @@ export class PieceStore {
       1,
       Math.min(this.#readAhead + 1, Math.floor(SPARE_BUFFER_BYTES / torrent.pieceLength)),
     );
+    const writeBufferBytes = options.writeBufferBytes ?? WRITE_BUFFER_BYTES;
+    this.#blockCopies = new BlockPool(this.blockSize, Math.ceil(writeBufferBytes / this.blockSize));
+    // Batches pay off only when they hold several blocks.
+    const batchBytes = options.batchWrites ? storage.writeBatchBytes ?? 0 : 0;
+    this.#batchBytes = batchBytes >= 2 * this.blockSize
+      ? batchBytes - batchBytes % this.blockSize
+      : 0;
+    this.#maxFreeBatchBuffers = this.#batchBytes
+      ? Math.ceil(writeBufferBytes / this.#batchBytes)
+      : 0;
     this.#verified = new Bitfield(torrent.pieceCount);
     this.#wanted = new Bitfield(torrent.pieceCount);
     this.#visible = visibleFileIndices(torrent);
@@ -401,7 +457,10 @@ export class PieceStore {
   /**
    * Stores a received block. Resolves once it is in storage; when it completes its piece,
    * resolves after verification with `verified` or `failed` (a failed piece's blocks are
-   * forgotten so they are requested again). Blocks must be aligned to `blockSize`.
+   * forgotten so they are requested again). Blocks must be aligned to `blockSize`. The
+   * block is copied before this returns, so the caller may reuse `data` at once. With
+   * `batchWrites`, a block resolves once its batch is written (see
+   * {@linkcode PieceStoreOptions.batchWrites}).
    *
    * @example
    * ```ts
@@ -418,21 +477,68 @@ export class PieceStore {
    * @returns What happened.
    */
   writeBlock(piece: number, offset: number, data: Uint8Array): Promise<BlockWriteResult> {
-    // Not async on purpose: `data` (often a view into a large socket buffer) must not stay
-    // reachable while the piece waits for verification, only while it is being written.
     return this.#storeBlock(piece, offset, data).then((progress) =>
       progress ? this.#completeIfFull(piece, progress) : { piece, status: "duplicate" as const }
     );
   }
 
-  /** Writes a block and records it; `undefined` when it is a duplicate. */
-  async #storeBlock(
+  /**
+   * Starts writing every gathered batch now (see {@linkcode PieceStoreOptions.batchWrites});
+   * their blocks' promises settle once written.
+   *
+   * @example
+   * ```ts
+   * import type { PieceStore } from "@bittern/bittern";
+   *
+   * declare const store: PieceStore;
+   * store.flushBatches();
+   * ```
+   */
+  flushBatches(): void {
+    for (const batch of this.#batches) this.#writeBatch(batch);
+  }
+
+  /** Writes every batch and waits until all have been written (or failed). */
+  async #settleBatches(): Promise<void> {
+    this.flushBatches();
+    if (this.#batchesWriting.size) await Promise.allSettled(this.#batchesWriting);
+  }
+
+  /**
+   * Writes the batches that did not grow since the last call (a stalled piece's blocks reach
+   * storage within two calls); the session calls it every second.
+   *
+   * @example
+   * ```ts
+   * import type { PieceStore } from "@bittern/bittern";
+   *
+   * declare const store: PieceStore;
+   * setInterval(() => store.flushIdleBatches(), 1000);
+   * ```
+   */
+  flushIdleBatches(): void {
+    for (const batch of this.#batches) {
+      if (batch.idle) this.#writeBatch(batch);
+      else batch.idle = true;
+    }
+  }
+
+  /**
+   * Copies a block on its way to storage and records it; resolves once written (`undefined`
+   * when it is a duplicate). Synchronous up to the write, so `data` is free on return.
+   */
+  #storeBlock(
     piece: number,
     offset: number,
     data: Uint8Array,
   ): Promise<PieceProgress | undefined> {
-    const block = this.#checkBlock(piece, offset, data.length, "write block");
-    if (this.#verified.get(piece)) return undefined;
+    let block: number;
+    try {
+      block = this.#checkBlock(piece, offset, data.length, "write block");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#verified.get(piece)) return NOTHING_STORED;
     let progress = this.#inProgress.get(piece);
     if (!progress) {
       progress = {
@@ -442,14 +548,16 @@ export class PieceStore {
         hash: this.#incremental(),
         hashed: 0,
         ahead: this.storage.readable === false ? new Map() : undefined,
+        batch: undefined,
       };
       this.#inProgress.set(piece, progress);
     }
     if (progress.verifying || progress.received.get(block) || progress.writing.has(block)) {
-      return undefined;
+      return NOTHING_STORED;
     }
-    if (progress.hash && block === progress.hashed) {
-      progress.hash.update(data);
+    const inOrder = progress.hash !== undefined && block === progress.hashed;
+    if (inOrder) {
+      progress.hash!.update(data);
       progress.hashed++;
       // Blocks that were waiting for this one can follow it into the hash.
       for (
@@ -458,36 +566,133 @@ export class PieceStore {
         next = progress.ahead?.get(progress.hashed)
       ) {
         progress.ahead!.delete(progress.hashed);
-        progress.hash.update(next);
+        progress.hash!.update(next);
         progress.hashed++;
       }
     } else if (progress.ahead && block > progress.hashed) {
       progress.ahead.set(block, data.slice());
     }
     progress.writing.add(block);
-    try {
-      await this.storage.write(piece, offset, data);
-    } catch (error) {
-      // The block was hashed but not stored: the running hash no longer matches storage.
-      if (block < progress.hashed) progress.hash = undefined;
-      throw error;
-    } finally {
-      progress.writing.delete(block);
-    }
-    progress.received.set(block);
-    return progress;
+    if (this.#batchBytes) return this.#gather(piece, progress, block, offset, data);
+    // Nothing else of the piece is still to come: a batch waiting for more goes now.
+    if (progress.batch && this.#allIn(progress)) this.#writeBatch(progress.batch);
+    const copy = this.#blockCopies.copy(data);
+    return this.storage.write(piece, offset, copy).then(
+      () => {
+        this.#blockCopies.release(copy);
+        progress.writing.delete(block);
+        progress.received.set(block);
+        return progress;
+      },
+      (error) => {
+        this.#blockCopies.release(copy);
+        progress.writing.delete(block);
+        // The block was hashed but not stored: the running hash no longer matches storage.
+        if (block < progress.hashed) progress.hash = undefined;
+        throw error;
+      },
+    );
   }
 
-  async #completeIfFull(piece: number, progress: PieceProgress): Promise<BlockWriteResult> {
+  /**
+   * Copies a block into its piece's batch (a block not following the batch ends it and
+   * begins the next); writes the batch when it is full or nothing more of the piece is due.
+   */
+  #gather(
+    piece: number,
+    progress: PieceProgress,
+    block: number,
+    offset: number,
+    data: Uint8Array,
+  ): Promise<PieceProgress> {
+    let batch = progress.batch;
+    if (
+      batch && (batch.offset + batch.length !== offset ||
+        batch.length + data.length > batch.buffer.length)
+    ) {
+      this.#writeBatch(batch);
+      batch = undefined;
+    }
+    if (!batch) {
+      batch = {
+        piece,
+        progress,
+        buffer: this.#freeBatchBuffers.pop() ?? new Uint8Array(this.#batchBytes),
+        offset,
+        length: 0,
+        firstBlock: block,
+        idle: false,
+        written: Promise.withResolvers<PieceProgress>(),
+      };
+      progress.batch = batch;
+      this.#batches.add(batch);
+    }
+    batch.buffer.set(data, batch.length);
+    batch.length += data.length;
+    batch.idle = false;
+    const { written } = batch;
+    // Full, or nothing else of the piece is still to come: no reason to wait.
+    if (batch.length + this.blockSize > batch.buffer.length || this.#allIn(progress)) {
+      this.#writeBatch(batch);
+    }
+    return written.promise;
+  }
+
+  /** Whether every block of the piece is stored or on its way. */
+  #allIn(progress: PieceProgress): boolean {
+    return progress.received.count() + progress.writing.size === progress.received.size;
+  }
+
+  /** Starts writing `batch`; its blocks count as received once it is written. */
+  #writeBatch(batch: WriteBatch): void {
+    const { progress, written } = batch;
+    if (!this.#batches.delete(batch)) return;
+    if (progress.batch === batch) progress.batch = undefined;
+    const count = Math.ceil(batch.length / this.blockSize);
+    const settle = () => {
+      for (let block = batch.firstBlock; block < batch.firstBlock + count; block++) {
+        progress.writing.delete(block);
+      }
+      if (this.#freeBatchBuffers.length < this.#maxFreeBatchBuffers) {
+        this.#freeBatchBuffers.push(batch.buffer);
+      }
+      this.#batchesWriting.delete(written.promise);
+    };
+    this.#batchesWriting.add(written.promise);
+    this.storage.write(batch.piece, batch.offset, batch.buffer.subarray(0, batch.length)).then(
+      () => {
+        settle();
+        for (let block = batch.firstBlock; block < batch.firstBlock + count; block++) {
+          progress.received.set(block);
+        }
+        written.resolve(progress);
+      },
+      (error) => {
+        settle();
+        // Its blocks were hashed but not stored: the running hash no longer matches storage.
+        progress.hash = undefined;
+        written.reject(error);
+      },
+    );
+  }
+
+  #completeIfFull(
+    piece: number,
+    progress: PieceProgress,
+  ): BlockWriteResult | Promise<BlockWriteResult> {
     if (!progress.received.hasAll() || progress.verifying) return { piece, status: "stored" };
     progress.verifying = true;
-    try {
-      const good = await this.#verifyPiece(piece, progress);
-      if (good) this.#markVerified(piece);
-      return { piece, status: good ? "verified" : "failed" };
-    } finally {
-      this.#inProgress.delete(piece);
-    }
+    return this.#verifyPiece(piece, progress).then(
+      (good) => {
+        this.#inProgress.delete(piece);
+        if (good) this.#markVerified(piece);
+        return { piece, status: good ? "verified" : "failed" };
+      },
+      (error) => {
+        this.#inProgress.delete(piece);
+        throw error;
+      },
+    );
   }
 
   /**
@@ -568,6 +773,7 @@ export class PieceStore {
   async recheck(onProgress?: (progress: RecheckProgress) => void): Promise<Bitfield> {
     const total = this.torrent.pieceCount;
     const verified = new Bitfield(total);
+    await this.#settleBatches();
     this.#inProgress.clear();
     let next = 0;
     let checked = 0;
@@ -622,6 +828,7 @@ export class PieceStore {
     if (this.#closed) return;
     this.#closed = true;
     try {
+      await this.#settleBatches();
       await this.saveResume();
     } finally {
       await this.storage.close();

@@ -109,6 +109,12 @@ export interface TorrentStorage {
    */
   readonly readable?: boolean;
   /**
+   * Optional: the write size this back-end handles best, when one large write costs less than
+   * several small ones (the filesystem back-end: 128 KiB). A session then gathers each
+   * piece's contiguous blocks into writes of up to this many bytes. Absent: block by block.
+   */
+  readonly writeBatchBytes?: number;
+  /**
    * Writes `data` into piece `piece` at `offset`. The caller may reuse `data` afterwards (copy
    * it if you keep it). May run while other calls do: write at the position given, never
    * through a shared cursor (see the contract above).

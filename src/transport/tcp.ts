@@ -1,3 +1,4 @@
+import { markDirect } from "./direct.ts";
 import type { Transport, TransportConnection, TransportListener } from "./types.ts";
 
 /**
@@ -27,10 +28,21 @@ export class TcpTransport implements Transport {
    * Listens on a TCP port.
    *
    * @param address Local host name and port (0: any free port).
-   * @returns The listener (`Deno.TcpListener`).
+   * @returns The listener (over a `Deno.TcpListener`; its connections are `Deno.TcpConn`s).
    */
   listen(address: { readonly hostname: string; readonly port: number }): TransportListener {
-    return Deno.listen({ hostname: address.hostname, port: address.port, transport: "tcp" });
+    const listener = Deno.listen({
+      hostname: address.hostname,
+      port: address.port,
+      transport: "tcp",
+    });
+    return {
+      addr: listener.addr,
+      close: () => listener.close(),
+      async *[Symbol.asyncIterator]() {
+        for await (const conn of listener) yield markDirect(conn);
+      },
+    };
   }
 
   /**
@@ -44,6 +56,7 @@ export class TcpTransport implements Transport {
     address: { readonly hostname: string; readonly port: number },
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<TransportConnection> {
-    return Deno.connect({ hostname: address.hostname, port: address.port, signal: options.signal });
+    return Deno.connect({ hostname: address.hostname, port: address.port, signal: options.signal })
+      .then(markDirect);
   }
 }

@@ -20,7 +20,7 @@ import {
 import { MessageReader } from "./message_reader.ts";
 import { MessageWriter, type MessageWriterOptions } from "./message_writer.ts";
 import type { ExtendedMessage, Message } from "./messages.ts";
-import { StreamSink, StreamSource } from "./stream_io.ts";
+import { type ConnectionIO, openConnectionIO } from "./connection_io.ts";
 import type { TransportConnection } from "../transport/types.ts";
 
 /**
@@ -638,14 +638,9 @@ type MutableContext = {
   -readonly [K in keyof HandshakeContext]: HandshakeContext[K];
 };
 
-/** The connection's streams, locked once for the handshake and the codec alike. */
-interface ConnectionIO {
-  readonly source: StreamSource;
-  readonly sink: StreamSink;
-}
-
+/** The connection's ends, opened once for the handshake and the codec alike. */
 function openIO(conn: TransportConnection): ConnectionIO {
-  return { source: new StreamSource(conn.readable), sink: new StreamSink(conn.writable) };
+  return openConnectionIO(conn);
 }
 
 function createContext(

@@ -59,3 +59,42 @@ Deno.test("download: a --peer at a closed port is a line saying why", async () =
   child.kill("SIGINT");
   await child.exit();
 });
+
+Deno.test("download --json: a connection failing its handshake is an incoming-failed peer event", async () => {
+  await using swarm = await startLocalSwarm({ seeder: false });
+  const out = await Deno.makeTempDir({ dir: swarm.dir });
+  const port = closedPort(); // free a moment ago: the download listens there
+  await using child = new CliProcess(
+    ["--allow-net=127.0.0.1", `--allow-read=${swarm.torrentPath}`, `--allow-write=${out}`],
+    [
+      "download",
+      swarm.torrentPath,
+      "--out",
+      out,
+      "--bind",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--json",
+    ],
+  );
+  const isEvent = (name: string, action?: string) => (line: string) => {
+    if (!line.startsWith("{")) return false;
+    const event = JSON.parse(line);
+    return event.event === name && (action === undefined || event.action === action);
+  };
+  await child.waitForLine(isEvent("started"));
+  // A hostile peer: a plain handshake naming a torrent nobody has here.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const handshake = new Uint8Array(68);
+  handshake.set(new TextEncoder().encode("\x13BitTorrent protocol"));
+  handshake.fill(7, 28, 48);
+  await conn.write(handshake);
+  const failed = JSON.parse(await child.waitForLine(isEvent("peer", "incoming-failed")));
+  const local = (conn.localAddr as Deno.NetAddr).port;
+  assert.equal(failed.address, `127.0.0.1:${local}`);
+  assert.ok(failed.reason.length > 0);
+  conn.close();
+  child.kill("SIGINT");
+  await child.exit();
+});

@@ -1,6 +1,6 @@
 import type { TransportConnection } from "../../transport/types.ts";
 import { ProtocolError } from "../errors.ts";
-import { StreamSink, StreamSource } from "../stream_io.ts";
+import { openRawIO, type RawSink, type RawSource, registerConnectionIO } from "../connection_io.ts";
 import { MSE_KEY_LENGTH, MseKeyExchange, sha1 } from "./dh.ts";
 import { createRc4, type Rc4Cipher } from "./rc4.ts";
 
@@ -95,8 +95,7 @@ export async function encryptOutgoing(
   options: EncryptOutgoingOptions,
 ): Promise<TransportConnection> {
   const provide = options.provide ?? (CryptoMethod.plaintext | CryptoMethod.rc4);
-  const source = new StreamSource(conn.readable);
-  const sink = new StreamSink(conn.writable);
+  const { source, sink } = openRawIO(conn);
   const keys = new MseKeyExchange();
   let secret: Uint8Array;
   try {
@@ -113,6 +112,7 @@ export async function encryptOutgoing(
   }
   const skey = options.infoHash;
   const encrypt = createRc4(sha1("keyA", secret, skey));
+  const encryptDecision = { cipher: encrypt };
   const decrypt = createRc4(sha1("keyB", secret, skey));
   let sent: Promise<void> | undefined;
   const sendStep3 = (initial: Uint8Array) => {
@@ -157,14 +157,23 @@ export async function encryptOutgoing(
     })();
     return answered;
   };
+  // Once the answer is in, each read and write takes the cipher without a promise.
+  let method: number | undefined;
+  const settled = () => answer().then((selected) => method = selected);
+  const writeDecision = () => ({ cipher: method === CryptoMethod.rc4 ? encrypt : undefined });
   return layer(conn, source, sink, {
-    beforeRead: async () => (await answer()) === CryptoMethod.rc4 ? decrypt : undefined,
-    beforeWrite: async (chunk) => {
-      if (!sent && chunk.length <= MAX_INITIAL_PAYLOAD) {
-        await sendStep3(chunk.slice());
-        return { consumed: true };
+    beforeRead: () => {
+      if (method === undefined) {
+        return settled().then(() => method === CryptoMethod.rc4 ? decrypt : undefined);
       }
-      return { cipher: (await answer()) === CryptoMethod.rc4 ? encrypt : undefined };
+      return method === CryptoMethod.rc4 ? decrypt : undefined;
+    },
+    beforeWrite: (chunk) => {
+      if (!sent && chunk.length <= MAX_INITIAL_PAYLOAD) {
+        return sendStep3(chunk.slice()).then(() => CONSUMED);
+      }
+      if (method === undefined) return settled().then(writeDecision);
+      return method === CryptoMethod.rc4 ? encryptDecision : PLAIN_DECISION;
     },
   });
 }
@@ -257,8 +266,7 @@ export async function acceptIncoming(
   conn: TransportConnection,
   options: AcceptIncomingOptions,
 ): Promise<IncomingConnection> {
-  const source = new StreamSource(conn.readable);
-  const sink = new StreamSink(conn.writable);
+  const { source, sink } = openRawIO(conn);
   try {
     return await bounded(conn, options.timeout ?? 10_000, async () => {
       const first = await readExactly(source, PROTOCOL.length, "connection-closed");
@@ -327,11 +335,12 @@ export async function acceptIncoming(
       await writeOrClosed(sink, reply);
       source.unread(initial);
       const rc4 = method === CryptoMethod.rc4;
+      const encryptDecision: WriteDecision = { cipher: encrypt };
       return {
         connection: layer(conn, source, sink, {
           initialPlain: initial.length,
           beforeRead: () => rc4 ? decrypt : undefined,
-          beforeWrite: () => ({ cipher: rc4 ? encrypt : undefined }),
+          beforeWrite: rc4 ? () => encryptDecision : undefined,
         }),
         encrypted: true,
         infoHash,
@@ -372,7 +381,7 @@ function checkPadding(length: number, what: string): void {
  * more, so what follows stays unread); throws `no-encryption-sync` otherwise.
  */
 async function synchronise(
-  source: StreamSource,
+  source: RawSource,
   marker: Uint8Array,
   limit: number,
   where: string,
@@ -407,7 +416,7 @@ async function synchronise(
 }
 
 async function readExactly(
-  source: StreamSource,
+  source: RawSource,
   length: number,
   code: "connection-closed" | "encryption-refused" | "bad-encryption-key",
 ): Promise<Uint8Array> {
@@ -440,7 +449,7 @@ async function readExactly(
 }
 
 async function writeOrClosed(
-  sink: StreamSink,
+  sink: RawSink,
   bytes: Uint8Array,
   code: "connection-closed" | "encryption-refused" = "connection-closed",
 ): Promise<void> {
@@ -496,43 +505,128 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 /** Largest slice encrypted at once (the scratch buffer's bound). */
 const MAX_WRITE_SLICE = 256 * 1024;
 
+/** What to do with a chunk written: consumed already (step 3's payload), or its cipher. */
+interface WriteDecision {
+  readonly consumed?: boolean;
+  readonly cipher?: Rc4Cipher;
+}
+
+const CONSUMED: WriteDecision = Object.freeze({ consumed: true });
+const PLAIN_DECISION: WriteDecision = Object.freeze({});
+
 interface LayerHooks {
   /** Bytes at the head of the source that are already plain (a decrypted initial payload). */
   readonly initialPlain?: number;
   /** Before each read: the cipher for what is read (`undefined`: plain). */
   readonly beforeRead?: () => Rc4Cipher | undefined | Promise<Rc4Cipher | undefined>;
   /** Before each write: whether the chunk was consumed, else the cipher for it. */
-  readonly beforeWrite?: (
-    chunk: Uint8Array,
-  ) =>
-    | { consumed?: boolean; cipher?: Rc4Cipher }
-    | Promise<{ consumed?: boolean; cipher?: Rc4Cipher }>;
+  readonly beforeWrite?: (chunk: Uint8Array) => WriteDecision | Promise<WriteDecision>;
 }
 
 /**
  * The connection after the MSE handshake: a byte stream each way over the
  * locked source and sink, deciphering in place as bytes arrive (no copy) and
- * enciphering outgoing bytes into a reused scratch buffer.
+ * enciphering outgoing bytes into a reused scratch buffer. The streams are made
+ * only when asked for: `PeerWire` reads and writes through the same steps
+ * directly (`registerConnectionIO`), one stream layer less per read and write.
  */
 function layer(
   conn: TransportConnection,
-  source: StreamSource,
-  sink: StreamSink,
+  source: RawSource,
+  sink: RawSink,
   hooks: LayerHooks,
 ): TransportConnection {
   let plainLeft = hooks.initialPlain ?? 0;
   let scratch: Uint8Array | undefined;
+  /** Reads into `view` (transferring its buffer, as `StreamSource.readInto`), deciphered. */
+  const readInto = (view: Uint8Array): Promise<Uint8Array | null> => {
+    const cipher = hooks.beforeRead?.();
+    if (cipher instanceof Promise) return cipher.then((known) => readIntoWith(known, view));
+    return readIntoWith(cipher, view);
+  };
+  const readIntoWith = (
+    cipher: Rc4Cipher | undefined,
+    view: Uint8Array,
+  ): Promise<Uint8Array | null> => {
+    if (plainLeft > 0) view = view.subarray(0, plainLeft);
+    const reading = source.readInto(view);
+    if (!cipher && plainLeft === 0) return reading;
+    return reading.then((filled) => {
+      if (filled === null) return null;
+      if (plainLeft > 0) plainLeft -= filled.length;
+      else cipher?.process(filled);
+      return filled;
+    });
+  };
+  /** Reads into `buffer` (copying: it stays usable), deciphered; the byte count. */
+  const read = async (buffer: Uint8Array): Promise<number | null> => {
+    const cipher = await hooks.beforeRead?.();
+    const view = plainLeft > 0 ? buffer.subarray(0, plainLeft) : buffer;
+    const count = await source.read(view);
+    if (count === null) return null;
+    if (plainLeft > 0) plainLeft -= count;
+    else cipher?.process(view.subarray(0, count));
+    return count;
+  };
+  /** Writes all of `chunk` (enciphered when the layer does); its length. */
+  const write = (chunk: Uint8Array): Promise<number> => {
+    const decision = hooks.beforeWrite?.(chunk);
+    if (decision instanceof Promise) return decision.then((known) => writeWith(known, chunk));
+    return writeWith(decision, chunk);
+  };
+  const writeWith = (decision: WriteDecision | undefined, chunk: Uint8Array): Promise<number> => {
+    if (decision?.consumed) return Promise.resolve(chunk.length);
+    const cipher = decision?.cipher;
+    return cipher ? writeEnciphered(cipher, chunk) : sink.write(chunk);
+  };
+  const writeEnciphered = async (cipher: Rc4Cipher, chunk: Uint8Array): Promise<number> => {
+    for (let offset = 0; offset < chunk.length; offset += MAX_WRITE_SLICE) {
+      const part = chunk.subarray(offset, offset + MAX_WRITE_SLICE);
+      if (!scratch || scratch.length < part.length) {
+        scratch = new Uint8Array(Math.min(Math.max(part.length, 16 * 1024), MAX_WRITE_SLICE));
+      }
+      const out = scratch.subarray(0, part.length);
+      out.set(part);
+      cipher.process(out);
+      await sink.write(out);
+    }
+    // An idle connection should not keep a large buffer.
+    if (scratch && scratch.length > 16 * 1024 && chunk.length < 16 * 1024) scratch = undefined;
+    return chunk.length;
+  };
+  let streams: Pick<TransportConnection, "readable" | "writable"> | undefined;
+  const openStreams = () => streams ??= layerStreams(source, sink, readInto, write);
+  const connection: TransportConnection = {
+    get readable() {
+      return openStreams().readable;
+    },
+    get writable() {
+      return openStreams().writable;
+    },
+    remoteAddr: conn.remoteAddr,
+    close: () => conn.close(),
+  };
+  registerConnectionIO(connection, () => ({ source: { read, readInto }, sink: { write } }));
+  return connection;
+}
+
+/** The layer's steps as Web Streams, for users of the connection other than `PeerWire`. */
+function layerStreams(
+  source: RawSource,
+  sink: RawSink,
+  readInto: (view: Uint8Array) => Promise<Uint8Array | null>,
+  write: (chunk: Uint8Array) => Promise<number>,
+): Pick<TransportConnection, "readable" | "writable"> {
   const readable = new ReadableStream({
     type: "bytes",
     autoAllocateChunkSize: 64 * 1024,
     async pull(controller) {
       const request = controller.byobRequest!;
       const asked = request.view!;
-      let view = new Uint8Array(asked.buffer, asked.byteOffset, asked.byteLength);
-      const cipher = await hooks.beforeRead?.();
-      if (plainLeft > 0) view = view.subarray(0, plainLeft);
       const bufferLength = asked.buffer.byteLength;
-      const filled = await source.readInto(view);
+      const filled = await readInto(
+        new Uint8Array(asked.buffer, asked.byteOffset, asked.byteLength),
+      );
       if (filled === null) {
         controller.close();
         // The read that found the end may have taken (detached) the buffer: answer with
@@ -546,8 +640,6 @@ function layer(
         }
         return;
       }
-      if (plainLeft > 0) plainLeft -= filled.length;
-      else cipher?.process(filled);
       if (filled.buffer === asked.buffer) request.respond(filled.length);
       else request.respondWithNewView(filled);
     },
@@ -557,34 +649,11 @@ function layer(
   });
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
-      const decision = await hooks.beforeWrite?.(chunk);
-      if (decision?.consumed) return;
-      const cipher = decision?.cipher;
-      if (!cipher) {
-        await sink.write(chunk);
-        return;
-      }
-      for (let offset = 0; offset < chunk.length; offset += MAX_WRITE_SLICE) {
-        const part = chunk.subarray(offset, offset + MAX_WRITE_SLICE);
-        if (!scratch || scratch.length < part.length) {
-          scratch = new Uint8Array(Math.min(Math.max(part.length, 16 * 1024), MAX_WRITE_SLICE));
-        }
-        const out = scratch.subarray(0, part.length);
-        out.set(part);
-        cipher.process(out);
-        await sink.write(out);
-      }
-      // An idle connection should not keep a large buffer.
-      if (scratch && scratch.length > 16 * 1024 && chunk.length < 16 * 1024) scratch = undefined;
+      await write(chunk);
     },
     close() {
       sink.close();
     },
   });
-  return {
-    readable,
-    writable,
-    remoteAddr: conn.remoteAddr,
-    close: () => conn.close(),
-  };
+  return { readable, writable };
 }
