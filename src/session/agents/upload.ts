@@ -18,6 +18,7 @@ export interface UploadAgentOptions {
  * runtime's upload memory) and waiting for the socket whenever
  * `maxQueuedBytes` are in flight, so a slow or stalled reader costs at most
  * that much (the connection's write timeout closes a reader that stalls).
+ * Each block first takes its length from the session's `uploadLimiter`.
  */
 export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
   let session!: AgentSession;
@@ -48,6 +49,14 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
           releaseWritten(0);
           // Requests that came while waiting are served by this loop too.
           continue;
+        }
+        // Over the upload limit, wait for this peer's turn (FIFO among peers) before reading
+        // the block: what waits is a request, not a buffer.
+        const throttled = session.uploadLimiter.take(request.length);
+        if (throttled) {
+          releaseWritten(peer.queuedBytes);
+          await throttled;
+          if (peer.closed || peer.amChoking) break;
         }
         // Most blocks are in memory already (read with their neighbours): no promise then.
         const { bytes, release } = session.readBlockNow(request) ??
