@@ -99,7 +99,11 @@ export class BandwidthLimiter {
   #closed = false;
   #taken = 0;
 
-  /** @param options The limit, a parent limiter, a clock. */
+  /**
+   * Creates a limiter, its bucket full.
+   *
+   * @param options The limit, a parent limiter, a clock.
+   */
   constructor(options: BandwidthLimiterOptions = {}) {
     this.#parent = options.parent;
     this.#clock = options.clock ?? options.parent?.clock ?? SYSTEM_CLOCK;
