@@ -137,10 +137,12 @@ export class SessionCore implements AgentSession {
     this.downloadLimiter = new BandwidthLimiter({
       limit: config.downloadLimit,
       parent: bandwidth?.download,
+      name: "downloadLimit",
     });
     this.uploadLimiter = new BandwidthLimiter({
       limit: config.uploadLimit,
       parent: bandwidth?.upload,
+      name: "uploadLimit",
     });
     this.torrent = store.torrent;
     this.store = store;

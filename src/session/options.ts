@@ -201,5 +201,14 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined) config[key] = value;
   }
+  // Checked before storage opens: a bad limit fails `add` with nothing to clean up.
+  for (const key of ["downloadLimit", "uploadLimit"]) {
+    const limit = config[key];
+    if (typeof limit !== "number" || !(limit >= 0) || !Number.isFinite(limit)) {
+      throw new RangeError(
+        `${key} must be a finite number of bytes per second >= 0 (0: unlimited), not ${limit}`,
+      );
+    }
+  }
   return config as unknown as SessionConfig;
 }

@@ -143,8 +143,16 @@ export class Runtime {
     const perIp = this.#maxPerIp;
     const clock = options.bandwidthClock;
     this.#bandwidth = {
-      download: new BandwidthLimiter({ limit: options.downloadLimit, clock }),
-      upload: new BandwidthLimiter({ limit: options.uploadLimit, clock }),
+      download: new BandwidthLimiter({
+        limit: options.downloadLimit,
+        clock,
+        name: "RuntimeOptions.downloadLimit",
+      }),
+      upload: new BandwidthLimiter({
+        limit: options.uploadLimit,
+        clock,
+        name: "RuntimeOptions.uploadLimit",
+      }),
     };
     this.#host = {
       peerId: this.peerId,

@@ -57,6 +57,8 @@ export interface BandwidthLimiterOptions {
   readonly parent?: BandwidthLimiter;
   /** Time and timers. Default: the parent's, else {@linkcode SYSTEM_CLOCK}. */
   readonly clock?: BandwidthClock;
+  /** What the limit is called in errors, e.g. `downloadLimit`. Default `limit`. */
+  readonly name?: string;
 }
 
 interface Waiter {
@@ -94,6 +96,7 @@ export class BandwidthLimiter {
   readonly #bucket: TokenBucket;
   readonly #parent: BandwidthLimiter | undefined;
   readonly #clock: BandwidthClock;
+  readonly #name: string;
   #queue: Waiter[] = [];
   #cancelTimer: (() => void) | undefined;
   #closed = false;
@@ -107,7 +110,8 @@ export class BandwidthLimiter {
   constructor(options: BandwidthLimiterOptions = {}) {
     this.#parent = options.parent;
     this.#clock = options.clock ?? options.parent?.clock ?? SYSTEM_CLOCK;
-    this.#bucket = new TokenBucket(options.limit ?? 0, this.#clock.now());
+    this.#name = options.name ?? "limit";
+    this.#bucket = new TokenBucket(this.#valid(options.limit), this.#clock.now());
   }
 
   /** The clock this limiter (and its children, by default) runs on. */
@@ -135,9 +139,10 @@ export class BandwidthLimiter {
    * them now when it becomes unlimited).
    *
    * @param bytesPerSecond The new limit; 0 or `undefined` for unlimited.
+   * @throws {RangeError} naming the limit when it is negative, NaN or infinite.
    */
   setLimit(bytesPerSecond: number | undefined): void {
-    this.#bucket.setRate(bytesPerSecond ?? 0, this.#clock.now());
+    this.#bucket.setRate(this.#valid(bytesPerSecond), this.#clock.now());
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
     this.#serve();
@@ -169,6 +174,17 @@ export class BandwidthLimiter {
     const queue = this.#queue;
     this.#queue = [];
     for (const waiter of queue) waiter.resolve();
+  }
+
+  #valid(limit: number | undefined): number {
+    if (limit === undefined) return 0;
+    if (typeof limit !== "number" || !(limit >= 0) || !Number.isFinite(limit)) {
+      throw new RangeError(
+        `${this.#name} must be a finite number of bytes per second >= 0 (0: unlimited), ` +
+          `not ${limit}`,
+      );
+    }
+    return limit;
   }
 
   /** Grants waiters, oldest first, while the bucket has tokens; then waits for more. */

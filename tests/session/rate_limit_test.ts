@@ -153,3 +153,18 @@ Deno.test("rate limit: a seeder's upload limit holds; metadata still flows while
     await seed.runtime.close();
   }
 });
+
+Deno.test("rate limit: a bad limit is a RangeError naming the option; nothing is opened", async () => {
+  assert.throws(
+    () => new Runtime({ listen: false, downloadLimit: -1 }),
+    /^RangeError: RuntimeOptions\.downloadLimit must be .* not -1$/,
+  );
+  const { torrent } = await singleFile("bad.bin", 65536);
+  await using limited = new Runtime({ listen: false, dht: false });
+  await assert.rejects(
+    limited.add(torrent, { storage: new MemoryStorage(), uploadLimit: NaN }),
+    /^RangeError: uploadLimit must be .* not NaN$/,
+  );
+  assert.equal(limited.sessions().length, 0);
+  assert.throws(() => limited.setLimits({ uploadLimit: Infinity }), RangeError);
+});

@@ -150,3 +150,16 @@ Deno.test("BandwidthLimiter: close lets waiters go and cancels its timer", async
   assert.equal(clock.pending, 0);
   assert.equal(limiter.take(1 << 20), undefined);
 });
+
+Deno.test("BandwidthLimiter: a bad limit is a RangeError naming it", () => {
+  for (const bad of [-1, NaN, Infinity]) {
+    assert.throws(
+      () => new BandwidthLimiter({ limit: bad, name: "downloadLimit" }),
+      (error: Error) => error instanceof RangeError && error.message.startsWith("downloadLimit "),
+    );
+  }
+  const limiter = new BandwidthLimiter({ name: "uploadLimit" });
+  assert.throws(() => limiter.setLimit(-5), /^RangeError: uploadLimit must be .* not -5$/);
+  limiter.setLimit(undefined);
+  assert.equal(limiter.limit, 0);
+});
