@@ -119,6 +119,39 @@ Deno.test("rate limit: the runtime's download limit applies, and lifting it whil
   }
 });
 
+Deno.test("rate limit: two torrents under one runtime limit share it: their sum stays within it", async () => {
+  const one = await singleFile("one.bin", LENGTH / 2, 32768);
+  const two = await singleFile("two.bin", LENGTH / 2 + 1, 32768);
+  const seeder = runtime();
+  await seeder.add(one.torrent, { storage: await seededMemory(one.torrent, one.data) });
+  await seeder.add(two.torrent, { storage: await seededMemory(two.torrent, two.data) });
+  const clock = new ManualClock();
+  // Each torrent alone could take the whole rate; together they must share it.
+  const leecher = runtime(clock, { downloadLimit: RATE });
+  try {
+    const peers = [{ host: "127.0.0.1", port: seeder.port! }];
+    const a = await leecher.add(one.torrent, { storage: new MemoryStorage(), peers });
+    const b = await leecher.add(two.torrent, {
+      storage: new MemoryStorage(),
+      peers,
+      downloadLimit: RATE * 4,
+    });
+    const done = Promise.all([a.completed, b.completed]);
+    const elapsed = await stepUnderLimit(
+      clock,
+      () => a.stats().downloaded + b.stats().downloaded,
+      done,
+      1000,
+    );
+    await within(done, 20_000, "both torrents");
+    const least = ((LENGTH - burstFor(RATE) - 2 * BLOCK) / RATE) * 1000;
+    assert.ok(elapsed >= least, `both done after ${elapsed} fake ms, expected ${least}`);
+  } finally {
+    await leecher.close();
+    await seeder.close();
+  }
+});
+
 Deno.test("rate limit: a seeder's upload limit holds; metadata still flows while pieces wait", async () => {
   const { torrent, data } = await singleFile("upload.bin", LENGTH, 32768);
   const clock = new ManualClock();
