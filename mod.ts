@@ -28,6 +28,12 @@ export * from "./src/dht/mod.ts";
 export * from "./src/agents/mod.ts";
 export * from "./src/session/mod.ts";
 export { Emitter, type Listener } from "./src/util/emitter.ts";
+export {
+  type BandwidthClock,
+  BandwidthLimiter,
+  type BandwidthLimiterOptions,
+  SYSTEM_CLOCK,
+} from "./src/util/bandwidth.ts";
 export { fromHex, toHex } from "./src/util/bytes.ts";
 export { explainPermission, PermissionError, type PermissionKind } from "./src/util/permissions.ts";
 export { VERSION } from "./src/version.ts";

@@ -10,7 +10,13 @@ import {
   type Torrent,
   visibleFiles,
 } from "../mod.ts";
-import { parseCommandArgs, usageError } from "./args.ts";
+import {
+  parseCommandArgs,
+  parseRateLimits,
+  RATE_LIMIT_FLAGS,
+  rateLimitUsage,
+  usageError,
+} from "./args.ts";
 import { formatBytes, formatDuration } from "./format.ts";
 import { outputMode } from "./progress.ts";
 import {
@@ -49,6 +55,7 @@ ${DHT_USAGE}
   --files LIST         only these files, by the [index] 'bittern info' shows, e.g. 0,2,5
   --save-torrent FILE  write the .torrent to FILE once it is known (for a magnet link:
                        once its metadata arrived); needs --allow-write=FILE
+${rateLimitUsage(23)}
   --seed               keep seeding after the download completes (until Ctrl-C)
   --seed-ratio R       seed after the download until uploaded/size reaches R
                        (implies --seed; Ctrl-C still stops earlier)
@@ -68,7 +75,8 @@ Exit codes: 0 complete (or seeding ended), 1 failed, 2 bad usage, 130 interrupte
 Examples:
   deno run --allow-net --allow-write=dl cli.ts download https://example.org/x.torrent --out dl
   deno run --allow-net --allow-write=dl,x.torrent cli.ts download 'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&tr=udp%3A%2F%2Ftracker.example%3A1337' --out dl --save-torrent x.torrent
-  deno run --allow-net --allow-read=dl,x.torrent --allow-write=dl cli.ts download x.torrent --out dl --seed`;
+  deno run --allow-net --allow-read=dl,x.torrent --allow-write=dl cli.ts download x.torrent --out dl --seed
+  deno run --allow-net --allow-read=x.torrent --allow-write=dl cli.ts download x.torrent --out dl --download-limit 8M`;
 
 const SELECTORS = ["sequential", "rarest", "random-rarest"];
 
@@ -84,6 +92,7 @@ export async function main(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       ...SESSION_FLAGS,
+      ...RATE_LIMIT_FLAGS,
       out: { type: "string" },
       selector: { type: "string" },
       files: { type: "string" },
@@ -98,6 +107,8 @@ export async function main(args: string[]): Promise<number> {
   if (positionals.length !== 1) return usage("expected one torrent file or URL, or a magnet link");
   const network = parseNetworkFlags(values);
   if (typeof network === "string") return usage(network);
+  const limits = parseRateLimits(values);
+  if (typeof limits === "string") return usage(limits);
   if (values.selector !== undefined && !SELECTORS.includes(values.selector)) {
     return usage(`--selector expects ${SELECTORS.join(" | ")}, not '${values.selector}'`);
   }
@@ -165,6 +176,7 @@ export async function main(args: string[]): Promise<number> {
         wantedFiles: files,
         restore: canRead ? "auto" : "none",
         seed,
+        ...limits,
       });
       command.show(session, mode, magnet?.name ?? torrent?.name ?? session.infoHash);
       let usageProblem: string | undefined;

@@ -1,7 +1,13 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern seed`: serve a torrent's data from a directory. */
 import { FileSystemStorage, type Torrent, visibleFiles } from "../mod.ts";
-import { parseCommandArgs, usageError } from "./args.ts";
+import {
+  parseCommandArgs,
+  parseRateLimits,
+  RATE_LIMIT_FLAGS,
+  rateLimitUsage,
+  usageError,
+} from "./args.ts";
 import { formatRanges } from "./format.ts";
 import { outputMode } from "./progress.ts";
 import {
@@ -36,6 +42,7 @@ Options:
   --dht-state FILE  keep the DHT's node list in FILE for fast restarts (needs
                     --allow-read and --allow-write for FILE)
   --peer HOST:PORT  connect to this peer too (repeatable)
+${rateLimitUsage(20)}
   --json            one JSON object per event per line
   -h, --help        show this help
 
@@ -47,7 +54,8 @@ Exit codes: 0 stopped by Ctrl-C, 1 failed, 2 bad usage.
 
 Examples:
   deno run --allow-net --allow-read=data,x.torrent cli.ts seed x.torrent --data data
-  deno run --allow-net --allow-read --allow-write=data cli.ts seed https://example.org/x.torrent --data data`;
+  deno run --allow-net --allow-read --allow-write=data cli.ts seed https://example.org/x.torrent --data data
+  deno run --allow-net --allow-read=data,x.torrent cli.ts seed x.torrent --data data --upload-limit 2M`;
 
 /** Most missing-file names listed in the warning. */
 const MAX_LISTED_FILES = 5;
@@ -64,6 +72,7 @@ export async function main(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       ...SESSION_FLAGS,
+      ...RATE_LIMIT_FLAGS,
       data: { type: "string" },
     },
   });
@@ -74,6 +83,8 @@ export async function main(args: string[]): Promise<number> {
   if (!values.data) return usage("--data DIR is required");
   const network = parseNetworkFlags(values);
   if (typeof network === "string") return usage(network);
+  const limits = parseRateLimits(values);
+  if (typeof limits === "string") return usage(limits);
   const mode = outputMode(values.json ?? false);
   const torrent = await fetchForCommand("seed", positionals[0], mode);
   if (!torrent) return ExitCode.failed;
@@ -91,6 +102,7 @@ export async function main(args: string[]): Promise<number> {
         seed: true,
         // Read-only: want no file, so only verified pieces are served and nothing is fetched.
         wantedFiles: canWrite ? undefined : [],
+        ...limits,
       });
       const stats = session.stats();
       const verified = session.verified;

@@ -1,6 +1,7 @@
 import type { BencodeDict } from "../bencode/mod.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerAddress } from "../util/address.ts";
+import type { BandwidthLimiter } from "../util/bandwidth.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import type { Message, MessageType } from "../wire/messages.ts";
 
@@ -216,6 +217,20 @@ export interface AgentSession {
    * for what a ban is keyed by) and closes it.
    */
   ban(peer: AgentPeer, reason: string): void;
+  /**
+   * The torrent's download rate limit (under the runtime's). The session
+   * takes from it for every `piece` block read from a peer; code that
+   * receives payload another way (e.g. a web seed's HTTP bodies) awaits
+   * `take(bytes)` for each chunk before reading the next. Only payload is
+   * counted; protocol messages never wait.
+   */
+  readonly downloadLimiter: BandwidthLimiter;
+  /**
+   * The torrent's upload rate limit (under the runtime's): an agent sending
+   * `piece` blocks awaits `take(length)` before each (the built-in upload
+   * agent does).
+   */
+  readonly uploadLimiter: BandwidthLimiter;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Torrent } from "../metainfo/torrent.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import { addressKey } from "../util/address.ts";
 import type { Bitfield } from "../util/bitfield.ts";
+import { BandwidthLimiter } from "../util/bandwidth.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Message } from "../wire/messages.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
@@ -61,6 +62,15 @@ export interface SessionConfig {
   readonly seed: boolean;
   /** How often the resume file (when configured) is rewritten while pieces verify. */
   readonly resumeIntervalMs: number;
+  /**
+   * Piece payload this torrent receives per second, 0 for unlimited (the
+   * runtime's `downloadLimit` applies too). Peers share it first come, first
+   * served; a peer waiting for its share is not read (TCP slows the sender).
+   * Change it with `TorrentSession.setLimits`.
+   */
+  readonly downloadLimit: number;
+  /** Piece payload this torrent sends per second, 0 for unlimited, like `downloadLimit`. */
+  readonly uploadLimit: number;
 }
 
 /** What names a peer for bans and strikes, so that they survive reconnection. */
@@ -81,6 +91,10 @@ export class SessionCore implements AgentSession {
   readonly agents: MessagingAgent[] = [];
   readonly downloadMeter: RateMeter = new RateMeter();
   readonly uploadMeter: RateMeter = new RateMeter();
+  /** @inheritdoc */
+  readonly downloadLimiter: BandwidthLimiter;
+  /** @inheritdoc */
+  readonly uploadLimiter: BandwidthLimiter;
   /** Identities banned for the rest of the session. */
   readonly banned: Set<string> = new Set();
   readonly #strikes = new Map<string, number>();
@@ -107,6 +121,7 @@ export class SessionCore implements AgentSession {
    * @param identity What a ban is keyed by.
    * @param uploads The runtime's memory for blocks on their way out.
    * @param pool Known addresses (carried over from a magnet link's metadata phase).
+   * @param bandwidth The runtime's limiters, under which this torrent's own ones sit.
    */
   constructor(
     store: PieceStore,
@@ -114,8 +129,19 @@ export class SessionCore implements AgentSession {
     identity: PeerIdentity,
     uploads: UploadBuffers,
     pool: PeerPool = new PeerPool(),
+    bandwidth?: { readonly download: BandwidthLimiter; readonly upload: BandwidthLimiter },
   ) {
     this.pool = pool;
+    this.downloadLimiter = new BandwidthLimiter({
+      limit: config.downloadLimit,
+      parent: bandwidth?.download,
+      name: "downloadLimit",
+    });
+    this.uploadLimiter = new BandwidthLimiter({
+      limit: config.uploadLimit,
+      parent: bandwidth?.upload,
+      name: "uploadLimit",
+    });
     this.torrent = store.torrent;
     this.store = store;
     this.config = config;

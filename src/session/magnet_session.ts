@@ -15,6 +15,7 @@ import type { PeerWire } from "../wire/peer_wire.ts";
 import type { SessionConfig } from "./core.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { HostedSession } from "./hosted.ts";
+import type { RateLimits } from "./options.ts";
 import { WireLink } from "./link.ts";
 import { MAX_ALLOWED_FAST, MAX_SUGGESTED, Peer, PeerViolation } from "./peer.ts";
 import { PeerPool } from "./pool.ts";
@@ -97,6 +98,8 @@ export class MagnetSession implements TorrentSession, HostedSession {
   #engine: SessionEngine | undefined;
   #torrent: Torrent | undefined;
   #wantedFiles: readonly number[] | undefined;
+  /** Rate limits set before the metadata arrived, for the torrent's session. */
+  #limits: RateLimits;
   #timer: ReturnType<typeof setInterval> | undefined;
   #running = false;
   #phaseStarted = false;
@@ -138,6 +141,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     this.#sources = sources;
     this.#open = open;
     this.#wantedFiles = wantedFiles;
+    this.#limits = { downloadLimit: config.downloadLimit, uploadLimit: config.uploadLimit };
     this.completed = new Promise((resolve, reject) => {
       this.#resolveCompleted = resolve;
       this.#rejectCompleted = reject;
@@ -218,6 +222,19 @@ export class MagnetSession implements TorrentSession, HostedSession {
     if (this.#engine) return this.#engine.addPeers(addresses, source);
     this.#pool.add(addresses, source);
     if (this.#running) this.#connectMore();
+  }
+
+  setLimits(limits: RateLimits): void {
+    this.#limits = { ...this.#limits, ...limits };
+    this.#engine?.setLimits(limits);
+  }
+
+  limits(): Required<RateLimits> {
+    if (this.#engine) return this.#engine.limits();
+    return {
+      downloadLimit: this.#limits.downloadLimit || 0,
+      uploadLimit: this.#limits.uploadLimit || 0,
+    };
   }
 
   setWantedFiles(indices: Iterable<number>): void {
@@ -491,6 +508,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
       peerId: this.#host.peerId,
       port: this.#host.port,
       uploads: this.#host.uploads,
+      bandwidth: this.#host.bandwidth,
       canDial: (address) => this.#host.canDial(address),
       dial: (_engine, address) => this.#host.dial(this, address),
       clientName: (peerId) => this.#host.clientName(peerId),
@@ -515,6 +533,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     });
     engine.completed.then(this.#resolveCompleted, this.#rejectCompleted);
     for (const identity of this.#banned) engine.core.banned.add(identity);
+    engine.setLimits(this.#limits);
     this.#engine = engine;
     const wasRunning = this.#running;
     this.#running = false;

@@ -14,7 +14,7 @@
 export { Runtime } from "./runtime.ts";
 export type { TorrentSession } from "./session.ts";
 export { DEFAULT_SESSION_CONFIG } from "./options.ts";
-export type { RuntimeOptions, SessionOptions } from "./options.ts";
+export type { RateLimits, RuntimeOptions, SessionOptions } from "./options.ts";
 export type { SessionConfig } from "./core.ts";
 export type { PeerInfo, RuntimeEvents, SessionEvents, SessionStats } from "./events.ts";
 export { PeerViolation } from "./peer.ts";

@@ -14,6 +14,28 @@ import type { SessionConfig } from "./core.ts";
 import type { Transport } from "../transport/types.ts";
 import type { EncryptionPolicy } from "../wire/mse/mse.ts";
 import type { DhtOptions } from "../dht/peer_source.ts";
+import type { BandwidthClock } from "../util/bandwidth.ts";
+
+/**
+ * Rate limits in bytes per second (0 or absent: unlimited), for
+ * {@linkcode Runtime.setLimits} (all torrents together) and
+ * `TorrentSession.setLimits` (one torrent; the runtime's apply too).
+ *
+ * @example Limiting one torrent's download to 8 MiB/s
+ * ```ts
+ * import type { RateLimits, TorrentSession } from "@bittern/bittern";
+ *
+ * declare const session: TorrentSession;
+ * const limits: RateLimits = { downloadLimit: 8 * 1024 * 1024 };
+ * session.setLimits(limits);
+ * ```
+ */
+export interface RateLimits {
+  /** Piece payload received per second; 0 or absent: unlimited. */
+  readonly downloadLimit?: number;
+  /** Piece payload sent per second; 0 or absent: unlimited. */
+  readonly uploadLimit?: number;
+}
 
 /** Options for a {@linkcode Runtime}. */
 export interface RuntimeOptions {
@@ -77,6 +99,17 @@ export interface RuntimeOptions {
   readonly dht?: boolean | DhtOptions;
   /** Peer sources consulted for every torrent (not for private ones). */
   readonly peerSources?: readonly PeerSource[];
+  /**
+   * Piece payload received per second, all torrents together (each torrent's
+   * own `downloadLimit` applies too). Default 0: unlimited. Peers share it
+   * first come, first served; other messages are never held back. Change it
+   * with {@linkcode Runtime.setLimits}.
+   */
+  readonly downloadLimit?: number;
+  /** Piece payload sent per second, all torrents together, like `downloadLimit`. Default 0: unlimited. */
+  readonly uploadLimit?: number;
+  /** Time and timers of the rate limits. Default: the system's (tests pass a manual one). */
+  readonly bandwidthClock?: BandwidthClock;
   /** Closes the runtime when aborted. */
   readonly signal?: AbortSignal;
 }
@@ -157,6 +190,8 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   maxMetadataSize: 16 * 1024 * 1024,
   seed: true,
   resumeIntervalMs: 30_000,
+  downloadLimit: 0,
+  uploadLimit: 0,
 });
 
 /** The config of a session: defaults overridden by the options given. */
@@ -165,6 +200,15 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   for (const key of Object.keys(DEFAULT_SESSION_CONFIG)) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined) config[key] = value;
+  }
+  // Checked before storage opens: a bad limit fails `add` with nothing to clean up.
+  for (const key of ["downloadLimit", "uploadLimit"]) {
+    const limit = config[key];
+    if (typeof limit !== "number" || !(limit >= 0) || !Number.isFinite(limit)) {
+      throw new RangeError(
+        `${key} must be a finite number of bytes per second >= 0 (0: unlimited), not ${limit}`,
+      );
+    }
   }
   return config as unknown as SessionConfig;
 }

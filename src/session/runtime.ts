@@ -10,6 +10,7 @@ import { FileSystemStorage } from "../storage/filesystem.ts";
 import { NodeCryptoHasher, type Sha1Hasher } from "../storage/hasher.ts";
 import { PieceStore } from "../storage/piece_store.ts";
 import { toHex } from "../util/bytes.ts";
+import { BandwidthLimiter } from "../util/bandwidth.ts";
 import { explainPermission } from "../util/permissions.ts";
 import { ExtensionProtocol } from "../wire/extension_protocol.ts";
 import { FastExtension } from "../wire/fast_extension.ts";
@@ -41,7 +42,12 @@ import { rawExtension } from "./link.ts";
 import { MagnetSession } from "./magnet_session.ts";
 import type { PeerPool } from "./pool.ts";
 import { SourceRunner } from "./sources.ts";
-import { resolveSessionConfig, type RuntimeOptions, type SessionOptions } from "./options.ts";
+import {
+  type RateLimits,
+  resolveSessionConfig,
+  type RuntimeOptions,
+  type SessionOptions,
+} from "./options.ts";
 import { SessionEngine, type SessionHost, type TorrentSession } from "./session.ts";
 import { UploadBuffers } from "./upload_buffers.ts";
 
@@ -126,6 +132,8 @@ export class Runtime {
   readonly #host: SessionHost;
   /** The DHT shared by non-private torrents, when on. */
   readonly #dht: DhtPeerSource | undefined;
+  /** Rate limits of all torrents together. */
+  readonly #bandwidth: { readonly download: BandwidthLimiter; readonly upload: BandwidthLimiter };
 
   /**
    * Creates a runtime; it listens once the first torrent is added.
@@ -152,6 +160,19 @@ export class Runtime {
     });
     const port = () => this.port;
     const perIp = this.#maxPerIp;
+    const clock = options.bandwidthClock;
+    this.#bandwidth = {
+      download: new BandwidthLimiter({
+        limit: options.downloadLimit,
+        clock,
+        name: "RuntimeOptions.downloadLimit",
+      }),
+      upload: new BandwidthLimiter({
+        limit: options.uploadLimit,
+        clock,
+        name: "RuntimeOptions.uploadLimit",
+      }),
+    };
     this.#host = {
       peerId: this.peerId,
       get port() {
@@ -160,6 +181,7 @@ export class Runtime {
       uploads: new UploadBuffers({
         maxBlockBytes: options.maxUploadBufferBytes ?? 8 * 1024 * 1024,
       }),
+      bandwidth: this.#bandwidth,
       canDial: (address) =>
         !this.#closed && this.#connections < this.#maxConnections &&
         this.#halfOpen < this.#maxHalfOpen && (this.#perIp.get(address.host) ?? 0) < perIp,
@@ -185,6 +207,36 @@ export class Runtime {
   /** Open connections (and attempts) across all torrents. */
   get connections(): number {
     return this.#connections;
+  }
+
+  /**
+   * Changes the rate limits of all torrents together while they run (each
+   * torrent's own, `TorrentSession.setLimits`, apply too). A limit not named
+   * is kept; 0 or `undefined` makes it unlimited.
+   *
+   * @example Halving the download limit at night
+   * ```ts
+   * import { Runtime } from "@bittern/bittern";
+   *
+   * const runtime = new Runtime({ downloadLimit: 8 * 1024 * 1024 });
+   * runtime.setLimits({ downloadLimit: 4 * 1024 * 1024 });
+   * console.log(runtime.limits()); // { downloadLimit: 4194304, uploadLimit: 0 }
+   * await runtime.close();
+   * ```
+   *
+   * @param limits Bytes per second of piece payload.
+   */
+  setLimits(limits: RateLimits): void {
+    if ("downloadLimit" in limits) this.#bandwidth.download.setLimit(limits.downloadLimit);
+    if ("uploadLimit" in limits) this.#bandwidth.upload.setLimit(limits.uploadLimit);
+  }
+
+  /** The rate limits of all torrents together in force (0: unlimited). */
+  limits(): Required<RateLimits> {
+    return {
+      downloadLimit: this.#bandwidth.download.limit,
+      uploadLimit: this.#bandwidth.upload.limit,
+    };
   }
 
   /** The running sessions. */
@@ -480,6 +532,9 @@ export class Runtime {
     try {
       this.#listener?.close();
     } catch { /* already closed */ }
+    // Nothing waits for tokens any more: sessions stop at once.
+    this.#bandwidth.download.close();
+    this.#bandwidth.upload.close();
     await Promise.all(
       [...this.#sessions.values()].map((engine) => engine.stop("runtime closed")),
     );

@@ -6,6 +6,7 @@ import type { PieceStore } from "../storage/piece_store.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import type { Bitfield } from "../util/bitfield.ts";
+import type { BandwidthLimiter } from "../util/bandwidth.ts";
 import type { Emitter } from "../util/emitter.ts";
 import { ProtocolError } from "../wire/errors.ts";
 import type { WireContext } from "../wire/limits.ts";
@@ -20,6 +21,7 @@ import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { HostedSession } from "./hosted.ts";
 import { WireLink } from "./link.ts";
 import { Peer, PeerViolation } from "./peer.ts";
+import type { RateLimits } from "./options.ts";
 import type { PeerPool } from "./pool.ts";
 import type { SourceRunner } from "./sources.ts";
 import type { UploadBuffers } from "./upload_buffers.ts";
@@ -32,6 +34,8 @@ export interface SessionHost {
   readonly port: number | undefined;
   /** Memory for blocks on their way to sockets (and their read cache), shared by every session. */
   readonly uploads: UploadBuffers;
+  /** The runtime's rate limits, above each session's own. */
+  readonly bandwidth: { readonly download: BandwidthLimiter; readonly upload: BandwidthLimiter };
   /** Whether the runtime allows dialling `address` now (connection limits). */
   canDial(address: PeerAddress): boolean;
   /** Dials `address` for `session`; calls `session.attach` or `session.dialFailed`. */
@@ -136,7 +140,14 @@ export class SessionEngine implements TorrentSession, HostedSession {
     this.#host = host;
     this.#sources = sources;
     this.torrent = store.torrent;
-    const core = new SessionCore(store, config, host.identity, host.uploads, pool);
+    const core = new SessionCore(
+      store,
+      config,
+      host.identity,
+      host.uploads,
+      pool,
+      host.bandwidth,
+    );
     this.core = core;
     this.events = core.events;
     core.port = host.port;
@@ -207,6 +218,18 @@ export class SessionEngine implements TorrentSession, HostedSession {
     if (this.core.running) this.#connectMore();
   }
 
+  setLimits(limits: RateLimits): void {
+    if ("downloadLimit" in limits) this.core.downloadLimiter.setLimit(limits.downloadLimit);
+    if ("uploadLimit" in limits) this.core.uploadLimiter.setLimit(limits.uploadLimit);
+  }
+
+  limits(): Required<RateLimits> {
+    return {
+      downloadLimit: this.core.downloadLimiter.limit,
+      uploadLimit: this.core.uploadLimiter.limit,
+    };
+  }
+
   start(): void {
     const core = this.core;
     if (this.#stopped || core.running) return;
@@ -264,6 +287,9 @@ export class SessionEngine implements TorrentSession, HostedSession {
     this.#stopped = true;
     await this.#sources.stop();
     core.forAgents((agent) => agent.detach?.());
+    // Peers and agents still waiting for tokens go: nothing more is transferred.
+    core.downloadLimiter.close();
+    core.uploadLimiter.close();
     core.clearCache();
     // Let blocks already handed to storage land before closing it.
     core.store.flushBatches();
@@ -403,10 +429,16 @@ export class SessionEngine implements TorrentSession, HostedSession {
     for (const message of held) {
       if (peer.closed || !this.#receive(peer, link, message)) return;
     }
+    const limiter = core.downloadLimiter;
     for (;;) {
       const message = await link.next();
       if (message === undefined || peer.closed) return;
+      const payload = message.type === "piece" ? message.block.length : 0;
       if (!this.#receive(peer, link, message)) return;
+      // Over the download limit, the peer's next message waits for its turn (FIFO among
+      // peers): its socket is not read meanwhile, so TCP slows the sender down.
+      const throttled = payload > 0 ? limiter.take(payload) : undefined;
+      if (throttled) await throttled;
       const drained = core.writesDrained();
       if (drained) await drained;
       // A peer whose requests we cannot take yet waits: its socket fills, not our memory.
@@ -626,6 +658,25 @@ export interface TorrentSession {
    * @param source Where they came from, for logs (default `"user"`).
    */
   addPeers(addresses: readonly PeerAddress[], source?: string): void;
+  /**
+   * Changes this torrent's rate limits while it runs (the runtime's,
+   * {@linkcode Runtime.setLimits}, apply too). A limit not named is kept;
+   * 0 or `undefined` makes it unlimited.
+   *
+   * @example Capping uploads once the download is done
+   * ```ts
+   * import type { TorrentSession } from "@bittern/bittern";
+   *
+   * declare const session: TorrentSession;
+   * await session.completed;
+   * session.setLimits({ uploadLimit: 512 * 1024 });
+   * ```
+   *
+   * @param limits Bytes per second of piece payload.
+   */
+  setLimits(limits: RateLimits): void;
+  /** This torrent's own rate limits in force (0: unlimited). */
+  limits(): Required<RateLimits>;
   /**
    * Selects the files to download (indices into `torrent.files`); pieces,
    * interest and piece selection follow at once.

@@ -13,6 +13,7 @@ import type { Torrent } from "../../src/metainfo/torrent.ts";
 import { addressKey, type PeerAddress } from "../../src/util/address.ts";
 import { Bitfield } from "../../src/util/bitfield.ts";
 import type { Message } from "../../src/wire/messages.ts";
+import { BandwidthLimiter } from "../../src/util/bandwidth.ts";
 
 /** A peer with settable state that records what agents do to it. */
 export class FakePeer implements AgentPeer {
@@ -139,4 +140,6 @@ export class FakeSession implements AgentSession {
   }
   strike(): void {}
   ban(): void {}
+  readonly downloadLimiter: BandwidthLimiter = new BandwidthLimiter();
+  readonly uploadLimiter: BandwidthLimiter = new BandwidthLimiter();
 }

@@ -30,6 +30,8 @@ export interface UploadAgentOptions {
  * (drawn as libtorrent draws it, from the address masked to /24 as the BEP
  * says, without the pieces it has or we lack); those pieces are served even
  * while we choke it, and a request taken but not served is rejected.
+ *
+ * Each block first takes its length from the session's `uploadLimiter`.
  */
 export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
   let session!: AgentSession;
@@ -81,6 +83,18 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
           releaseWritten(0);
           // Requests that came while waiting are served by this loop too.
           continue;
+        }
+        // Over the upload limit, wait for this peer's turn (FIFO among peers) before reading
+        // the block: what waits is a request, not a buffer.
+        const throttled = session.uploadLimiter.take(request.length);
+        if (throttled) {
+          releaseWritten(peer.queuedBytes);
+          await throttled;
+          if (peer.closed) break;
+          if (peer.amChoking && !peer.grantedFast.has(request.index)) {
+            peer.reject(request); // choked while waiting: not served
+            continue;
+          }
         }
         // Most blocks are in memory already (read with their neighbours): no promise then.
         const { bytes, release } = session.readBlockNow(request) ??
