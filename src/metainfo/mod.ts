@@ -13,6 +13,8 @@
  */
 export { pieceHashAt, pieceLengthAt, visibleFileIndices, visibleFiles } from "./torrent.ts";
 export type { Torrent, TorrentFile } from "./torrent.ts";
+export { isWebSeedUrl, readWebSeeds } from "./web_seeds.ts";
+export type { WebSeed } from "./web_seeds.ts";
 export { MagnetError, TorrentError, torrentError } from "./errors.ts";
 export type { TorrentProblem } from "./errors.ts";
 export {

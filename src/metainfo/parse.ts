@@ -6,6 +6,7 @@ import { type MetainfoFields, readMetainfoFields } from "./fields.ts";
 import { infoSpan } from "./info_span.ts";
 import { sanitizeFilePaths, type SanitizeOptions, sanitizePathSegment } from "./sanitize.ts";
 import type { Torrent, TorrentFile } from "./torrent.ts";
+import { readWebSeeds } from "./web_seeds.ts";
 
 /**
  * Limits for {@linkcode parseTorrent}; all hostile-input bounds are here.
@@ -130,6 +131,7 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
     createdBy: fields.createdBy,
     comment: fields.comment,
     infoBytes,
+    webSeeds: readWebSeeds(root),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { WebSeed } from "./web_seeds.ts";
+
 /**
  * One file of a torrent, laid out in the torrent's byte stream.
  */
@@ -55,6 +57,8 @@ export interface Torrent {
   readonly comment?: string;
   /** The raw `info` dictionary bytes (for BEP 9 metadata exchange). */
   readonly infoBytes: Uint8Array;
+  /** Web seeds (BEP 19 `url-list`, BEP 17 `httpseeds`); `parseTorrent` always sets it. */
+  readonly webSeeds?: readonly WebSeed[];
 }
 
 /**

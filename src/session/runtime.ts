@@ -9,7 +9,9 @@ import { FileSystemStorage } from "../storage/filesystem.ts";
 import { NodeCryptoHasher, type Sha1Hasher } from "../storage/hasher.ts";
 import { PieceStore } from "../storage/piece_store.ts";
 import { toHex } from "../util/bytes.ts";
-import { explainPermission } from "../util/permissions.ts";
+import { explainPermission, PermissionError } from "../util/permissions.ts";
+import { isWebSeedUrl } from "../metainfo/web_seeds.ts";
+import { WebSeedError } from "../webseed/errors.ts";
 import { ExtensionProtocol } from "../wire/extension_protocol.ts";
 import { ExtensionRegistry } from "../wire/extensions.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
@@ -225,6 +227,7 @@ export class Runtime {
     options: SessionOptions = {},
   ): Promise<TorrentSession> {
     if (this.#closed) throw new Error("runtime is closed");
+    checkWebSeedOptions(options.webSeeds ?? []);
     if (typeof source === "string" && /^magnet:/i.test(source)) {
       const magnet = parseMagnet(source);
       return await this.#reserve(
@@ -301,7 +304,11 @@ export class Runtime {
       (torrent, host, pool, wantedFiles) =>
         this.#openEngine(
           torrent,
-          { ...options, wantedFiles: wantedFiles ?? selectOnly(torrent, magnet) },
+          {
+            ...options,
+            wantedFiles: wantedFiles ?? selectOnly(torrent, magnet),
+            webSeeds: [...magnet.webSeeds, ...options.webSeeds ?? []],
+          },
           config,
           host,
           // A private torrent has no PEX nor DHT (BEP 27); its peers may still ask for metadata: rejected.
@@ -354,7 +361,11 @@ export class Runtime {
     const selector = typeof options.selector === "object"
       ? options.selector
       : createSelector(options.selector ?? "rarest");
-    return new SessionEngine(host, store, selector, config, agents, sources, pool);
+    const webSeeds = [
+      ...torrent.webSeeds ?? [],
+      ...(options.webSeeds ?? []).map((url) => ({ url, kind: "getright" as const })),
+    ];
+    return new SessionEngine(host, store, selector, config, agents, sources, pool, webSeeds);
   }
 
   /** Makes `session` reachable: its handshake handlers, and incoming connections by info hash. */
@@ -673,4 +684,18 @@ function failedEncryption(error: unknown): boolean {
     error.code === "encryption-policy" || error.code === "bad-encryption-key" ||
     error.code === "bad-encryption-padding"
   );
+}
+
+/** The user's web seeds: http(s) URLs the process may reach (a `PermissionError` otherwise). */
+function checkWebSeedOptions(urls: readonly string[]): void {
+  for (const url of urls) {
+    if (!isWebSeedUrl(url)) {
+      throw new WebSeedError("url", url, "not an http: or https: URL");
+    }
+    const { hostname, port, protocol } = new URL(url);
+    const host = `${hostname}:${port || (protocol === "https:" ? 443 : 80)}`;
+    if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
+      throw new PermissionError(`network access to ${host} (web seed)`, `--allow-net=${host}`);
+    }
+  }
 }
