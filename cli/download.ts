@@ -1,6 +1,7 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern download`: fetch a torrent and download it, optionally seeding after. */
 import {
+  isWebSeedUrl,
   type Magnet,
   MagnetError,
   metainfoFromInfo,
@@ -38,6 +39,8 @@ shows until the torrent is known.
 Options:
   --out DIR            download directory (default .)
   --peer HOST:PORT     connect to this peer too (repeatable)
+  --web-seed URL       fetch pieces from this http(s) server too (BEP 19: the URL of the
+                       file, or of the directory holding the torrent's name; repeatable)
   --bind ADDR          listening address (default 0.0.0.0)
   --port N             listening port (default 6881; 0 picks a free one)
   --connections-per-ip N
@@ -55,8 +58,8 @@ ${DHT_USAGE}
   --json               one JSON object per event per line
   -h, --help           show this help
 
-Permissions: --allow-net (the torrent's URL, trackers, peers and the listening
-address) and --allow-write=DIR. Add --allow-read=DIR to resume over existing
+Permissions: --allow-net (the torrent's URL, trackers, peers, web seeds and the
+listening address) and --allow-write=DIR. Add --allow-read=DIR to resume over existing
 data or to --seed, and --allow-read=FILE for a local .torrent file. DIR is
 checked for writing before anything is announced.
 
@@ -90,6 +93,7 @@ export async function main(args: string[]): Promise<number> {
       seed: { type: "boolean" },
       "seed-ratio": { type: "string" },
       "save-torrent": { type: "string" },
+      "web-seed": { type: "string", multiple: true },
     },
   });
   if (typeof parsed === "number") return parsed;
@@ -108,6 +112,11 @@ export async function main(args: string[]): Promise<number> {
     if (parts.some((part) => !/^\d+$/.test(part))) {
       return usage(`--files expects indices like 0,2,5, not '${values.files}'`);
     }
+  }
+  const webSeeds = values["web-seed"] ?? [];
+  const badSeed = webSeeds.find((url) => !isWebSeedUrl(url));
+  if (badSeed !== undefined) {
+    return usage(`--web-seed expects an http:// or https:// URL, not '${badSeed}'`);
   }
   const ratio = values["seed-ratio"] === undefined ? undefined : Number(values["seed-ratio"]);
   if (ratio !== undefined && !(ratio > 0)) {
@@ -161,6 +170,7 @@ export async function main(args: string[]): Promise<number> {
       const session = await command.add(torrent ?? positionals[0], {
         out,
         peers: network.peers,
+        webSeeds,
         selector: values.selector as SelectorName | undefined,
         wantedFiles: files,
         restore: canRead ? "auto" : "none",
