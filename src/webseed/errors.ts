@@ -40,6 +40,8 @@ export class WebSeedError extends Error {
   readonly retryAfterMs: number | undefined;
 
   /**
+   * Names the failure and the URL.
+   *
    * @param code What kind of failure.
    * @param url The URL requested.
    * @param detail What happened.

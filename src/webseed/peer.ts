@@ -90,6 +90,7 @@ interface Run {
  * ```
  */
 export class WebSeedPeer implements AgentPeer {
+  /** The server and its protocol. */
   readonly seed: WebSeed;
   readonly key: string;
   readonly host: string;
@@ -128,6 +129,11 @@ export class WebSeedPeer implements AgentPeer {
   #gatherTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /**
+   * A web seed, not started.
+   *
+   * @param options The torrent, the server, tunables and the session's hooks.
+   */
   constructor(options: WebSeedPeerOptions) {
     this.#options = options;
     this.#torrent = options.torrent;
