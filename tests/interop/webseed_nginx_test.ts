@@ -105,8 +105,8 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     const out = await Deno.makeTempDir();
     await writeFixture(dir, undefined, WEB);
-    // Both sources slow, so that neither finishes before the other has sent something.
-    await using server = await startNginx(dir, { limitRate: "1m" });
+    // nginx slow (64 KiB/s per response) so that it is still at work when libtorrent connects.
+    await using server = await startNginx(dir, { limitRate: "64k" });
     const torrentPath = await libtorrentTorrent(dir, server.url);
     const seeder = await LtPeer.start([
       "seed",
