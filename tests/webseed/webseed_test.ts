@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   createTorrent,
+  formatMagnet,
   MemoryStorage,
   Runtime,
   type SessionEvents,
@@ -225,5 +226,33 @@ Deno.test("web seed: a URL the process may not reach is a PermissionError naming
     );
   } finally {
     await runtime.close();
+  }
+});
+
+Deno.test("web seed: a magnet link's ws= serves the data once the metadata came from a peer", async () => {
+  const { torrent, data, files } = await album();
+  const server = serveFiles(files);
+  // This peer has the metadata but no piece: everything must come from the web seed.
+  const metadataOnly = new Runtime({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    maxConnectionsPerIp: 64,
+  });
+  const runtime = new Runtime({ listen: false, maxConnectionsPerIp: 64 });
+  try {
+    await metadataOnly.add(torrent, { storage: new MemoryStorage(), trackers: false });
+    const storage = new MemoryStorage();
+    const link = formatMagnet({
+      infoHash: torrent.infoHash,
+      peers: [{ host: "127.0.0.1", port: metadataOnly.port! }],
+      webSeeds: [server.url],
+    });
+    const session = await runtime.add(link, { storage, trackers: false, seed: false });
+    await within(session.completed, 30_000, "download from a magnet's web seed");
+    assert.deepEqual(await readAll(storage, torrent), data);
+    assert.ok(server.requests > 0);
+  } finally {
+    await runtime.close();
+    await metadataOnly.close();
+    await server.close();
   }
 });
