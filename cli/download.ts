@@ -1,7 +1,6 @@
 // deno-lint-ignore-file no-console -- command-line output is this file's job
 /** `bittern download`: fetch a torrent and download it, optionally seeding after. */
 import {
-  isWebSeedUrl,
   type Magnet,
   MagnetError,
   metainfoFromInfo,
@@ -28,6 +27,7 @@ import {
   SESSION_FLAGS,
   withRuntime,
 } from "./session_command.ts";
+import { parseWebSeeds, WEB_SEED_FLAG, WEB_SEED_USAGE } from "./web_seed_flag.ts";
 
 const USAGE = `Usage: bittern download <torrent-file|url|magnet> [options]
 
@@ -39,8 +39,7 @@ shows until the torrent is known.
 Options:
   --out DIR            download directory (default .)
   --peer HOST:PORT     connect to this peer too (repeatable)
-  --web-seed URL       fetch pieces from this http(s) server too (BEP 19: the URL of the
-                       file, or of the directory holding the torrent's name; repeatable)
+${WEB_SEED_USAGE}
   --bind ADDR          listening address (default 0.0.0.0)
   --port N             listening port (default 6881; 0 picks a free one)
   --connections-per-ip N
@@ -93,7 +92,7 @@ export async function main(args: string[]): Promise<number> {
       seed: { type: "boolean" },
       "seed-ratio": { type: "string" },
       "save-torrent": { type: "string" },
-      "web-seed": { type: "string", multiple: true },
+      ...WEB_SEED_FLAG,
     },
   });
   if (typeof parsed === "number") return parsed;
@@ -113,11 +112,8 @@ export async function main(args: string[]): Promise<number> {
       return usage(`--files expects indices like 0,2,5, not '${values.files}'`);
     }
   }
-  const webSeeds = values["web-seed"] ?? [];
-  const badSeed = webSeeds.find((url) => !isWebSeedUrl(url));
-  if (badSeed !== undefined) {
-    return usage(`--web-seed expects an http:// or https:// URL, not '${badSeed}'`);
-  }
+  const webSeeds = parseWebSeeds(values);
+  if (typeof webSeeds === "string") return usage(webSeeds);
   const ratio = values["seed-ratio"] === undefined ? undefined : Number(values["seed-ratio"]);
   if (ratio !== undefined && !(ratio > 0)) {
     return usage(`--seed-ratio expects a positive number, not '${values["seed-ratio"]}'`);

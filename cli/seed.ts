@@ -15,6 +15,7 @@ import {
   SESSION_FLAGS,
   withRuntime,
 } from "./session_command.ts";
+import { parseWebSeeds, WEB_SEED_FLAG } from "./web_seed_flag.ts";
 
 const USAGE = `Usage: bittern seed <torrent-file|url> --data DIR [options]
 
@@ -36,6 +37,8 @@ Options:
   --dht-state FILE  keep the DHT's node list in FILE for fast restarts (needs
                     --allow-read and --allow-write for FILE)
   --peer HOST:PORT  connect to this peer too (repeatable)
+  --web-seed URL    with --allow-write=DIR, fetch missing pieces from this http(s)
+                    server too (BEP 19; repeatable)
   --json            one JSON object per event per line
   -h, --help        show this help
 
@@ -65,6 +68,7 @@ export async function main(args: string[]): Promise<number> {
     options: {
       ...SESSION_FLAGS,
       data: { type: "string" },
+      ...WEB_SEED_FLAG,
     },
   });
   if (typeof parsed === "number") return parsed;
@@ -74,6 +78,8 @@ export async function main(args: string[]): Promise<number> {
   if (!values.data) return usage("--data DIR is required");
   const network = parseNetworkFlags(values);
   if (typeof network === "string") return usage(network);
+  const webSeeds = parseWebSeeds(values);
+  if (typeof webSeeds === "string") return usage(webSeeds);
   const mode = outputMode(values.json ?? false);
   const torrent = await fetchForCommand("seed", positionals[0], mode);
   if (!torrent) return ExitCode.failed;
@@ -87,6 +93,7 @@ export async function main(args: string[]): Promise<number> {
         storage: canWrite ? undefined : new FileSystemStorage(data, { readOnly: true }),
         out: data,
         peers: network.peers,
+        webSeeds,
         restore: "recheck",
         seed: true,
         // Read-only: want no file, so only verified pieces are served and nothing is fetched.
