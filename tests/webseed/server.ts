@@ -8,11 +8,15 @@ export type ServerMode =
   | "good"
   | "wrong-bytes" // 206 with the right headers, corrupted bytes
   | "ignore-range" // 200 with the whole file, whatever the range
-  | "short-body" // 206 whose body stops halfway
+  | "short-body" // 206 whose (chunked) body ends cleanly halfway
+  | "cut-body" // 206 whose body breaks off halfway (the connection fails)
   | "redirect-loop" // 302 to itself, forever
   | "416" // Range Not Satisfiable
   | "503" // busy, Retry-After: 1
-  | "hoffman"; // a BEP 17 script: ?info_hash=..&piece=N&ranges=a-b
+  | "wrong-range" // 206 with the bytes (and Content-Range) of the range one byte later
+  | "long-body" // 206, right Content-Range, then 100 bytes more (chunked, no Content-Length)
+  | "hoffman" // a BEP 17 script: ?info_hash=..&piece=N&ranges=a-b
+  | "hoffman-busy"; // a BEP 17 script answering 503 with a body of "2" (seconds)
 
 /** A running test server. */
 export interface TestServer {
@@ -55,6 +59,7 @@ export function serveFiles(
       if (mode === "503") {
         return new Response("busy", { status: 503, headers: { "retry-after": "1" } });
       }
+      if (mode === "hoffman-busy") return new Response("2", { status: 503 });
       if (mode === "hoffman") {
         seen.push(url.search);
         const piece = Number(url.searchParams.get("piece"));
@@ -78,19 +83,30 @@ export function serveFiles(
           headers: { "content-range": `bytes */${data.length}` },
         });
       }
-      let body = data.slice(first, last + 1);
+      const shift = mode === "wrong-range" && last + 1 < data.length ? 1 : 0;
+      let body = data.slice(first + shift, last + 1 + shift);
       if (mode === "wrong-bytes") body = body.map((byte) => byte ^ 0x5a);
       const headers = {
-        "content-range": `bytes ${first}-${last}/${data.length}`,
+        "content-range": `bytes ${first + shift}-${last + shift}/${data.length}`,
         "accept-ranges": "bytes",
       };
-      if (mode === "short-body") {
-        // Announces the full length, sends half, then ends the stream.
+      if (mode === "long-body") {
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(body);
+            controller.enqueue(new Uint8Array(100));
+            controller.close();
+          },
+        });
+        return new Response(stream, { status: 206, headers });
+      }
+      if (mode === "short-body" || mode === "cut-body") {
         const half = body.subarray(0, body.length >> 1);
         const stream = new ReadableStream<Uint8Array>({
           start(controller) {
             controller.enqueue(half);
-            controller.error(new Error("cut short"));
+            if (mode === "cut-body") controller.error(new Error("cut short"));
+            else controller.close();
           },
         });
         return new Response(stream, { status: 206, headers });

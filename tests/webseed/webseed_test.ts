@@ -7,6 +7,7 @@ import {
   type SessionEvents,
   type Torrent,
   type TorrentSession,
+  WebSeedError,
 } from "../../mod.ts";
 import { payload, readAll, seededMemory, within } from "../session/helpers.ts";
 import { serveFiles, type ServerMode, type TestServer } from "./server.ts";
@@ -102,16 +103,20 @@ Deno.test("web seed: a single-file torrent, URL naming the file and URL ending i
   }
 });
 
-const HOSTILE: ServerMode[] = [
-  "wrong-bytes",
-  "ignore-range",
-  "short-body",
-  "redirect-loop",
-  "416",
-  "503",
+/** Each hostile server, and the `WebSeedError` code its first failure has. */
+const HOSTILE: [ServerMode, string][] = [
+  ["wrong-bytes", "corrupt"],
+  ["ignore-range", "ignored-range"],
+  ["short-body", "short-body"],
+  ["cut-body", "connection"],
+  ["redirect-loop", "connection"],
+  ["416", "status"],
+  ["503", "status"],
+  ["wrong-range", "content-range"],
+  ["long-body", "long-body"],
 ];
 
-for (const mode of HOSTILE) {
+for (const [mode, code] of HOSTILE) {
   Deno.test(`web seed: a ${mode} server backs off; the download completes from a good seed`, async () => {
     const { torrent, data, files } = await album();
     const bad = serveFiles(files, mode);
@@ -125,6 +130,9 @@ for (const mode of HOSTILE) {
         (session, failures) => {
           const own = failures.filter((failure) => failure.url === bad.url);
           assert.ok(own.length > 0, `no web-seed-failed for the ${mode} server`);
+          const error = own[0].error;
+          assert.ok(error instanceof WebSeedError, error.message);
+          assert.equal(error.code, code, error.message);
           assert.ok(failures.every((failure) => failure.url === bad.url), "the good seed failed");
           if (mode === "503") assert.equal(own[0].retryInMs, 1000, "Retry-After honoured");
           assert.ok(session.verified.hasAll());
@@ -176,6 +184,31 @@ Deno.test("web seed: BEP 17 (httpseeds) from the metainfo", async () => {
     const hash = [...torrent.infoHash].map((b) => "%" + b.toString(16).padStart(2, "0")).join("");
     assert.ok(server.seen[0].startsWith(`?info_hash=${hash}&piece=`), server.seen[0]);
   } finally {
+    await server.close();
+  }
+});
+
+Deno.test("web seed: a busy BEP 17 script's 503 body says how long to wait", async () => {
+  const { torrent: plain } = await album();
+  const server = serveFiles(new Map(), "hoffman-busy");
+  const runtime = new Runtime({ listen: false });
+  try {
+    const torrent: Torrent = {
+      ...plain,
+      webSeeds: [{ url: server.url + "seed.php", kind: "hoffman" }],
+    };
+    const session = await runtime.add(torrent, {
+      storage: new MemoryStorage(),
+      trackers: false,
+      start: false,
+    });
+    const failed = new Promise<Failure>((resolve) => session.events.on("web-seed-failed", resolve));
+    session.start();
+    const failure = await within(failed, 10_000, "a web-seed-failed event");
+    assert.equal(failure.retryInMs, 2000);
+    assert.match(failure.error.message, /HTTP 503/);
+  } finally {
+    await runtime.close();
     await server.close();
   }
 });
