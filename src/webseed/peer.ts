@@ -118,9 +118,8 @@ export class WebSeedPeer implements AgentPeer {
   readonly #meter = new RateMeter();
   /** Requested blocks not yet delivered, by their offset in the torrent's data. */
   readonly #outstanding = new Map<number, BlockRef>();
-  /** Offsets of requested blocks not yet part of a span being fetched. */
-  readonly #waiting = new Set<number>();
-  #waitingSince = 0;
+  /** Requested blocks not yet part of a span being fetched: offset to when it was requested. */
+  readonly #waiting = new Map<number, number>();
   readonly #controllers = new Set<AbortController>();
   #inFlight = 0;
   /** Bumped on every back-off and close: spans of an older generation deliver nothing. */
@@ -187,8 +186,7 @@ export class WebSeedPeer implements AgentPeer {
     const offset = this.#offset(block.index, block.begin);
     if (this.#outstanding.has(offset)) return false;
     this.#outstanding.set(offset, block);
-    if (this.#waiting.size === 0) this.#waitingSince = Date.now();
-    this.#waiting.add(offset);
+    this.#waiting.set(offset, Date.now());
     if (!this.#pumpScheduled) {
       // Requests come in bursts (one fill of the pipeline): gather them first.
       this.#pumpScheduled = true;
@@ -240,11 +238,13 @@ export class WebSeedPeer implements AgentPeer {
     while (!this.closed && !this.peerChoking && this.#inFlight < maxInFlight) {
       const runs = this.#runs();
       if (runs.length === 0) return;
-      const run = runs.reduce((best, next) =>
-        next.end - next.start > best.end - best.start ? next : best
-      );
+      // The oldest request (Map order) waits at most GATHER_MS; otherwise the longest span goes.
+      const [oldest, since] = this.#waiting.entries().next().value!;
+      const waited = Date.now() - since;
+      const run = waited >= GATHER_MS
+        ? runs.find((candidate) => candidate.start <= oldest && oldest < candidate.end)!
+        : runs.reduce((best, next) => next.end - next.start > best.end - best.start ? next : best);
       const minRun = Math.min(this.#torrent.pieceLength, this.#maxRange());
-      const waited = Date.now() - this.#waitingSince;
       if (run.end - run.start < minRun && this.#inFlight > 0 && waited < GATHER_MS) {
         // A short span while others are in flight: more adjacent requests may follow.
         clearTimeout(this.#gatherTimer);
@@ -252,7 +252,6 @@ export class WebSeedPeer implements AgentPeer {
         return;
       }
       for (const block of run.blocks) this.#waiting.delete(this.#offset(block.index, block.begin));
-      this.#waitingSince = Date.now();
       this.#inFlight++;
       const generation = this.#generation;
       void this.#fetchRun(run, generation).then(
@@ -275,7 +274,10 @@ export class WebSeedPeer implements AgentPeer {
 
   /** The waiting requests as contiguous spans of at most `maxRangeBytes`. */
   #runs(): Run[] {
-    const offsets = [...this.#waiting].filter((offset) => this.#outstanding.has(offset));
+    for (const offset of this.#waiting.keys()) {
+      if (!this.#outstanding.has(offset)) this.#waiting.delete(offset);
+    }
+    const offsets = [...this.#waiting.keys()];
     offsets.sort((a, b) => a - b);
     const runs: Run[] = [];
     let current: { start: number; end: number; blocks: BlockRef[] } | undefined;
