@@ -244,6 +244,31 @@ Deno.test("web seed: a seed that always fails is given up after repeated failure
   }
 });
 
+Deno.test("web seed: a torrent's web seed the process may not reach is given up with a PermissionError", async () => {
+  const { torrent: plain } = await album();
+  const torrent: Torrent = {
+    ...plain,
+    webSeeds: [{ url: "http://192.0.2.1:8/album/", kind: "getright" }],
+  };
+  const runtime = new Runtime({ listen: false });
+  try {
+    const session = await runtime.add(torrent, {
+      storage: new MemoryStorage(),
+      trackers: false,
+      start: false,
+    });
+    const failed = new Promise<Failure>((resolve) => session.events.on("web-seed-failed", resolve));
+    session.start();
+    const failure = await within(failed, 10_000, "a web-seed-failed event");
+    assert.equal(failure.error.name, "PermissionError");
+    assert.match(failure.error.message, /--allow-net=192\.0\.2\.1:8/);
+    assert.equal(failure.retryInMs, undefined, "given up at once");
+    assert.ok(session.running, "the session goes on");
+  } finally {
+    await runtime.close();
+  }
+});
+
 Deno.test("web seed: a URL the process may not reach is a PermissionError naming the flag", async () => {
   const runtime = new Runtime({ listen: false });
   const { torrent } = await album();
