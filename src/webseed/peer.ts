@@ -2,7 +2,6 @@ import type { AgentPeer, BlockRef } from "../agents/agent.ts";
 import type { BencodeDict } from "../bencode/mod.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { WebSeed } from "../metainfo/web_seeds.ts";
-import { RateMeter } from "../session/rate.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { PermissionError } from "../util/permissions.ts";
 import type { Message } from "../wire/messages.ts";
@@ -48,6 +47,8 @@ export interface WebSeedPeerOptions {
 /** How long a short span may wait for more adjacent requests before it is fetched anyway. */
 const GATHER_MS = 100;
 const MAX_BACKOFF_MS = 3_600_000;
+/** Seconds `downloadRate` averages over. */
+const RATE_SECONDS = 5;
 
 /** A contiguous span of requested blocks, fetched with one or a few HTTP requests. */
 interface Run {
@@ -115,7 +116,9 @@ export class WebSeedPeer implements AgentPeer {
   failures = 0;
   readonly #options: WebSeedPeerOptions;
   readonly #torrent: Torrent;
-  readonly #meter = new RateMeter();
+  /** Bytes received in each of the last few seconds (for `downloadRate`). */
+  readonly #buckets = new Float64Array(RATE_SECONDS);
+  #bucketSecond = 0;
   /** Requested blocks not yet delivered, by their offset in the torrent's data. */
   readonly #outstanding = new Map<number, BlockRef>();
   /** Requested blocks not yet part of a span being fetched: offset to when it was requested. */
@@ -152,7 +155,10 @@ export class WebSeedPeer implements AgentPeer {
   }
 
   get downloadRate(): number {
-    return this.#meter.rate();
+    this.#advance(Math.floor(Date.now() / 1000));
+    let sum = 0;
+    for (const bytes of this.#buckets) sum += bytes;
+    return sum / RATE_SECONDS;
   }
 
   get outstanding(): number {
@@ -227,6 +233,13 @@ export class WebSeedPeer implements AgentPeer {
     // The agents release its requests (they read outstandingRequests) before they are dropped.
     this.#options.closed(this, reason);
     this.#outstanding.clear();
+  }
+
+  /** Clears the buckets of the seconds that passed since the last byte. */
+  #advance(second: number): void {
+    const from = Math.max(this.#bucketSecond + 1, second - RATE_SECONDS + 1);
+    for (let s = from; s <= second; s++) this.#buckets[s % RATE_SECONDS] = 0;
+    this.#bucketSecond = Math.max(this.#bucketSecond, second);
   }
 
   #offset(index: number, begin: number): number {
@@ -319,7 +332,9 @@ export class WebSeedPeer implements AgentPeer {
     const take = async (chunk: Uint8Array, counted: boolean) => {
       if (counted) {
         armIdle();
-        this.#meter.add(chunk.length);
+        const second = Math.floor(Date.now() / 1000);
+        this.#advance(second);
+        this.#buckets[second % RATE_SECONDS] += chunk.length;
         await this.#options.received(chunk.length);
       }
       let position = 0;
