@@ -33,6 +33,7 @@ import {
   SESSION_FLAGS,
   withRuntime,
 } from "./session_command.ts";
+import { parseWebSeeds, WEB_SEED_FLAG, WEB_SEED_USAGE } from "./web_seed_flag.ts";
 
 const USAGE = `Usage: bittern download <torrent-file|url|magnet> [options]
 
@@ -44,6 +45,7 @@ shows until the torrent is known.
 Options:
   --out DIR            download directory (default .)
   --peer HOST:PORT     connect to this peer too (repeatable)
+${WEB_SEED_USAGE}
   --bind ADDR          listening address (default 0.0.0.0)
   --port N             listening port (default 6881; 0 picks a free one)
   --connections-per-ip N
@@ -62,8 +64,8 @@ ${rateLimitUsage(23)}
   --json               one JSON object per event per line
   -h, --help           show this help
 
-Permissions: --allow-net (the torrent's URL, trackers, peers and the listening
-address) and --allow-write=DIR. Add --allow-read=DIR to resume over existing
+Permissions: --allow-net (the torrent's URL, trackers, peers, web seeds and the
+listening address) and --allow-write=DIR. Add --allow-read=DIR to resume over existing
 data or to --seed, and --allow-read=FILE for a local .torrent file. DIR is
 checked for writing before anything is announced.
 
@@ -99,6 +101,7 @@ export async function main(args: string[]): Promise<number> {
       seed: { type: "boolean" },
       "seed-ratio": { type: "string" },
       "save-torrent": { type: "string" },
+      ...WEB_SEED_FLAG,
     },
   });
   if (typeof parsed === "number") return parsed;
@@ -120,6 +123,8 @@ export async function main(args: string[]): Promise<number> {
       return usage(`--files expects indices like 0,2,5, not '${values.files}'`);
     }
   }
+  const webSeeds = parseWebSeeds(values);
+  if (typeof webSeeds === "string") return usage(webSeeds);
   const ratio = values["seed-ratio"] === undefined ? undefined : Number(values["seed-ratio"]);
   if (ratio !== undefined && !(ratio > 0)) {
     return usage(`--seed-ratio expects a positive number, not '${values["seed-ratio"]}'`);
@@ -172,6 +177,7 @@ export async function main(args: string[]): Promise<number> {
       const session = await command.add(torrent ?? positionals[0], {
         out,
         peers: network.peers,
+        webSeeds,
         selector: values.selector as SelectorName | undefined,
         wantedFiles: files,
         restore: canRead ? "auto" : "none",

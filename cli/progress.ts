@@ -3,7 +3,13 @@
  * Renders a session's events: a live status line on a terminal, a progress
  * line every few seconds otherwise, or one JSON object per event (`--json`).
  */
-import type { Runtime, SessionEvents, SessionStats, TorrentSession } from "../mod.ts";
+import {
+  type Runtime,
+  type SessionEvents,
+  type SessionStats,
+  type TorrentSession,
+  WebSeedError,
+} from "../mod.ts";
 import { describeError, errorDetail } from "./errors.ts";
 import { formatBytes, formatDuration } from "./format.ts";
 
@@ -54,6 +60,11 @@ export function jsonEvent<K extends keyof SessionEvents>(type: K, event: Session
       fields.action = type.slice("peer-".length);
       Object.assign(fields, event);
       break;
+    case "web-seed-failed": {
+      const { url, error, retryInMs } = event as SessionEvents["web-seed-failed"];
+      Object.assign(fields, { url, name: error.name, message: describeError(error), retryInMs });
+      break;
+    }
     case "error": {
       const { error } = event as SessionEvents["error"];
       Object.assign(fields, {
@@ -145,6 +156,15 @@ export function render(session: TorrentSession, mode: OutputMode, name: string):
       ({ address, reason }) => log(`could not connect to ${address}: ${reason}`),
     ),
     session.events.on("stalled", ({ reason }) => log(`stalled: ${reason}`)),
+    session.events.on("web-seed-failed", ({ url, error, retryInMs }) => {
+      const what = error instanceof WebSeedError
+        ? error.message
+        : `web seed ${url}: ${error.message}`;
+      const next = retryInMs === undefined
+        ? "given up"
+        : `retrying in ${formatDuration(retryInMs / 1000)}`;
+      log(`${what} (${next})`);
+    }),
     session.events.on("tracker", ({ url, event, error, peers }) => {
       if (error) log(`tracker ${url}: ${error}`);
       else if (mode === "lines") log(`tracker ${url}: ${event}, ${peers ?? 0} peers`);

@@ -21,6 +21,7 @@ import {
   SESSION_FLAGS,
   withRuntime,
 } from "./session_command.ts";
+import { parseWebSeeds, WEB_SEED_FLAG } from "./web_seed_flag.ts";
 
 const USAGE = `Usage: bittern seed <torrent-file|url> --data DIR [options]
 
@@ -43,6 +44,8 @@ Options:
                     --allow-read and --allow-write for FILE)
   --peer HOST:PORT  connect to this peer too (repeatable)
 ${rateLimitUsage(20)}
+  --web-seed URL    with --allow-write=DIR, fetch missing pieces from this http(s)
+                    server too (BEP 19; repeatable)
   --json            one JSON object per event per line
   -h, --help        show this help
 
@@ -74,6 +77,7 @@ export async function main(args: string[]): Promise<number> {
       ...SESSION_FLAGS,
       ...RATE_LIMIT_FLAGS,
       data: { type: "string" },
+      ...WEB_SEED_FLAG,
     },
   });
   if (typeof parsed === "number") return parsed;
@@ -85,6 +89,8 @@ export async function main(args: string[]): Promise<number> {
   if (typeof network === "string") return usage(network);
   const limits = parseRateLimits(values);
   if (typeof limits === "string") return usage(limits);
+  const webSeeds = parseWebSeeds(values);
+  if (typeof webSeeds === "string") return usage(webSeeds);
   const mode = outputMode(values.json ?? false);
   const torrent = await fetchForCommand("seed", positionals[0], mode);
   if (!torrent) return ExitCode.failed;
@@ -98,6 +104,7 @@ export async function main(args: string[]): Promise<number> {
         storage: canWrite ? undefined : new FileSystemStorage(data, { readOnly: true }),
         out: data,
         peers: network.peers,
+        webSeeds,
         restore: "recheck",
         seed: true,
         // Read-only: want no file, so only verified pieces are served and nothing is fetched.

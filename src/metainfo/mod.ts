@@ -15,6 +15,8 @@ export { pieceHashAt, pieceLengthAt, visibleFileIndices, visibleFiles } from "./
 export type { Torrent, TorrentFile, TorrentVersion } from "./torrent.ts";
 export { assertDownloadable, MagnetError, TorrentError, torrentError } from "./errors.ts";
 export type { TorrentErrorCode, TorrentErrorOptions, TorrentProblem } from "./errors.ts";
+export { isWebSeedUrl, readWebSeeds } from "./web_seeds.ts";
+export type { WebSeed } from "./web_seeds.ts";
 export {
   DEFAULT_MAX_SEGMENT_BYTES,
   FALLBACK_SEGMENT,

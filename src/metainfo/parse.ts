@@ -14,6 +14,7 @@ import { announceTiers, checkPieces, layoutFiles } from "./layout.ts";
 import { parseV2Torrent } from "./parse_v2.ts";
 import { type SanitizeOptions, sanitizePathSegment } from "./sanitize.ts";
 import type { Torrent } from "./torrent.ts";
+import { readWebSeeds } from "./web_seeds.ts";
 
 /**
  * Limits for {@linkcode parseTorrent}; all hostile-input bounds are here.
@@ -170,6 +171,7 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
     comment: fields.comment,
     infoBytes,
     warnings,
+    webSeeds: readWebSeeds(root),
   };
 }
 

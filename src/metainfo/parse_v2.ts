@@ -5,6 +5,7 @@
  * (implied in a v2 tree, explicit in a hybrid's v1 `files`, which must match and
  * is the layout a hybrid is downloaded with).
  */
+import { readWebSeeds } from "./web_seeds.ts";
 import { createHash } from "node:crypto";
 import { type BencodeDict, BencodeError, decode } from "../bencode/mod.ts";
 import { tryValidate } from "../schema/mod.ts";
@@ -159,6 +160,7 @@ export function parseV2Torrent(
     comment: fields.comment,
     infoBytes,
     warnings,
+    webSeeds: readWebSeeds(root),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { WebSeed } from "./web_seeds.ts";
+
 /**
  * One file of a torrent, laid out in the torrent's byte stream.
  */
@@ -119,6 +121,8 @@ export interface Torrent {
    * dictionary (libtorrent accepts them too). Empty for a clean file.
    */
   readonly warnings: readonly string[];
+  /** Web seeds (BEP 19 `url-list`, BEP 17 `httpseeds`); `parseTorrent` always sets it. */
+  readonly webSeeds?: readonly WebSeed[];
 }
 
 /**

@@ -71,6 +71,10 @@ export interface SessionConfig {
   readonly downloadLimit: number;
   /** Piece payload this torrent sends per second, 0 for unlimited, like `downloadLimit`. */
   readonly uploadLimit: number;
+  /** First wait after a web seed fails; doubles with each failure in a row. */
+  readonly webSeedRetryMs: number;
+  /** Failures in a row after which a web seed is given up for the session. */
+  readonly maxWebSeedFailures: number;
 }
 
 /** What names a peer for bans and strikes, so that they survive reconnection. */
@@ -87,6 +91,8 @@ export class SessionCore implements AgentSession {
   readonly config: SessionConfig;
   readonly events: Emitter<SessionEvents> = new Emitter<SessionEvents>();
   readonly peerMap: Map<string, Peer> = new Map();
+  /** Web seeds at work (see `WebSeedRunner`): peers to the agents, without a connection. */
+  readonly webSeedPeers: Set<AgentPeer> = new Set();
   readonly pool: PeerPool;
   readonly agents: MessagingAgent[] = [];
   readonly downloadMeter: RateMeter = new RateMeter();
@@ -173,7 +179,7 @@ export class SessionCore implements AgentSession {
   }
 
   /** Hands a standard message to every agent that consumes its type. */
-  dispatch(peer: Peer, message: Message): void {
+  dispatch(peer: AgentPeer, message: Message): void {
     const handlers = this.#handlers.get(message.type);
     if (!handlers) return;
     for (const handler of handlers) {
@@ -217,7 +223,8 @@ export class SessionCore implements AgentSession {
 
   /** @inheritdoc */
   peers(): Iterable<AgentPeer> {
-    return this.peerMap.values();
+    if (this.webSeedPeers.size === 0) return this.peerMap.values();
+    return [...this.peerMap.values(), ...this.webSeedPeers];
   }
 
   /** @inheritdoc */

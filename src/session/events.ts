@@ -59,6 +59,15 @@ export interface SessionEvents {
    * handshake was rejected (by the peer or by a handshake handler).
    */
   "peer-failed": { readonly address: string; readonly reason: string };
+  /**
+   * A web seed failed (a wrong answer, an error status, no answer, or data that failed a
+   * piece's hash): it backs off for `retryInMs`, or is given up when that is `undefined`.
+   */
+  "web-seed-failed": {
+    readonly url: string;
+    readonly error: Error;
+    readonly retryInMs: number | undefined;
+  };
   /** A peer was banned for the rest of the session. */
   "peer-banned": PeerInfo & { readonly reason: string };
   /** A piece passed its SHA-1 check. */

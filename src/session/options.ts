@@ -130,6 +130,11 @@ export interface SessionOptions extends Partial<SessionConfig> {
   readonly handshakeHandlers?: readonly HandshakeHandler[];
   /** Peers to connect to at once (a static peer source). */
   readonly peers?: readonly PeerAddress[];
+  /**
+   * More web seeds (BEP 19 URLs, http or https) beside the torrent's `url-list` and
+   * `httpseeds` and a magnet link's `ws`. Each needs network permission for its host.
+   */
+  readonly webSeeds?: readonly string[];
   /** More peer sources for this torrent. */
   readonly peerSources?: readonly PeerSource[];
   /** Announce to the torrent's trackers (with these options). Default `true`. */
@@ -192,6 +197,8 @@ export const DEFAULT_SESSION_CONFIG: SessionConfig = Object.freeze({
   resumeIntervalMs: 30_000,
   downloadLimit: 0,
   uploadLimit: 0,
+  webSeedRetryMs: 30_000,
+  maxWebSeedFailures: 5,
 });
 
 /** The config of a session: defaults overridden by the options given. */

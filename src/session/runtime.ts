@@ -11,7 +11,9 @@ import { NodeCryptoHasher, type Sha1Hasher } from "../storage/hasher.ts";
 import { PieceStore } from "../storage/piece_store.ts";
 import { toHex } from "../util/bytes.ts";
 import { BandwidthLimiter } from "../util/bandwidth.ts";
-import { explainPermission } from "../util/permissions.ts";
+import { explainPermission, PermissionError } from "../util/permissions.ts";
+import { isWebSeedUrl } from "../metainfo/web_seeds.ts";
+import { WebSeedError } from "../webseed/errors.ts";
 import { ExtensionProtocol } from "../wire/extension_protocol.ts";
 import { FastExtension } from "../wire/fast_extension.ts";
 import { ExtensionRegistry } from "../wire/extensions.ts";
@@ -296,6 +298,7 @@ export class Runtime {
     options: SessionOptions = {},
   ): Promise<TorrentSession> {
     if (this.#closed) throw new Error("runtime is closed");
+    checkWebSeedOptions(options.webSeeds ?? []);
     if (typeof source === "string" && /^magnet:/i.test(source)) {
       const magnet = parseMagnet(source);
       assertDownloadable(magnet); // v2 sessions are not built yet
@@ -374,7 +377,11 @@ export class Runtime {
       (torrent, host, pool, wantedFiles) =>
         this.#openEngine(
           torrent,
-          { ...options, wantedFiles: wantedFiles ?? selectOnly(torrent, magnet) },
+          {
+            ...options,
+            wantedFiles: wantedFiles ?? selectOnly(torrent, magnet),
+            webSeeds: [...magnet.webSeeds, ...options.webSeeds ?? []],
+          },
           config,
           host,
           // A private torrent has no PEX nor DHT (BEP 27); its peers may still ask for metadata: rejected.
@@ -429,7 +436,11 @@ export class Runtime {
     const selector = typeof options.selector === "object"
       ? options.selector
       : createSelector(options.selector ?? "rarest");
-    return new SessionEngine(host, store, selector, config, agents, sources, pool);
+    const webSeeds = [
+      ...torrent.webSeeds ?? [],
+      ...(options.webSeeds ?? []).map((url) => ({ url, kind: "getright" as const })),
+    ];
+    return new SessionEngine(host, store, selector, config, agents, sources, pool, webSeeds);
   }
 
   /** Makes `session` reachable: its handshake handlers, and incoming connections by info hash. */
@@ -761,4 +772,18 @@ function failedEncryption(error: unknown): boolean {
     error.code === "encryption-policy" || error.code === "bad-encryption-key" ||
     error.code === "bad-encryption-padding"
   );
+}
+
+/** The user's web seeds: http(s) URLs the process may reach (a `PermissionError` otherwise). */
+function checkWebSeedOptions(urls: readonly string[]): void {
+  for (const url of urls) {
+    if (!isWebSeedUrl(url)) {
+      throw new WebSeedError("url", url, "not an http: or https: URL");
+    }
+    const { hostname, port, protocol } = new URL(url);
+    const host = `${hostname}:${port || (protocol === "https:" ? 443 : 80)}`;
+    if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
+      throw new PermissionError(`network access to ${host} (web seed)`, `--allow-net=${host}`);
+    }
+  }
 }

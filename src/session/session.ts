@@ -1,5 +1,6 @@
 import type { AgentPeer, MessagingAgent } from "../agents/agent.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
+import type { WebSeed } from "../metainfo/web_seeds.ts";
 import type { PeerSourceContext } from "../peers/source.ts";
 import type { PieceSelector } from "../picker/selector.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
@@ -25,6 +26,7 @@ import type { RateLimits } from "./options.ts";
 import type { PeerPool } from "./pool.ts";
 import type { SourceRunner } from "./sources.ts";
 import type { UploadBuffers } from "./upload_buffers.ts";
+import { WebSeedRunner } from "./web_seeds.ts";
 
 /** What a session needs from the runtime it runs on. */
 export interface SessionHost {
@@ -111,6 +113,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
   readonly core: SessionCore;
   readonly #host: SessionHost;
   readonly #sources: SourceRunner;
+  readonly #webSeeds: WebSeedRunner;
   readonly #dialing = new Set<string>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #resolveCompleted!: (stats: SessionStats) => void;
@@ -136,6 +139,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     agents: readonly MessagingAgent[],
     sources: SourceRunner,
     pool?: PeerPool,
+    webSeeds: readonly WebSeed[] = [],
   ) {
     this.#host = host;
     this.#sources = sources;
@@ -165,6 +169,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
       ...agents,
     ]);
     core.forAgents((agent) => agent.attach?.(core));
+    this.#webSeeds = new WebSeedRunner(core, webSeeds);
     this.completed = new Promise((resolve, reject) => {
       this.#resolveCompleted = resolve;
       this.#rejectCompleted = reject;
@@ -249,6 +254,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     this.#completeAtStart ??= core.store.complete;
     this.#sources.start(this.#sourceContext(), (peers, source) => this.addPeers(peers, source));
     this.#checkCompleted();
+    this.#webSeeds.start();
     this.#connectMore();
   }
 
@@ -273,6 +279,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     core.running = false;
     clearInterval(this.#timer);
     void this.#sources.stop();
+    this.#webSeeds.stop("paused");
     for (const peer of [...core.peerMap.values()]) peer.close("paused");
   }
 
@@ -337,6 +344,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     // More files wanted after completing: the session downloads (and completes) again.
     if (!core.store.complete) this.#completedOnce = false;
     this.#checkCompleted();
+    if (core.running) this.#webSeeds.start();
   }
 
   /** Whether this session takes one more peer at `key` from `host`. */
@@ -508,6 +516,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     this.#resolveCompleted(stats);
     // Trackers hear `completed` only for a download that finished here, not for a seed.
     if (!this.#completeAtStart) this.#sources.completed();
+    this.#webSeeds.stop("completed");
     for (const peer of [...core.peerMap.values()]) {
       // Seeds have nothing for each other.
       if (peer.pieces.hasAll()) peer.close("both complete");
@@ -549,7 +558,10 @@ export class SessionEngine implements TorrentSession, HostedSession {
   /** Emits `stalled` once when nothing is connected, dialled or ready to dial. */
   #checkStalled(): void {
     const core = this.core;
-    if (core.peerMap.size > 0 || this.#dialing.size > 0 || this.#completedOnce) {
+    if (
+      core.peerMap.size > 0 || this.#dialing.size > 0 || this.#completedOnce ||
+      this.#webSeeds.active
+    ) {
       this.#stall = undefined;
       return;
     }

@@ -5,9 +5,10 @@ Every subcommand prints one JSON object on stdout. Add subcommands here as
 later tests need them (seeding, downloading...); keep output JSON.
 
   make-torrent --path PATH --out FILE [--piece-size N] [--tracker URL]...
-               [--private] [--comment TEXT] [--hybrid]
+               [--private] [--comment TEXT] [--hybrid] [--url-seed URL]...
       Makes a v1 torrent of PATH (a file or a directory), or with --hybrid a
-      v1+v2 one (with padding files). Prints {"info_hash"} (the v1 hash).
+      v1+v2 one (with padding files); --url-seed adds a BEP 19 url-list entry.
+      Prints {"info_hash"} (the v1 hash).
   info FILE
       Reads FILE with libtorrent. Prints name, info hash, pieces, files
       (path segments, size, offset, pad), trackers and the private flag.
@@ -31,6 +32,8 @@ def make_torrent(args):
     t = lt.create_torrent(fs, args.piece_size, flags)
     for tier, url in enumerate(args.tracker or []):
         t.add_tracker(url, tier)
+    for url in args.url_seed or []:
+        t.add_url_seed(url)
     if args.private:
         t.set_priv(True)
     if args.comment:
@@ -79,6 +82,7 @@ def main():
     make.add_argument("--private", action="store_true")
     make.add_argument("--comment")
     make.add_argument("--hybrid", action="store_true")
+    make.add_argument("--url-seed", action="append")
     make.set_defaults(run=make_torrent)
     read = commands.add_parser("info")
     read.add_argument("file")
