@@ -27,6 +27,7 @@ export * from "./src/peers/mod.ts";
 export * from "./src/dht/mod.ts";
 export * from "./src/agents/mod.ts";
 export * from "./src/session/mod.ts";
+export * from "./src/stream/mod.ts";
 export { Emitter, type Listener } from "./src/util/emitter.ts";
 export { fromHex, toHex } from "./src/util/bytes.ts";
 export { explainPermission, PermissionError, type PermissionKind } from "./src/util/permissions.ts";

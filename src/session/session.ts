@@ -23,6 +23,13 @@ import { Peer, PeerViolation } from "./peer.ts";
 import type { PeerPool } from "./pool.ts";
 import type { SourceRunner } from "./sources.ts";
 import type { UploadBuffers } from "./upload_buffers.ts";
+import { StreamError } from "../stream/errors.ts";
+import {
+  createFileStream,
+  type ReadStreamOptions,
+  type StreamSource,
+} from "../stream/read_stream.ts";
+import { serveFile } from "../stream/serve.ts";
 
 /** What a session needs from the runtime it runs on. */
 export interface SessionHost {
@@ -148,12 +155,17 @@ export class SessionEngine implements TorrentSession, HostedSession {
         selector,
         blockSize: config.blockSize,
         initialQueueDepth: config.initialQueueDepth,
+        priorities: core.priorities,
       }),
       uploadAgent({ maxQueuedBytes: config.maxQueuedUploadBytes }),
       chokerAgent(config),
       ...agents,
     ]);
     core.forAgents((agent) => agent.attach?.(core));
+    // A stream over a skipped file opened or closed: which pieces are needed changed.
+    core.priorities.onChange((forcedChanged) => {
+      if (forcedChanged && !this.#stopped) this.#wantedChanged();
+    });
     this.completed = new Promise((resolve, reject) => {
       this.#resolveCompleted = resolve;
       this.#rejectCompleted = reject;
@@ -279,6 +291,31 @@ export class SessionEngine implements TorrentSession, HostedSession {
     }
     this.events.emit("stopped", { reason });
     this.#host.removed(this);
+  }
+
+  createReadStream(fileIndex: number, options?: ReadStreamOptions): ReadableStream<Uint8Array> {
+    if (this.#stopped) {
+      throw new StreamError("stopped", `file ${fileIndex}`, "the session has stopped");
+    }
+    return createFileStream(this.#streamSource(), fileIndex, options);
+  }
+
+  serveFile(request: Request, fileIndex: number): Promise<Response> {
+    return serveFile(this, request, fileIndex);
+  }
+
+  #streamSource(): StreamSource {
+    const store = this.core.store;
+    return {
+      torrent: this.torrent,
+      priorities: this.core.priorities,
+      readable: store.canServe,
+      isVerified: (piece) => store.verified.get(piece),
+      isWanted: (piece) => store.wanted.get(piece),
+      read: (piece, offset, length) => store.readBlock(piece, offset, length),
+      onVerified: (listener) => this.events.on("piece-verified", ({ index }) => listener(index)),
+      onStopped: (listener) => this.events.on("stopped", ({ reason }) => listener(reason)),
+    };
   }
 
   /** Selects the files to download and brings the agents' view in step. */
@@ -633,6 +670,49 @@ export interface TorrentSession {
   setWantedFiles(indices: Iterable<number>): void;
   /** Verifies every piece against the data again (transfers pause meanwhile). */
   recheck(): Promise<void>;
+  /**
+   * A stream of a file's bytes (`start..end`, both inclusive; the whole file
+   * by default), yielded in order as their pieces verify, read back from
+   * storage. While it is open, the pieces just ahead of its reader are
+   * fetched before anything else (the next one from several peers at once),
+   * the rest of the torrent at lower priority; a file that was not selected
+   * is fetched as far as the stream reads. Cancelling it frees everything.
+   * Several streams may be open at once; each holds at most 256 KiB read ahead.
+   *
+   * @example Reading the middle of file 0 while it downloads
+   * ```ts
+   * import type { TorrentSession } from "@bittern/bittern";
+   *
+   * declare const session: TorrentSession;
+   * const stream = session.createReadStream(0, { start: 1 << 20, end: (2 << 20) - 1 });
+   * for await (const chunk of stream) console.log(chunk.length);
+   * ```
+   *
+   * @param fileIndex The file, by the index `bittern info` shows (padding files not counted).
+   * @param options The byte range.
+   * @throws {StreamError} `bad-file`, `bad-range`, `unreadable` (write-only
+   * storage) or `stopped`; a session that stops under an open stream errors it
+   * with `stopped`. A magnet link's session waits for its metadata first.
+   */
+  createReadStream(fileIndex: number, options?: ReadStreamOptions): ReadableStream<Uint8Array>;
+  /**
+   * Answers an HTTP request for one file with {@linkcode serveFile}: `Range`
+   * (206, 416), `HEAD`, `Content-Type` by extension; the body streams as the
+   * file downloads.
+   *
+   * @example
+   * ```ts
+   * import type { TorrentSession } from "@bittern/bittern";
+   *
+   * declare const session: TorrentSession;
+   * Deno.serve({ hostname: "127.0.0.1", port: 8000 }, (request) => session.serveFile(request, 0));
+   * ```
+   *
+   * @param request The HTTP request.
+   * @param fileIndex The file.
+   * @returns The response.
+   */
+  serveFile(request: Request, fileIndex: number): Promise<Response>;
   /** Starts (or resumes) connecting, downloading and serving. */
   start(): void;
   /** Disconnects every peer and stops transferring; {@linkcode TorrentSession.start} resumes. */
