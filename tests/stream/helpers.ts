@@ -66,17 +66,24 @@ export interface StreamScene extends AsyncDisposable {
   readonly dir: string;
 }
 
-/** Files of `sizes` bytes, served at `bytesPerSecond`; the leecher wants `wantedFiles`. */
-export async function streamScene(
+/** A seeder of a multi-file torrent (files `f0.bin`, ...) serving at most `bytesPerSecond`. */
+export interface SlowSeeder extends AsyncDisposable {
+  readonly torrent: Torrent;
+  readonly files: readonly Uint8Array[];
+  readonly port: number;
+}
+
+/** Starts a {@linkcode SlowSeeder} on 127.0.0.1 (DHT off). */
+export async function slowSeeder(
   sizes: readonly number[],
   bytesPerSecond: number,
-  options: { pieceLength?: number; wantedFiles?: number[]; start?: boolean } = {},
-): Promise<StreamScene> {
+  pieceLength = 65536,
+): Promise<SlowSeeder> {
   const files = sizes.map((size, index) => payload(size, 11 + index));
   const { torrent } = await createTorrent({
     name: "scene",
     files: files.map((data, index) => ({ path: [`f${index}.bin`], data })),
-  }, { pieceLength: options.pieceLength ?? 65536 });
+  }, { pieceLength });
   const whole = new Uint8Array(torrent.length);
   let offset = 0;
   for (const data of files) {
@@ -84,26 +91,41 @@ export async function streamScene(
     offset += data.length;
   }
   const storage: MemoryStorage = await seededMemory(torrent, whole);
-  const dir = await Deno.makeTempDir({ prefix: "bittern-stream-" });
   const seeder = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 }, dht: false });
-  const leech = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 }, dht: false });
   const throttled = new ThrottledStorage(storage, bytesPerSecond);
   await seeder.add(torrent, { storage: throttled });
   throttled.throttling = true;
-  const leecher = await leech.add(torrent, {
+  return {
+    torrent,
+    files,
+    port: seeder.port!,
+    [Symbol.asyncDispose]: () => seeder.close(),
+  };
+}
+
+/** Files of `sizes` bytes, served at `bytesPerSecond`; the leecher wants `wantedFiles`. */
+export async function streamScene(
+  sizes: readonly number[],
+  bytesPerSecond: number,
+  options: { pieceLength?: number; wantedFiles?: number[]; start?: boolean } = {},
+): Promise<StreamScene> {
+  const seeder = await slowSeeder(sizes, bytesPerSecond, options.pieceLength);
+  const dir = await Deno.makeTempDir({ prefix: "bittern-stream-" });
+  const leech = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 }, dht: false });
+  const leecher = await leech.add(seeder.torrent, {
     out: dir,
-    peers: [{ host: "127.0.0.1", port: seeder.port! }],
+    peers: [{ host: "127.0.0.1", port: seeder.port }],
     wantedFiles: options.wantedFiles,
     start: options.start,
   });
   return {
-    torrent,
-    files,
+    torrent: seeder.torrent,
+    files: seeder.files,
     leecher,
     dir,
     async [Symbol.asyncDispose]() {
       await leech.close();
-      await seeder.close();
+      await seeder[Symbol.asyncDispose]();
       await Deno.remove(dir, { recursive: true });
     },
   };
