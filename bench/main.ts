@@ -4,7 +4,7 @@
  *
  * `deno task bench [name...]` runs only the named ones
  * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces, magnet,
- * profile, dht);
+ * profile, dht, stream);
  * options after the names go to each, e.g. `deno task bench seeder-memory --scenario flood`.
  */
 import { run as bencode } from "./bencode.ts";
@@ -17,10 +17,11 @@ import { run as profile } from "./profile.ts";
 import { run as scale } from "./scale.ts";
 import { run as seederMemory } from "./seeder_memory.ts";
 import { run as storage } from "./storage.ts";
+import { run as stream } from "./stream.ts";
 import { run as swarm } from "./swarm.ts";
 import { run as wire } from "./wire.ts";
 
-// Only swarm, seeder-memory and dht take options; the others run with their defaults.
+// Only swarm, seeder-memory, dht and stream take options; the others run with their defaults.
 const benches: Record<string, (options: string[]) => unknown> = {
   bencode: () => bencode(),
   metainfo: () => metainfo(),
@@ -35,6 +36,7 @@ const benches: Record<string, (options: string[]) => unknown> = {
   magnet: () => magnet(),
   profile: () => profile(),
   dht,
+  stream,
 };
 // Names come first; everything from the first `--option` on goes to each chosen benchmark.
 const firstOption = Deno.args.findIndex((arg) => arg.startsWith("--"));

@@ -113,6 +113,35 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
     return true;
   };
 
+  /**
+   * Whether a reader waits on a piece this peer could start on now: a critical
+   * piece it has with blocks nobody was asked for.
+   */
+  const starving = (peer: AgentPeer, critical: ReadonlySet<number>): boolean => {
+    for (const piece of critical) {
+      if (!peer.pieces.get(piece)) continue;
+      const download = blocks.downloads.get(piece);
+      if (!download) return true;
+      if (download.free === 0) continue;
+      if (!download.exclusive || (download.owner ?? peer) === peer) return true;
+    }
+    return false;
+  };
+
+  /**
+   * Withdraws all of the peer's requests outside `urgent`: a peer serves
+   * requests in order, so a reader's blocks asked now would otherwise wait
+   * behind the whole pipeline (hundreds of blocks at a slow peer's `reqq`).
+   */
+  const withdrawOrdinary = (peer: AgentPeer, urgent: ReadonlySet<number>) => {
+    for (const request of [...peer.outstandingRequests()]) {
+      if (urgent.has(request.index)) continue;
+      peer.cancel(request);
+      const key = blocks.keyOf(request.index, request.begin, request.length);
+      if (key !== undefined) blocks.release(key);
+    }
+  };
+
   const fill = (peer: AgentPeer) => {
     if (peer.peerChoking || !peer.amInterested || peer.closed) return;
     const limit = Math.min(stateOf(peer).depth, peer.maxOutstanding);
@@ -125,6 +154,7 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
       const urgent = priorities.urgent(needs);
       const critical = priorities.critical(needs);
       const urgentSet = new Set(urgent);
+      if (starving(peer, critical)) withdrawOrdinary(peer, urgentSet);
       for (;;) {
         const key = claimUrgent(peer, urgent, critical, askedOfPeer);
         if (key === undefined) break;
