@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { StreamError } from "../../mod.ts";
-import { readStream, streamScene } from "./helpers.ts";
+import { Runtime, StreamError } from "../../mod.ts";
+import { readStream, slowSeeder, streamScene } from "./helpers.ts";
 
 const MiB = 1 << 20;
 
@@ -80,4 +80,29 @@ Deno.test("createReadStream: cancelling mid-way frees the stream; stopping the s
     return true;
   });
   assert.throws(() => session.createReadStream(0), StreamError);
+});
+
+Deno.test("createReadStream and serveFile on a magnet link's session wait for the metadata", async () => {
+  await using seeder = await slowSeeder([2 * MiB], 4 * MiB);
+  const dir = await Deno.makeTempDir({ prefix: "bittern-stream-magnet-" });
+  const runtime = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 }, dht: false });
+  try {
+    const session = await runtime.add(`magnet:?xt=urn:btih:${seeder.torrent.infoHashHex}`, {
+      out: dir,
+      peers: [{ host: "127.0.0.1", port: seeder.port }],
+    });
+    const file = seeder.files[0];
+    const stream = session.createReadStream(0, { start: 1_500_000, end: 1_599_999 });
+    const response = session.serveFile(
+      new Request("http://localhost/0", { headers: { range: "bytes=10-19" } }),
+      0,
+    );
+    assert.deepEqual(await readStream(stream), file.subarray(1_500_000, 1_600_000));
+    const served = await response;
+    assert.equal(served.status, 206);
+    assert.deepEqual(new Uint8Array(await served.arrayBuffer()), file.subarray(10, 20));
+  } finally {
+    await runtime.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
