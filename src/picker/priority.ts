@@ -64,6 +64,8 @@ export class PiecePriorities {
   #version = 0;
 
   /**
+   * Creates an empty set of windows for a torrent of `pieceCount` pieces.
+   *
    * @param pieceCount The torrent's piece count.
    * @param options Window size.
    */

@@ -1,7 +1,7 @@
 /** A seeder slowed down at its storage, so that streams finish before downloads do. */
 import {
   createTorrent,
-  MemoryStorage,
+  type MemoryStorage,
   Runtime,
   type Storage,
   type Torrent,
