@@ -512,11 +512,24 @@ export class SessionEngine implements TorrentSession, HostedSession {
     this.#resolveCompleted(stats);
     // Trackers hear `completed` only for a download that finished here, not for a seed.
     if (!this.#completeAtStart) this.#sources.completed();
-    for (const peer of [...core.peerMap.values()]) {
-      // Seeds have nothing for each other.
-      if (peer.pieces.hasAll()) peer.close("both complete");
+    // Seeds have nothing for each other, unless a stream still reads a skipped file.
+    if (!core.priorities.active) {
+      for (const peer of [...core.peerMap.values()]) {
+        if (peer.pieces.hasAll()) peer.close("both complete");
+      }
     }
-    if (!core.config.seed) void this.stop("completed");
+    if (!core.config.seed) this.#stopOnceUnread();
+  }
+
+  /** Stops the completed session, once no stream reads from it any more. */
+  #stopOnceUnread(): void {
+    const priorities = this.core.priorities;
+    if (!priorities.active) return void this.stop("completed");
+    const stopListening = priorities.onChange(() => {
+      if (priorities.active) return;
+      stopListening();
+      void this.stop("completed");
+    });
   }
 
   #fail(error: Error): void {

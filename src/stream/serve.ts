@@ -1,5 +1,6 @@
 import { type Torrent, visibleFiles } from "../metainfo/torrent.ts";
 import { contentTypeFor } from "./content_type.ts";
+import { StreamError } from "./errors.ts";
 import { parseRange } from "./range.ts";
 import type { ReadStreamOptions } from "./read_stream.ts";
 
@@ -18,7 +19,8 @@ export interface StreamableSession {
  * `Content-Type` from the file's extension. The body is
  * `session.createReadStream` over the range, so the pieces the client waits
  * for are fetched first, and a client that goes away frees them. `404` for a
- * file index the torrent does not have, `405` for other methods.
+ * file index the torrent does not have, `405` for other methods, `503` when the
+ * session stopped or its storage cannot be read back (see `StreamError`).
  *
  * @example Streaming file 0 from your own server
  * ```ts
@@ -73,5 +75,16 @@ export async function serveFile(
   if (range) headers.set("content-range", `bytes ${start}-${end}/${size}`);
   const status = range ? 206 : 200;
   if (request.method === "HEAD" || size === 0) return new Response(null, { status, headers });
-  return new Response(session.createReadStream(fileIndex, { start, end }), { status, headers });
+  let body: ReadableStream<Uint8Array>;
+  try {
+    body = session.createReadStream(fileIndex, { start, end });
+  } catch (error) {
+    if (!(error instanceof StreamError)) throw error;
+    // The session stopped, or its storage cannot be read back: nothing to serve now.
+    return new Response(`${error.message}\n`, {
+      status: 503,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  }
+  return new Response(body, { status, headers });
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { metainfoFromInfo } from "../../mod.ts";
 import { slowSeeder } from "../stream/helpers.ts";
+import { escapeHtml } from "../../cli/stream.ts";
 import { CliProcess, runCli } from "./helpers.ts";
 
 const MiB = 1 << 20;
@@ -97,4 +98,11 @@ Deno.test("stream: bad --http-port is a usage error", async () => {
   const result = await runCli([], ["stream", "x.torrent", "--out", "dl", "--http-port", "70000"]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--http-port expects 0\.\.65535, not '70000'/);
+});
+
+Deno.test("stream: file names in the listing are escaped", () => {
+  assert.equal(
+    escapeHtml(`<img src=x onerror="alert('&')">`),
+    "&#60;img src=x onerror=&#34;alert(&#39;&#38;&#39;)&#34;&#62;",
+  );
 });

@@ -107,7 +107,7 @@ export async function slowSeeder(
 export async function streamScene(
   sizes: readonly number[],
   bytesPerSecond: number,
-  options: { pieceLength?: number; wantedFiles?: number[]; start?: boolean } = {},
+  options: { pieceLength?: number; wantedFiles?: number[]; start?: boolean; seed?: boolean } = {},
 ): Promise<StreamScene> {
   const seeder = await slowSeeder(sizes, bytesPerSecond, options.pieceLength);
   const dir = await Deno.makeTempDir({ prefix: "bittern-stream-" });
@@ -117,6 +117,7 @@ export async function streamScene(
     peers: [{ host: "127.0.0.1", port: seeder.port }],
     wantedFiles: options.wantedFiles,
     start: options.start,
+    seed: options.seed,
   });
   return {
     torrent: seeder.torrent,

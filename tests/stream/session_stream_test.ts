@@ -80,6 +80,20 @@ Deno.test("createReadStream: cancelling mid-way frees the stream; stopping the s
     return true;
   });
   assert.throws(() => session.createReadStream(0), StreamError);
+  const served = await session.serveFile(new Request("http://localhost/0"), 0);
+  assert.equal(served.status, 503);
+  assert.match(await served.text(), /stopped/);
+});
+
+Deno.test("createReadStream: a session that does not seed stays open until its streams are read", async () => {
+  await using scene = await streamScene([MiB], 8 * MiB, { seed: false });
+  const session = scene.leecher;
+  const stream = session.createReadStream(0, { start: 1000 });
+  await session.completed;
+  const stopped = session.events.once("stopped");
+  assert.equal(session.running, true, "still running with a stream open");
+  assert.deepEqual(await readStream(stream), scene.files[0].subarray(1000));
+  assert.equal((await stopped).reason, "completed");
 });
 
 Deno.test("createReadStream and serveFile on a magnet link's session wait for the metadata", async () => {
