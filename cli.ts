@@ -12,6 +12,7 @@ import { main as create } from "./cli/create.ts";
 import { main as download } from "./cli/download.ts";
 import { main as info } from "./cli/info.ts";
 import { main as seed } from "./cli/seed.ts";
+import { main as stream } from "./cli/stream.ts";
 import { main as tracker } from "./cli/tracker.ts";
 import { main as verify } from "./cli/verify.ts";
 import { main as version } from "./cli/version.ts";
@@ -23,6 +24,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   download: { run: download, summary: "download a torrent (file or URL)" },
   seed: { run: seed, summary: "serve a torrent's data from a directory" },
+  stream: { run: stream, summary: "download and serve the files over HTTP meanwhile" },
   create: { run: create, summary: "make a .torrent from a file or directory" },
   info: { run: info, summary: "show what a torrent holds" },
   verify: { run: verify, summary: "check data on disk against a torrent" },

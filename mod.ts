@@ -28,6 +28,7 @@ export * from "./src/dht/mod.ts";
 export * from "./src/agents/mod.ts";
 export * from "./src/session/mod.ts";
 export * from "./src/webseed/mod.ts";
+export * from "./src/stream/mod.ts";
 export { Emitter, type Listener } from "./src/util/emitter.ts";
 export {
   type BandwidthClock,

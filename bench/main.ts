@@ -4,7 +4,7 @@
  *
  * `deno task bench [name...]` runs only the named ones
  * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces, magnet,
- * profile, dht, ratelimit, webseed);
+ * profile, dht, ratelimit, webseed, stream);
  * options after the names go to each, e.g. `deno task bench seeder-memory --scenario flood`.
  */
 import { run as bencode } from "./bencode.ts";
@@ -18,11 +18,13 @@ import { run as ratelimit } from "./ratelimit.ts";
 import { run as scale } from "./scale.ts";
 import { run as seederMemory } from "./seeder_memory.ts";
 import { run as storage } from "./storage.ts";
+import { run as stream } from "./stream.ts";
 import { run as swarm } from "./swarm.ts";
 import { run as webseed } from "./webseed.ts";
 import { run as wire } from "./wire.ts";
 
-// Only swarm, seeder-memory, dht, ratelimit and webseed take options; the others run with their defaults.
+// Only swarm, seeder-memory, dht, ratelimit, webseed and stream take options; the others run
+// with their defaults.
 const benches: Record<string, (options: string[]) => unknown> = {
   bencode: () => bencode(),
   metainfo: () => metainfo(),
@@ -39,6 +41,7 @@ const benches: Record<string, (options: string[]) => unknown> = {
   dht,
   ratelimit,
   webseed,
+  stream,
 };
 // Names come first; everything from the first `--option` on goes to each chosen benchmark.
 const firstOption = Deno.args.findIndex((arg) => arg.startsWith("--"));

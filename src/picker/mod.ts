@@ -17,3 +17,9 @@ export { SequentialSelector } from "./sequential.ts";
 export { type RarestFirstOptions, RarestFirstSelector } from "./rarest.ts";
 export { Availability } from "./availability.ts";
 export { createSelector, type SelectorName } from "./named.ts";
+export {
+  PiecePriorities,
+  type PiecePrioritiesOptions,
+  type PriorityHandle,
+  type PriorityWindow,
+} from "./priority.ts";

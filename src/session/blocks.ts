@@ -187,6 +187,42 @@ export class BlockTracker {
     return undefined;
   }
 
+  /**
+   * A FREE block of `piece` for `peer` (starting the piece if needed), marked
+   * REQUESTED; undefined when none is free or another peer owns the piece.
+   */
+  claimFreeOf(piece: number, peer: AgentPeer): number | undefined {
+    const download = this.start(piece);
+    if (download.exclusive && (download.owner ?? peer) !== peer) return undefined;
+    const block = download.firstFree();
+    if (block < 0) return undefined;
+    if (download.exclusive) download.owner = peer;
+    return this.#claim(download, block);
+  }
+
+  /**
+   * A block of `piece` in progress already requested from someone else (at
+   * most `maxRequesters` at once), not received, not yet asked of this peer:
+   * endgame for one urgent piece.
+   */
+  claimDuplicateOf(
+    piece: number,
+    askedOfPeer: (key: number) => boolean,
+    maxRequesters: number,
+  ): number | undefined {
+    const download = this.downloads.get(piece);
+    if (!download || download.exclusive) return undefined;
+    const states = download.states;
+    for (let block = 0; block < states.length; block++) {
+      if (states[block] !== REQUESTED || download.requesters[block] >= maxRequesters) continue;
+      const key = this.key(piece, block);
+      if (askedOfPeer(key)) continue;
+      download.requesters[block]++;
+      return key;
+    }
+    return undefined;
+  }
+
   #claim(download: PieceDownload, block: number): number {
     download.states[block] = REQUESTED;
     download.requesters[block] = 1;

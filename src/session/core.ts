@@ -7,6 +7,7 @@ import type {
   PeerAddress,
 } from "../agents/agent.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
+import { PiecePriorities } from "../picker/priority.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import { addressKey } from "../util/address.ts";
 import type { Bitfield } from "../util/bitfield.ts";
@@ -77,6 +78,14 @@ export interface SessionConfig {
   readonly maxWebSeedFailures: number;
 }
 
+/** Bytes ahead of a stream's reader fetched first (its priority window). */
+const STREAM_WINDOW_BYTES = 8 << 20;
+
+/** A stream's window in pieces: 8 MiB ahead, at least 2 pieces and at most 64. */
+export function streamWindowPieces(pieceLength: number): number {
+  return Math.min(64, Math.max(2, Math.ceil(STREAM_WINDOW_BYTES / pieceLength)));
+}
+
 /** What names a peer for bans and strikes, so that they survive reconnection. */
 export type PeerIdentity = (peer: AgentPeer) => string;
 
@@ -116,6 +125,8 @@ export class SessionCore implements AgentSession {
   onPieceVerified: (index: number) => void = () => {};
   /** Addresses of the peers that sent blocks of each piece in progress, for events. */
   readonly #senders = new Map<number, Set<string>>();
+  /** Pieces open streams wait for: the download agent fetches them first. */
+  readonly priorities: PiecePriorities;
   running = false;
   port: number | undefined;
   #handlers = new Map<string, ((peer: AgentPeer, message: never) => void)[]>();
@@ -151,6 +162,9 @@ export class SessionCore implements AgentSession {
     this.torrent = store.torrent;
     this.store = store;
     this.config = config;
+    this.priorities = new PiecePriorities(store.torrent.pieceCount, {
+      windowPieces: streamWindowPieces(store.torrent.pieceLength),
+    });
     this.#identity = identity;
     this.#uploads = uploads;
   }
@@ -218,7 +232,9 @@ export class SessionCore implements AgentSession {
 
   /** @inheritdoc */
   needs(index: number): boolean {
-    return this.store.needs(index);
+    // A stream over a skipped file fetches what it reads.
+    return this.store.needs(index) ||
+      (this.priorities.forced(index) && !this.store.verified.get(index));
   }
 
   /** @inheritdoc */

@@ -29,6 +29,9 @@ import {
   type TorrentSession,
 } from "./session.ts";
 import type { SourceRunner } from "./sources.ts";
+import { StreamError } from "../stream/errors.ts";
+import type { ReadStreamOptions } from "../stream/read_stream.ts";
+import { serveFile } from "../stream/serve.ts";
 
 const TICK_MS = 1000;
 
@@ -113,6 +116,10 @@ export class MagnetSession implements TorrentSession, HostedSession {
   #rejectCompleted!: (error: Error) => void;
   #resolveMetadata!: (torrent: Torrent) => void;
   #rejectMetadata!: (error: Error) => void;
+  /** The torrent's session, once open (streams opened before wait for it). */
+  readonly #engineOpened: Promise<SessionEngine>;
+  #resolveEngine!: (engine: SessionEngine) => void;
+  #rejectEngine!: (error: Error) => void;
 
   /**
    * @param host The runtime.
@@ -152,6 +159,11 @@ export class MagnetSession implements TorrentSession, HostedSession {
       this.#rejectMetadata = reject;
     });
     this.metadata.catch(() => {});
+    this.#engineOpened = new Promise((resolve, reject) => {
+      this.#resolveEngine = resolve;
+      this.#rejectEngine = reject;
+    });
+    this.#engineOpened.catch(() => {});
     const peers = this.#peers;
     this.#view = {
       infoHash: magnet.infoHash,
@@ -246,6 +258,33 @@ export class MagnetSession implements TorrentSession, HostedSession {
     return this.#engine ? this.#engine.recheck() : Promise.resolve();
   }
 
+  createReadStream(fileIndex: number, options?: ReadStreamOptions): ReadableStream<Uint8Array> {
+    if (this.#engine) return this.#engine.createReadStream(fileIndex, options);
+    // Before the metadata: a stream that opens the real one once the torrent's session is open.
+    let inner: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let cancelled = false;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (!inner) {
+          const engine = await this.#engineOpened;
+          if (cancelled) return;
+          inner = engine.createReadStream(fileIndex, options).getReader();
+        }
+        const { done, value } = await inner.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel: async (reason) => {
+        cancelled = true;
+        await inner?.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  serveFile(request: Request, fileIndex: number): Promise<Response> {
+    return serveFile(this, request, fileIndex);
+  }
+
   start(): void {
     if (this.#engine) return this.#engine.start();
     if (this.#stopped || this.#running || this.#torrent) return;
@@ -288,6 +327,13 @@ export class MagnetSession implements TorrentSession, HostedSession {
     const error = new Error(`session ${reason} before its metadata arrived`);
     this.#rejectMetadata(error);
     this.#rejectCompleted(error);
+    this.#rejectEngine(
+      new StreamError(
+        "stopped",
+        "the torrent",
+        `the session ${reason} before its metadata arrived`,
+      ),
+    );
     this.events.emit("stopped", { reason });
     this.#host.removed(this);
   }
@@ -535,6 +581,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     for (const identity of this.#banned) engine.core.banned.add(identity);
     engine.setLimits(this.#limits);
     this.#engine = engine;
+    this.#resolveEngine(engine);
     const wasRunning = this.#running;
     this.#running = false;
     if (wasRunning) engine.start();
@@ -575,6 +622,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     this.events.emit("error", { error });
     this.#rejectMetadata(error);
     this.#rejectCompleted(error);
+    this.#rejectEngine(error);
     this.#engine = undefined;
     void this.stop("failed");
   }

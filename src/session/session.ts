@@ -27,6 +27,13 @@ import type { PeerPool } from "./pool.ts";
 import type { SourceRunner } from "./sources.ts";
 import type { UploadBuffers } from "./upload_buffers.ts";
 import { WebSeedRunner } from "./web_seeds.ts";
+import { StreamError } from "../stream/errors.ts";
+import {
+  createFileStream,
+  type ReadStreamOptions,
+  type StreamSource,
+} from "../stream/read_stream.ts";
+import { serveFile } from "../stream/serve.ts";
 
 /** What a session needs from the runtime it runs on. */
 export interface SessionHost {
@@ -163,6 +170,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
         selector,
         blockSize: config.blockSize,
         initialQueueDepth: config.initialQueueDepth,
+        priorities: core.priorities,
       }),
       uploadAgent({ maxQueuedBytes: config.maxQueuedUploadBytes }),
       chokerAgent(config),
@@ -170,6 +178,10 @@ export class SessionEngine implements TorrentSession, HostedSession {
     ]);
     core.forAgents((agent) => agent.attach?.(core));
     this.#webSeeds = new WebSeedRunner(core, webSeeds);
+    // A stream over a skipped file opened or closed: which pieces are needed changed.
+    core.priorities.onChange((forcedChanged) => {
+      if (forcedChanged && !this.#stopped) this.#wantedChanged();
+    });
     this.completed = new Promise((resolve, reject) => {
       this.#resolveCompleted = resolve;
       this.#rejectCompleted = reject;
@@ -313,6 +325,31 @@ export class SessionEngine implements TorrentSession, HostedSession {
     }
     this.events.emit("stopped", { reason });
     this.#host.removed(this);
+  }
+
+  createReadStream(fileIndex: number, options?: ReadStreamOptions): ReadableStream<Uint8Array> {
+    if (this.#stopped) {
+      throw new StreamError("stopped", `file ${fileIndex}`, "the session has stopped");
+    }
+    return createFileStream(this.#streamSource(), fileIndex, options);
+  }
+
+  serveFile(request: Request, fileIndex: number): Promise<Response> {
+    return serveFile(this, request, fileIndex);
+  }
+
+  #streamSource(): StreamSource {
+    const store = this.core.store;
+    return {
+      torrent: this.torrent,
+      priorities: this.core.priorities,
+      readable: store.canServe,
+      isVerified: (piece) => store.verified.get(piece),
+      isWanted: (piece) => store.wanted.get(piece),
+      read: (piece, offset, length) => store.readBlock(piece, offset, length),
+      onVerified: (listener) => this.events.on("piece-verified", ({ index }) => listener(index)),
+      onStopped: (listener) => this.events.on("stopped", ({ reason }) => listener(reason)),
+    };
   }
 
   /** Selects the files to download and brings the agents' view in step. */
@@ -517,11 +554,24 @@ export class SessionEngine implements TorrentSession, HostedSession {
     // Trackers hear `completed` only for a download that finished here, not for a seed.
     if (!this.#completeAtStart) this.#sources.completed();
     this.#webSeeds.stop("completed");
-    for (const peer of [...core.peerMap.values()]) {
-      // Seeds have nothing for each other.
-      if (peer.pieces.hasAll()) peer.close("both complete");
+    // Seeds have nothing for each other, unless a stream still reads a skipped file.
+    if (!core.priorities.active) {
+      for (const peer of [...core.peerMap.values()]) {
+        if (peer.pieces.hasAll()) peer.close("both complete");
+      }
     }
-    if (!core.config.seed) void this.stop("completed");
+    if (!core.config.seed) this.#stopOnceUnread();
+  }
+
+  /** Stops the completed session, once no stream reads from it any more. */
+  #stopOnceUnread(): void {
+    const priorities = this.core.priorities;
+    if (!priorities.active) return void this.stop("completed");
+    const stopListening = priorities.onChange(() => {
+      if (priorities.active) return;
+      stopListening();
+      void this.stop("completed");
+    });
   }
 
   #fail(error: Error): void {
@@ -698,6 +748,49 @@ export interface TorrentSession {
   setWantedFiles(indices: Iterable<number>): void;
   /** Verifies every piece against the data again (transfers pause meanwhile). */
   recheck(): Promise<void>;
+  /**
+   * A stream of a file's bytes (`start..end`, both inclusive; the whole file
+   * by default), yielded in order as their pieces verify, read back from
+   * storage. While it is open, the pieces just ahead of its reader are
+   * fetched before anything else (the next one from several peers at once),
+   * the rest of the torrent at lower priority; a file that was not selected
+   * is fetched as far as the stream reads. Cancelling it frees everything.
+   * Several streams may be open at once; each holds at most 256 KiB read ahead.
+   *
+   * @example Reading the middle of file 0 while it downloads
+   * ```ts
+   * import type { TorrentSession } from "@bittern/bittern";
+   *
+   * declare const session: TorrentSession;
+   * const stream = session.createReadStream(0, { start: 1 << 20, end: (2 << 20) - 1 });
+   * for await (const chunk of stream) console.log(chunk.length);
+   * ```
+   *
+   * @param fileIndex The file, by the index `bittern info` shows (padding files not counted).
+   * @param options The byte range.
+   * @throws {StreamError} `bad-file`, `bad-range`, `unreadable` (write-only
+   * storage) or `stopped`; a session that stops under an open stream errors it
+   * with `stopped`. A magnet link's session waits for its metadata first.
+   */
+  createReadStream(fileIndex: number, options?: ReadStreamOptions): ReadableStream<Uint8Array>;
+  /**
+   * Answers an HTTP request for one file with {@linkcode serveFile}: `Range`
+   * (206, 416), `HEAD`, `Content-Type` by extension; the body streams as the
+   * file downloads.
+   *
+   * @example
+   * ```ts
+   * import type { TorrentSession } from "@bittern/bittern";
+   *
+   * declare const session: TorrentSession;
+   * Deno.serve({ hostname: "127.0.0.1", port: 8000 }, (request) => session.serveFile(request, 0));
+   * ```
+   *
+   * @param request The HTTP request.
+   * @param fileIndex The file.
+   * @returns The response.
+   */
+  serveFile(request: Request, fileIndex: number): Promise<Response>;
   /** Starts (or resumes) connecting, downloading and serving. */
   start(): void;
   /** Disconnects every peer and stops transferring; {@linkcode TorrentSession.start} resumes. */

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { AgentPeer, AgentSession, MessagingAgent } from "../../agents/agent.ts";
+import type { AgentPeer, AgentSession, BlockRef, MessagingAgent } from "../../agents/agent.ts";
+import type { PiecePriorities } from "../../picker/priority.ts";
 import type { PieceSelector } from "../../picker/selector.ts";
 import type { Bitfield } from "../../util/bitfield.ts";
 import { addressKey } from "../../util/address.ts";
@@ -15,7 +16,15 @@ export interface DownloadAgentOptions {
   readonly blockSize: number;
   /** Requests in flight to a new peer; grows by one per block up to the peer's limit. */
   readonly initialQueueDepth: number;
+  /**
+   * Pieces readers wait for (streams): fetched before the selector is asked,
+   * taking the place of ordinary requests in a full pipeline.
+   */
+  readonly priorities?: PiecePriorities;
 }
+
+/** Peers asked at once for a block of a critical piece (endgame for one piece). */
+const CRITICAL_REQUESTERS = 2;
 
 /** What the agent keeps per peer. */
 interface PeerDownload {
@@ -50,6 +59,7 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
   const state = new WeakMap<AgentPeer, PeerDownload>();
   const smartBan = new SmartBan((peer) => addressKey(peer.host, peer.listenPort ?? peer.port));
   const eligible = (index: number) => session.needs(index) && !blocks.downloads.has(index);
+  let stopPriorities: (() => void) | undefined;
 
   const countNeeded = (pieces: Bitfield) => {
     let needed = 0;
@@ -104,6 +114,73 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
     }
   };
 
+  const needs = (index: number) => session.needs(index);
+
+  /** A block of an urgent piece this peer has: free ones first, duplicates of critical ones. */
+  const claimUrgent = (
+    peer: AgentPeer,
+    urgent: readonly number[],
+    critical: ReadonlySet<number>,
+    askedOfPeer: (key: number) => boolean,
+  ): number | undefined => {
+    for (const piece of urgent) {
+      if (!peer.pieces.get(piece)) continue;
+      const key = blocks.claimFreeOf(piece, peer);
+      if (key !== undefined) return key;
+    }
+    for (const piece of critical) {
+      if (!peer.pieces.get(piece)) continue;
+      const key = blocks.claimDuplicateOf(piece, askedOfPeer, CRITICAL_REQUESTERS);
+      if (key !== undefined) return key;
+    }
+    return undefined;
+  };
+
+  /**
+   * Withdraws the peer's newest request outside `urgent` (the last it would
+   * serve), making room for an urgent one; false when there is none.
+   */
+  const preempt = (peer: AgentPeer, urgent: ReadonlySet<number>): boolean => {
+    let newest: BlockRef | undefined;
+    for (const request of peer.outstandingRequests()) {
+      if (!urgent.has(request.index)) newest = request;
+    }
+    if (!newest) return false;
+    peer.cancel(newest);
+    const key = blocks.keyOf(newest.index, newest.begin, newest.length);
+    if (key !== undefined) blocks.release(key);
+    return true;
+  };
+
+  /**
+   * Whether a reader waits on a piece this peer could start on now: a critical
+   * piece it has with blocks nobody was asked for.
+   */
+  const starving = (peer: AgentPeer, critical: ReadonlySet<number>): boolean => {
+    for (const piece of critical) {
+      if (!peer.pieces.get(piece)) continue;
+      const download = blocks.downloads.get(piece);
+      if (!download) return true;
+      if (download.free === 0) continue;
+      if (!download.exclusive || (download.owner ?? peer) === peer) return true;
+    }
+    return false;
+  };
+
+  /**
+   * Withdraws all of the peer's requests outside `urgent`: a peer serves
+   * requests in order, so a reader's blocks asked now would otherwise wait
+   * behind the whole pipeline (hundreds of blocks at a slow peer's `reqq`).
+   */
+  const withdrawOrdinary = (peer: AgentPeer, urgent: ReadonlySet<number>) => {
+    for (const request of [...peer.outstandingRequests()]) {
+      if (urgent.has(request.index)) continue;
+      peer.cancel(request);
+      const key = blocks.keyOf(request.index, request.begin, request.length);
+      if (key !== undefined) blocks.release(key);
+    }
+  };
+
   const fill = (peer: AgentPeer) => {
     if (!peer.amInterested || peer.closed) return;
     const limit = Math.min(stateOf(peer).depth, peer.maxOutstanding);
@@ -115,6 +192,25 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
       const { index, begin } = blocks.refOf(key);
       return peer.requested(index, begin);
     };
+    const priorities = options.priorities;
+    if (priorities?.active) {
+      const urgent = priorities.urgent(needs);
+      const critical = priorities.critical(needs);
+      const urgentSet = new Set(urgent);
+      if (starving(peer, critical)) withdrawOrdinary(peer, urgentSet);
+      for (;;) {
+        const key = claimUrgent(peer, urgent, critical, askedOfPeer);
+        if (key === undefined) break;
+        if (peer.outstanding >= limit && !preempt(peer, urgentSet)) {
+          blocks.release(key);
+          break;
+        }
+        if (!peer.request(blocks.refOf(key))) {
+          blocks.release(key);
+          break;
+        }
+      }
+    }
     while (peer.outstanding < limit) {
       let key = blocks.claimFree(peer);
       if (key === undefined) {
@@ -150,6 +246,11 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
       session = attached;
       blocks = new BlockTracker(session.torrent, options.blockSize);
       initSelector();
+      // A reader opened, moved or sought: its pieces go to the front of every pipeline.
+      stopPriorities = options.priorities?.onChange(() => fillAll());
+    },
+    detach() {
+      stopPriorities?.();
     },
     opened(peer) {
       stateOf(peer);
