@@ -9,7 +9,13 @@ import {
   type TorrentSession,
   visibleFiles,
 } from "../mod.ts";
-import { parseCommandArgs, usageError } from "./args.ts";
+import {
+  parseCommandArgs,
+  parseRateLimits,
+  RATE_LIMIT_FLAGS,
+  rateLimitUsage,
+  usageError,
+} from "./args.ts";
 import { formatBytes } from "./format.ts";
 import { outputMode } from "./progress.ts";
 import {
@@ -47,6 +53,7 @@ Options:
   --port N             BitTorrent listening port (default 6881; 0 picks a free one)
   --connections-per-ip N
                        connections to or from one IP address (default 1)
+${rateLimitUsage(23)}
 ${ENCRYPTION_USAGE}
 ${DHT_USAGE}
   --json               one JSON object per event per line
@@ -75,6 +82,7 @@ export async function main(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       ...SESSION_FLAGS,
+      ...RATE_LIMIT_FLAGS,
       out: { type: "string" },
       "http-port": { type: "string" },
       "http-bind": { type: "string" },
@@ -87,6 +95,8 @@ export async function main(args: string[]): Promise<number> {
   if (!values.out) return usage("--out DIR is required");
   const network = parseNetworkFlags(values);
   if (typeof network === "string") return usage(network);
+  const limits = parseRateLimits(values);
+  if (typeof limits === "string") return usage(limits);
   const httpPort = parsePort(values["http-port"], DEFAULT_HTTP_PORT);
   if (httpPort === undefined) {
     return usage(`--http-port expects 0..65535, not '${values["http-port"]}'`);
@@ -125,6 +135,7 @@ export async function main(args: string[]): Promise<number> {
       const session = await command.add(torrent ?? positionals[0], {
         out,
         peers: network.peers,
+        ...limits,
         // Keep running (and serving) after the download completes.
         seed: true,
       });
