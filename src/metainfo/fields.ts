@@ -121,10 +121,50 @@ export function readMetainfoFields(root: BencodeValue, limits: FieldLimits): Met
   }
   if (entryProblems.length > 0) throw new TorrentError(entryProblems);
   const { info, ...top } = result.value;
+  return fieldsOf(info, top);
+}
+
+/** A validated `info` dictionary, v1 or v2 (a v2-only one has no `pieces`). */
+export interface ValidatedInfo {
+  readonly name: string;
+  readonly "name.utf-8"?: string;
+  readonly "piece length": number;
+  readonly pieces?: Uint8Array;
+  readonly private?: number;
+  readonly length?: number;
+  readonly files?: readonly MetainfoFileEntry[];
+}
+
+/** The validated top level of a metainfo document, outside `info`. */
+export interface ValidatedTop {
+  readonly announce?: string;
+  readonly "announce-list"?: readonly (readonly string[])[];
+  readonly "creation date"?: number;
+  readonly "created by"?: string;
+  readonly comment?: string;
+  readonly "comment.utf-8"?: string;
+}
+
+/**
+ * The fields of a validated document, the same for both metainfo versions.
+ *
+ * @example
+ * ```ts
+ * import { fieldsOf } from "./fields.ts";
+ *
+ * const fields = fieldsOf({ name: "a", "piece length": 16384, length: 1 }, {});
+ * console.log(fields.pieces.length); // 0: no v1 piece hashes
+ * ```
+ *
+ * @param info The validated `info` dictionary.
+ * @param top The validated top level.
+ * @returns The fields Bittern uses.
+ */
+export function fieldsOf(info: ValidatedInfo, top: ValidatedTop): MetainfoFields {
   return {
     name: info["name.utf-8"] ?? info.name,
     pieceLength: info["piece length"],
-    pieces: info.pieces,
+    pieces: info.pieces ?? new Uint8Array(0),
     private: info.private === 1,
     length: info.length,
     files: info.files?.map(readFileEntry),

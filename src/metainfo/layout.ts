@@ -5,7 +5,9 @@
 import { TorrentError, torrentError } from "./errors.ts";
 import type { MetainfoFields } from "./fields.ts";
 import { sanitizeFilePaths, type SanitizeOptions, sanitizePath } from "./sanitize.ts";
-import type { TorrentFile } from "./torrent.ts";
+import type { Torrent, TorrentFile } from "./torrent.ts";
+import { readWebSeeds } from "./web_seeds.ts";
+import type { BencodeValue } from "../bencode/mod.ts";
 
 /** Lays out a v1 `length` or `files` (hybrids check theirs against the v2 tree). */
 export function layoutFiles(
@@ -99,4 +101,38 @@ export function checkDuplicateNames(
   if (attempts > MAX_NAME_COLLISIONS) {
     throw torrentError(where, "files with distinct names (too many share one name)");
   }
+}
+
+/**
+ * The parts of a `Torrent` outside its pieces and files, the same for every metainfo version:
+ * privacy, trackers, the optional top-level fields, the raw `info` bytes, warnings, web seeds.
+ */
+export function torrentDetails(
+  fields: MetainfoFields,
+  root: BencodeValue,
+  infoBytes: Uint8Array,
+  warnings: readonly string[],
+): Pick<
+  Torrent,
+  | "private"
+  | "announce"
+  | "creationDate"
+  | "createdBy"
+  | "comment"
+  | "infoBytes"
+  | "warnings"
+  | "webSeeds"
+> {
+  return {
+    private: fields.private,
+    announce: announceTiers(fields),
+    creationDate: fields.creationDate === undefined
+      ? undefined
+      : new Date(fields.creationDate * 1000),
+    createdBy: fields.createdBy,
+    comment: fields.comment,
+    infoBytes,
+    warnings,
+    webSeeds: readWebSeeds(root),
+  };
 }

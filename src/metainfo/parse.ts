@@ -10,11 +10,10 @@ import { toHex } from "../util/bytes.ts";
 import { torrentError } from "./errors.ts";
 import { readMetainfoFields } from "./fields.ts";
 import { infoSpan } from "./info_span.ts";
-import { announceTiers, checkPieces, layoutFiles } from "./layout.ts";
+import { checkPieces, layoutFiles, torrentDetails } from "./layout.ts";
 import { parseV2Torrent } from "./parse_v2.ts";
 import { type SanitizeOptions, sanitizePathSegment } from "./sanitize.ts";
 import type { Torrent } from "./torrent.ts";
-import { readWebSeeds } from "./web_seeds.ts";
 
 /**
  * Limits for {@linkcode parseTorrent}; all hostile-input bounds are here.
@@ -162,16 +161,7 @@ export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {
     files,
     multiFile: fields.files !== undefined,
     length,
-    private: fields.private,
-    announce: announceTiers(fields),
-    creationDate: fields.creationDate === undefined
-      ? undefined
-      : new Date(fields.creationDate * 1000),
-    createdBy: fields.createdBy,
-    comment: fields.comment,
-    infoBytes,
-    warnings,
-    webSeeds: readWebSeeds(root),
+    ...torrentDetails(fields, root, infoBytes, warnings),
   };
 }
 

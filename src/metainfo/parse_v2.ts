@@ -5,21 +5,15 @@
  * (implied in a v2 tree, explicit in a hybrid's v1 `files`, which must match and
  * is the layout a hybrid is downloaded with).
  */
-import { readWebSeeds } from "./web_seeds.ts";
 import { createHash } from "node:crypto";
 import { type BencodeDict, BencodeError, decode } from "../bencode/mod.ts";
 import { tryValidate } from "../schema/mod.ts";
 import { toHex } from "../util/bytes.ts";
 import { TorrentError, torrentError, type TorrentProblem } from "./errors.ts";
-import {
-  checkFileEntries,
-  type FieldLimits,
-  type MetainfoFields,
-  readFileEntry,
-} from "./fields.ts";
+import { checkFileEntries, type FieldLimits, fieldsOf } from "./fields.ts";
 import { type FileTreeEntry, readFileTree } from "./file_tree.ts";
 import { infoSpan } from "./info_span.ts";
-import { announceTiers, checkDuplicateNames, checkPieces, layoutFiles } from "./layout.ts";
+import { checkDuplicateNames, checkPieces, layoutFiles, torrentDetails } from "./layout.ts";
 import { MERKLE_BLOCK_SIZE } from "./merkle.ts";
 import { type MetainfoV2Document, metainfoV2Schema } from "./metainfo_schema.ts";
 import { checkPieceLayers } from "./piece_layers.ts";
@@ -91,19 +85,7 @@ export function parseV2Torrent(
     );
   }
 
-  const fields: MetainfoFields = {
-    name: info["name.utf-8"] ?? info.name,
-    pieceLength,
-    pieces: info.pieces ?? new Uint8Array(0),
-    private: info.private === 1,
-    length: info.length,
-    files: info.files?.map(readFileEntry),
-    announce: value.announce,
-    announceList: value["announce-list"],
-    creationDate: value["creation date"],
-    createdBy: value["created by"],
-    comment: value["comment.utf-8"] ?? value.comment,
-  };
+  const fields = fieldsOf(info, value);
   // A hybrid is downloaded over v1, so its files are the v1 layout (they may lack the last
   // pad file, as libtorrent 2.0 accepts), carrying the v2 roots of the matching files.
   let files = v2Files;
@@ -151,16 +133,7 @@ export function parseV2Torrent(
     files,
     multiFile: !tree.singleFile,
     length,
-    private: fields.private,
-    announce: announceTiers(fields),
-    creationDate: fields.creationDate === undefined
-      ? undefined
-      : new Date(fields.creationDate * 1000),
-    createdBy: fields.createdBy,
-    comment: fields.comment,
-    infoBytes,
-    warnings,
-    webSeeds: readWebSeeds(root),
+    ...torrentDetails(fields, root, infoBytes, warnings),
   };
 }
 

@@ -5,6 +5,7 @@
  * the wire skips the layer's Web Streams: each stream layer costs several promises and
  * objects per read and per write.
  */
+import { concatBytes } from "../util/bytes.ts";
 import { directCalls, type DirectConnection } from "../transport/direct.ts";
 import type { TransportConnection } from "../transport/types.ts";
 import type { ByteSource } from "./message_reader.ts";
@@ -90,14 +91,8 @@ class CallSource implements RawSource {
 
   unread(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    if (!this.#pending) {
-      this.#pending = bytes;
-      return;
-    }
-    const joined = new Uint8Array(bytes.length + this.#pending.length);
-    joined.set(bytes);
-    joined.set(this.#pending, bytes.length);
-    this.#pending = joined;
+    // Kept as it is unless earlier unread bytes wait too: those come after.
+    this.#pending = this.#pending ? concatBytes([bytes, this.#pending]) : bytes;
   }
 
   readInto(view: Uint8Array): Promise<Uint8Array | null> {

@@ -1,3 +1,4 @@
+import { concatBytes } from "../util/bytes.ts";
 import type { ByteSource } from "./message_reader.ts";
 import type { ByteSink } from "./message_writer.ts";
 
@@ -55,14 +56,8 @@ export class StreamSource implements ByteSource {
    */
   unread(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    if (!this.#pending) {
-      this.#pending = bytes;
-      return;
-    }
-    const joined = new Uint8Array(bytes.length + this.#pending.length);
-    joined.set(bytes);
-    joined.set(this.#pending, bytes.length);
-    this.#pending = joined;
+    // Kept as it is unless earlier unread bytes wait too: those come after.
+    this.#pending = this.#pending ? concatBytes([bytes, this.#pending]) : bytes;
   }
 
   /**
