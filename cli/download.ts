@@ -2,9 +2,7 @@
 /** `bittern download`: fetch a torrent and download it, optionally seeding after. */
 import {
   type Magnet,
-  MagnetError,
   metainfoFromInfo,
-  parseMagnet,
   PermissionError,
   type SelectorName,
   type Torrent,
@@ -24,12 +22,12 @@ import {
   DHT_USAGE,
   ENCRYPTION_USAGE,
   ExitCode,
-  fetchForCommand,
   follow,
   granted,
   parseNetworkFlags,
   PRIVATE_PEERS_NOTICE,
   reportFailure,
+  resolveSource,
   SESSION_FLAGS,
   withRuntime,
 } from "./session_command.ts";
@@ -136,21 +134,12 @@ export async function main(args: string[]): Promise<number> {
 
   const saveTo = values["save-torrent"];
   if (saveTo === "") return usage("--save-torrent expects a file name");
-  let magnet: Magnet | undefined;
-  let torrent: Torrent | undefined;
-  if (/^magnet:/i.test(positionals[0])) {
-    try {
-      magnet = parseMagnet(positionals[0]);
-    } catch (error) {
-      if (error instanceof MagnetError) return usage(error.message);
-      throw error;
-    }
-  } else {
-    torrent = await fetchForCommand("download", positionals[0], mode);
-    if (!torrent) return ExitCode.failed;
-    const problem = filesProblem(torrent, files);
-    if (problem) return usage(problem);
-  }
+  const source = await resolveSource("download", positionals[0], mode);
+  if (typeof source === "string") return usage(source);
+  if (!source) return ExitCode.failed;
+  const { magnet, torrent } = source;
+  const problem = torrent && filesProblem(torrent, files);
+  if (problem) return usage(problem);
   if (saveTo !== undefined && !granted({ name: "write", path: saveTo })) {
     const denied = new PermissionError(
       `saving the torrent to ${saveTo}`,

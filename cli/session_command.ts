@@ -8,6 +8,9 @@ import {
   type EncryptionPolicy,
   explainPermission,
   fetchTorrent,
+  type Magnet,
+  MagnetError,
+  parseMagnet,
   parsePeerAddress,
   type PeerAddress,
   Runtime,
@@ -135,6 +138,33 @@ export async function fetchForCommand(
   } catch (error) {
     reportFailure(command, mode, error);
     return undefined;
+  }
+}
+
+/** What a command's argument names: a magnet link, or a torrent already fetched. */
+export type CommandSource =
+  | { readonly magnet: Magnet; readonly torrent?: undefined }
+  | { readonly magnet?: undefined; readonly torrent: Torrent };
+
+/**
+ * Reads a command's torrent argument: a magnet link is parsed (a bad one
+ * returns its problem, for the usage message), anything else is fetched
+ * (`undefined` when that failed, already reported).
+ */
+export async function resolveSource(
+  command: string,
+  argument: string,
+  mode: OutputMode,
+): Promise<CommandSource | string | undefined> {
+  if (!/^magnet:/i.test(argument)) {
+    const torrent = await fetchForCommand(command, argument, mode);
+    return torrent && { torrent };
+  }
+  try {
+    return { magnet: parseMagnet(argument) };
+  } catch (error) {
+    if (error instanceof MagnetError) return error.message;
+    throw error;
   }
 }
 

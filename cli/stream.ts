@@ -2,8 +2,6 @@
 /** `bittern stream`: download a torrent and serve its files over HTTP while it downloads. */
 import {
   explainPermission,
-  MagnetError,
-  parseMagnet,
   PermissionError,
   type Torrent,
   type TorrentSession,
@@ -23,13 +21,13 @@ import {
   DHT_USAGE,
   ENCRYPTION_USAGE,
   ExitCode,
-  fetchForCommand,
   follow,
   granted,
   parseNetworkFlags,
   parsePort,
   PRIVATE_PEERS_NOTICE,
   reportFailure,
+  resolveSource,
   SESSION_FLAGS,
   withRuntime,
 } from "./session_command.ts";
@@ -106,18 +104,10 @@ export async function main(args: string[]): Promise<number> {
   const out = values.out;
   const mode = outputMode(values.json ?? false);
 
-  let torrent: Torrent | undefined;
-  if (/^magnet:/i.test(positionals[0])) {
-    try {
-      parseMagnet(positionals[0]);
-    } catch (error) {
-      if (error instanceof MagnetError) return usage(error.message);
-      throw error;
-    }
-  } else {
-    torrent = await fetchForCommand("stream", positionals[0], mode);
-    if (!torrent) return ExitCode.failed;
-  }
+  const source = await resolveSource("stream", positionals[0], mode);
+  if (typeof source === "string") return usage(source);
+  if (!source) return ExitCode.failed;
+  const { torrent } = source;
   // Serving reads the verified data back: without read access there is nothing to serve.
   if (!granted({ name: "read", path: out })) {
     const unreadable = new PermissionError(`streaming from ${out}`, `--allow-read=${out}`);
