@@ -140,15 +140,7 @@ Deno.test({
       await Deno.writeFile(torrentPath, made.bytes);
       const session = await runtime.add(made.bytes, { storage: new FileSystemStorage(seedDir) });
       assert.equal(session.stats().progress, 1);
-      leecher = await LtPeer.start([
-        "leech",
-        "--torrent",
-        torrentPath,
-        "--out",
-        leechDir,
-        "--peer",
-        `127.0.0.1:${runtime.port}`,
-      ]);
+      leecher = await LtPeer.leech(torrentPath, leechDir, runtime.port);
       await leecher.waitFor((event) => event.event === "finished", 60_000);
       await assertFixture(leechDir, { payload: TREE });
       // libtorrent honours the executable attribute of the torrent made here.

@@ -118,15 +118,7 @@ Deno.test({
     let leecher: LtPeer | undefined;
     try {
       await runtime.add(bytes, { storage: new FileSystemStorage(seedDir), agents: [agent] });
-      leecher = await LtPeer.start([
-        "leech",
-        "--torrent",
-        torrentPath,
-        "--out",
-        leechDir,
-        "--peer",
-        `127.0.0.1:${runtime.port}`,
-      ]);
+      leecher = await LtPeer.leech(torrentPath, leechDir, runtime.port);
       await leecher.waitFor((event) => event.event === "finished", 60_000);
       await assertFixture(leechDir, { payload: FAST });
       const peers = [...seen.values()];

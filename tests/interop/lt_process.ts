@@ -63,6 +63,29 @@ export class LtPeer {
     return peer;
   }
 
+  /**
+   * Starts a libtorrent leecher of the torrent at `torrentPath` into `outDir`,
+   * told of one peer on 127.0.0.1 at `peerPort`; `extra` adds `lt_peer.py` flags.
+   */
+  static leech(
+    torrentPath: string,
+    outDir: string,
+    peerPort: number | undefined,
+    extra: readonly string[] = [],
+  ): Promise<LtPeer> {
+    if (peerPort === undefined) throw new Error("the peer to leech from is not listening");
+    return LtPeer.start([
+      "leech",
+      "--torrent",
+      torrentPath,
+      "--out",
+      outDir,
+      "--peer",
+      `127.0.0.1:${peerPort}`,
+      ...extra,
+    ]);
+  }
+
   async #read(): Promise<void> {
     const lines = this.#child.stdout.pipeThrough(new TextDecoderStream());
     let buffer = "";

@@ -26,16 +26,12 @@ async function libtorrentLeeches(policy: EncryptionPolicy, forced: boolean): Pro
   let leecher: LtPeer | undefined;
   try {
     await runtime.add(bytes, { storage: new FileSystemStorage(seedDir), trackers: false });
-    leecher = await LtPeer.start([
-      "leech",
-      "--torrent",
+    leecher = await LtPeer.leech(
       torrentPath,
-      "--out",
       leechDir,
-      "--peer",
-      `127.0.0.1:${runtime.port}`,
-      ...forced ? ["--forced-encryption"] : [],
-    ]);
+      runtime.port,
+      forced ? ["--forced-encryption"] : [],
+    );
     await leecher.waitFor((event) => event.event === "finished", 60_000);
     await assertFixture(leechDir);
   } finally {

@@ -44,15 +44,7 @@ Deno.test({
         ["seed", "--torrent", fixture.torrentPath, "--data", seedDir, "--upload-limit", "65536"],
       );
       peers.push(seeder);
-      const other = await LtPeer.start([
-        "leech",
-        "--torrent",
-        fixture.torrentPath,
-        "--out",
-        otherDir,
-        "--peer",
-        `127.0.0.1:${seeder.port}`,
-      ]);
+      const other = await LtPeer.leech(fixture.torrentPath, otherDir, seeder.port);
       peers.push(other);
       // X has a piece from L: their handshakes are long done and L knows X's listening port
       // (from X's extended handshake), so L's first ut_pex list to B includes 127.0.0.1:X.port.

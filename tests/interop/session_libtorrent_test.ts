@@ -66,15 +66,7 @@ Deno.test({
     try {
       const session = await runtime.add(bytes, { storage: new FileSystemStorage(seedDir) });
       assert.equal(session.stats().progress, 1);
-      leecher = await LtPeer.start([
-        "leech",
-        "--torrent",
-        torrentPath,
-        "--out",
-        leechDir,
-        "--peer",
-        `127.0.0.1:${runtime.port}`,
-      ]);
+      leecher = await LtPeer.leech(torrentPath, leechDir, runtime.port);
       await leecher.waitFor((event) => event.event === "finished", 60_000);
       await assertFixture(leechDir, { payload: SWARM });
     } finally {
