@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CliProcess } from "../tests/cli/helpers.ts";
+import { streamCli } from "../tests/cli/helpers.ts";
 import { hasLibtorrent, LtPeer } from "../tests/interop/lt_process.ts";
 import { fixture } from "./download.ts";
 
@@ -73,25 +73,7 @@ export async function run(args: string[] = []): Promise<void> {
     ]);
     const out = join(dir, "out");
     const started = performance.now();
-    await using child = new CliProcess(
-      ["--allow-net=127.0.0.1", `--allow-read=${dir}`, `--allow-write=${out}`],
-      [
-        "stream",
-        torrentPath,
-        "--out",
-        out,
-        "--peer",
-        `127.0.0.1:${seeder.port}`,
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--no-dht",
-        "--http-port",
-        "0",
-        "--json",
-      ],
-    );
+    await using child = streamCli(dir, torrentPath, out, seeder.port);
     const { url } = JSON.parse(await child.waitForLine(isEvent("http")));
     const serving = performance.now();
     await child.waitForLine(isEvent("piece-verified"), 120_000);

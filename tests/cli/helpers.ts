@@ -312,3 +312,35 @@ export async function withTimeout<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Starts `bittern stream` of `torrentPath` (under `dir`) into `out`, told of
+ * one peer on 127.0.0.1 at `peerPort`, listening on free ports on 127.0.0.1,
+ * without the DHT, with JSON events (the first names the HTTP URL).
+ */
+export function streamCli(
+  dir: string,
+  torrentPath: string,
+  out: string,
+  peerPort: number,
+): CliProcess {
+  return new CliProcess(
+    ["--allow-net=127.0.0.1", `--allow-read=${dir}`, `--allow-write=${out}`],
+    [
+      "stream",
+      torrentPath,
+      "--out",
+      out,
+      "--peer",
+      `127.0.0.1:${peerPort}`,
+      "--bind",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--no-dht",
+      "--http-port",
+      "0",
+      "--json",
+    ],
+  );
+}

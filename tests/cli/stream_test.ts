@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { metainfoFromInfo } from "../../mod.ts";
 import { slowSeeder } from "../stream/helpers.ts";
 import { escapeHtml } from "../../cli/stream.ts";
-import { CliProcess, runCli } from "./helpers.ts";
+import { runCli, streamCli } from "./helpers.ts";
 
 const MiB = 1 << 20;
 
@@ -19,25 +19,7 @@ Deno.test("stream: serves the listing and ranges over HTTP while downloading; Ct
     const torrentPath = join(dir, "scene.torrent");
     await Deno.writeFile(torrentPath, metainfoFromInfo(seeder.torrent.infoBytes));
     const out = join(dir, "out");
-    await using child = new CliProcess(
-      ["--allow-net=127.0.0.1", `--allow-read=${dir}`, `--allow-write=${out}`],
-      [
-        "stream",
-        torrentPath,
-        "--out",
-        out,
-        "--peer",
-        `127.0.0.1:${seeder.port}`,
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--no-dht",
-        "--http-port",
-        "0",
-        "--json",
-      ],
-    );
+    await using child = streamCli(dir, torrentPath, out, seeder.port);
     const { url } = JSON.parse(await child.waitForLine(isEvent("http")));
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
 
