@@ -45,14 +45,33 @@ async function writePayload(path: string, bytes: number): Promise<void> {
   }
 }
 
-/** A payload file of `mib` MiB under `dir/data` and its torrent (256 KiB pieces). */
+/**
+ * A payload of `mib` MiB under `dir/data` and its torrent (256 KiB pieces): one file
+ * `payload.bin`, or with `files` > 1 a folder `payload` of that many files of unequal sizes
+ * (so pieces span file boundaries).
+ */
 export async function fixture(
   dir: string,
   mib: number,
+  files = 1,
 ): Promise<{ torrentPath: string; bytes: Uint8Array }> {
   await Deno.mkdir(join(dir, "data"), { recursive: true });
-  await writePayload(join(dir, "data", "payload.bin"), mib * 1024 * 1024);
-  const { bytes } = await createTorrent(join(dir, "data", "payload.bin"), { pieceLength: 262144 });
+  const total = mib * 1024 * 1024;
+  let source = join(dir, "data", "payload.bin");
+  if (files === 1) await writePayload(source, total);
+  else {
+    source = join(dir, "data", "payload");
+    await Deno.mkdir(source, { recursive: true });
+    // Sizes 1 : 2 : 3 ... (the last takes the remainder), none a multiple of the piece length.
+    const weights = files * (files + 1) / 2;
+    let left = total;
+    for (let i = 1; i <= files; i++) {
+      const size = i === files ? left : Math.floor(total * i / weights) - 12345 * i;
+      await writePayload(join(source, `part-${i}.bin`), size);
+      left -= size;
+    }
+  }
+  const { bytes } = await createTorrent(source, { pieceLength: 262144 });
   const torrentPath = join(dir, "payload.torrent");
   await Deno.writeFile(torrentPath, bytes);
   return { torrentPath, bytes };
@@ -149,44 +168,40 @@ function line(label: string, ours: number, theirs: number, unit = "MiB/s"): stri
   } ${unit}   ratio ${(ours / theirs).toFixed(2)}x`;
 }
 
-/** Runs the download and seeding benchmarks with a payload of `mib` MiB. */
-export async function run(mib = 256): Promise<void> {
-  console.log(`\n## download and seed, ${mib} MiB, 256 KiB pieces (vs libtorrent, same run)`);
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * Runs the download and seeding benchmarks `rounds` times with a payload of `mib` MiB in 3
+ * files, printing each round and then the median of each row's same-run ratio.
+ */
+export async function run(mib = 256, rounds = 3): Promise<void> {
+  console.log(
+    `\n## download and seed, ${mib} MiB in 3 files, 256 KiB pieces (vs libtorrent, same run), ` +
+      `${rounds} rounds`,
+  );
   if (!await hasLibtorrent()) return console.log(SKIPPED);
   const dir = await Deno.makeTempDir();
+  const ratios = new Map<string, number[]>();
+  const record = (label: string, ours: number, theirs: number) => {
+    console.log(line(label, ours, theirs));
+    ratios.set(label, [...ratios.get(label) ?? [], ours / theirs]);
+  };
   try {
-    const { torrentPath, bytes } = await fixture(dir, mib);
-    for (const encrypted of [false, true]) {
-      // Encrypted: every libtorrent side forced to RC4, Bittern requiring it.
-      const policy: EncryptionPolicy | undefined = encrypted ? "require" : undefined;
-      const suffix = encrypted ? ", encrypted" : "";
-      const seeder = await libtorrentSeeder(torrentPath, dir, encrypted);
-      let ltSeconds: number;
-      let ourSeconds: number;
-      try {
-        ltSeconds = await libtorrentLeech(torrentPath, seeder.port, encrypted);
-        ({ seconds: ourSeconds } = await bitternLeech(torrentPath, seeder.port, [], policy));
-      } finally {
-        await seeder.close();
-      }
+    const { torrentPath, bytes } = await fixture(dir, mib, 3);
+    for (let round = 1; round <= rounds; round++) {
+      console.log(`round ${round}`);
+      await runRound(dir, mib, torrentPath, bytes, record);
+    }
+    console.log(`median of ${rounds} rounds`);
+    for (const [label, values] of ratios) {
       console.log(
-        line(`download from a libtorrent seeder${suffix}`, mib / ourSeconds, mib / ltSeconds),
-      );
-
-      const runtime = new Runtime({
-        maxConnectionsPerIp: 64,
-        listen: { hostname: "127.0.0.1", port: 0 },
-        encryption: policy,
-      });
-      let ourSeedSeconds: number;
-      try {
-        await runtime.add(bytes, { storage: new FileSystemStorage(join(dir, "data")) });
-        ourSeedSeconds = await libtorrentLeech(torrentPath, runtime.port!, encrypted);
-      } finally {
-        await runtime.close();
-      }
-      console.log(
-        line(`a libtorrent leecher from us${suffix}`, mib / ourSeedSeconds, mib / ltSeconds),
+        `${label.padEnd(44)} ratio ${median(values).toFixed(2)}x   (${
+          values.map((value) => value.toFixed(2)).join(", ")
+        })`,
       );
     }
   } finally {
@@ -194,11 +209,51 @@ export async function run(mib = 256): Promise<void> {
   }
 }
 
+/** One round: download and seeding, plain then encrypted. */
+async function runRound(
+  dir: string,
+  mib: number,
+  torrentPath: string,
+  bytes: Uint8Array,
+  record: (label: string, ours: number, theirs: number) => void,
+): Promise<void> {
+  for (const encrypted of [false, true]) {
+    // Encrypted: every libtorrent side forced to RC4, Bittern requiring it.
+    const policy: EncryptionPolicy | undefined = encrypted ? "require" : undefined;
+    const suffix = encrypted ? ", encrypted" : "";
+    const seeder = await libtorrentSeeder(torrentPath, dir, encrypted);
+    let ltSeconds: number;
+    let ourSeconds: number;
+    try {
+      ltSeconds = await libtorrentLeech(torrentPath, seeder.port, encrypted);
+      ({ seconds: ourSeconds } = await bitternLeech(torrentPath, seeder.port, [], policy));
+    } finally {
+      await seeder.close();
+    }
+    record(`download from a libtorrent seeder${suffix}`, mib / ourSeconds, mib / ltSeconds);
+
+    const runtime = new Runtime({
+      maxConnectionsPerIp: 64,
+      listen: { hostname: "127.0.0.1", port: 0 },
+      encryption: policy,
+    });
+    let ourSeedSeconds: number;
+    try {
+      await runtime.add(bytes, { storage: new FileSystemStorage(join(dir, "data")) });
+      ourSeedSeconds = await libtorrentLeech(torrentPath, runtime.port!, encrypted);
+    } finally {
+      await runtime.close();
+    }
+    record(`a libtorrent leecher from us${suffix}`, mib / ourSeedSeconds, mib / ltSeconds);
+  }
+}
+
 /**
  * Peak RSS of a Bittern download of `mib` MiB from a libtorrent seeder, with V8's
- * default young generation and with `--max-semi-space-size=4`.
+ * default young generation (the headline command; `rounds` runs and their median) and with
+ * `--max-semi-space-size=4` (once).
  */
-export async function runMemory(mib = 1024): Promise<void> {
+export async function runMemory(mib = 1024, rounds = 3): Promise<void> {
   console.log(
     `\n## memory: peak RSS downloading ${mib} MiB from a libtorrent seeder (fresh process)`,
   );
@@ -208,14 +263,17 @@ export async function runMemory(mib = 1024): Promise<void> {
     const { torrentPath } = await fixture(dir, mib);
     const seeder = await libtorrentSeeder(torrentPath, dir);
     try {
-      for (const flags of [[], ["--max-semi-space-size=4"]]) {
+      const peaks: number[] = [];
+      for (const flags of [...Array(rounds).fill([]), ["--max-semi-space-size=4"]]) {
         const { seconds, peakRssMiB } = await bitternLeech(torrentPath, seeder.port, flags);
+        if (!flags.length) peaks.push(peakRssMiB);
         console.log(
           `${(flags.join(" ") || "default V8 flags").padEnd(36)} peak RSS ${
             peakRssMiB.toFixed(0).padStart(4)
           } MiB   ${(mib / seconds).toFixed(1)} MiB/s`,
         );
       }
+      console.log(`median peak RSS with default V8 flags: ${median(peaks).toFixed(0)} MiB`);
     } finally {
       await seeder.close();
     }
