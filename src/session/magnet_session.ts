@@ -389,6 +389,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
       maxUploadQueue: config.maxUploadQueue,
       requestTimeoutMs: config.requestTimeoutMs,
       maxUnrequestedBlocks: config.maxUnrequestedBlocks,
+      requestProblem: (block) => link.requestProblem(block),
       has: () => false,
       countDownload: () => {},
       countUpload: () => {},

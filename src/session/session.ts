@@ -447,6 +447,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
       maxUploadQueue: config.maxUploadQueue,
       requestTimeoutMs: config.requestTimeoutMs,
       maxUnrequestedBlocks: config.maxUnrequestedBlocks,
+      requestProblem: (block) => link.requestProblem(block),
       has: (index) => store.verified.get(index),
       countDownload: (bytes, now) => core.downloadMeter.add(bytes, now),
       countUpload: (bytes, now) => core.uploadMeter.add(bytes, now),
