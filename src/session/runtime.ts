@@ -461,7 +461,7 @@ export class Runtime {
         requestQueueLength: config.maxUploadQueue,
         metadataSize,
       }),
-      new FastExtension(),
+      ...options.fastExtension ?? this.#options.fastExtension ?? true ? [new FastExtension()] : [],
       ...dht && this.#dht ? [this.#dht.handshakeHandler()] : [],
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],

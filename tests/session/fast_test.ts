@@ -431,3 +431,50 @@ Deno.test("fast session: malformed requests are rejected and the leecher is serv
     await seeder.close();
   }
 });
+
+Deno.test("fast session: fastExtension false leaves the bit unset; a peer's fast message then closes it", async () => {
+  const off = await singleFile("fast-off.bin", 16384 * 8);
+  const on = await singleFile("fast-on-again.bin", 16384 * 8);
+  // Off for the runtime, on again for one torrent.
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen, fastExtension: false });
+  const conns: Deno.Conn[] = [];
+  try {
+    const offSession = await seeder.add(off.torrent, {
+      storage: await seededMemory(off.torrent, off.data),
+    });
+    await seeder.add(on.torrent, {
+      storage: await seededMemory(on.torrent, on.data),
+      fastExtension: true,
+    });
+    const dropped = new Promise<string>((resolve) =>
+      offSession.events.on("peer-disconnected", ({ reason }) => resolve(reason))
+    );
+    const dial = async (torrent: Torrent) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: seeder.port! });
+      conns.push(conn);
+      await writeAll(conn, handshakeBytes(torrent, true, "bit"));
+      const remote = await readHandshake(conn, { timeout: 10_000 });
+      const fast = (remote.reserved[7] & 0x04) !== 0;
+      const reader = new MessageReader(conn, { context: torrent, fast });
+      const first = await within(reader.next(), 10_000, "first message");
+      return { conn, reader, fast, first: first?.type };
+    };
+    const withFast = await dial(on.torrent);
+    assert.deepEqual([withFast.fast, withFast.first], [true, "have-all"]);
+    const without = await dial(off.torrent);
+    // Not negotiated: a complete seeder says bitfield, not have_all.
+    assert.deepEqual([without.fast, without.first], [false, "bitfield"]);
+    await writeAll(without.conn, encodeMessage({ type: "have-all" }));
+    assert.match(
+      await within(dropped, 10_000, "fast message without the extension"),
+      /have-all .*without the fast extension/,
+    );
+  } finally {
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+    await seeder.close();
+  }
+});
