@@ -126,6 +126,8 @@ export class SessionEngine implements TorrentSession, HostedSession {
   #resolveCompleted!: (stats: SessionStats) => void;
   #rejectCompleted!: (error: Error) => void;
   #stopped = false;
+  /** What the storage could not do at open (BEP 47 symlinks), said once at the first start. */
+  readonly #storageWarnings: string[];
   #completedOnce = false;
   /** When the resume file was last written, and whether pieces verified since. */
   #resumeSavedAt = Date.now();
@@ -151,6 +153,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     this.#host = host;
     this.#sources = sources;
     this.torrent = store.torrent;
+    this.#storageWarnings = [...store.storage.warnings ?? []];
     const core = new SessionCore(
       store,
       config,
@@ -256,6 +259,9 @@ export class SessionEngine implements TorrentSession, HostedSession {
       name: this.torrent.name,
       verifiedPieces: core.store.verified.count(),
     });
+    for (const message of this.#storageWarnings.splice(0)) {
+      this.events.emit("warning", { source: "storage", message });
+    }
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     const port = this.#host.port;
     if (port) {
