@@ -5,7 +5,6 @@ import type { PeerSourceContext } from "../peers/source.ts";
 import type { PieceSelector } from "../picker/selector.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
-import { bytesEqual } from "../util/bytes.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import type { BandwidthLimiter } from "../util/bandwidth.ts";
 import type { Emitter } from "../util/emitter.ts";
@@ -20,6 +19,7 @@ import { uploadAgent } from "./agents/upload.ts";
 import { type SessionConfig, SessionCore } from "./core.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { HostedSession } from "./hosted.ts";
+import { admitConnection } from "./duplicates.ts";
 import { WireLink } from "./link.ts";
 import { Peer, PeerViolation } from "./peer.ts";
 import type { RateLimits } from "./options.ts";
@@ -79,31 +79,6 @@ export function announceStats(
 export interface Handover {
   readonly held: readonly Message[];
   readonly pending?: Promise<Message | undefined>;
-}
-
-/**
- * Two connections to one peer (each side dialled the other at once): both
- * sides keep the one the lower peer id dialled, as libtorrent does, so they
- * never each close a different one. Whether the new connection is that one
- * and the old one is not.
- */
-export function keepsNewConnection(
-  ownId: Uint8Array,
-  peerId: Uint8Array,
-  newIncoming: boolean,
-  oldIncoming: boolean,
-): boolean {
-  let weAreLower = false;
-  for (let i = 0; i < ownId.length; i++) {
-    if (ownId[i] !== peerId[i]) {
-      weAreLower = ownId[i] < peerId[i];
-      break;
-    }
-  }
-  // The lower id dialled it: our outgoing connection when we are lower, else our incoming one.
-  const kept = (connectionIncoming: boolean) =>
-    weAreLower ? !connectionIncoming : connectionIncoming;
-  return kept(newIncoming) && !kept(oldIncoming);
 }
 
 /** Why we closed a peer ourselves: not held against it when it is tried again. */
@@ -427,21 +402,15 @@ export class SessionEngine implements TorrentSession, HostedSession {
     const key = addressKey(host, port);
     this.#dialing.delete(key);
     const link = new WireLink(wire, handover?.pending);
-    const ownId = this.#host.peerId;
-    const selfConnection = bytesEqual(link.peerId, ownId);
-    let duplicate = [...core.peerMap.values()].find((other) =>
-      bytesEqual(other.peerId, link.peerId)
-    );
-    if (duplicate && keepsNewConnection(ownId, link.peerId, incoming, duplicate.incoming)) {
-      // Both sides dialled at once: each keeps the same one of the two connections.
-      duplicate.close("duplicate connection (the one the lower peer id dialled is kept)");
-      duplicate = undefined;
-    }
-    if (selfConnection || duplicate || !this.accepts(key, host, port)) {
-      if (selfConnection) core.pool.exclude(key);
-      // Connected already (the other way): no use redialling it every few seconds.
-      else if (duplicate && !incoming) core.pool.failed(key, "duplicate");
-      else if (!incoming) core.pool.released(key);
+    const connection = { ownId: this.#host.peerId, peerId: link.peerId, incoming, key };
+    if (
+      !admitConnection(
+        connection,
+        core.peerMap.values(),
+        core.pool,
+        () => this.accepts(key, host, port),
+      )
+    ) {
       link.close();
       return;
     }
