@@ -129,3 +129,40 @@ for (const format of ["v2", "hybrid"] as const) {
     },
   });
 }
+
+for (const format of ["v2", "hybrid"] as const) {
+  Deno.test({
+    name:
+      `a libtorrent leecher downloads a ${format} torrent from a Bittern seeder that rechecked it`,
+    ignore: !libtorrent,
+    async fn() {
+      const fixture = await makeV2Torrent(format);
+      await withTempDir(async (dir) => {
+        for (const [path, content] of fixture.contents) {
+          await Deno.mkdir(join(dir, "seed", path, ".."), { recursive: true });
+          await Deno.writeFile(join(dir, "seed", path), content);
+        }
+        await Deno.writeFile(join(dir, "t.torrent"), fixture.bytes);
+        const seeder = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+        let leecher: LtPeer | undefined;
+        try {
+          const seeding = await seeder.add(fixture.bytes, {
+            storage: new FileSystemStorage(join(dir, "seed")),
+          });
+          assert.equal(seeding.stats().verifiedPieces, fixture.torrent.pieceCount);
+          leecher = await LtPeer.leech(join(dir, "t.torrent"), join(dir, "leech"), seeder.port);
+          await leecher.waitFor((event) => event.event === "finished", 30_000);
+          for (const [path, content] of fixture.contents) {
+            assert.deepEqual(await Deno.readFile(join(dir, "leech", path)), content, path);
+          }
+        } finally {
+          await within(
+            Promise.all([seeder.close(), leecher?.close()]),
+            20_000,
+            "closing",
+          );
+        }
+      });
+    },
+  });
+}
