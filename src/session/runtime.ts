@@ -316,7 +316,6 @@ export class Runtime {
       : source instanceof Uint8Array
       ? parseTorrent(source)
       : source;
-    assertDownloadable(torrent);
     return await this.#reserve(torrent.infoHashHex, (known) => this.#open(known, options), torrent);
   }
 
