@@ -10,6 +10,7 @@ import {
   type HandshakeHandler,
   hasReservedBit,
   MemoryStorage,
+  type MessagingAgent,
   PeerWire,
   ReservedBits,
   Runtime,
@@ -134,6 +135,9 @@ Deno.test("hybrid: leechers download under the v1 hash and the v2 swarm's hash, 
     handshakeHandlers: [seen.handler],
   });
   const leechers = [0, 1, 2].map(() => new Runtime({ listen: LISTEN, dht: false }));
+  // What the leechers' agents see: every connection speaks v2 (BEP 52).
+  const v2: boolean[] = [];
+  const agent: MessagingAgent = { name: "v2-probe", opened: (peer) => void v2.push(peer.v2) };
   try {
     const { torrent, data } = await hybrid();
     await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
@@ -144,15 +148,18 @@ Deno.test("hybrid: leechers download under the v1 hash and the v2 swarm's hash, 
       { peers: [{ host, port, swarm: "v2" as const }], encryption: "require" as const },
     ];
     const sessions = await Promise.all(
-      runs.map((run, i) => leechers[i].add(torrent, { ...run, storage: new MemoryStorage() })),
+      runs.map((run, i) =>
+        leechers[i].add(torrent, { ...run, agents: [agent], storage: new MemoryStorage() })
+      ),
     );
     await within(Promise.all(sessions.map((s) => s.completed)), 30_000, "three downloads");
-    const v1 = toHex(torrent.infoHash), v2 = toHex(v2Of(torrent));
+    const v1 = toHex(torrent.infoHash), v2Hex = toHex(v2Of(torrent));
     // Each connection is answered under the hash it asked for: the v1 peer's and the v2 swarm's.
     const asked = seen.seen.map((entry) => entry.asked);
     assert.ok(seen.seen.every((entry) => entry.answered === entry.asked), JSON.stringify(seen));
     assert.ok(asked.includes(v1), "a v1 handshake");
-    assert.equal(asked.filter((hash) => hash === v2).length, 2, "two v2 handshakes");
+    assert.equal(asked.filter((hash) => hash === v2Hex).length, 2, "two v2 handshakes");
+    assert.deepEqual(v2, [true, true, true]);
   } finally {
     await Promise.all([seeder.close(), ...leechers.map((l) => l.close())]);
   }
