@@ -137,7 +137,10 @@ Deno.test("hybrid: leechers download under the v1 hash and the v2 swarm's hash, 
   const leechers = [0, 1, 2].map(() => new Runtime({ listen: LISTEN, dht: false }));
   // What the leechers' agents see: every connection speaks v2 (BEP 52).
   const v2: boolean[] = [];
-  const agent: MessagingAgent = { name: "v2-probe", opened: (peer) => void v2.push(peer.v2) };
+  const agent: MessagingAgent = {
+    name: "v2-probe",
+    opened: (peer) => void v2.push(peer.v2 === true),
+  };
   try {
     const { torrent, data } = await hybrid();
     await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
