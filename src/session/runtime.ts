@@ -318,7 +318,6 @@ export class Runtime {
       : source instanceof Uint8Array
       ? parseTorrent(source)
       : source;
-    assertDownloadable(torrent);
     // A hybrid torrent is one torrent under two info hashes: either one already here refuses it.
     const keys = torrent.version === "hybrid" && torrent.infoHashV2Truncated
       ? [torrent.infoHashHex, toHex(torrent.infoHashV2Truncated)]
