@@ -179,3 +179,46 @@ Deno.test({
     }
   },
 });
+
+for (const link of ["btih", "btmh"] as const) {
+  Deno.test({
+    name:
+      `interop: libtorrent gets a Bittern-seeded hybrid's metadata and data from a ${link} magnet${why}`,
+    ignore,
+    async fn() {
+      const seedDir = await Deno.makeTempDir();
+      const leechDir = await Deno.makeTempDir();
+      const runtime = new Runtime({
+        maxConnectionsPerIp: 64,
+        listen: { hostname: "127.0.0.1", port: 0 },
+        dht: false,
+      });
+      let leecher: LtPeer | undefined;
+      try {
+        const { torrent } = await hybridFixture(seedDir);
+        await runtime.add(torrent, { storage: new FileSystemStorage(seedDir) });
+        // btmh: libtorrent dials under the truncated v2 hash and checks the info dict by SHA-256.
+        const magnet = link === "btih"
+          ? `magnet:?xt=urn:btih:${torrent.infoHashHex}`
+          : `magnet:?xt=urn:btmh:1220${torrent.infoHashV2Hex}`;
+        leecher = await LtPeer.start([
+          "leech",
+          "--magnet",
+          magnet,
+          "--out",
+          leechDir,
+          "--peer",
+          `127.0.0.1:${runtime.port}`,
+        ]);
+        await leecher.waitFor((event) => event.event === "metadata", 60_000);
+        await leecher.waitFor((event) => event.event === "finished", 60_000);
+        await assertFixture(leechDir, { payload: TWO_SWARMS });
+      } finally {
+        await leecher?.close();
+        await runtime.close();
+        await Deno.remove(seedDir, { recursive: true });
+        await Deno.remove(leechDir, { recursive: true });
+      }
+    },
+  });
+}
