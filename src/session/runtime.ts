@@ -531,7 +531,7 @@ export class Runtime {
     ];
   }
 
-  /** The session of a torrent, by hex info hash. */
+  /** The session of a torrent, by hex info hash (a hybrid's v1 or truncated v2 hash). */
   get(infoHashHex: string): TorrentSession | undefined {
     return this.#sessions.get(infoHashHex.toLowerCase());
   }
