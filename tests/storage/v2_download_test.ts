@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { BencodeDict, decode, encode } from "../../src/bencode/mod.ts";
+import { type BencodeDict, decode, encode } from "../../src/bencode/mod.ts";
 import { TorrentError } from "../../src/metainfo/errors.ts";
 import { parseTorrent } from "../../src/metainfo/mod.ts";
 import { Runtime } from "../../src/session/runtime.ts";
