@@ -188,6 +188,12 @@ export class MagnetSession implements TorrentSession, HostedSession {
     return this.#torrent !== undefined;
   }
 
+  /** Whether the torrent is known to have a v2 info hash (BEP 52): its handshakes set the v2 bit. */
+  get hasV2(): boolean {
+    return this.magnet.version !== 1 ||
+      (this.#torrent !== undefined && this.#torrent.version !== 1);
+  }
+
   get wireContext(): Torrent | undefined {
     return this.#torrent;
   }

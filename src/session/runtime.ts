@@ -9,7 +9,7 @@ import { createSelector } from "../picker/named.ts";
 import { FileSystemStorage } from "../storage/filesystem.ts";
 import { NodeCryptoHasher, type Sha1Hasher } from "../storage/hasher.ts";
 import { PieceStore } from "../storage/piece_store.ts";
-import { toHex } from "../util/bytes.ts";
+import { fromHex, toHex } from "../util/bytes.ts";
 import { BandwidthLimiter } from "../util/bandwidth.ts";
 import { explainPermission, PermissionError } from "../util/permissions.ts";
 import { isWebSeedUrl } from "../metainfo/web_seeds.ts";
@@ -195,7 +195,9 @@ export class Runtime {
         perIp <= 1 ? peer.host : addressKey(peer.host, peer.listenPort ?? peer.port),
       removed: (engine) => {
         if (this.#sessions.get(engine.infoHash) === engine) {
-          for (const key of infoHashKeys(engine)) this.#sessions.delete(key);
+          for (const [key, session] of this.#sessions) {
+            if (session === engine) this.#sessions.delete(key);
+          }
           this.#encryption.delete(engine.infoHash);
         }
         this.#handlers.delete(engine);
@@ -305,7 +307,9 @@ export class Runtime {
       const magnet = parseMagnet(source);
       assertDownloadable(magnet); // v2 sessions are not built yet
       return await this.#reserve(
-        [magnet.infoHashHex],
+        magnet.version === "hybrid" && magnet.infoHashV2
+          ? [magnet.infoHashHex, toHex(magnet.infoHashV2.subarray(0, 20))]
+          : [magnet.infoHashHex],
         (parsed) => this.#openMagnet(parsed, options),
         magnet,
       );
@@ -412,6 +416,17 @@ export class Runtime {
           : undefined,
       true,
     );
+    // A hybrid's session is reachable under its truncated v2 hash too: known from a link with
+    // both `xt`s, or once the metadata shows it.
+    const addV2Key = (v2: Uint8Array | undefined) => {
+      const key = v2 && toHex(v2.subarray(0, 20));
+      if (!key || this.#sessions.get(session.infoHash) !== session) return;
+      if (!this.#sessions.has(key)) this.#sessions.set(key, session);
+    };
+    if (magnet.version === "hybrid") addV2Key(magnet.infoHashV2);
+    session.events.on("metadata", ({ torrent }) => {
+      if (torrent.version === "hybrid") addV2Key(torrent.infoHashV2Truncated);
+    });
     if (options.start !== false) session.start();
     return Promise.resolve(session);
   }
@@ -469,8 +484,9 @@ export class Runtime {
         metadataSize,
       }),
       new FastExtension(),
-      // Never for a v1-only torrent: libtorrent drops a peer setting the v2 bit there.
-      ...session.hasV2 ? [new V2Extension()] : [],
+      // Never for a v1-only torrent: libtorrent drops a peer setting the v2 bit there (a magnet
+      // link's torrent sets it once its metadata shows a v2 hash).
+      new V2Extension(() => session.hasV2 === true),
       ...dht && this.#dht ? [this.#dht.handshakeHandler()] : [],
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
@@ -666,10 +682,9 @@ export class Runtime {
 
   /** The info hashes an incoming MSE connection may ask for (a hybrid torrent's both). */
   *#encryptedTorrents(): Generator<Uint8Array> {
-    for (const session of new Set(this.#sessions.values())) {
+    for (const [key, session] of this.#sessions) {
       if (this.#encryption.get(session.infoHash) === "off") continue;
-      yield session.infoHashBytes;
-      if (session.infoHashV2Bytes) yield session.infoHashV2Bytes;
+      yield key === session.infoHash ? session.infoHashBytes : fromHex(key)!;
     }
   }
 
