@@ -416,16 +416,12 @@ export class Runtime {
           : undefined,
       true,
     );
-    // A hybrid's session is reachable under its truncated v2 hash too: known from a link with
-    // both `xt`s, or once the metadata shows it.
-    const addV2Key = (v2: Uint8Array | undefined) => {
-      const key = v2 && toHex(v2.subarray(0, 20));
+    // A hybrid's session is reachable under its truncated v2 hash too: registered already for a
+    // link with both `xt`s, added once the metadata shows a hybrid for a `btih`-only one.
+    session.events.on("metadata", ({ torrent }) => {
+      const key = torrent.version === "hybrid" && toHex(torrent.infoHashV2Truncated!);
       if (!key || this.#sessions.get(session.infoHash) !== session) return;
       if (!this.#sessions.has(key)) this.#sessions.set(key, session);
-    };
-    if (magnet.version === "hybrid") addV2Key(magnet.infoHashV2);
-    session.events.on("metadata", ({ torrent }) => {
-      if (torrent.version === "hybrid") addV2Key(torrent.infoHashV2Truncated);
     });
     if (options.start !== false) session.start();
     return Promise.resolve(session);
