@@ -90,6 +90,14 @@ export interface AgentPeer extends PeerAddress {
    * no longer voids our requests, and the members below come into play.
    */
   readonly fast: boolean;
+  /**
+   * Whether the connection speaks BitTorrent v2 (BEP 52), so hash requests may
+   * be exchanged: it was made under the torrent's truncated v2 info hash (any
+   * v2-only torrent's connection, a hybrid's v2 swarm), or under a hybrid's v1
+   * hash with the v2 bit in both handshakes (BEP 52's upgrade; the runtime sets
+   * the bit only for torrents with a v2 info hash). Absent means no.
+   */
+  readonly v2?: boolean;
   /** Pieces the peer lets us request while it chokes us (its `allowed-fast`; in range, bounded). */
   readonly allowedFast: ReadonlySet<number>;
   /** Pieces we let the peer request while we choke it ({@linkcode AgentPeer.allowFast}). */

@@ -9,13 +9,14 @@ import { createSelector } from "../picker/named.ts";
 import { FileSystemStorage } from "../storage/filesystem.ts";
 import { NodeCryptoHasher, type Sha1Hasher } from "../storage/hasher.ts";
 import { PieceStore } from "../storage/piece_store.ts";
-import { toHex } from "../util/bytes.ts";
+import { fromHex, toHex } from "../util/bytes.ts";
 import { BandwidthLimiter } from "../util/bandwidth.ts";
 import { explainPermission, PermissionError } from "../util/permissions.ts";
 import { isWebSeedUrl } from "../metainfo/web_seeds.ts";
 import { WebSeedError } from "../webseed/errors.ts";
 import { ExtensionProtocol } from "../wire/extension_protocol.ts";
 import { FastExtension } from "../wire/fast_extension.ts";
+import { V2Extension } from "../wire/v2_extension.ts";
 import { ExtensionRegistry } from "../wire/extensions.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
 import { PeerWire } from "../wire/peer_wire.ts";
@@ -109,6 +110,7 @@ export class Runtime {
    */
   readonly events: Emitter<RuntimeEvents> = new Emitter<RuntimeEvents>();
   readonly #options: RuntimeOptions;
+  /** Sessions by hex info hash: a hybrid torrent's under its v1 and its truncated v2 hash. */
   readonly #sessions = new Map<string, HostedSession & TorrentSession>();
   /** Info hashes being added (reserved before the first `await` of `add`). */
   readonly #adding = new Set<string>();
@@ -193,7 +195,9 @@ export class Runtime {
         perIp <= 1 ? peer.host : addressKey(peer.host, peer.listenPort ?? peer.port),
       removed: (engine) => {
         if (this.#sessions.get(engine.infoHash) === engine) {
-          this.#sessions.delete(engine.infoHash);
+          for (const [key, session] of this.#sessions) {
+            if (session === engine) this.#sessions.delete(key);
+          }
           this.#encryption.delete(engine.infoHash);
         }
         this.#handlers.delete(engine);
@@ -243,7 +247,7 @@ export class Runtime {
 
   /** The running sessions. */
   sessions(): TorrentSession[] {
-    return [...this.#sessions.values()];
+    return [...new Set(this.#sessions.values())];
   }
 
   /**
@@ -303,7 +307,9 @@ export class Runtime {
       const magnet = parseMagnet(source);
       assertDownloadable(magnet); // v2 sessions are not built yet
       return await this.#reserve(
-        magnet.infoHashHex,
+        magnet.version === "hybrid" && magnet.infoHashV2
+          ? [magnet.infoHashHex, toHex(magnet.infoHashV2.subarray(0, 20))]
+          : [magnet.infoHashHex],
         (parsed) => this.#openMagnet(parsed, options),
         magnet,
       );
@@ -316,23 +322,29 @@ export class Runtime {
       : source instanceof Uint8Array
       ? parseTorrent(source)
       : source;
-    return await this.#reserve(torrent.infoHashHex, (known) => this.#open(known, options), torrent);
+    // A hybrid torrent is one torrent under two info hashes: either one already here refuses it.
+    const keys = torrent.version === "hybrid" && torrent.infoHashV2Truncated
+      ? [torrent.infoHashHex, toHex(torrent.infoHashV2Truncated)]
+      : [torrent.infoHashHex];
+    return await this.#reserve(keys, (known) => this.#open(known, options), torrent);
   }
 
-  /** Runs `open` with `infoHash` reserved (before any await: a concurrent add of it fails). */
+  /** Runs `open` with `infoHashes` reserved (before any await: a concurrent add of one fails). */
   async #reserve<T>(
-    infoHash: string,
+    infoHashes: readonly string[],
     open: (source: T) => Promise<TorrentSession>,
     source: T,
   ): Promise<TorrentSession> {
-    if (this.#sessions.has(infoHash) || this.#adding.has(infoHash)) {
-      throw new Error(`torrent ${infoHash} is already in this runtime`);
+    for (const infoHash of infoHashes) {
+      if (this.#sessions.has(infoHash) || this.#adding.has(infoHash)) {
+        throw new Error(`torrent ${infoHash} is already in this runtime`);
+      }
     }
-    this.#adding.add(infoHash);
+    for (const infoHash of infoHashes) this.#adding.add(infoHash);
     try {
       return await open(source);
     } finally {
-      this.#adding.delete(infoHash);
+      for (const infoHash of infoHashes) this.#adding.delete(infoHash);
     }
   }
 
@@ -404,6 +416,13 @@ export class Runtime {
           : undefined,
       true,
     );
+    // A hybrid's session is reachable under its truncated v2 hash too: registered already for a
+    // link with both `xt`s, added once the metadata shows a hybrid for a `btih`-only one.
+    session.events.on("metadata", ({ torrent }) => {
+      const key = torrent.version === "hybrid" && toHex(torrent.infoHashV2Truncated!);
+      if (!key || this.#sessions.get(session.infoHash) !== session) return;
+      if (!this.#sessions.has(key)) this.#sessions.set(key, session);
+    });
     if (options.start !== false) session.start();
     return Promise.resolve(session);
   }
@@ -461,6 +480,9 @@ export class Runtime {
         metadataSize,
       }),
       ...options.fastExtension ?? this.#options.fastExtension ?? true ? [new FastExtension()] : [],
+      // Never for a v1-only torrent: libtorrent drops a peer setting the v2 bit there (a magnet
+      // link's torrent sets it once its metadata shows a v2 hash).
+      new V2Extension(() => session.hasV2 === true),
       ...dht && this.#dht ? [this.#dht.handshakeHandler()] : [],
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
@@ -469,7 +491,7 @@ export class Runtime {
       session.infoHash,
       options.encryption ?? this.#options.encryption ?? "prefer",
     );
-    this.#sessions.set(session.infoHash, session);
+    for (const key of infoHashKeys(session)) this.#sessions.set(key, session);
   }
 
   /**
@@ -521,7 +543,7 @@ export class Runtime {
     ];
   }
 
-  /** The session of a torrent, by hex info hash. */
+  /** The session of a torrent, by hex info hash (a hybrid's v1 or truncated v2 hash). */
   get(infoHashHex: string): TorrentSession | undefined {
     return this.#sessions.get(infoHashHex.toLowerCase());
   }
@@ -545,9 +567,7 @@ export class Runtime {
     // Nothing waits for tokens any more: sessions stop at once.
     this.#bandwidth.download.close();
     this.#bandwidth.upload.close();
-    await Promise.all(
-      [...this.#sessions.values()].map((engine) => engine.stop("runtime closed")),
-    );
+    await Promise.all(this.sessions().map((engine) => engine.stop("runtime closed")));
     // Give in-flight dials and handshakes a moment to notice.
     for (let i = 0; i < 200 && this.#connections > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -617,8 +637,7 @@ export class Runtime {
         infoHashes: () => this.#encryptedTorrents(),
         // With encryption off everywhere, hang up on MSE at once, as a plain-only peer does.
         allowEncrypted: this.#encryptedTorrents().next().done !== true,
-        select: (infoHash, provide) =>
-          selectMethod(this.#encryption.get(toHex(infoHash))!, provide),
+        select: (infoHash, provide) => selectMethod(this.#policyOf(infoHash)!, provide),
         timeout: resolveWireLimits(this.#options.limits).handshakeTimeout,
       });
       const wire = await PeerWire.accept(incoming.connection, {
@@ -630,7 +649,8 @@ export class Runtime {
           engine = this.#sessions.get(toHex(infoHash));
           const key = addressKey(remote.hostname, remote.port);
           if (!engine || !engine.accepts(key, remote.hostname, remote.port)) return undefined;
-          checkIncoming(incoming.infoHash, infoHash, this.#encryption.get(engine.infoHash));
+          const mseEngine = incoming.infoHash && this.#sessions.get(toHex(incoming.infoHash));
+          checkIncoming(incoming.infoHash, mseEngine, engine, infoHash, this.#policyOf(infoHash));
           return { context: engine.wireContext, handlers: this.#handlers.get(engine) };
         },
       });
@@ -650,10 +670,17 @@ export class Runtime {
     }
   }
 
-  /** The torrents an incoming MSE connection may ask for. */
+  /** The encryption policy of the torrent under `infoHash` (either hash of a hybrid). */
+  #policyOf(infoHash: Uint8Array): EncryptionPolicy | undefined {
+    const session = this.#sessions.get(toHex(infoHash));
+    return session && this.#encryption.get(session.infoHash);
+  }
+
+  /** The info hashes an incoming MSE connection may ask for (a hybrid torrent's both). */
   *#encryptedTorrents(): Generator<Uint8Array> {
-    for (const [infoHash, session] of this.#sessions) {
-      if (this.#encryption.get(infoHash) !== "off") yield session.infoHashBytes;
+    for (const [key, session] of this.#sessions) {
+      if (this.#encryption.get(session.infoHash) === "off") continue;
+      yield key === session.infoHash ? session.infoHashBytes : fromHex(key)!;
     }
   }
 
@@ -686,9 +713,14 @@ export class Runtime {
     const tcp = await this.#transport.dial({ hostname: address.host, port: address.port }, {
       signal,
     });
+    // A hybrid torrent's peer from its v2 swarm is dialled under the v2 hash, any other under
+    // the v1 hash (as libtorrent), which newer libtorrents answer with the v2 hash when both
+    // set the v2 bit (BEP 52's upgrade): taken too.
+    const v2 = engine.infoHashV2Bytes;
+    const infoHash = v2 && address.swarm === "v2" ? v2 : engine.infoHashBytes;
     const conn = encryption
       ? await encryptOutgoing(tcp, {
-        infoHash: engine.infoHashBytes,
+        infoHash,
         provide: encryption === "require"
           ? CryptoMethod.rc4
           : CryptoMethod.plaintext | CryptoMethod.rc4,
@@ -696,7 +728,8 @@ export class Runtime {
       })
       : tcp;
     return await PeerWire.connect(conn, {
-      infoHash: engine.infoHashBytes,
+      infoHash,
+      answerInfoHashes: v2 && infoHash !== v2 ? [v2] : [],
       peerId: this.peerId,
       handlers: this.#handlers.get(engine),
       limits: this.#options.limits,
@@ -746,13 +779,25 @@ function selectMethod(policy: EncryptionPolicy, provide: number): number {
   );
 }
 
-/** An incoming handshake must name the MSE torrent, and be encrypted where that is required. */
+/** A session's keys in the runtime: its info hash, and a hybrid torrent's truncated v2 hash. */
+function infoHashKeys(session: HostedSession): string[] {
+  return session.infoHashV2Bytes
+    ? [session.infoHash, toHex(session.infoHashV2Bytes)]
+    : [session.infoHash];
+}
+
+/**
+ * An incoming handshake must name the MSE torrent (either hash of a hybrid), and be
+ * encrypted where that is required.
+ */
 function checkIncoming(
   mseInfoHash: Uint8Array | undefined,
+  mseSession: HostedSession | undefined,
+  session: HostedSession,
   infoHash: Uint8Array,
   policy: EncryptionPolicy | undefined,
 ): void {
-  if (mseInfoHash && toHex(mseInfoHash) !== toHex(infoHash)) {
+  if (mseInfoHash && mseSession !== session) {
     throw new ProtocolError(
       "bad-handshake",
       `handshake for ${toHex(infoHash)} after MSE for ${toHex(mseInfoHash)}`,

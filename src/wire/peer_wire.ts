@@ -95,6 +95,13 @@ export interface PeerWireOptions {
 export interface ConnectOptions extends PeerWireOptions {
   /** The torrent's 20-byte info hash. */
   readonly infoHash: Uint8Array;
+  /**
+   * Other info hashes the peer may answer with: a hybrid torrent dialled by
+   * its v1 hash may be answered with its truncated v2 hash (BEP 52's upgrade:
+   * libtorrent's current source does so when both handshakes set the v2 bit;
+   * 2.0.8 answers with the hash asked, as Bittern does).
+   */
+  readonly answerInfoHashes?: readonly Uint8Array[];
 }
 
 /**
@@ -257,7 +264,7 @@ export class PeerWire implements AsyncIterable<Message> {
       const remote = await readHandshake(io.source, {
         timeout: resolveWireLimits(options.limits).handshakeTimeout,
         signal: options.signal,
-        expectedInfoHash: options.infoHash,
+        expectedInfoHash: [options.infoHash, ...options.answerInfoHashes ?? []],
       });
       return await PeerWire.#open(conn, io, context, remote, handlers, options, options.context);
     } catch (error) {
@@ -365,6 +372,17 @@ export class PeerWire implements AsyncIterable<Message> {
    */
   get supportsFast(): boolean {
     return fastNegotiated(this.handshake);
+  }
+
+  /**
+   * Whether both handshakes set the v2 bit (BEP 52; our side sets it with a
+   * {@linkcode V2Extension} handler): a connection under a hybrid torrent's v1
+   * info hash then speaks v2 too (the upgrade).
+   */
+  get supportsV2(): boolean {
+    const { reserved, remote } = this.handshake;
+    return remote !== undefined && hasReservedBit(reserved, ReservedBits.v2) &&
+      hasReservedBit(remote.reserved, ReservedBits.v2);
   }
 
   /** The torrent's shape for range checks; set it when the metadata becomes known. */
