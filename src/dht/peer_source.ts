@@ -44,7 +44,7 @@ const MAX_DHT_PEERS_REMEMBERED = 4096;
 /**
  * The DHT peer source of a runtime: `get_peers` for each torrent, announcing our port, again
  * every 15 minutes (sooner while nothing is found). Private torrents are never looked up
- * (BEP 27); a magnet link whose torrent turns out private stops at its next round.
+ * (BEP 27); a magnet link whose torrent turns out private is stopped at once by its session.
  *
  * @example A runtime-independent use
  * ```ts
