@@ -4,6 +4,7 @@ import { createTorrent, explainPermission, toHex, type TorrentFormat, VERSION } 
 import { parseCommandArgs, usageError } from "./args.ts";
 import { reportError } from "./errors.ts";
 import { formatBytes } from "./format.ts";
+import { parseWebSeeds, WEB_SEED_FLAG } from "./web_seed_flag.ts";
 
 const USAGE = `Usage: bittern create <path> -o <out.torrent> [options]
 
@@ -15,6 +16,8 @@ Options:
                          BEP 47 pad file). Default: hybrid, as libtorrent and qBittorrent make,
                          usable by v1 and v2 clients
   -a, --announce URLS    a tracker tier; repeat for more tiers, commas within a tier
+  --web-seed URL         a web seed (BEP 19 url-list): an http(s) URL of the file, or of
+                         the directory holding the torrent's folder; repeatable
   --private              set the private flag (BEP 27)
   --piece-length N       bytes per piece, a power of two from 16K to 1G (e.g. 262144, 256K, 1M);
                          default: automatic (about 1750 pieces)
@@ -52,6 +55,7 @@ export async function main(args: string[]): Promise<number> {
       output: { type: "string", short: "o" },
       format: { type: "string" },
       announce: { type: "string", short: "a", multiple: true },
+      ...WEB_SEED_FLAG,
       private: { type: "boolean" },
       "piece-length": { type: "string" },
       comment: { type: "string" },
@@ -89,6 +93,8 @@ export async function main(args: string[]): Promise<number> {
       USAGE,
     );
   }
+  const webSeeds = parseWebSeeds(values);
+  if (typeof webSeeds === "string") return usageError("create", webSeeds, USAGE);
   try {
     const created = await createTorrent(positionals[0], {
       format,
@@ -96,6 +102,7 @@ export async function main(args: string[]): Promise<number> {
       announce: (values.announce ?? []).map((tier) =>
         tier.split(",").map((url) => url.trim()).filter((url) => url !== "")
       ),
+      webSeeds,
       private: values.private,
       comment: values.comment,
       name: values.name,
@@ -114,6 +121,7 @@ export async function main(args: string[]): Promise<number> {
     if (infoHashes.v1) console.log(`info hash: ${toHex(infoHashes.v1)}`);
     if (infoHashes.v2) console.log(`v2 hash:   ${toHex(infoHashes.v2)}`);
     console.log(`size:      ${formatBytes(created.length)} in ${created.fileCount} file(s)`);
+    for (const url of new Set(webSeeds)) console.log(`web seed:  ${url}`);
     console.log(`pieces:    ${created.pieceCount} x ${formatBytes(created.pieceLength)}`);
     return 0;
   } catch (error) {

@@ -54,7 +54,8 @@ ${DHT_USAGE}
   --selector NAME      sequential | rarest | random-rarest (default rarest)
   --files LIST         only these files, by the [index] 'bittern info' shows, e.g. 0,2,5
   --save-torrent FILE  write the .torrent to FILE once it is known (for a magnet link:
-                       once its metadata arrived); needs --allow-write=FILE
+                       once its metadata arrived, with its tr and ws); needs
+                       --allow-write=FILE
 ${rateLimitUsage(23)}
   --seed               keep seeding after the download completes (until Ctrl-C)
   --seed-ratio R       seed after the download until uploaded/size reaches R
@@ -231,8 +232,14 @@ function filesProblem(torrent: Torrent, files: number[] | undefined): string | u
   return `--files: the torrent has ${fileCount} files (0..${fileCount - 1}; see 'bittern info')`;
 }
 
-/** Writes the .torrent: a magnet's trackers (one tier each), or the torrent's own. */
+/**
+ * Writes the .torrent: a magnet's trackers (one tier each) and web seeds (`ws`, as `url-list`),
+ * or the torrent's own.
+ */
 async function saveTorrent(path: string, torrent: Torrent, magnet: Magnet | undefined) {
   const trackers = magnet ? magnet.trackers : torrent.announce.flat();
-  await Deno.writeFile(path, metainfoFromInfo(torrent.infoBytes, { trackers }));
+  const webSeeds = magnet
+    ? magnet.webSeeds
+    : (torrent.webSeeds ?? []).filter((seed) => seed.kind === "getright").map((seed) => seed.url);
+  await Deno.writeFile(path, metainfoFromInfo(torrent.infoBytes, { trackers, webSeeds }));
 }

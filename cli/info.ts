@@ -67,6 +67,7 @@ function toJson(torrent: Torrent): Record<string, unknown> {
     private: torrent.private,
     multiFile: torrent.multiFile,
     announce: torrent.announce,
+    webSeeds: torrent.webSeeds ?? [],
     creationDate: torrent.creationDate?.toISOString(),
     createdBy: torrent.createdBy,
     comment: torrent.comment,
@@ -103,6 +104,9 @@ function toText(torrent: Torrent): string {
   torrent.announce.forEach((tier, i) => {
     for (const url of tier) lines.push(`  tier ${i + 1}: ${url}`);
   });
+  for (const seed of torrent.webSeeds ?? []) {
+    lines.push(`web seed:      ${seed.url}${seed.kind === "hoffman" ? " (BEP 17)" : ""}`);
+  }
   const dataFiles = visibleFiles(torrent);
   lines.push(`files:         ${dataFiles.length} ([index] for download --files)`);
   lines.push(...fileTreeLines(dataFiles));

@@ -41,7 +41,7 @@ Options:
                     start the DHT from this node instead of the public routers
                     (repeatable)
   --dht-state FILE  keep the DHT's node list in FILE for fast restarts (needs
-                    --allow-read and --allow-write for FILE)
+                    --allow-read for FILE, --allow-write for its directory)
   --peer HOST:PORT  connect to this peer too (repeatable)
 ${rateLimitUsage(20)}
   --web-seed URL    with --allow-write=DIR, fetch missing pieces from this http(s)

@@ -72,7 +72,7 @@ export const DHT_USAGE = `  --no-dht             no DHT (BEP 5); private torrent
                        start the DHT from this node instead of the public routers
                        (repeatable)
   --dht-state FILE     keep the DHT's node list in FILE for fast restarts (needs
-                       --allow-read and --allow-write for FILE)`;
+                       --allow-read for FILE, --allow-write for its directory)`;
 
 /** The `--encryption` line both commands' usage shows. */
 export const ENCRYPTION_USAGE =

@@ -10,7 +10,8 @@ import { addressKey } from "../util/address.ts";
 import type { HandshakeContext, HandshakeHandler } from "../wire/handlers.ts";
 import { hasReservedBit, ReservedBits, setReservedBit } from "../wire/handshake.ts";
 import { DhtNode, type DhtNodeOptions } from "./node.ts";
-import { loadDhtState, saveDhtState } from "./state.ts";
+import { loadDhtState } from "./state.ts";
+import { DhtStateSaver } from "./state_saver.ts";
 
 /**
  * DHT options of a runtime (`RuntimeOptions.dht`).
@@ -29,9 +30,13 @@ import { loadDhtState, saveDhtState } from "./state.ts";
 export interface DhtOptions extends Omit<DhtNodeOptions, "host" | "port" | "id" | "nodes"> {
   /**
    * A saved node list: read at start (when it exists) for a warm start, written atomically
-   * when the runtime closes. Needs `--allow-read` and `--allow-write` for that file.
+   * (a temporary file beside it, then a rename; at most 500 nodes) every
+   * `stateSaveIntervalMs` and when the runtime closes, so a crash loses little. Needs
+   * `--allow-read` and `--allow-write` for that file.
    */
   readonly statePath?: string;
+  /** Period of the state file's saves in ms. Default 20 minutes (as rtorrent's session save). */
+  readonly stateSaveIntervalMs?: number;
   /** Re-announce period per torrent in ms. Default 15 minutes. */
   readonly reannounceMs?: number;
   /** First retry in ms when a lookup found no peer; doubles up to `reannounceMs`. Default 2 000. */
@@ -44,8 +49,8 @@ const MAX_DHT_PEERS_REMEMBERED = 4096;
 /**
  * The DHT peer source of a runtime: `get_peers` for each torrent (a hybrid's under both its
  * info hashes, BEP 52), announcing our port, again every 15 minutes (sooner while nothing is
- * found). Private torrents are never looked up
- * (BEP 27); a magnet link whose torrent turns out private stops at its next round.
+ * found). Private torrents are never looked up (BEP 27); a magnet link whose torrent turns out
+ * private is stopped at once by its session.
  *
  * @example A runtime-independent use
  * ```ts
@@ -66,6 +71,7 @@ export class DhtPeerSource implements PeerSource {
   readonly #where: () => PeerAddress | Promise<PeerAddress>;
   readonly #dhtPeers = new Set<string>();
   #node: Promise<DhtNode> | undefined;
+  #saver: DhtStateSaver | undefined;
   #closed = false;
 
   /**
@@ -101,6 +107,15 @@ export class DhtPeerSource implements PeerSource {
       });
       await node.listen();
       void node.bootstrap().catch(() => {});
+      const path = this.#options.statePath;
+      if (path) {
+        this.#saver = new DhtStateSaver(
+          path,
+          () => node.table.size ? { id: node.id, nodes: node.savedNodes() } : undefined,
+          { intervalMs: this.#options.stateSaveIntervalMs },
+        );
+        if (!this.#closed) this.#saver.start();
+      }
       return node;
     })();
     return this.#node;
@@ -236,12 +251,31 @@ export class DhtPeerSource implements PeerSource {
     const node = await this.#node?.catch(() => undefined);
     if (!node) return;
     try {
-      if (this.#options.statePath && node.table.size) {
-        await saveDhtState(this.#options.statePath, { id: node.id, nodes: node.savedNodes() });
-      }
+      await this.#saver?.close();
     } finally {
       await node.close();
     }
+  }
+
+  /**
+   * Writes the state file now (it is also written every `stateSaveIntervalMs` and at close),
+   * e.g. from a signal handler. A no-op without `statePath`, before the node started, or while
+   * the routing table is empty.
+   *
+   * @example
+   * ```ts
+   * import { DhtPeerSource } from "@bittern/bittern";
+   *
+   * const dht = new DhtPeerSource({ statePath: "./dht.json" }, () => ({ host: "0.0.0.0", port: 0 }));
+   * await dht.saveState(); // nothing yet: the node starts with the first lookup
+   * await dht.close();
+   * ```
+   *
+   * @returns When the file is written.
+   */
+  async saveState(): Promise<void> {
+    await this.#node?.catch(() => undefined);
+    await this.#saver?.save();
   }
 }
 

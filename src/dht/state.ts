@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { isUsableAddress } from "./krpc.ts";
 import { DhtError } from "./errors.ts";
 import { fromHex, toHex } from "../util/bytes.ts";
@@ -71,7 +72,8 @@ export async function loadDhtState(path: string): Promise<DhtState | undefined> 
 }
 
 /**
- * Writes the state atomically: a temporary file next to `path`, then a rename.
+ * Writes the state atomically: a temporary file next to `path` (so writing needs
+ * `--allow-write` for its directory), then a rename. At most 500 nodes are written.
  *
  * @example
  * ```ts
@@ -83,7 +85,8 @@ export async function loadDhtState(path: string): Promise<DhtState | undefined> 
  *
  * @param path The file.
  * @param state Id and nodes.
- * @throws `PermissionError` without `--allow-write` for the file.
+ * @throws `PermissionError` naming `--allow-write=DIR` without write permission for the
+ * file's directory.
  */
 export async function saveDhtState(path: string, state: DhtState): Promise<void> {
   const text = JSON.stringify({
@@ -96,6 +99,7 @@ export async function saveDhtState(path: string, state: DhtState): Promise<void>
     await Deno.rename(temporary, path);
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
-    throw explainPermission(error, "write", path);
+    // The temporary file needs the directory, not just `path`.
+    throw explainPermission(error, "write", dirname(path));
   }
 }

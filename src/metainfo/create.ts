@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type Encodable, encode } from "../bencode/mod.ts";
 import { torrentError } from "./errors.ts";
+import { isWebSeedUrl } from "./web_seeds.ts";
 import {
   checkSegment,
   listSource,
@@ -45,6 +46,13 @@ export interface CreateTorrentOptions {
   pieceLength?: number;
   /** Tracker tiers (BEP 12); a flat list is one tracker per tier. */
   announce?: readonly (string | readonly string[])[];
+  /**
+   * Web seeds (BEP 19 `url-list`): http(s) URLs of servers holding the files (a file's URL for
+   * a single-file torrent, the directory above the torrent's for several). Outside `info`, so
+   * they do not change the info hash. One is written as a string, more as a list (as
+   * libtorrent does); at most 64.
+   */
+  webSeeds?: readonly string[];
   /** Sets the BEP 27 private flag. */
   private?: boolean;
   /** `comment`. */
@@ -157,6 +165,7 @@ export async function createTorrent(
   if (!TORRENT_FORMATS.includes(format)) {
     throw torrentError("format", `one of ${TORRENT_FORMATS.join(", ")} (got ${String(format)})`);
   }
+  checkWebSeeds(options.webSeeds ?? []);
   const files = format === "v1" ? listed.files : v2Order(listed.files);
   const totalLength = files.reduce((sum, file) => sum + file.length, 0);
   if (totalLength === 0) throw torrentError("source", "at least one byte of data");
@@ -319,9 +328,25 @@ function metainfo(
     if (tiers.length > 1 || tiers[0].length > 1) root["announce-list"] = tiers;
   }
   if (options.comment !== undefined) root.comment = options.comment;
+  const webSeeds = [...new Set(options.webSeeds ?? [])];
+  if (webSeeds.length > 0) root["url-list"] = webSeeds.length === 1 ? webSeeds[0] : webSeeds;
   if (options.createdBy !== undefined) root["created by"] = options.createdBy;
   if (options.creationDate !== undefined) {
     root["creation date"] = Math.floor(options.creationDate.getTime() / 1000);
   }
   return root;
+}
+
+/** Most web seeds written (what `readWebSeeds` keeps). */
+const MAX_CREATED_WEB_SEEDS = 64;
+
+/** Each web seed must be an http(s) URL that `parseTorrent` will keep. */
+function checkWebSeeds(webSeeds: readonly string[]): void {
+  const bad = webSeeds.find((url) => !isWebSeedUrl(url) || url !== url.trim());
+  if (bad !== undefined) {
+    throw torrentError("webSeeds", `absolute http: or https: URLs (got ${JSON.stringify(bad)})`);
+  }
+  if (new Set(webSeeds).size > MAX_CREATED_WEB_SEEDS) {
+    throw torrentError("webSeeds", `at most ${MAX_CREATED_WEB_SEEDS} URLs`);
+  }
 }

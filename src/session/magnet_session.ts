@@ -543,11 +543,22 @@ export class MagnetSession implements TorrentSession, HostedSession {
       return this.#fail(error as Error);
     }
     this.#torrent = torrent;
+    if (torrent.private) this.#privateOnly();
     this.#endPhase();
     clearInterval(this.#timer);
     this.events.emit("metadata", { torrent });
     this.#resolveMetadata(torrent);
     void this.#continue(torrent);
+  }
+
+  /**
+   * BEP 27: a private torrent uses only its trackers and the user's peers. The DHT and custom
+   * sources stop; the addresses they gave are forgotten (never dialled again); connections
+   * already made stay, as in libtorrent, which only stops taking such peers once it knows.
+   */
+  #privateOnly(): void {
+    const kept = new Set([...this.#sources.restrictToPrivate(), "user"]);
+    this.#pool.forgetSources((source) => kept.has(source));
   }
 
   /** Opens the torrent's session and moves every connection into it. */

@@ -76,6 +76,21 @@ export class PeerPool {
     this.#remove(key);
   }
 
+  /**
+   * Forgets every address a source not `kept` gave, connected ones too: they are never
+   * dialled again (a private torrent's DHT and custom sources' peers, BEP 27). An address
+   * a kept source offers later is new again. Returns how many were forgotten.
+   */
+  forgetSources(kept: (source: string) => boolean): number {
+    let forgotten = 0;
+    for (const [key, candidate] of this.#candidates) {
+      if (kept(candidate.source)) continue;
+      this.#remove(key);
+      forgotten++;
+    }
+    return forgotten;
+  }
+
   /** Whether the address is excluded. */
   isExcluded(key: string): boolean {
     return this.#excluded.has(key);

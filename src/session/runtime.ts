@@ -358,7 +358,7 @@ export class Runtime {
       config,
       this.#host,
       agents.all,
-      new SourceRunner(this.#sourcesFor(torrent, options)),
+      this.#sourcesFor(torrent, options),
     );
     const metadataSize = torrent.private ? undefined : torrent.infoBytes.length;
     this.#register(
@@ -378,7 +378,7 @@ export class Runtime {
     this.#ensureListening();
     const config = resolveSessionConfig(options);
     const agents = this.#agentsFor(undefined, options);
-    const sources = new SourceRunner(this.#sourcesFor(magnet, options));
+    const sources = this.#sourcesFor(magnet, options);
     const session: MagnetSession = new MagnetSession(
       this.#host,
       magnet,
@@ -518,9 +518,11 @@ export class Runtime {
   /**
    * Trackers, the user's static peers (always: like libtorrent's `connect_peer`,
    * even for a private torrent), then, unless the torrent is private (BEP 27),
-   * custom sources.
+   * custom sources. A magnet link's torrent may turn out private only once its
+   * metadata is in: its runner then keeps just the first group (see
+   * `SourceRunner.restrictToPrivate`).
    */
-  #sourcesFor(torrent: Torrent | Magnet, options: SessionOptions): PeerSource[] {
+  #sourcesFor(torrent: Torrent | Magnet, options: SessionOptions): SourceRunner {
     const sources: PeerSource[] = [];
     const magnet = "announce" in torrent ? undefined : torrent;
     const trackers = magnet ? magnet.trackers.length : (torrent as Torrent).announce.length;
@@ -531,16 +533,15 @@ export class Runtime {
     }
     const peers = [...magnet?.peers ?? [], ...options.peers ?? []];
     if (peers.length) sources.push(new StaticPeerSource(peers));
-    // A magnet link's torrent may turn out private: known only once its metadata is in.
+    const custom = [...this.#options.peerSources ?? [], ...options.peerSources ?? []];
+    const allowedWhenPrivate = options.allowPrivatePeerSources ? [...sources, ...custom] : sources;
     if (!magnet && (torrent as Torrent).private && !options.allowPrivatePeerSources) {
-      return sources;
+      return new SourceRunner(sources);
     }
-    return [
-      ...sources,
-      ...this.#dht ? [this.#dht] : [],
-      ...this.#options.peerSources ?? [],
-      ...options.peerSources ?? [],
-    ];
+    return new SourceRunner(
+      [...sources, ...this.#dht ? [this.#dht] : [], ...custom],
+      allowedWhenPrivate,
+    );
   }
 
   /** The session of a torrent, by hex info hash (a hybrid's v1 or truncated v2 hash). */

@@ -7,15 +7,24 @@ import type { PeerAddress } from "../util/address.ts";
  * without stopping the others.
  */
 export class SourceRunner {
-  readonly #sources: readonly PeerSource[];
+  #sources: readonly PeerSource[];
+  /** The sources a private torrent may use (BEP 27), when that turns out only later (a magnet). */
+  readonly #allowedWhenPrivate: ReadonlySet<PeerSource>;
+  /** Each running source's own abort, so one can stop while the others run on. */
+  readonly #own = new Map<PeerSource, AbortController>();
   #abort: AbortController | undefined;
   #running: Promise<void>[] = [];
   /** The stop in progress, so a second `stop` waits for the first (trackers' `stopped`). */
   #stopping: Promise<void> | undefined;
 
-  /** @param sources The sources, in order. */
-  constructor(sources: readonly PeerSource[]) {
+  /**
+   * @param sources The sources, in order.
+   * @param allowedWhenPrivate Those kept by {@linkcode SourceRunner.restrictToPrivate}
+   * (default all).
+   */
+  constructor(sources: readonly PeerSource[], allowedWhenPrivate?: Iterable<PeerSource>) {
     this.#sources = sources;
+    this.#allowedWhenPrivate = new Set(allowedWhenPrivate ?? sources);
   }
 
   /** Names of the sources. */
@@ -31,17 +40,37 @@ export class SourceRunner {
     if (this.#abort) return;
     const abort = this.#abort = new AbortController();
     this.#running = this.#sources.map(async (source) => {
+      const own = new AbortController();
+      this.#own.set(source, own);
+      const signal = AbortSignal.any([abort.signal, own.signal]);
       try {
-        for await (const batch of source.peers(context, abort.signal)) {
-          if (abort.signal.aborted) break;
+        for await (const batch of source.peers(context, signal)) {
+          if (signal.aborted) break;
           add(batch, source.name);
         }
       } catch (error) {
-        if (!abort.signal.aborted) {
+        if (!signal.aborted) {
           context.warn(`peer source ${source.name} failed: ${(error as Error).message}`);
         }
+      } finally {
+        if (this.#own.get(source) === own) this.#own.delete(source);
       }
     });
+  }
+
+  /**
+   * The torrent turned out private (a magnet link's metadata): stops, now and for good, every
+   * source not allowed for a private torrent (BEP 27: the DHT, custom sources).
+   *
+   * @returns The names of the sources kept.
+   */
+  restrictToPrivate(): string[] {
+    const kept = this.#sources.filter((source) => this.#allowedWhenPrivate.has(source));
+    for (const source of this.#sources) {
+      if (!kept.includes(source)) this.#own.get(source)?.abort();
+    }
+    this.#sources = kept;
+    return kept.map((source) => source.name);
   }
 
   /** Tells every source the download completed. */

@@ -14,6 +14,8 @@ Deno.test("download <magnet> --save-torrent: metadata from the seeder, the data,
     name: "from magnet",
     trackers: [swarm.tracker.url],
     peers: [{ host: "127.0.0.1", port: swarm.seederPort }],
+    // Nothing listens there: the download goes on from the seeder; the URL lands in url-list.
+    webSeeds: ["http://127.0.0.1:9/payload.bin"],
   });
   const result = await runCli(
     ["--allow-net=127.0.0.1", `--allow-write=${out},${saved}`],
@@ -28,6 +30,7 @@ Deno.test("download <magnet> --save-torrent: metadata from the seeder, the data,
   const torrent = parseTorrent(await Deno.readFile(saved));
   assert.equal(torrent.infoHashHex, swarm.torrent.infoHashHex);
   assert.deepEqual(torrent.announce, [[swarm.tracker.url]]);
+  assert.deepEqual(torrent.webSeeds, [{ url: "http://127.0.0.1:9/payload.bin", kind: "getright" }]);
 });
 
 Deno.test("download with a bad magnet link: exit 2, the message names the parameter", async () => {

@@ -155,3 +155,52 @@ Deno.test("bittern info shows a v2 torrent's version, v2 info hash and BEP 47 at
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("bittern create --web-seed writes url-list (repeatable), info shows it, the info hash is the same", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/w.iso`, new Uint8Array(50_000).fill(3));
+    const plain = await run("create", [`${dir}/w.iso`, "-o", `${dir}/plain.torrent`]);
+    assert.equal(plain.code, 0, plain.stderr);
+    const seeded = await run("create", [
+      `${dir}/w.iso`,
+      "-o",
+      `${dir}/seeded.torrent`,
+      "--web-seed",
+      "https://mirror.example/w.iso",
+      "--web-seed",
+      "http://127.0.0.1:8080/w.iso",
+    ]);
+    assert.equal(seeded.code, 0, seeded.stderr);
+    assert.match(seeded.stdout, /^web seed: +https:\/\/mirror\.example\/w\.iso$/m);
+    const [before, after] = await Promise.all(
+      ["plain", "seeded"].map(async (name) => {
+        const info = await run("info", [`${dir}/${name}.torrent`, "--json"]);
+        assert.equal(info.code, 0, info.stderr);
+        return JSON.parse(info.stdout);
+      }),
+    );
+    assert.equal(after.infoHash, before.infoHash);
+    assert.equal(after.infoHashV2, before.infoHashV2);
+    assert.deepEqual(before.webSeeds, []);
+    assert.deepEqual(after.webSeeds, [
+      { url: "https://mirror.example/w.iso", kind: "getright" },
+      { url: "http://127.0.0.1:8080/w.iso", kind: "getright" },
+    ]);
+    const text = await run("info", [`${dir}/seeded.torrent`]);
+    assert.match(text.stdout, /^web seed: +http:\/\/127\.0\.0\.1:8080\/w\.iso$/m);
+    // Not an http(s) URL: bad usage, nothing written.
+    const bad = await run("create", [
+      `${dir}/w.iso`,
+      "-o",
+      `${dir}/bad.torrent`,
+      "--web-seed",
+      "ftp://mirror.example/w.iso",
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--web-seed expects an http:\/\/ or https:\/\/ URL, not 'ftp:/);
+    await assert.rejects(Deno.stat(`${dir}/bad.torrent`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -3,12 +3,13 @@ import { createHash } from "node:crypto";
 import {
   choosePieceLength,
   createTorrent,
+  metainfoFromInfo,
   parseTorrent,
   pieceHashAt,
   PieceHasher,
   TorrentError,
 } from "../../src/metainfo/mod.ts";
-import { decode } from "../../src/bencode/mod.ts";
+import { decode, encode } from "../../src/bencode/mod.ts";
 
 /** Deterministic pseudo-random bytes. */
 function data(length: number, seed: number): Uint8Array {
@@ -195,4 +196,61 @@ Deno.test("createTorrent takes a name override, checked like any name", async ()
   const memory = { name: "x", data: new Uint8Array(10) };
   assert.equal((await createTorrent(memory, { name: "renamed" })).torrent.name, "renamed");
   await assertRejectsWithPath(createTorrent(memory, { name: "a/b" }), "name");
+});
+
+Deno.test("createTorrent writes web seeds as url-list, outside info: the info hash is unchanged", async () => {
+  const source = { name: "w.bin", data: data(40_000, 9) };
+  const plain = await createTorrent(source, { pieceLength: 16384 });
+  const one = await createTorrent(source, {
+    pieceLength: 16384,
+    webSeeds: ["https://mirror.example/w.bin"],
+  });
+  const two = await createTorrent(source, {
+    pieceLength: 16384,
+    webSeeds: ["https://a.example/w.bin", "http://b.example/w.bin", "https://a.example/w.bin"],
+  });
+  // One URL is a string, more a list (duplicates dropped), as libtorrent writes them.
+  const root = (bytes: Uint8Array) => decode(bytes) as { get(key: string): unknown };
+  assert.ok(root(one.bytes).get("url-list") instanceof Uint8Array);
+  assert.equal((root(two.bytes).get("url-list") as unknown[]).length, 2);
+  for (const created of [one, two]) {
+    assert.deepEqual(created.infoHashes, plain.infoHashes);
+    assert.equal(parseTorrent(created.bytes).infoHashHex, plain.torrent.infoHashHex);
+  }
+  assert.deepEqual(parseTorrent(two.bytes).webSeeds, [
+    { url: "https://a.example/w.bin", kind: "getright" },
+    { url: "http://b.example/w.bin", kind: "getright" },
+  ]);
+  assert.deepEqual(plain.torrent.webSeeds, []);
+  for (const bad of ["ftp://x.example/w.bin", "not a url", " https://x.example/"]) {
+    await assertRejectsWithPath(createTorrent(source, { webSeeds: [bad] }), "webSeeds");
+  }
+  const many = Array.from({ length: 65 }, (_, i) => `https://m${i}.example/`);
+  await assertRejectsWithPath(createTorrent(source, { webSeeds: many }), "webSeeds");
+});
+
+Deno.test("metainfoFromInfo writes a magnet's ws as url-list; the info bytes and hash stay", async () => {
+  const { torrent } = await createTorrent({ name: "m.bin", data: data(20_000, 10) });
+  for (
+    const webSeeds of [
+      [],
+      ["https://w.example/m.bin"],
+      ["https://w.example/m.bin", "http://v.example/m.bin", "ftp://skipped.example/m.bin"],
+    ]
+  ) {
+    const bytes = metainfoFromInfo(torrent.infoBytes, {
+      trackers: ["udp://t.example:1337"],
+      webSeeds,
+    });
+    const saved = parseTorrent(bytes);
+    assert.equal(saved.infoHashHex, torrent.infoHashHex);
+    assert.deepEqual(saved.infoBytes, torrent.infoBytes);
+    assert.deepEqual(saved.announce, [["udp://t.example:1337"]]);
+    assert.deepEqual(
+      saved.webSeeds?.map((seed) => seed.url),
+      webSeeds.filter((url) => url.startsWith("http")),
+    );
+    // Canonical bencode: encoding the decoded root gives the same bytes.
+    assert.deepEqual(encode(decode(bytes)), bytes);
+  }
 });

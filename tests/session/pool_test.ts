@@ -211,3 +211,21 @@ Deno.test("PeerPool: nextReadyAt is the earliest retry among addresses not taken
   pool.take(1, none, 6500); // takes 10.0.0.1
   assert.equal(pool.nextReadyAt(), 7000);
 });
+
+Deno.test("PeerPool: forgetSources drops every address of the other sources, connected ones too", () => {
+  const pool = new PeerPool();
+  pool.add([{ host: "10.0.0.1", port: 1 }], "tracker");
+  pool.add([{ host: "10.0.0.2", port: 1 }, { host: "10.0.0.3", port: 1 }], "dht");
+  pool.add([{ host: "10.0.0.4", port: 1 }], "user");
+  const [first] = pool.take(1, (address) => address.host !== "10.0.0.2");
+  assert.equal(first.host, "10.0.0.2");
+  pool.succeeded("10.0.0.2:1");
+  assert.equal(pool.forgetSources((source) => source !== "dht"), 2);
+  assert.equal(pool.countFrom("dht"), 0);
+  // The connection ends: nothing comes back.
+  pool.failed("10.0.0.2:1", "closed", 0);
+  const offered = pool.take(10, () => false, Date.now() + 60_000).map((address) => address.host);
+  assert.deepEqual(offered.sort(), ["10.0.0.1", "10.0.0.4"]);
+  // A kept source may offer one of them again.
+  assert.equal(pool.add([{ host: "10.0.0.3", port: 1 }], "tracker"), 1);
+});
