@@ -231,8 +231,14 @@ function filesProblem(torrent: Torrent, files: number[] | undefined): string | u
   return `--files: the torrent has ${fileCount} files (0..${fileCount - 1}; see 'bittern info')`;
 }
 
-/** Writes the .torrent: a magnet's trackers (one tier each), or the torrent's own. */
+/**
+ * Writes the .torrent: a magnet's trackers (one tier each), or the torrent's own, and the v2
+ * files' piece layers (fetched by BEP 52 hash requests for a `btmh` magnet).
+ */
 async function saveTorrent(path: string, torrent: Torrent, magnet: Magnet | undefined) {
   const trackers = magnet ? magnet.trackers : torrent.announce.flat();
-  await Deno.writeFile(path, metainfoFromInfo(torrent.infoBytes, { trackers }));
+  const pieceLayers = torrent.files.flatMap((file) =>
+    file.piecesRoot && file.pieceLayer ? [{ root: file.piecesRoot, layer: file.pieceLayer }] : []
+  );
+  await Deno.writeFile(path, metainfoFromInfo(torrent.infoBytes, { trackers, pieceLayers }));
 }

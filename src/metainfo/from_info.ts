@@ -4,6 +4,12 @@ import { encode } from "../bencode/encode.ts";
 export interface MetainfoFromInfoOptions {
   /** Tracker URLs, one tier each (as a magnet's `tr` parameters are read). */
   readonly trackers?: readonly string[];
+  /**
+   * BEP 52 `piece layers` for a v2 or hybrid info dictionary: each file's 32-byte
+   * `pieces root` with its piece layer (one 32-byte hash per piece). Written as given;
+   * `parseTorrent` checks them against the roots.
+   */
+  readonly pieceLayers?: readonly { readonly root: Uint8Array; readonly layer: Uint8Array }[];
 }
 
 const utf8 = new TextEncoder();
@@ -36,11 +42,29 @@ export function metainfoFromInfo(
   const head = trackers.length
     ? encode({ announce: trackers[0], "announce-list": trackers.map((url) => [url]) })
     : encode({});
-  const key = utf8.encode("4:info");
-  const out = new Uint8Array(head.length - 1 + key.length + info.length + 1);
-  out.set(head.subarray(0, head.length - 1), 0);
-  out.set(key, head.length - 1);
-  out.set(info, head.length - 1 + key.length);
-  out[out.length - 1] = 0x65; // "e"
+  const parts = [head.subarray(0, head.length - 1), utf8.encode("4:info"), info];
+  const layers = [...options.pieceLayers ?? []].sort((a, b) => compareBytes(a.root, b.root));
+  if (layers.length) {
+    // "piece layers" sorts after "info"; its keys are raw 32-byte roots, in byte order.
+    parts.push(utf8.encode("12:piece layersd"));
+    for (const { root, layer } of layers) {
+      parts.push(utf8.encode(`${root.length}:`), root, utf8.encode(`${layer.length}:`), layer);
+    }
+    parts.push(utf8.encode("e"));
+  }
+  parts.push(utf8.encode("e"));
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
 }

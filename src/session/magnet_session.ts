@@ -100,6 +100,8 @@ export class MagnetSession implements TorrentSession, HostedSession {
   readonly #view: MetadataSession;
   #engine: SessionEngine | undefined;
   #torrent: Torrent | undefined;
+  /** The info dictionary's torrent while its v2 piece layers are fetched (BEP 52). */
+  #partial: Torrent | undefined;
   #wantedFiles: readonly number[] | undefined;
   /** Rate limits set before the metadata arrived, for the torrent's session. */
   #limits: RateLimits;
@@ -165,14 +167,20 @@ export class MagnetSession implements TorrentSession, HostedSession {
     });
     this.#engineOpened.catch(() => {});
     const peers = this.#peers;
+    const self = this;
     this.#view = {
       infoHash: magnet.infoHash,
+      infoHashV2: magnet.infoHashV2,
+      get torrent() {
+        return self.#partial;
+      },
       maxMetadataSize: config.maxMetadataSize,
       peers: () => [...peers.values()].map((entry) => entry.peer),
       addPeers: (addresses, source) => this.addPeers(addresses, source),
       strike: (peer, reason) => this.#strike(peer, reason),
       ban: (peer, reason) => this.#ban(peer, reason),
       metadataReceived: (info) => this.#metadataReceived(info),
+      pieceLayersReceived: (layers) => this.#pieceLayersReceived(layers),
     };
   }
 
@@ -480,9 +488,18 @@ export class MagnetSession implements TorrentSession, HostedSession {
         entry.haves = haves;
         return;
       }
-      default:
+      default: {
         // Choke and interest apply; requests are void (we have nothing) and unasked blocks count.
-        peer.receive(message);
+        const passed = peer.receive(message);
+        if (!passed) return;
+        for (const agent of this.#agents) {
+          if (peer.closed) return;
+          const handler = agent.beforeMetadata?.consumes?.[passed.type] as
+            | ((peer: AgentPeer, message: Message) => void)
+            | undefined;
+          handler?.(peer, passed);
+        }
+      }
     }
   }
 
@@ -531,13 +548,53 @@ export class MagnetSession implements TorrentSession, HostedSession {
   }
 
   #metadataReceived(info: Uint8Array): void {
-    if (this.#torrent || this.#stopped) return;
+    if (this.#torrent || this.#partial || this.#stopped) return;
     let torrent: Torrent;
     try {
       torrent = parseTorrent(metainfoFromInfo(info, { trackers: this.magnet.trackers }));
-      assertDownloadable(torrent);
     } catch (error) {
       // The bytes match the info hash, so every peer would send the same: the magnet is unusable.
+      return this.#fail(error as Error);
+    }
+    // A btmh link's v2 files are verified by their piece layers, which the info lacks (BEP 52).
+    if (this.magnet.infoHashV2 && missesPieceLayers(torrent)) {
+      this.#partial = torrent;
+      this.events.emit("warning", {
+        source: "metadata",
+        message: `info dictionary of ${torrent.name} received; fetching its v2 piece layers`,
+      });
+      this.#forPhase((phase) => phase.pieceLayersWanted?.(torrent));
+      return;
+    }
+    this.#metadataComplete(torrent);
+  }
+
+  #pieceLayersReceived(layers: ReadonlyMap<number, Uint8Array>): void {
+    const partial = this.#partial;
+    if (!partial || this.#torrent || this.#stopped) return;
+    let torrent: Torrent;
+    try {
+      const pieceLayers = [...layers].map(([index, layer]) => {
+        const root = partial.files[index]?.piecesRoot;
+        if (!root) throw new Error(`piece layers: file ${index} has no pieces root`);
+        return { root, layer };
+      });
+      torrent = parseTorrent(
+        metainfoFromInfo(partial.infoBytes, { trackers: this.magnet.trackers, pieceLayers }),
+      );
+      if (missesPieceLayers(torrent)) {
+        throw new Error(`piece layers: not every file of more than one piece has its layer`);
+      }
+    } catch (error) {
+      return this.#fail(error as Error);
+    }
+    this.#metadataComplete(torrent);
+  }
+
+  #metadataComplete(torrent: Torrent): void {
+    try {
+      assertDownloadable(torrent);
+    } catch (error) {
       return this.#fail(error as Error);
     }
     this.#torrent = torrent;
@@ -736,6 +793,14 @@ function checkAnnouncement(
       `sent ${what} without pieces it announced before`,
     );
   }
+}
+
+/** Whether a v2 file of more than one piece lacks its piece layer. */
+function missesPieceLayers(torrent: Torrent): boolean {
+  return torrent.version !== 1 && torrent.files.some((file) =>
+    file.piecesRoot !== undefined && !file.padding && file.pieceLayer === undefined &&
+    file.length > torrent.pieceLength
+  );
 }
 
 function info(peer: AgentPeer): PeerInfo {

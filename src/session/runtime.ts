@@ -36,6 +36,7 @@ import type { MessagingAgent } from "../agents/agent.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
 import { Emitter } from "../util/emitter.ts";
 import { DhtPeerSource } from "../dht/peer_source.ts";
+import { hashesAgent } from "./agents/hashes.ts";
 import { metadataAgent } from "./agents/metadata.ts";
 import type { SessionConfig } from "./core.ts";
 import type { RuntimeEvents } from "./events.ts";
@@ -301,7 +302,6 @@ export class Runtime {
     checkWebSeedOptions(options.webSeeds ?? []);
     if (typeof source === "string" && /^magnet:/i.test(source)) {
       const magnet = parseMagnet(source);
-      assertDownloadable(magnet); // v2 sessions are not built yet
       return await this.#reserve(
         magnet.infoHashHex,
         (parsed) => this.#openMagnet(parsed, options),
@@ -474,8 +474,9 @@ export class Runtime {
   }
 
   /**
-   * Built-in optional agents and the user's: metadata exchange (BEP 9) and
-   * PEX unless the torrent is private (`undefined`: a magnet link, not known yet).
+   * Built-in optional agents and the user's: BEP 52 merkle hashes (serving piece layers,
+   * fetching a btmh magnet's), metadata exchange (BEP 9) and PEX unless the torrent is
+   * private (`undefined`: a magnet link, not known yet).
    */
   #agentsFor(
     isPrivate: boolean | undefined,
@@ -484,6 +485,7 @@ export class Runtime {
     const agents: MessagingAgent[] = [];
     let pex: MessagingAgent | undefined;
     let dht: MessagingAgent | undefined;
+    agents.push(hashesAgent());
     if (!isPrivate) {
       agents.push(metadataAgent());
       if (options.pex !== false) {

@@ -61,6 +61,8 @@ class Phase implements MetadataSession {
   metadataReceived(info: Uint8Array): void {
     this.received = info;
   }
+  readonly torrent = undefined;
+  pieceLayersReceived(): void {}
 }
 
 const INFO = payload(40_000, 11); // three pieces: 16 KiB, 16 KiB, 7232 bytes
