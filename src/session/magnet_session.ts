@@ -797,10 +797,11 @@ function checkAnnouncement(
 
 /** Whether a v2 file of more than one piece lacks its piece layer. */
 function missesPieceLayers(torrent: Torrent): boolean {
-  return torrent.version !== 1 && torrent.files.some((file) =>
-    file.piecesRoot !== undefined && !file.padding && file.pieceLayer === undefined &&
-    file.length > torrent.pieceLength
-  );
+  return torrent.version !== 1 &&
+    torrent.files.some((file) =>
+      file.piecesRoot !== undefined && !file.padding && file.pieceLayer === undefined &&
+      file.length > torrent.pieceLength
+    );
 }
 
 function info(peer: AgentPeer): PeerInfo {

@@ -153,8 +153,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
     if (request.index + request.length > width) return "outside the layer";
     // libtorrent's bound: the proof stops below the root.
     if (level + request.proofLayers > top) return "proof layers above the root";
-    const nodeAt = (at: number, position: number) =>
-      tree.layers[at][position] ?? tree.pads[at];
+    const nodeAt = (at: number, position: number) => tree.layers[at][position] ?? tree.pads[at];
     const hashes = new Uint8Array(request.length * MERKLE_HASH_LENGTH);
     for (let i = 0; i < request.length; i++) {
       hashes.set(nodeAt(level, request.index + i), i * MERKLE_HASH_LENGTH);
