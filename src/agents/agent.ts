@@ -90,6 +90,13 @@ export interface AgentPeer extends PeerAddress {
    * no longer voids our requests, and the members below come into play.
    */
   readonly fast: boolean;
+  /**
+   * Whether the connection speaks BitTorrent v2 (BEP 52): both handshakes set
+   * the v2 bit, which the runtime sets only for torrents with a v2 info hash.
+   * Hash requests may then be exchanged, also on a hybrid torrent's connection
+   * made under its v1 info hash (BEP 52's upgrade).
+   */
+  readonly v2: boolean;
   /** Pieces the peer lets us request while it chokes us (its `allowed-fast`; in range, bounded). */
   readonly allowedFast: ReadonlySet<number>;
   /** Pieces we let the peer request while we choke it ({@linkcode AgentPeer.allowFast}). */

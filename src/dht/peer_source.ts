@@ -126,29 +126,38 @@ export class DhtPeerSource implements PeerSource {
     };
     signal.addEventListener("abort", notify, { once: true });
     const reannounce = this.#options.reannounceMs ?? 15 * 60_000;
-    let retry = this.#options.retryMs ?? 2000;
-    const rounds = (async () => {
-      while (!signal.aborted && !isPrivate(context)) {
-        const result = await node.getPeers(context.infoHash, {
-          onPeers: (peers) => {
-            // Our own announce comes back from the nodes we told.
-            const others = peers.filter((peer) =>
-              peer.port !== context.port || peer.host !== node.address?.host
-            );
-            if (!others.length) return;
-            batches.push(others);
-            notify();
-          },
-          announce: context.port > 0 ? { port: context.port } : undefined,
-          signal,
-        });
-        const wait = result.peers.length ? reannounce : retry;
-        retry = Math.min(retry * 2, reannounce);
-        await sleep(wait, signal);
-      }
-    })().catch(() => {}).finally(notify);
+    // A hybrid torrent (BEP 52) is looked up and announced under both info hashes.
+    const swarms = context.infoHashV2
+      ? [{ infoHash: context.infoHash }, { infoHash: context.infoHashV2, swarm: "v2" as const }]
+      : [{ infoHash: context.infoHash }];
+    const rounds = swarms.map(({ infoHash, swarm }) =>
+      (async () => {
+        let retry = this.#options.retryMs ?? 2000;
+        while (!signal.aborted && !isPrivate(context)) {
+          const result = await node.getPeers(infoHash, {
+            onPeers: (peers) => {
+              // Our own announce comes back from the nodes we told.
+              const others = peers.filter((peer) =>
+                peer.port !== context.port || peer.host !== node.address?.host
+              );
+              if (!others.length) return;
+              batches.push(swarm ? others.map((peer) => ({ ...peer, swarm })) : others);
+              notify();
+            },
+            announce: context.port > 0 ? { port: context.port } : undefined,
+            signal,
+          });
+          const wait = result.peers.length ? reannounce : retry;
+          retry = Math.min(retry * 2, reannounce);
+          await sleep(wait, signal);
+        }
+      })().catch(() => {})
+    );
     let done = false;
-    void rounds.then(() => done = true);
+    void Promise.all(rounds).then(() => {
+      done = true;
+      notify();
+    });
     try {
       while (!signal.aborted) {
         const batch = batches.shift();

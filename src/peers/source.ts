@@ -14,6 +14,13 @@ export interface PeerSourceContext {
   readonly infoHash: Uint8Array;
   /** The info hash as 40 lowercase hex digits. */
   readonly infoHashHex: string;
+  /**
+   * A hybrid torrent's truncated v2 info hash (BEP 52): its second swarm, which
+   * trackers and the DHT announce and look up too (peers found there carry
+   * `swarm: "v2"`). Absent for v1-only and v2-only torrents (a v2-only
+   * torrent's `infoHash` is its truncated v2 hash).
+   */
+  readonly infoHashV2?: Uint8Array;
   /** Tracker tiers (BEP 12): the torrent's, or a magnet link's `tr` (one tier each). */
   readonly trackers: readonly (readonly string[])[];
   /** Our peer id. */

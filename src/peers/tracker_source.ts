@@ -10,7 +10,9 @@ export type TrackerPeerSourceOptions = Partial<
 /**
  * The torrent's trackers as a peer source: announces `started`, re-announces
  * on schedule, `completed` when the download finishes, `stopped` when the
- * session stops, following BEP 12 tiers.
+ * session stops, following BEP 12 tiers. A hybrid torrent (BEP 52) is
+ * announced under both info hashes, as libtorrent does; peers from the v2
+ * announces carry `swarm: "v2"`.
  *
  * @example
  * ```ts
@@ -23,7 +25,7 @@ export class TrackerPeerSource implements PeerSource {
   /** `"tracker"`. */
   readonly name = "tracker";
   readonly #options: TrackerPeerSourceOptions;
-  #client: TrackerClient | undefined;
+  #clients: TrackerClient[] = [];
 
   /**
    * Creates the source.
@@ -39,43 +41,52 @@ export class TrackerPeerSource implements PeerSource {
     context: PeerSourceContext,
     signal: AbortSignal,
   ): AsyncIterable<readonly PeerAddress[]> {
-    const client = new TrackerClient({
-      announce: context.trackers,
-      ...this.#options,
-      infoHash: context.infoHash,
-      peerId: context.peerId,
-      port: context.port || 6881,
-      stats: () => context.stats(),
-    });
-    this.#client = client;
     const queue: (readonly PeerAddress[])[] = [];
     let wake: (() => void) | undefined;
     const notify = () => {
       wake?.();
       wake = undefined;
     };
-    client.addEventListener("announce", (event) => {
-      const { url, event: name, response } = event.detail;
-      context.report({ url, event: name ?? "announce", peers: response.peers.length });
-    });
-    client.addEventListener("peers", (event) => {
-      queue.push(event.detail.peers);
-      notify();
-    });
-    client.addEventListener(
-      "warning",
-      (event) => context.warn(`${event.detail.url}: ${event.detail.message}`),
-    );
-    client.addEventListener("error", (event) => {
-      const { url, error } = event.detail;
-      context.report({
-        url,
-        event: "error",
-        error: error instanceof Error ? error.message : String(error),
+    const swarms = context.infoHashV2
+      ? [{ infoHash: context.infoHash }, { infoHash: context.infoHashV2, swarm: "v2" as const }]
+      : [{ infoHash: context.infoHash }];
+    const clients = swarms.map(({ infoHash, swarm }) => {
+      const client = new TrackerClient({
+        announce: context.trackers,
+        ...this.#options,
+        infoHash,
+        peerId: context.peerId,
+        port: context.port || 6881,
+        stats: () => context.stats(),
       });
+      // Both announces of a hybrid torrent report alike; a v2 one's error says which it was.
+      const label = (message: string) => swarm ? `v2 info hash: ${message}` : message;
+      client.addEventListener("announce", (event) => {
+        const { url, event: name, response } = event.detail;
+        context.report({ url, event: name ?? "announce", peers: response.peers.length });
+      });
+      client.addEventListener("peers", (event) => {
+        const peers = event.detail.peers;
+        queue.push(swarm ? peers.map((peer) => ({ ...peer, swarm })) : peers);
+        notify();
+      });
+      client.addEventListener(
+        "warning",
+        (event) => context.warn(`${event.detail.url}: ${event.detail.message}`),
+      );
+      client.addEventListener("error", (event) => {
+        const { url, error } = event.detail;
+        context.report({
+          url,
+          event: "error",
+          error: label(error instanceof Error ? error.message : String(error)),
+        });
+      });
+      return client;
     });
+    this.#clients = clients;
     signal.addEventListener("abort", notify, { once: true });
-    client.start().catch(() => {}); // failures arrive as error events
+    for (const client of clients) client.start().catch(() => {}); // failures arrive as error events
     try {
       while (!signal.aborted) {
         while (queue.length) yield queue.shift()!;
@@ -83,13 +94,13 @@ export class TrackerPeerSource implements PeerSource {
         await new Promise<void>((resolve) => wake = resolve);
       }
     } finally {
-      await client.stop();
-      this.#client = undefined;
+      await Promise.all(clients.map((client) => client.stop()));
+      this.#clients = [];
     }
   }
 
-  /** Announces `completed`. */
+  /** Announces `completed` (under each info hash). */
   completed(): void {
-    void this.#client?.completed();
+    for (const client of this.#clients) void client.completed();
   }
 }

@@ -11,6 +11,13 @@ export interface HostedSession {
   readonly infoHash: string;
   /** The 20-byte info hash. */
   readonly infoHashBytes: Uint8Array;
+  /**
+   * A hybrid torrent's truncated v2 info hash (BEP 52): the session is reachable
+   * under it too, and peers found in the v2 swarm are dialled with it.
+   */
+  readonly infoHashV2Bytes?: Uint8Array;
+  /** Whether the torrent has a v2 info hash (v2-only or hybrid): its handshakes set the v2 bit. */
+  readonly hasV2?: boolean;
   /** The torrent's shape for the wire's range checks, once known. */
   readonly wireContext: WireContext | undefined;
   /** Whether the session takes one more peer at `key` from `host`. */

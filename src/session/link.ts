@@ -42,6 +42,10 @@ export class WireLink implements PeerLink {
     return this.#wire.supportsFast;
   }
 
+  get v2(): boolean {
+    return this.#wire.supportsV2;
+  }
+
   get queuedBytes(): number {
     return this.#wire.queuedBytes;
   }

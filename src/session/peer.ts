@@ -18,6 +18,8 @@ export interface PeerLink {
   readonly remoteListenPort: number | undefined;
   /** Whether both handshakes set the fast extension bit (BEP 6). */
   readonly fast: boolean;
+  /** Whether both handshakes set the v2 bit (BEP 52); absent: no. */
+  readonly v2?: boolean;
   /** Bytes queued and not yet written to the socket. */
   readonly queuedBytes: number;
   /** Whether the remote announced extension `name`. */
@@ -156,6 +158,11 @@ export class Peer implements AgentPeer {
   /** @inheritdoc */
   get fast(): boolean {
     return this.#fast;
+  }
+
+  /** @inheritdoc */
+  get v2(): boolean {
+    return this.#link.v2 ?? false;
   }
 
   /** @inheritdoc */

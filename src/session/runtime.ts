@@ -16,6 +16,8 @@ import { isWebSeedUrl } from "../metainfo/web_seeds.ts";
 import { WebSeedError } from "../webseed/errors.ts";
 import { ExtensionProtocol } from "../wire/extension_protocol.ts";
 import { FastExtension } from "../wire/fast_extension.ts";
+import { V2Extension } from "../wire/v2_extension.ts";
+import { hasReservedBit, ReservedBits } from "../wire/handshake.ts";
 import { ExtensionRegistry } from "../wire/extensions.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
 import { PeerWire } from "../wire/peer_wire.ts";
@@ -110,6 +112,7 @@ export class Runtime {
    */
   readonly events: Emitter<RuntimeEvents> = new Emitter<RuntimeEvents>();
   readonly #options: RuntimeOptions;
+  /** Sessions by hex info hash: a hybrid torrent's under its v1 and its truncated v2 hash. */
   readonly #sessions = new Map<string, HostedSession & TorrentSession>();
   /** Info hashes being added (reserved before the first `await` of `add`). */
   readonly #adding = new Set<string>();
@@ -194,7 +197,7 @@ export class Runtime {
         perIp <= 1 ? peer.host : addressKey(peer.host, peer.listenPort ?? peer.port),
       removed: (engine) => {
         if (this.#sessions.get(engine.infoHash) === engine) {
-          this.#sessions.delete(engine.infoHash);
+          for (const key of infoHashKeys(engine)) this.#sessions.delete(key);
           this.#encryption.delete(engine.infoHash);
         }
         this.#handlers.delete(engine);
@@ -244,7 +247,7 @@ export class Runtime {
 
   /** The running sessions. */
   sessions(): TorrentSession[] {
-    return [...this.#sessions.values()];
+    return [...new Set(this.#sessions.values())];
   }
 
   /**
@@ -303,7 +306,7 @@ export class Runtime {
     if (typeof source === "string" && /^magnet:/i.test(source)) {
       const magnet = parseMagnet(source);
       return await this.#reserve(
-        magnet.infoHashHex,
+        [magnet.infoHashHex],
         (parsed) => this.#openMagnet(parsed, options),
         magnet,
       );
@@ -317,23 +320,29 @@ export class Runtime {
       ? parseTorrent(source)
       : source;
     assertDownloadable(torrent);
-    return await this.#reserve(torrent.infoHashHex, (known) => this.#open(known, options), torrent);
+    // A hybrid torrent is one torrent under two info hashes: either one already here refuses it.
+    const keys = torrent.version === "hybrid" && torrent.infoHashV2Truncated
+      ? [torrent.infoHashHex, toHex(torrent.infoHashV2Truncated)]
+      : [torrent.infoHashHex];
+    return await this.#reserve(keys, (known) => this.#open(known, options), torrent);
   }
 
-  /** Runs `open` with `infoHash` reserved (before any await: a concurrent add of it fails). */
+  /** Runs `open` with `infoHashes` reserved (before any await: a concurrent add of one fails). */
   async #reserve<T>(
-    infoHash: string,
+    infoHashes: readonly string[],
     open: (source: T) => Promise<TorrentSession>,
     source: T,
   ): Promise<TorrentSession> {
-    if (this.#sessions.has(infoHash) || this.#adding.has(infoHash)) {
-      throw new Error(`torrent ${infoHash} is already in this runtime`);
+    for (const infoHash of infoHashes) {
+      if (this.#sessions.has(infoHash) || this.#adding.has(infoHash)) {
+        throw new Error(`torrent ${infoHash} is already in this runtime`);
+      }
     }
-    this.#adding.add(infoHash);
+    for (const infoHash of infoHashes) this.#adding.add(infoHash);
     try {
       return await open(source);
     } finally {
-      this.#adding.delete(infoHash);
+      for (const infoHash of infoHashes) this.#adding.delete(infoHash);
     }
   }
 
@@ -462,6 +471,8 @@ export class Runtime {
         metadataSize,
       }),
       new FastExtension(),
+      // Never for a v1-only torrent: libtorrent drops a peer setting the v2 bit there.
+      ...session.hasV2 ? [new V2Extension()] : [],
       ...dht && this.#dht ? [this.#dht.handshakeHandler()] : [],
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
@@ -470,7 +481,7 @@ export class Runtime {
       session.infoHash,
       options.encryption ?? this.#options.encryption ?? "prefer",
     );
-    this.#sessions.set(session.infoHash, session);
+    for (const key of infoHashKeys(session)) this.#sessions.set(key, session);
   }
 
   /**
@@ -548,9 +559,7 @@ export class Runtime {
     // Nothing waits for tokens any more: sessions stop at once.
     this.#bandwidth.download.close();
     this.#bandwidth.upload.close();
-    await Promise.all(
-      [...this.#sessions.values()].map((engine) => engine.stop("runtime closed")),
-    );
+    await Promise.all(this.sessions().map((engine) => engine.stop("runtime closed")));
     // Give in-flight dials and handshakes a moment to notice.
     for (let i = 0; i < 200 && this.#connections > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -620,8 +629,7 @@ export class Runtime {
         infoHashes: () => this.#encryptedTorrents(),
         // With encryption off everywhere, hang up on MSE at once, as a plain-only peer does.
         allowEncrypted: this.#encryptedTorrents().next().done !== true,
-        select: (infoHash, provide) =>
-          selectMethod(this.#encryption.get(toHex(infoHash))!, provide),
+        select: (infoHash, provide) => selectMethod(this.#policyOf(infoHash)!, provide),
         timeout: resolveWireLimits(this.#options.limits).handshakeTimeout,
       });
       const wire = await PeerWire.accept(incoming.connection, {
@@ -629,12 +637,17 @@ export class Runtime {
         limits: this.#options.limits,
         writeTimeout: this.#options.writeTimeoutMs,
         ...SOCKET_BUFFERS,
-        findTorrent: (infoHash) => {
+        findTorrent: (infoHash, reserved) => {
           engine = this.#sessions.get(toHex(infoHash));
           const key = addressKey(remote.hostname, remote.port);
           if (!engine || !engine.accepts(key, remote.hostname, remote.port)) return undefined;
-          checkIncoming(incoming.infoHash, infoHash, this.#encryption.get(engine.infoHash));
-          return { context: engine.wireContext, handlers: this.#handlers.get(engine) };
+          const mseEngine = incoming.infoHash && this.#sessions.get(toHex(incoming.infoHash));
+          checkIncoming(incoming.infoHash, mseEngine, engine, infoHash, this.#policyOf(infoHash));
+          return {
+            context: engine.wireContext,
+            handlers: this.#handlers.get(engine),
+            answerInfoHash: upgradedInfoHash(engine, reserved),
+          };
         },
       });
       void wire.closed.then(uncount);
@@ -653,10 +666,18 @@ export class Runtime {
     }
   }
 
-  /** The torrents an incoming MSE connection may ask for. */
+  /** The encryption policy of the torrent under `infoHash` (either hash of a hybrid). */
+  #policyOf(infoHash: Uint8Array): EncryptionPolicy | undefined {
+    const session = this.#sessions.get(toHex(infoHash));
+    return session && this.#encryption.get(session.infoHash);
+  }
+
+  /** The info hashes an incoming MSE connection may ask for (a hybrid torrent's both). */
   *#encryptedTorrents(): Generator<Uint8Array> {
-    for (const [infoHash, session] of this.#sessions) {
-      if (this.#encryption.get(infoHash) !== "off") yield session.infoHashBytes;
+    for (const session of new Set(this.#sessions.values())) {
+      if (this.#encryption.get(session.infoHash) === "off") continue;
+      yield session.infoHashBytes;
+      if (session.infoHashV2Bytes) yield session.infoHashV2Bytes;
     }
   }
 
@@ -689,9 +710,13 @@ export class Runtime {
     const tcp = await this.#transport.dial({ hostname: address.host, port: address.port }, {
       signal,
     });
+    // A hybrid torrent's peer from its v2 swarm is dialled under the v2 hash, any other under
+    // the v1 hash, which the peer may answer with the v2 hash (BEP 52's upgrade): as libtorrent.
+    const v2 = engine.infoHashV2Bytes;
+    const infoHash = v2 && address.swarm === "v2" ? v2 : engine.infoHashBytes;
     const conn = encryption
       ? await encryptOutgoing(tcp, {
-        infoHash: engine.infoHashBytes,
+        infoHash,
         provide: encryption === "require"
           ? CryptoMethod.rc4
           : CryptoMethod.plaintext | CryptoMethod.rc4,
@@ -699,7 +724,8 @@ export class Runtime {
       })
       : tcp;
     return await PeerWire.connect(conn, {
-      infoHash: engine.infoHashBytes,
+      infoHash,
+      answerInfoHashes: v2 && infoHash !== v2 ? [v2] : [],
       peerId: this.peerId,
       handlers: this.#handlers.get(engine),
       limits: this.#options.limits,
@@ -749,13 +775,35 @@ function selectMethod(policy: EncryptionPolicy, provide: number): number {
   );
 }
 
-/** An incoming handshake must name the MSE torrent, and be encrypted where that is required. */
+/** A session's keys in the runtime: its info hash, and a hybrid torrent's truncated v2 hash. */
+function infoHashKeys(session: HostedSession): string[] {
+  return session.infoHashV2Bytes
+    ? [session.infoHash, toHex(session.infoHashV2Bytes)]
+    : [session.infoHash];
+}
+
+/**
+ * What a hybrid torrent asked for by its v1 hash answers a peer that set the v2 bit: its
+ * truncated v2 hash, upgrading the connection (BEP 52; libtorrent does the same).
+ */
+function upgradedInfoHash(session: HostedSession, reserved: Uint8Array): Uint8Array | undefined {
+  return session.infoHashV2Bytes && hasReservedBit(reserved, ReservedBits.v2)
+    ? session.infoHashV2Bytes
+    : undefined;
+}
+
+/**
+ * An incoming handshake must name the MSE torrent (either hash of a hybrid), and be
+ * encrypted where that is required.
+ */
 function checkIncoming(
   mseInfoHash: Uint8Array | undefined,
+  mseSession: HostedSession | undefined,
+  session: HostedSession,
   infoHash: Uint8Array,
   policy: EncryptionPolicy | undefined,
 ): void {
-  if (mseInfoHash && toHex(mseInfoHash) !== toHex(infoHash)) {
+  if (mseInfoHash && mseSession !== session) {
     throw new ProtocolError(
       "bad-handshake",
       `handshake for ${toHex(infoHash)} after MSE for ${toHex(mseInfoHash)}`,

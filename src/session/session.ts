@@ -198,6 +198,14 @@ export class SessionEngine implements TorrentSession, HostedSession {
     return this.torrent.infoHash;
   }
 
+  get infoHashV2Bytes(): Uint8Array | undefined {
+    return this.torrent.version === "hybrid" ? this.torrent.infoHashV2Truncated : undefined;
+  }
+
+  get hasV2(): boolean {
+    return this.torrent.version !== 1;
+  }
+
   get wireContext(): WireContext {
     return this.torrent;
   }
@@ -276,6 +284,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
       torrent: this.torrent,
       infoHash: this.torrent.infoHash,
       infoHashHex: this.torrent.infoHashHex,
+      infoHashV2: this.infoHashV2Bytes,
       trackers: this.torrent.announce,
       peerId: this.#host.peerId,
       port: this.#host.port ?? 0,

@@ -20,6 +20,12 @@ export interface PeerAddress {
   readonly port: number;
   /** The 20-byte peer id, when the tracker sent one (dictionary form only). */
   readonly peerId?: Uint8Array;
+  /**
+   * Which swarm of a hybrid torrent (BEP 52) the peer was found in: `"v2"` when an
+   * announce or lookup under the truncated v2 info hash returned it. It is then
+   * dialled with that hash, as libtorrent does; otherwise with the v1 hash.
+   */
+  readonly swarm?: "v1" | "v2";
 }
 
 /**

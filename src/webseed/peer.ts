@@ -108,6 +108,8 @@ export class WebSeedPeer implements AgentPeer {
   readonly snubbed = false;
   /** A web seed speaks HTTP, not BEP 6: no fast extension, nothing granted or suggested. */
   readonly fast = false;
+  /** No BEP 52 hash requests either. */
+  readonly v2 = false;
   readonly allowedFast: ReadonlySet<number> = new Set();
   readonly grantedFast: ReadonlySet<number> = new Set();
   readonly suggested: readonly number[] = [];

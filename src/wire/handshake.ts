@@ -78,10 +78,13 @@ export const ReservedBits: {
   readonly dht: ReservedBit;
   /** BEP 6 fast extension. */
   readonly fast: ReservedBit;
+  /** BEP 52 v2 support (the hybrid-torrent upgrade). */
+  readonly v2: ReservedBit;
 } = Object.freeze({
   extensionProtocol: Object.freeze({ byte: 5, mask: 0x10 }),
   dht: Object.freeze({ byte: 7, mask: 0x01 }),
   fast: Object.freeze({ byte: 7, mask: 0x04 }),
+  v2: Object.freeze({ byte: 7, mask: 0x10 }),
 });
 
 /**
@@ -180,8 +183,11 @@ export interface ReadHandshakeOptions {
   readonly timeout?: number;
   /** Aborts the wait (the caller then closes the connection). */
   readonly signal?: AbortSignal;
-  /** For outgoing connections: the info hash the peer must answer with. */
-  readonly expectedInfoHash?: Uint8Array;
+  /**
+   * For outgoing connections: the info hash the peer must answer with, or the
+   * hashes it may answer with (a hybrid torrent's v1 and v2, BEP 52).
+   */
+  readonly expectedInfoHash?: Uint8Array | readonly Uint8Array[];
   /**
    * For incoming connections: called with the info hash before the peer id is
    * read, so the receiver can find the torrent and send its own handshake
@@ -241,12 +247,16 @@ export async function readHandshake(
     }
     const reserved = prefix.slice(20, 28);
     const infoHash = prefix.slice(28, 48);
-    const expected = options.expectedInfoHash;
-    if (expected && toHex(expected) !== toHex(infoHash)) {
+    const expected = options.expectedInfoHash === undefined
+      ? []
+      : options.expectedInfoHash instanceof Uint8Array
+      ? [toHex(options.expectedInfoHash)]
+      : options.expectedInfoHash.map(toHex);
+    if (expected.length && !expected.includes(toHex(infoHash))) {
       throw new ProtocolError(
         "bad-handshake",
-        `peer answered for info hash ${toHex(infoHash)}, expected ${toHex(expected)}`,
-        { infoHash: toHex(infoHash), expected: toHex(expected) },
+        `peer answered for info hash ${toHex(infoHash)}, expected ${expected.join(" or ")}`,
+        { infoHash: toHex(infoHash), expected: expected.join(",") },
       );
     }
     if (options.onInfoHash) await Promise.race([options.onInfoHash(infoHash, reserved), stop]);

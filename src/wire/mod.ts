@@ -66,6 +66,7 @@ export type { ExtendedHandshake, ExtensionMessageType } from "./extensions.ts";
 export { ExtensionProtocol } from "./extension_protocol.ts";
 export type { ExtensionProtocolOptions } from "./extension_protocol.ts";
 export { FastExtension } from "./fast_extension.ts";
+export { V2Extension } from "./v2_extension.ts";
 export { allowedFastAddress, allowedFastSet } from "./allowed_fast.ts";
 export type { AllowedFastOptions } from "./allowed_fast.ts";
 export { PeerWire } from "./peer_wire.ts";

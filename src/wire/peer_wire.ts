@@ -95,6 +95,12 @@ export interface PeerWireOptions {
 export interface ConnectOptions extends PeerWireOptions {
   /** The torrent's 20-byte info hash. */
   readonly infoHash: Uint8Array;
+  /**
+   * Other info hashes the peer may answer with: a hybrid torrent dialled by
+   * its v1 hash may be answered with its truncated v2 hash (BEP 52's upgrade,
+   * as libtorrent does for a peer that set the v2 bit).
+   */
+  readonly answerInfoHashes?: readonly Uint8Array[];
 }
 
 /**
@@ -113,6 +119,12 @@ export interface IncomingTorrent {
   readonly context?: WireContext;
   /** Handlers for this torrent; default {@linkcode PeerWireOptions.handlers}. */
   readonly handlers?: readonly HandshakeHandler[];
+  /**
+   * The info hash to answer with; default the one the peer asked for. A
+   * hybrid torrent asked for by its v1 hash answers a peer that set the v2
+   * bit with its truncated v2 hash (BEP 52's upgrade).
+   */
+  readonly answerInfoHash?: Uint8Array;
 }
 
 /**
@@ -135,11 +147,13 @@ export interface IncomingTorrent {
  */
 export interface AcceptOptions extends PeerWireOptions {
   /**
-   * Finds the torrent an incoming handshake asks for; `undefined` closes the
-   * connection with `unknown-info-hash` (before we send anything).
+   * Finds the torrent an incoming handshake asks for, given the peer's
+   * reserved bytes too; `undefined` closes the connection with
+   * `unknown-info-hash` (before we send anything).
    */
   readonly findTorrent: (
     infoHash: Uint8Array,
+    reserved: Uint8Array,
   ) => IncomingTorrent | undefined | Promise<IncomingTorrent | undefined>;
 }
 
@@ -257,7 +271,7 @@ export class PeerWire implements AsyncIterable<Message> {
       const remote = await readHandshake(io.source, {
         timeout: resolveWireLimits(options.limits).handshakeTimeout,
         signal: options.signal,
-        expectedInfoHash: options.infoHash,
+        expectedInfoHash: [options.infoHash, ...options.answerInfoHashes ?? []],
       });
       return await PeerWire.#open(conn, io, context, remote, handlers, options, options.context);
     } catch (error) {
@@ -284,15 +298,16 @@ export class PeerWire implements AsyncIterable<Message> {
       const remote = await readHandshake(io.source, {
         timeout: resolveWireLimits(options.limits).handshakeTimeout,
         signal: options.signal,
-        onInfoHash: async (infoHash) => {
-          torrent = await options.findTorrent(infoHash);
+        onInfoHash: async (asked, reserved) => {
+          torrent = await options.findTorrent(asked, reserved);
           if (!torrent) {
             throw new ProtocolError(
               "unknown-info-hash",
-              `incoming handshake for unknown torrent ${toHex(infoHash)}`,
-              { infoHash: toHex(infoHash) },
+              `incoming handshake for unknown torrent ${toHex(asked)}`,
+              { infoHash: toHex(asked) },
             );
           }
+          const infoHash = torrent.answerInfoHash ?? asked;
           handlers = torrent.handlers ?? handlers;
           context = createContext(conn, "incoming", infoHash, options.peerId);
           const local = context;
@@ -365,6 +380,17 @@ export class PeerWire implements AsyncIterable<Message> {
    */
   get supportsFast(): boolean {
     return fastNegotiated(this.handshake);
+  }
+
+  /**
+   * Whether both handshakes set the v2 bit (BEP 52; our side sets it with a
+   * {@linkcode V2Extension} handler): the connection speaks v2, whichever of
+   * a hybrid torrent's info hashes it was made under.
+   */
+  get supportsV2(): boolean {
+    const { reserved, remote } = this.handshake;
+    return remote !== undefined && hasReservedBit(reserved, ReservedBits.v2) &&
+      hasReservedBit(remote.reserved, ReservedBits.v2);
   }
 
   /** The torrent's shape for range checks; set it when the metadata becomes known. */

@@ -1,0 +1,40 @@
+import type { HandshakeContext, HandshakeHandler } from "./handlers.ts";
+import { ReservedBits, setReservedBit } from "./handshake.ts";
+
+/**
+ * BitTorrent v2 (BEP 52) as a {@linkcode HandshakeHandler}: sets the v2 bit
+ * (byte 7, `0x10`) in our handshake. Give it only to torrents with a v2 info
+ * hash (v2-only and hybrid): libtorrent drops a peer that sets the bit for a
+ * v1-only torrent. With the bit in both handshakes
+ * ({@linkcode PeerWire.supportsV2}) the connection speaks v2 — hash requests
+ * may be exchanged — even when a hybrid torrent was reached by its v1 info
+ * hash (BEP 52's upgrade).
+ *
+ * @example
+ * ```ts
+ * import { ExtensionProtocol, PeerWire, V2Extension } from "@bittern/bittern";
+ *
+ * declare const conn: Deno.TcpConn;
+ * declare const infoHash: Uint8Array;
+ * declare const peerId: Uint8Array;
+ * const wire = await PeerWire.connect(conn, {
+ *   infoHash,
+ *   peerId,
+ *   handlers: [new ExtensionProtocol(), new V2Extension()],
+ * });
+ * console.log(wire.supportsV2);
+ * ```
+ */
+export class V2Extension implements HandshakeHandler {
+  /** Handler name. */
+  readonly name = "bep52";
+
+  /**
+   * Sets the v2 bit.
+   *
+   * @param context The connection's handshake context.
+   */
+  onLocalHandshake(context: HandshakeContext): void {
+    setReservedBit(context.reserved, ReservedBits.v2);
+  }
+}
