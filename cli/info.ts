@@ -10,8 +10,8 @@ const USAGE = `Usage: bittern info <torrent> [--json]
 Shows a torrent's name, version (v1, v2 or hybrid: BEP 52), info hashes, size,
 pieces, trackers and files with their BEP 47 attributes (executable, hidden,
 symlink target). Each file has its [index] for 'bittern download --files'
-(padding files are not listed and never counted). v2-only torrents are shown
-but cannot be downloaded yet. <torrent> is a path, a file: URL or an http(s): URL.
+(padding files are not listed and never counted). <torrent> is a path, a file:
+URL or an http(s): URL.
 
 Options:
   --json      print JSON instead of text
@@ -51,7 +51,7 @@ export async function main(args: string[]): Promise<number> {
 
 const VERSION_TEXT: Record<string, string> = {
   "1": "v1",
-  "2": "v2 only (BEP 52; cannot be downloaded yet)",
+  "2": "v2 only (BEP 52)",
   hybrid: "hybrid (v1 and v2, BEP 52)",
 };
 

@@ -2,7 +2,6 @@ import type { AgentPeer, MessagingAgent, MetadataSession } from "../agents/agent
 import { metainfoFromInfo } from "../metainfo/from_info.ts";
 import type { Magnet } from "../metainfo/magnet.ts";
 import { parseTorrent } from "../metainfo/parse.ts";
-import { assertDownloadable } from "../metainfo/errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerSourceContext } from "../peers/source.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
@@ -189,6 +188,17 @@ export class MagnetSession implements TorrentSession, HostedSession {
     throw new Error(
       `the metadata of ${this.infoHash} is not known yet: await session.metadata first`,
     );
+  }
+
+  /** A hybrid link's (btih and btmh) truncated v2 info hash: reachable under it too. */
+  get infoHashV2Bytes(): Uint8Array | undefined {
+    const v2 = this.magnet.infoHashV2;
+    return v2 && this.magnet.version === "hybrid" ? v2.slice(0, 20) : undefined;
+  }
+
+  /** Whether the link has a v2 info hash (`btmh`): its handshakes set the v2 bit. */
+  get hasV2(): boolean {
+    return this.magnet.infoHashV2 !== undefined;
   }
 
   /** Whether the metadata is known. */
@@ -592,11 +602,6 @@ export class MagnetSession implements TorrentSession, HostedSession {
   }
 
   #metadataComplete(torrent: Torrent): void {
-    try {
-      assertDownloadable(torrent);
-    } catch (error) {
-      return this.#fail(error as Error);
-    }
     this.#torrent = torrent;
     this.#endPhase();
     clearInterval(this.#timer);

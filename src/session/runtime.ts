@@ -1,7 +1,6 @@
 import { fetchTorrent } from "../fetch/registry.ts";
 import { type Magnet, parseMagnet } from "../metainfo/magnet.ts";
 import { parseTorrent } from "../metainfo/parse.ts";
-import { assertDownloadable } from "../metainfo/errors.ts";
 import { type Torrent, visibleFiles } from "../metainfo/torrent.ts";
 import { clientName } from "../peers/client_name.ts";
 import { generatePeerId } from "../peers/peer_id.ts";
@@ -319,7 +318,6 @@ export class Runtime {
       : source instanceof Uint8Array
       ? parseTorrent(source)
       : source;
-    assertDownloadable(torrent);
     // A hybrid torrent is one torrent under two info hashes: either one already here refuses it.
     const keys = torrent.version === "hybrid" && torrent.infoHashV2Truncated
       ? [torrent.infoHashHex, toHex(torrent.infoHashV2Truncated)]

@@ -2,7 +2,12 @@
  * The typed error every storage back-end and the piece layer throw.
  */
 
-/** What went wrong in storage, coarse enough for a session to decide what to do. */
+/**
+ * What went wrong in storage, coarse enough for a session to decide what to do.
+ * `inconsistent-hashes`: a hybrid torrent's piece matched its SHA-1 but not its v2 merkle
+ * hash or the reverse, so the torrent itself is wrong (libtorrent's
+ * `torrent_inconsistent_hashes`); its session stops.
+ */
 export type StorageErrorKind =
   | "no-space"
   | "read-only"
@@ -11,6 +16,7 @@ export type StorageErrorKind =
   | "not-found"
   | "out-of-range"
   | "closed"
+  | "inconsistent-hashes"
   | "io";
 
 /**

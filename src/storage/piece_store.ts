@@ -3,6 +3,8 @@
  * through to storage as they arrive (memory stays bounded and a killed process keeps
  * them) and fed to the piece's running SHA-1 when in order; when a piece's last block
  * lands, its hash is finished (reading back only blocks that came out of order) and checked.
+ * v2 and hybrid pieces also hash each 16 KiB leaf as it arrives, in any order, and check
+ * the piece's merkle root (see `v2_pieces.ts`); a hybrid piece must pass both.
  */
 import {
   pieceHashAt,
@@ -12,6 +14,7 @@ import {
 } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { BlockPool } from "../util/block_pool.ts";
+import { MERKLE_BLOCK_SIZE, MERKLE_HASH_LENGTH } from "../metainfo/merkle.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { StorageError } from "./errors.ts";
 import { type IncrementalSha1, NodeCryptoHasher, type Sha1Hasher } from "./hasher.ts";
@@ -19,6 +22,7 @@ import { checkPieceRange, filePieceRange } from "./layout.ts";
 import { Limiter } from "./limiter.ts";
 import { loadResume, saveResume } from "./resume.ts";
 import type { Storage, TorrentStorage } from "./types.ts";
+import { hashLeaves, V2Pieces, type V2PieceShape } from "./v2_pieces.ts";
 
 /** The usual request size (BEP 3 clients use 16 KiB). */
 export const DEFAULT_BLOCK_SIZE = 16384;
@@ -69,12 +73,16 @@ export interface PieceStoreOptions {
 
 /**
  * What happened to a written block. `piece` lets the caller charge the peers that sent a
- * `failed` piece's blocks.
+ * `failed` piece's blocks. For a v2 or hybrid torrent, a completed piece's result carries
+ * `leafHashes`: the SHA-256 of each 16 KiB leaf of the piece's file data (32 bytes each, in
+ * order; with 16 KiB blocks, leaf `i` is block `i`), as received, so a smart ban can tell
+ * which blocks of a failed piece differ from the good ones without hashing anything again.
+ * Leaves of padding only are not included.
  */
 export type BlockWriteResult =
   | { readonly piece: number; readonly status: "stored" }
-  | { readonly piece: number; readonly status: "verified" }
-  | { readonly piece: number; readonly status: "failed" }
+  | { readonly piece: number; readonly status: "verified"; readonly leafHashes?: Uint8Array }
+  | { readonly piece: number; readonly status: "failed"; readonly leafHashes?: Uint8Array }
   | { readonly piece: number; readonly status: "duplicate" };
 
 /** Progress of a recheck. */
@@ -108,6 +116,12 @@ interface PieceProgress {
   ahead: Map<number, Uint8Array> | undefined;
   /** Contiguous blocks copied here on their way to one storage write (batching only). */
   batch: WriteBatch | undefined;
+  /** v2 and hybrid: which file data the piece holds and what its root must be. */
+  readonly shape: V2PieceShape | undefined;
+  /** v2 and hybrid: SHA-256 of each data leaf (32 bytes each), hashed as blocks arrive. */
+  readonly leaves: Uint8Array | undefined;
+  /** v2 and hybrid: blocks whose padding bytes were not zero (created on the first). */
+  dirtyPadding: Set<number> | undefined;
 }
 
 /** Contiguous blocks of one piece, gathered into one buffer for one storage write. */
@@ -156,6 +170,10 @@ export class PieceStore {
   /** The back-end storage. */
   readonly storage: TorrentStorage;
   readonly #hasher: Sha1Hasher;
+  /** Whether pieces have SHA-1 hashes (v1 and hybrid). */
+  readonly #hasSha1: boolean;
+  /** v2 and hybrid: the pieces' merkle view; undefined for v1. */
+  readonly #v2: V2Pieces | undefined;
   readonly #resumePath?: string;
   readonly #readAhead: number;
   #verified: Bitfield;
@@ -202,6 +220,19 @@ export class PieceStore {
       );
     }
     this.#hasher = options.hasher ?? new NodeCryptoHasher();
+    this.#hasSha1 = torrent.pieceHashes.length > 0;
+    if (torrent.version === 2 || torrent.version === "hybrid") {
+      if (this.blockSize % MERKLE_BLOCK_SIZE !== 0) {
+        throw new StorageError(
+          "out-of-range",
+          "open",
+          torrent.name,
+          `bad block size ${this.blockSize}: v2 pieces are hashed in 16 KiB leaves`,
+        );
+      }
+      this.#v2 = new V2Pieces(torrent);
+      if (!this.#hasSha1) this.#v2.assertVerifiable();
+    }
     this.#resumePath = options.resumePath;
     this.#readAhead = Math.max(1, options.readAhead ?? this.#hasher.parallelism + 1);
     this.#verifications = new Limiter(this.#readAhead);
@@ -220,7 +251,7 @@ export class PieceStore {
     this.#maxFreeBatchBuffers = this.#batchBytes
       ? Math.ceil(writeBufferBytes / this.#batchBytes)
       : 0;
-    this.#verified = new Bitfield(torrent.pieceCount);
+    this.#verified = this.#paddingOnlyPieces();
     this.#wanted = new Bitfield(torrent.pieceCount);
     this.#visible = visibleFileIndices(torrent);
     this.#wantedFiles = new Set();
@@ -541,14 +572,18 @@ export class PieceStore {
     if (this.#verified.get(piece)) return NOTHING_STORED;
     let progress = this.#inProgress.get(piece);
     if (!progress) {
+      const shape = this.#v2?.shape(piece);
       progress = {
         received: new Bitfield(this.blockCount(piece)),
         writing: new Set(),
         verifying: false,
-        hash: this.#incremental(),
+        hash: this.#hasSha1 ? this.#incremental() : undefined,
         hashed: 0,
-        ahead: this.storage.readable === false ? new Map() : undefined,
+        ahead: this.#hasSha1 && this.storage.readable === false ? new Map() : undefined,
         batch: undefined,
+        shape,
+        leaves: shape && new Uint8Array(shape.dataLeaves * MERKLE_HASH_LENGTH),
+        dirtyPadding: undefined,
       };
       this.#inProgress.set(piece, progress);
     }
@@ -572,6 +607,8 @@ export class PieceStore {
     } else if (progress.ahead && block > progress.hashed) {
       progress.ahead.set(block, data.slice());
     }
+    // v2 leaves are independent: every block is hashed as it comes, whatever its order.
+    if (progress.leaves && progress.shape) this.#hashLeaves(progress, block, offset, data);
     progress.writing.add(block);
     if (this.#batchBytes) return this.#gather(piece, progress, block, offset, data);
     // Nothing else of the piece is still to come: a batch waiting for more goes now.
@@ -683,10 +720,11 @@ export class PieceStore {
     if (!progress.received.hasAll() || progress.verifying) return { piece, status: "stored" };
     progress.verifying = true;
     return this.#verifyPiece(piece, progress).then(
-      (good) => {
+      (good): BlockWriteResult => {
         this.#inProgress.delete(piece);
         if (good) this.#markVerified(piece);
-        return { piece, status: good ? "verified" : "failed" };
+        const status = good ? "verified" : "failed";
+        return progress.leaves ? { piece, status, leafHashes: progress.leaves } : { piece, status };
       },
       (error) => {
         this.#inProgress.delete(piece);
@@ -772,7 +810,7 @@ export class PieceStore {
    */
   async recheck(onProgress?: (progress: RecheckProgress) => void): Promise<Bitfield> {
     const total = this.torrent.pieceCount;
-    const verified = new Bitfield(total);
+    const verified = this.#paddingOnlyPieces();
     await this.#settleBatches();
     this.#inProgress.clear();
     let next = 0;
@@ -861,10 +899,63 @@ export class PieceStore {
   }
 
   /**
+   * Checks piece `piece`: v1 by SHA-1 alone; v2-only by its merkle root alone; hybrid by
+   * both, which must agree. A completed piece's leaves were hashed as its blocks came;
+   * otherwise (recheck, resume) the piece is read back once for both hashes.
+   */
+  #verifyPiece(piece: number, progress?: PieceProgress): Promise<boolean> {
+    if (!this.#v2) return this.#verifySha1(piece, progress);
+    if (!progress?.leaves) return this.#verifications.run(() => this.#readAndHash(piece));
+    const v2 = progress.dirtyPadding?.size ? false : this.#v2.matches(piece, progress.leaves);
+    if (!this.#hasSha1) return Promise.resolve(v2 === true);
+    if (v2 === undefined) return this.#verifySha1(piece, progress);
+    return this.#verifySha1(piece, progress).then((sha1) => this.#agree(piece, sha1, v2));
+  }
+
+  /**
+   * A hybrid piece's verdict when SHA-1 and v2 were both checked: they must agree, or the
+   * torrent's two hash sets describe different data (libtorrent stops such a torrent with
+   * `torrent_inconsistent_hashes`; so does a session on this storage error).
+   */
+  #agree(piece: number, sha1: boolean, v2: boolean): boolean {
+    if (sha1 === v2) return sha1;
+    throw new StorageError(
+      "inconsistent-hashes",
+      "verify",
+      `piece ${piece}`,
+      `the piece matches its ${
+        sha1 ? "SHA-1 but not its v2 merkle hash" : "v2 merkle hash but not its SHA-1"
+      }: ` +
+        "the torrent's v1 and v2 hashes describe different data",
+    );
+  }
+
+  /** Hashes a v2 block's leaves into its piece's, noting padding that is not zero. */
+  #hashLeaves(progress: PieceProgress, block: number, offset: number, data: Uint8Array): void {
+    const clean = hashLeaves(data, offset, progress.shape!.dataLength, progress.leaves!);
+    if (clean) progress.dirtyPadding?.delete(block);
+    else (progress.dirtyPadding ??= new Set()).add(block);
+  }
+
+  /**
+   * A fresh verified bitfield: empty, except in a v2-only torrent the pieces of padding
+   * only, which hold zeros by definition and are never demanded (as libtorrent has them).
+   */
+  #paddingOnlyPieces(): Bitfield {
+    const bits = new Bitfield(this.torrent.pieceCount);
+    if (this.#v2 && !this.#hasSha1) {
+      for (let piece = 0; piece < this.torrent.pieceCount; piece++) {
+        if (this.#v2.shape(piece).file < 0) bits.set(piece);
+      }
+    }
+    return bits;
+  }
+
+  /**
    * Compares piece `piece`'s SHA-1: from the running hash when every block arrived in
    * order, else reading back what the running hash lacks. Missing bytes mean not verified.
    */
-  #verifyPiece(piece: number, progress?: PieceProgress): Promise<boolean> {
+  #verifySha1(piece: number, progress?: PieceProgress): Promise<boolean> {
     const expected = pieceHashAt(this.torrent, piece);
     const hash = progress?.hash;
     if (hash && progress.hashed === progress.received.size) {
@@ -873,7 +964,7 @@ export class PieceStore {
     if (hash && progress.hashed > 0) {
       return this.#verifications.run(() => this.#finishHash(piece, hash, progress.hashed));
     }
-    return this.#verifications.run(() => this.#readAndHash(piece));
+    return this.#verifications.run(() => this.#readAndHash(piece, false));
   }
 
   /** Reads back the blocks after the first `hashed` and completes `hash`. */
@@ -889,7 +980,14 @@ export class PieceStore {
     return bytesEqual(hash.digest(), pieceHashAt(this.torrent, piece));
   }
 
-  async #readAndHash(piece: number): Promise<boolean> {
+  /**
+   * Reads piece `piece` back and checks it: by SHA-1 (v1, hybrid) and, with `withV2`, by its
+   * merkle root (v2, hybrid), from the one read.
+   */
+  async #readAndHash(piece: number, withV2 = true): Promise<boolean> {
+    const v2 = withV2 ? this.#v2 : undefined;
+    // Padding only (v2-only): zeros by definition, nothing to read.
+    if (v2 && !this.#hasSha1 && v2.shape(piece).file < 0) return true;
     const length = pieceLengthAt(this.torrent, piece);
     const pooled = this.storage.readInto
       ? this.#spareBuffers.pop() ?? new Uint8Array(this.torrent.pieceLength)
@@ -902,7 +1000,19 @@ export class PieceStore {
       } else {
         bytes = await this.storage.read(piece, 0, length);
       }
-      return bytesEqual(await this.#hasher.sha1(bytes), pieceHashAt(this.torrent, piece));
+      if (!v2) {
+        return bytesEqual(await this.#hasher.sha1(bytes), pieceHashAt(this.torrent, piece));
+      }
+      // The SHA-1 may run on a Worker while the leaves are hashed here.
+      const sha1 = this.#hasSha1 ? this.#hasher.sha1(bytes) : undefined;
+      const shape = v2.shape(piece);
+      const leaves = new Uint8Array(shape.dataLeaves * MERKLE_HASH_LENGTH);
+      const merkle = hashLeaves(bytes, 0, shape.dataLength, leaves)
+        ? v2.matches(piece, leaves)
+        : false;
+      if (!sha1) return merkle === true;
+      const good = bytesEqual(await sha1, pieceHashAt(this.torrent, piece));
+      return merkle === undefined ? good : this.#agree(piece, good, merkle);
     } catch (error) {
       if (error instanceof StorageError && error.kind === "not-found") return false;
       throw error;

@@ -1,12 +1,14 @@
 /**
  * Resume files: the verified-piece bitfield plus each file's size and mtime, so a restart
- * can skip a full recheck when nothing changed. Written atomically (temp file + rename);
- * on load every field is checked and anything odd is rejected with a reason.
+ * can skip a full recheck when nothing changed. They name the torrent's metainfo version
+ * and, for v2 and hybrid torrents, its v2 info hash, since pieces were verified against
+ * those hashes. Written atomically (temp file + rename); on load every field is checked and
+ * anything odd is rejected with a reason.
  */
 import { decode } from "../bencode/decode.ts";
 import { BencodeDict } from "../bencode/dict.ts";
 import { encode } from "../bencode/encode.ts";
-import type { Torrent } from "../metainfo/torrent.ts";
+import type { Torrent, TorrentVersion } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { explainPermission } from "../util/permissions.ts";
@@ -51,6 +53,8 @@ export async function saveResume(
   const bytes = encode({
     "bittern-resume": FORMAT_VERSION,
     "info-hash": torrent.infoHash,
+    ...(torrent.infoHashV2 ? { "info-hash-v2": torrent.infoHashV2 } : {}),
+    "version": torrent.version === "hybrid" ? "hybrid" : torrent.version,
     "piece-count": torrent.pieceCount,
     "pieces": state.verified.toBytes(),
     "files": state.files.map((stat) => stat ? [stat.length, Math.trunc(stat.mtimeMs)] : []),
@@ -118,6 +122,21 @@ export async function loadResume(
   if (!(infoHash instanceof Uint8Array) || !bytesEqual(infoHash, torrent.infoHash)) {
     return fail("resume file is for another torrent");
   }
+  // Files written before versions were recorded are v1's.
+  const version = readVersion(root.get("version") ?? 1);
+  if (version !== torrent.version) {
+    return fail(
+      `resume file is for a ${describeVersion(version)} torrent, this one is ` +
+        describeVersion(torrent.version),
+    );
+  }
+  const infoHashV2 = root.get("info-hash-v2");
+  if (
+    torrent.infoHashV2 &&
+    (!(infoHashV2 instanceof Uint8Array) || !bytesEqual(infoHashV2, torrent.infoHashV2))
+  ) {
+    return fail("resume file is for another torrent (its v2 info hash differs)");
+  }
   if (root.get("piece-count") !== torrent.pieceCount) return fail("piece count differs");
   const pieces = root.get("pieces");
   if (!(pieces instanceof Uint8Array)) return fail("pieces field missing");
@@ -146,6 +165,21 @@ export async function loadResume(
     recorded.push(stat);
   }
   return { ok: true, state: { verified, files: recorded } };
+}
+
+/** The recorded version, `undefined` when it is none of the known ones. */
+function readVersion(value: unknown): TorrentVersion | undefined {
+  if (value === 1 || value === 2) return value;
+  if (value instanceof Uint8Array && new TextDecoder().decode(value) === "hybrid") return "hybrid";
+  return undefined;
+}
+
+function describeVersion(version: TorrentVersion | undefined): string {
+  return version === undefined
+    ? "unknown-version"
+    : version === "hybrid"
+    ? "hybrid"
+    : `v${version}`;
 }
 
 /** `undefined` for a recorded missing file, `null` when malformed. */

@@ -137,7 +137,7 @@ Deno.test("bittern info shows a v2 torrent's version, v2 info hash and BEP 47 at
     await Deno.writeFile(`${dir}/v2.torrent`, new Uint8Array([...bytes, 0x0a]));
     const text = await run("info", [`${dir}/v2.torrent`]);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /version: +v2 only \(BEP 52; cannot be downloaded yet\)/);
+    assert.match(text.stdout, /version: +v2 only \(BEP 52\)\n/);
     assert.match(text.stdout, /info hash v2: +[0-9a-f]{64}/);
     // A file tree lists its files in key order.
     assert.match(text.stdout, /\[0\] \.secret {2}5 B {2}\(hidden\)/);

@@ -55,8 +55,8 @@ async function readStream(storage: MemoryStorage, torrent: Torrent): Promise<Uin
   return out;
 }
 
-/** A hybrid torrent of three files: 700 pieces (two hash requests, with uncles), 3, and 1. */
-async function hybridFixture() {
+/** A torrent of three files: 700 pieces (two hash requests, with uncles), 3, and 1. */
+async function fixture(format: "hybrid" | "v2" = "hybrid") {
   const contents = new Map<string, Uint8Array>([
     ["set/big.bin", payload(700 * 16384 - 1000, 3)],
     ["set/mid.bin", payload(40_000, 4)],
@@ -65,7 +65,7 @@ async function hybridFixture() {
   const { torrent } = await createTorrent({
     name: "set",
     files: [...contents].map(([path, data]) => ({ path: path.split("/").slice(1), data })),
-  }, { pieceLength: 16384, format: "hybrid" });
+  }, { pieceLength: 16384, format });
   return { torrent, stream: streamOf(torrent, contents) };
 }
 
@@ -77,7 +77,7 @@ const layers = (torrent: Torrent) =>
   torrent.files.map((file: TorrentFile) => file.pieceLayer && [...file.pieceLayer]);
 
 Deno.test("btmh+btih magnet: piece layers come by hash request, then the data; the torrent has them", async () => {
-  const { torrent, stream } = await hybridFixture();
+  const { torrent, stream } = await fixture();
   assert.equal(torrent.version, "hybrid");
   const seed = runtime();
   const leecher = runtime();
@@ -102,8 +102,55 @@ Deno.test("btmh+btih magnet: piece layers come by hash request, then the data; t
   }
 });
 
+Deno.test("v2-only btmh magnet: info by SHA-256, piece layers by hash request, data verified by merkle", async () => {
+  const { torrent, stream } = await fixture("v2");
+  assert.equal(torrent.version, 2);
+  const seed = runtime();
+  const leecher = runtime();
+  try {
+    await seed.add(torrent, { storage: await seeded(torrent, stream) });
+    const storage = new MemoryStorage();
+    const magnet = formatMagnet({ infoHashV2: torrent.infoHashV2! });
+    assert.doesNotMatch(magnet, /btih/);
+    const session = await leecher.add(magnet, {
+      storage,
+      peers: [{ host: "127.0.0.1", port: seed.port! }],
+    });
+    const fetched = await within(session.metadata, 30_000, "metadata and piece layers");
+    assert.equal(fetched.version, 2);
+    assert.equal(fetched.infoHashV2Hex, torrent.infoHashV2Hex);
+    assert.deepEqual(layers(fetched), layers(torrent));
+    await within(session.completed, 60_000, "download");
+    assert.deepEqual(await readStream(storage, fetched), stream);
+  } finally {
+    await leecher.close();
+    await seed.close();
+  }
+});
+
+Deno.test("a btmh-only link finds a hybrid seeder under its truncated v2 hash", async () => {
+  const { torrent, stream } = await fixture();
+  const seed = runtime();
+  const leecher = runtime();
+  try {
+    await seed.add(torrent, { storage: await seeded(torrent, stream) });
+    const storage = new MemoryStorage();
+    const session = await leecher.add(formatMagnet({ infoHashV2: torrent.infoHashV2! }), {
+      storage,
+      peers: [{ host: "127.0.0.1", port: seed.port! }],
+    });
+    const fetched = await within(session.metadata, 30_000, "metadata and piece layers");
+    assert.equal(fetched.version, "hybrid");
+    await within(session.completed, 60_000, "download");
+    assert.deepEqual(await readStream(storage, fetched), stream);
+  } finally {
+    await leecher.close();
+    await seed.close();
+  }
+});
+
 Deno.test("metainfoFromInfo with piece layers gives back the .torrent's layers", async () => {
-  const { torrent } = await hybridFixture();
+  const { torrent } = await fixture();
   const { metainfoFromInfo } = await import("../../mod.ts");
   const pieceLayers = torrent.files.flatMap((file) =>
     file.pieceLayer && file.piecesRoot ? [{ root: file.piecesRoot, layer: file.pieceLayer }] : []
