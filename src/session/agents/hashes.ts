@@ -246,9 +246,9 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
     message.proofLayers;
 
   const onHashes = (peer: AgentPeer, message: HashesMessage) => {
-    if (!phase?.torrent || done) return;
+    if (!phase || done) return; // done: a late answer to a request another peer answered
     const state = stateOf(peer);
-    const chunk = findChunk(peer, message);
+    const chunk = phase.torrent ? findChunk(peer, message) : undefined;
     if (!chunk) {
       if (state.late.delete(requestKey(message))) return;
       phase.strike(peer, "sent hashes it was not asked for");
@@ -256,6 +256,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
       return;
     }
     withdraw(chunk);
+    const torrent = phase.torrent!;
     const hashes: Uint8Array[] = [];
     for (let at = 0; at < message.hashes.length; at += MERKLE_HASH_LENGTH) {
       hashes.push(message.hashes.subarray(at, at + MERKLE_HASH_LENGTH));
@@ -272,7 +273,6 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
       pump();
       return;
     }
-    const torrent = phase.torrent;
     const file = torrent.files[chunk.file];
     const pieces = Math.ceil(file.length / torrent.pieceLength);
     let layer = received.get(chunk.file);
