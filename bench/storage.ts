@@ -11,6 +11,8 @@
  * - verification hashing of the same file: SHA-1 per 1 MiB piece (v1) vs the SHA-256 merkle
  *   tree of 16 KiB blocks up to 1 MiB piece hashes and the root (v2, BEP 52), node:crypto on
  *   the main thread, and their ratio;
+ * - the same through PieceStore, for the same bytes as a v1, v2-only and hybrid torrent:
+ *   random-order block writes (v2 leaves hashed as blocks arrive) and a recheck;
  * - peak RSS of each phase. Every phase runs in its own process, so one phase's garbage
  *   does not show up in the next one's RSS; times are the best of 3 runs.
  *
@@ -29,7 +31,7 @@ import {
   WorkerPoolHasher,
 } from "../src/storage/hasher.ts";
 import { PieceStore } from "../src/storage/piece_store.ts";
-import { MerkleFileHasher } from "../src/metainfo/merkle.ts";
+import { MERKLE_HASH_LENGTH, MerkleFileHasher } from "../src/metainfo/merkle.ts";
 import { PieceHasher } from "../src/metainfo/piece_hasher.ts";
 import { toHex } from "../src/util/bytes.ts";
 
@@ -67,25 +69,40 @@ function pieceContent(
   return bytes;
 }
 
-function torrentOf(base: Uint8Array, mib: number): Torrent {
+/** The synthetic torrent as `v1`, `v2` (merkle only) or `hybrid` (both hash sets). */
+function torrentOf(base: Uint8Array, mib: number, format = "v1"): Torrent {
   const length = mib * MiB;
   const pieceCount = Math.ceil(length / PIECE);
-  const hashes = new Uint8Array(pieceCount * 20);
+  const hashes = new Uint8Array(format === "v2" ? 0 : pieceCount * 20);
+  const merkle = format === "v1" ? undefined : new MerkleFileHasher(PIECE);
   const scratch = new Uint8Array(PIECE);
   for (let piece = 0; piece < pieceCount; piece++) {
     const bytes = pieceContent(base, piece, Math.min(PIECE, length - piece * PIECE), scratch);
-    hashes.set(createHash("sha1").update(bytes).digest(), piece * 20);
+    if (hashes.length) hashes.set(createHash("sha1").update(bytes).digest(), piece * 20);
+    merkle?.update(bytes);
   }
-  const infoHash = new Uint8Array(createHash("sha1").update(hashes).digest());
+  const layer = merkle?.pieceLayer(PIECE) ?? [];
+  const pieceLayer = new Uint8Array(layer.length * MERKLE_HASH_LENGTH);
+  layer.forEach((hash, i) => pieceLayer.set(hash, i * MERKLE_HASH_LENGTH));
+  const infoHash = new Uint8Array(
+    createHash("sha1").update(hashes).update(pieceLayer).update(format).digest(),
+  );
   return {
     infoHash,
     infoHashHex: toHex(infoHash),
     name: "bench.bin",
     pieceLength: PIECE,
-    version: 1,
+    version: format === "v1" ? 1 : format === "v2" ? 2 : "hybrid",
+    ...(merkle ? { infoHashV2: new Uint8Array(32).fill(1) } : {}),
     pieceCount,
     pieceHashes: hashes,
-    files: [{ path: ["bench.bin"], length, offset: 0, padding: false }],
+    files: [{
+      path: ["bench.bin"],
+      length,
+      offset: 0,
+      padding: false,
+      ...(merkle ? { piecesRoot: merkle.root, pieceLayer } : {}),
+    }],
     multiFile: false,
     length,
     private: false,
@@ -210,9 +227,15 @@ function makeHasher(kind: string): Sha1Hasher {
 }
 
 /** One measured phase, run inside a child process. */
-async function runPhase(phase: string, dir: string, mib: number, hasherKind: string) {
+async function runPhase(
+  phase: string,
+  dir: string,
+  mib: number,
+  hasherKind: string,
+  format: string,
+) {
   const base = await Deno.readFile(`${dir}/base`);
-  const torrent = torrentOf(base, mib);
+  const torrent = torrentOf(base, mib, format);
   if (phase === "recheck") {
     const hasher = makeHasher(hasherKind);
     try {
@@ -413,6 +436,30 @@ export async function run(): Promise<void> {
         (hashes.merkle.seconds / hashes.sha1.seconds).toFixed(2)
       }x the time of SHA-1 for the same data`,
     );
+    // Alternating runs, so every format sees the same noise from other processes.
+    const formats = ["v1", "v2", "hybrid"];
+    for (const phase of ["random", "recheck"]) {
+      const runs: Record<string, PhaseResult[]> = { v1: [], v2: [], hybrid: [] };
+      for (let run = 0; run < RUNS; run++) {
+        for (const format of formats) {
+          runs[format].push(
+            await child(
+              [`--phase=${phase}`, `--dir=${dir}`, `--mib=${mib}`, `--format=${format}`],
+              false,
+            ),
+          );
+        }
+      }
+      for (const format of formats) {
+        const best = {
+          seconds: Math.min(...runs[format].map((r) => r.seconds)),
+          peakRssMiB: Math.max(...runs[format].map((r) => r.peakRssMiB)),
+          maxLagMs: Math.max(...runs[format].map((r) => r.maxLagMs)),
+        };
+        const name = phase === "random" ? "random 16 KiB blocks" : "recheck";
+        line(`PieceStore ${format}: ${name}`, mib, best);
+      }
+    }
     await Deno.remove(path);
 
     const writes: [string, string][] = [
@@ -437,10 +484,17 @@ if (import.meta.main) {
       dir: { type: "string" },
       mib: { type: "string" },
       hasher: { type: "string", default: "node" },
+      format: { type: "string", default: "v1" },
     },
   });
   if (values.phase && values.dir && values.mib) {
-    const result = await runPhase(values.phase, values.dir, Number(values.mib), values.hasher);
+    const result = await runPhase(
+      values.phase,
+      values.dir,
+      Number(values.mib),
+      values.hasher,
+      values.format,
+    );
     console.log(JSON.stringify(result));
   } else {
     await run();

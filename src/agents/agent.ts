@@ -91,12 +91,13 @@ export interface AgentPeer extends PeerAddress {
    */
   readonly fast: boolean;
   /**
-   * Whether the connection speaks BitTorrent v2 (BEP 52): both handshakes set
-   * the v2 bit, which the runtime sets only for torrents with a v2 info hash.
-   * Hash requests may then be exchanged, also on a hybrid torrent's connection
-   * made under its v1 info hash (BEP 52's upgrade).
+   * Whether the connection speaks BitTorrent v2 (BEP 52), so hash requests may
+   * be exchanged: it was made under the torrent's truncated v2 info hash (any
+   * v2-only torrent's connection, a hybrid's v2 swarm), or under a hybrid's v1
+   * hash with the v2 bit in both handshakes (BEP 52's upgrade; the runtime sets
+   * the bit only for torrents with a v2 info hash). Absent means no.
    */
-  readonly v2: boolean;
+  readonly v2?: boolean;
   /** Pieces the peer lets us request while it chokes us (its `allowed-fast`; in range, bounded). */
   readonly allowedFast: ReadonlySet<number>;
   /** Pieces we let the peer request while we choke it ({@linkcode AgentPeer.allowFast}). */

@@ -70,9 +70,9 @@ export interface SessionEvents {
   };
   /** A peer was banned for the rest of the session. */
   "peer-banned": PeerInfo & { readonly reason: string };
-  /** A piece passed its SHA-1 check. */
+  /** A piece passed its hash check (SHA-1, v2 merkle root, or both for a hybrid). */
   "piece-verified": { readonly index: number };
-  /** A piece failed its SHA-1 check; these peers sent its blocks. */
+  /** A piece failed its hash check; these peers sent its blocks. */
   "piece-failed": { readonly index: number; readonly peers: readonly string[] };
   /**
    * No peer is connected or being dialled and none is ready to try (all

@@ -15,10 +15,23 @@ export class WireLink implements PeerLink {
   readonly #wire: PeerWire;
   /** A read already in flight when this link took the wire over (after a metadata phase). */
   #pending: Promise<Message | undefined> | undefined;
+  readonly #v2: boolean;
 
-  constructor(wire: PeerWire, pending?: Promise<Message | undefined>) {
+  /**
+   * @param v2InfoHash The torrent's truncated v2 info hash, when it has one: a connection
+   * made under it speaks v2 whatever the reserved bits say (libtorrent 2.0.8 sets the v2 bit
+   * only under a hybrid's v1 hash, where it means the upgrade).
+   */
+  constructor(
+    wire: PeerWire,
+    pending?: Promise<Message | undefined>,
+    v2InfoHash?: Uint8Array,
+  ) {
     this.#wire = wire;
     this.#pending = pending;
+    const remote = wire.remote.infoHash;
+    this.#v2 = wire.supportsV2 ||
+      (v2InfoHash !== undefined && v2InfoHash.every((byte, i) => byte === remote[i]));
   }
 
   get peerId(): Uint8Array {
@@ -43,7 +56,7 @@ export class WireLink implements PeerLink {
   }
 
   get v2(): boolean {
-    return this.#wire.supportsV2;
+    return this.#v2;
   }
 
   get queuedBytes(): number {

@@ -18,7 +18,7 @@ export interface PeerLink {
   readonly remoteListenPort: number | undefined;
   /** Whether both handshakes set the fast extension bit (BEP 6). */
   readonly fast: boolean;
-  /** Whether both handshakes set the v2 bit (BEP 52); absent: no. */
+  /** Whether the connection speaks v2 (BEP 52: see `AgentPeer.v2`); absent: no. */
   readonly v2?: boolean;
   /** Bytes queued and not yet written to the socket. */
   readonly queuedBytes: number;

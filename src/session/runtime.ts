@@ -16,7 +16,6 @@ import { WebSeedError } from "../webseed/errors.ts";
 import { ExtensionProtocol } from "../wire/extension_protocol.ts";
 import { FastExtension } from "../wire/fast_extension.ts";
 import { V2Extension } from "../wire/v2_extension.ts";
-import { hasReservedBit, ReservedBits } from "../wire/handshake.ts";
 import { ExtensionRegistry } from "../wire/extensions.ts";
 import type { HandshakeHandler } from "../wire/handlers.ts";
 import { PeerWire } from "../wire/peer_wire.ts";
@@ -635,17 +634,13 @@ export class Runtime {
         limits: this.#options.limits,
         writeTimeout: this.#options.writeTimeoutMs,
         ...SOCKET_BUFFERS,
-        findTorrent: (infoHash, reserved) => {
+        findTorrent: (infoHash) => {
           engine = this.#sessions.get(toHex(infoHash));
           const key = addressKey(remote.hostname, remote.port);
           if (!engine || !engine.accepts(key, remote.hostname, remote.port)) return undefined;
           const mseEngine = incoming.infoHash && this.#sessions.get(toHex(incoming.infoHash));
           checkIncoming(incoming.infoHash, mseEngine, engine, infoHash, this.#policyOf(infoHash));
-          return {
-            context: engine.wireContext,
-            handlers: this.#handlers.get(engine),
-            answerInfoHash: upgradedInfoHash(engine, reserved),
-          };
+          return { context: engine.wireContext, handlers: this.#handlers.get(engine) };
         },
       });
       void wire.closed.then(uncount);
@@ -709,7 +704,8 @@ export class Runtime {
       signal,
     });
     // A hybrid torrent's peer from its v2 swarm is dialled under the v2 hash, any other under
-    // the v1 hash, which the peer may answer with the v2 hash (BEP 52's upgrade): as libtorrent.
+    // the v1 hash (as libtorrent), which newer libtorrents answer with the v2 hash when both
+    // set the v2 bit (BEP 52's upgrade): taken too.
     const v2 = engine.infoHashV2Bytes;
     const infoHash = v2 && address.swarm === "v2" ? v2 : engine.infoHashBytes;
     const conn = encryption
@@ -778,16 +774,6 @@ function infoHashKeys(session: HostedSession): string[] {
   return session.infoHashV2Bytes
     ? [session.infoHash, toHex(session.infoHashV2Bytes)]
     : [session.infoHash];
-}
-
-/**
- * What a hybrid torrent asked for by its v1 hash answers a peer that set the v2 bit: its
- * truncated v2 hash, upgrading the connection (BEP 52; libtorrent does the same).
- */
-function upgradedInfoHash(session: HostedSession, reserved: Uint8Array): Uint8Array | undefined {
-  return session.infoHashV2Bytes && hasReservedBit(reserved, ReservedBits.v2)
-    ? session.infoHashV2Bytes
-    : undefined;
 }
 
 /**

@@ -429,7 +429,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     const core = this.core;
     const key = addressKey(host, port);
     this.#dialing.delete(key);
-    const link = new WireLink(wire, handover?.pending);
+    const link = new WireLink(wire, handover?.pending, this.torrent.infoHashV2Truncated);
     const ownId = this.#host.peerId;
     const selfConnection = bytesEqual(link.peerId, ownId);
     let duplicate = [...core.peerMap.values()].find((other) =>

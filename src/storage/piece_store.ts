@@ -207,7 +207,12 @@ export class PieceStore {
   #resumeRejection?: string;
   #closed = false;
 
-  private constructor(torrent: Torrent, storage: TorrentStorage, options: PieceStoreOptions) {
+  private constructor(
+    torrent: Torrent,
+    storage: TorrentStorage,
+    options: PieceStoreOptions,
+    v2: V2Pieces | undefined,
+  ) {
     this.torrent = torrent;
     this.storage = storage;
     this.blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
@@ -221,18 +226,7 @@ export class PieceStore {
     }
     this.#hasher = options.hasher ?? new NodeCryptoHasher();
     this.#hasSha1 = torrent.pieceHashes.length > 0;
-    if (torrent.version === 2 || torrent.version === "hybrid") {
-      if (this.blockSize % MERKLE_BLOCK_SIZE !== 0) {
-        throw new StorageError(
-          "out-of-range",
-          "open",
-          torrent.name,
-          `bad block size ${this.blockSize}: v2 pieces are hashed in 16 KiB leaves`,
-        );
-      }
-      this.#v2 = new V2Pieces(torrent);
-      if (!this.#hasSha1) this.#v2.assertVerifiable();
-    }
+    this.#v2 = v2;
     this.#resumePath = options.resumePath;
     this.#readAhead = Math.max(1, options.readAhead ?? this.#hasher.parallelism + 1);
     this.#verifications = new Limiter(this.#readAhead);
@@ -286,10 +280,12 @@ export class PieceStore {
     const visible = visibleFileIndices(torrent);
     for (const index of options.wantedFiles ?? []) checkFileIndex(index, visible.length);
     // Back-ends index `torrent.files` (padding included).
+    // Before storage creates anything: a v2 torrent this store cannot verify is refused.
+    const v2 = v2PiecesOf(torrent, options.blockSize ?? DEFAULT_BLOCK_SIZE);
     const opened = await storage.open(torrent, {
       wantedFiles: options.wantedFiles?.map((index) => visible[index]),
     });
-    const store = new PieceStore(torrent, opened, options);
+    const store = new PieceStore(torrent, opened, options, v2);
     try {
       // Storage that cannot be read back holds nothing we could trust: start empty.
       const restore = opened.readable === false && options.restore !== "recheck"
@@ -1077,6 +1073,25 @@ export class PieceStore {
     }
     return offset / this.blockSize;
   }
+}
+
+/**
+ * The v2 view of a v2 or hybrid torrent (undefined for v1), checked to be verifiable with
+ * `blockSize`: leaves are 16 KiB, and a v2-only torrent needs every piece layer.
+ */
+function v2PiecesOf(torrent: Torrent, blockSize: number): V2Pieces | undefined {
+  if (torrent.version !== 2 && torrent.version !== "hybrid") return undefined;
+  if (blockSize % MERKLE_BLOCK_SIZE !== 0) {
+    throw new StorageError(
+      "out-of-range",
+      "open",
+      torrent.name,
+      `bad block size ${blockSize}: v2 pieces are hashed in 16 KiB leaves`,
+    );
+  }
+  const v2 = new V2Pieces(torrent);
+  if (torrent.pieceHashes.length === 0) v2.assertVerifiable();
+  return v2;
 }
 
 /** Throws unless `index` is one of `count` visible files. */

@@ -97,8 +97,9 @@ export interface ConnectOptions extends PeerWireOptions {
   readonly infoHash: Uint8Array;
   /**
    * Other info hashes the peer may answer with: a hybrid torrent dialled by
-   * its v1 hash may be answered with its truncated v2 hash (BEP 52's upgrade,
-   * as libtorrent does for a peer that set the v2 bit).
+   * its v1 hash may be answered with its truncated v2 hash (BEP 52's upgrade:
+   * libtorrent's current source does so when both handshakes set the v2 bit;
+   * 2.0.8 answers with the hash asked, as Bittern does).
    */
   readonly answerInfoHashes?: readonly Uint8Array[];
 }
@@ -119,12 +120,6 @@ export interface IncomingTorrent {
   readonly context?: WireContext;
   /** Handlers for this torrent; default {@linkcode PeerWireOptions.handlers}. */
   readonly handlers?: readonly HandshakeHandler[];
-  /**
-   * The info hash to answer with; default the one the peer asked for. A
-   * hybrid torrent asked for by its v1 hash answers a peer that set the v2
-   * bit with its truncated v2 hash (BEP 52's upgrade).
-   */
-  readonly answerInfoHash?: Uint8Array;
 }
 
 /**
@@ -147,13 +142,11 @@ export interface IncomingTorrent {
  */
 export interface AcceptOptions extends PeerWireOptions {
   /**
-   * Finds the torrent an incoming handshake asks for, given the peer's
-   * reserved bytes too; `undefined` closes the connection with
-   * `unknown-info-hash` (before we send anything).
+   * Finds the torrent an incoming handshake asks for; `undefined` closes the
+   * connection with `unknown-info-hash` (before we send anything).
    */
   readonly findTorrent: (
     infoHash: Uint8Array,
-    reserved: Uint8Array,
   ) => IncomingTorrent | undefined | Promise<IncomingTorrent | undefined>;
 }
 
@@ -298,16 +291,15 @@ export class PeerWire implements AsyncIterable<Message> {
       const remote = await readHandshake(io.source, {
         timeout: resolveWireLimits(options.limits).handshakeTimeout,
         signal: options.signal,
-        onInfoHash: async (asked, reserved) => {
-          torrent = await options.findTorrent(asked, reserved);
+        onInfoHash: async (infoHash) => {
+          torrent = await options.findTorrent(infoHash);
           if (!torrent) {
             throw new ProtocolError(
               "unknown-info-hash",
-              `incoming handshake for unknown torrent ${toHex(asked)}`,
-              { infoHash: toHex(asked) },
+              `incoming handshake for unknown torrent ${toHex(infoHash)}`,
+              { infoHash: toHex(infoHash) },
             );
           }
-          const infoHash = torrent.answerInfoHash ?? asked;
           handlers = torrent.handlers ?? handlers;
           context = createContext(conn, "incoming", infoHash, options.peerId);
           const local = context;
@@ -384,8 +376,8 @@ export class PeerWire implements AsyncIterable<Message> {
 
   /**
    * Whether both handshakes set the v2 bit (BEP 52; our side sets it with a
-   * {@linkcode V2Extension} handler): the connection speaks v2, whichever of
-   * a hybrid torrent's info hashes it was made under.
+   * {@linkcode V2Extension} handler): a connection under a hybrid torrent's v1
+   * info hash then speaks v2 too (the upgrade).
    */
   get supportsV2(): boolean {
     const { reserved, remote } = this.handshake;

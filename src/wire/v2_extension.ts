@@ -6,9 +6,10 @@ import { ReservedBits, setReservedBit } from "./handshake.ts";
  * (byte 7, `0x10`) in our handshake. Give it only to torrents with a v2 info
  * hash (v2-only and hybrid): libtorrent drops a peer that sets the bit for a
  * v1-only torrent. With the bit in both handshakes
- * ({@linkcode PeerWire.supportsV2}) the connection speaks v2 — hash requests
- * may be exchanged — even when a hybrid torrent was reached by its v1 info
- * hash (BEP 52's upgrade).
+ * ({@linkcode PeerWire.supportsV2}) a connection made under a hybrid torrent's
+ * v1 info hash speaks v2 too — hash requests may be exchanged (BEP 52's
+ * upgrade); one made under the truncated v2 hash speaks v2 anyway (libtorrent
+ * 2.0.8 leaves the bit out there).
  *
  * @example
  * ```ts

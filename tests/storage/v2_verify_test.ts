@@ -248,12 +248,15 @@ Deno.test("a v2-only torrent without a file's piece layer is refused at open, na
     const { pieceLayer: _, ...rest } = file;
     return rest;
   });
-  await assert.rejects(
-    PieceStore.open({ ...fixture.torrent, files }, new MemoryStorage()),
-    (error) =>
-      error instanceof TorrentError && error.code === "v2-only-unsupported" &&
-      /d-several\.bin/.test(error.message),
-  );
+  await withTempDir(async (dir) => {
+    await assert.rejects(
+      PieceStore.open({ ...fixture.torrent, files }, new FileSystemStorage(dir)),
+      (error) =>
+        error instanceof TorrentError && error.code === "v2-only-unsupported" &&
+        /d-several\.bin/.test(error.message),
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "refused before storage created anything");
+  });
 });
 
 Deno.test("v2 pieces need a block size that is a multiple of 16 KiB", async () => {

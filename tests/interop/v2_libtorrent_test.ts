@@ -1,0 +1,194 @@
+/**
+ * v2-only and hybrid torrents (BEP 52) made by libtorrent 2.0 (python3-libtorrent), swarmed
+ * between Bittern and libtorrent on 127.0.0.1: Bittern downloads each from a libtorrent seeder
+ * and seeds each to a libtorrent leecher, byte-exact; the handshakes show which info hash each
+ * side used. Both dial a hybrid torrent's peer (given by hand) under its v1 hash and set the v2
+ * bit; libtorrent 2.0.8 answers under the hash asked, as Bittern does.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  FileSystemStorage,
+  type HandshakeHandler,
+  hasReservedBit,
+  parseTorrent,
+  ReservedBits,
+  Runtime,
+  toHex,
+  type Torrent,
+} from "../../mod.ts";
+import { payload } from "../session/helpers.ts";
+import { assertFixture, type FixturePayload, withTimeout } from "./fixture.ts";
+import { hasLibtorrent, LtPeer } from "./lt_process.ts";
+
+const libtorrent = await hasLibtorrent();
+const ignore = !libtorrent;
+/** Shown in the test name when skipped, so the reason is in the report. */
+const why = ignore ? " [skipped: /usr/bin/python3 cannot import libtorrent]" : "";
+
+const HELPER = new URL("./lt_create_helper.py", import.meta.url).pathname;
+
+/** Several files: nested, empty, non-ASCII, none a whole number of pieces. */
+const V2_SWARM: FixturePayload = {
+  name: "v2 swarm",
+  files: [
+    { path: ["alpha.bin"], data: payload(1_500_000, 41) },
+    { path: ["nested", "dir", "beta.bin"], data: payload(77_777, 42) },
+    { path: ["nested", "zero.txt"], data: new Uint8Array(0) },
+    { path: ["gamma-é.bin"], data: payload(345_678, 43) },
+  ],
+};
+
+/** Writes the payload under `dir/<name>/` and has libtorrent make a `format` torrent of it. */
+async function libtorrentTorrent(
+  dir: string,
+  format: "v2" | "hybrid",
+): Promise<{ path: string; torrent: Torrent }> {
+  for (const file of V2_SWARM.files) {
+    const path = join(dir, V2_SWARM.name, ...file.path);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    await Deno.writeFile(path, file.data);
+  }
+  const path = join(dir, `${format}.torrent`);
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [
+      HELPER,
+      "make",
+      "--path",
+      join(dir, V2_SWARM.name),
+      "--out",
+      path,
+      "--piece-size",
+      "65536",
+      "--format",
+      format,
+    ],
+    stdout: "null",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  assert.ok(out.success, `lt_create_helper.py failed: ${new TextDecoder().decode(out.stderr)}`);
+  const torrent = parseTorrent(await Deno.readFile(path));
+  assert.equal(torrent.version, format === "v2" ? 2 : "hybrid");
+  return { path, torrent };
+}
+
+/** Records, as hex, the info hash each handshake asked for and the one it was answered with. */
+function recorder(): { handler: HandshakeHandler; seen: Seen[] } {
+  const seen: Seen[] = [];
+  return {
+    seen,
+    handler: {
+      name: "record",
+      onRemoteHandshake(context, remote) {
+        const v2 = hasReservedBit(remote.reserved, ReservedBits.v2);
+        seen.push(
+          context.direction === "outgoing"
+            ? { asked: toHex(context.infoHash), answered: toHex(remote.infoHash), v2 }
+            : { asked: toHex(remote.infoHash), answered: toHex(context.infoHash), v2 },
+        );
+      },
+    },
+  };
+}
+
+interface Seen {
+  asked: string;
+  answered: string;
+  /** Whether libtorrent set the v2 bit. */
+  v2: boolean;
+}
+
+/**
+ * Every handshake was under `infoHash` (hex) and answered alike; libtorrent 2.0.8 set the v2 bit
+ * (the upgrade) under a hybrid torrent's v1 hash only.
+ */
+function assertHandshakes(seen: readonly Seen[], infoHash: string, torrent: Torrent): void {
+  assert.ok(seen.length > 0, "no handshake seen");
+  const v2 = torrent.version === "hybrid" && infoHash === torrent.infoHashHex;
+  for (const entry of seen) assert.deepEqual(entry, { asked: infoHash, answered: infoHash, v2 });
+}
+
+async function withDirs(run: (seedDir: string, leechDir: string) => Promise<void>) {
+  const seedDir = await Deno.makeTempDir();
+  const leechDir = await Deno.makeTempDir();
+  try {
+    await run(seedDir, leechDir);
+  } finally {
+    await Deno.remove(seedDir, { recursive: true });
+    await Deno.remove(leechDir, { recursive: true });
+  }
+}
+
+// A hybrid's peer given by hand is dialled under the v1 hash; one found in the v2 swarm (a v2
+// announce or lookup) under the v2 hash. A v2-only torrent has the one hash.
+const DOWNLOADS = [
+  { format: "hybrid", swarm: "v1" },
+  { format: "hybrid", swarm: "v2" },
+  { format: "v2", swarm: "v2" },
+] as const;
+
+for (const { format, swarm } of DOWNLOADS) {
+  Deno.test({
+    name:
+      `interop: libtorrent seeder -> Bittern leecher of a libtorrent-made ${format} torrent (${swarm} swarm)${why}`,
+    ignore,
+    fn: () =>
+      withDirs(async (seedDir, leechDir) => {
+        const { path, torrent } = await libtorrentTorrent(seedDir, format);
+        const seeder = await LtPeer.start(["seed", "--torrent", path, "--data", seedDir]);
+        const seen = recorder();
+        const runtime = new Runtime({
+          maxConnectionsPerIp: 64,
+          listen: false,
+          handshakeHandlers: [seen.handler],
+        });
+        try {
+          const session = await runtime.add(torrent, {
+            out: leechDir,
+            peers: [{ host: "127.0.0.1", port: seeder.port, swarm }],
+          });
+          await withTimeout(session.completed, 60_000, `download of the ${format} torrent`);
+          await assertFixture(leechDir, { payload: V2_SWARM });
+          const expected = swarm === "v2"
+            ? toHex(torrent.infoHashV2Truncated!)
+            : torrent.infoHashHex;
+          assertHandshakes(seen.seen, expected, torrent);
+        } finally {
+          await runtime.close();
+          await seeder.close();
+        }
+      }),
+  });
+}
+
+for (const format of ["hybrid", "v2"] as const) {
+  Deno.test({
+    name:
+      `interop: Bittern seeder -> libtorrent leecher of a libtorrent-made ${format} torrent${why}`,
+    ignore,
+    fn: () =>
+      withDirs(async (seedDir, leechDir) => {
+        const { path, torrent } = await libtorrentTorrent(seedDir, format);
+        const seen = recorder();
+        const runtime = new Runtime({
+          maxConnectionsPerIp: 64,
+          listen: { hostname: "127.0.0.1", port: 0 },
+          handshakeHandlers: [seen.handler],
+        });
+        let leecher: LtPeer | undefined;
+        try {
+          const session = await runtime.add(torrent, { storage: new FileSystemStorage(seedDir) });
+          assert.equal(session.stats().progress, 1);
+          leecher = await LtPeer.leech(path, leechDir, runtime.port);
+          await leecher.waitFor((event) => event.event === "finished", 60_000);
+          await assertFixture(leechDir, { payload: V2_SWARM });
+          // libtorrent dials a hybrid under its v1 hash (a peer given by hand) with the v2 bit.
+          assertHandshakes(seen.seen, torrent.infoHashHex, torrent);
+        } finally {
+          await leecher?.close();
+          await runtime.close();
+        }
+      }),
+  });
+}
