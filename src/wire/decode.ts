@@ -382,7 +382,9 @@ export class FrameDecoder {
           throw badLength("hashes", size, `at least ${HASH_REQUEST_BODY}`);
         }
         const fields = this.#hashFields("hashes", bytes, start);
-        const uncles = Math.max(0, fields.proofLayers - Math.log2(fields.length));
+        // libtorrent's count (the reference): the hashes cover log2(length) layers, and the
+        // proof has an uncle for each further layer up to and including `proofLayers`.
+        const uncles = Math.max(0, fields.proofLayers - Math.log2(fields.length) + 1);
         const expected = HASH_REQUEST_BODY + (fields.length + uncles) * HASH_SIZE;
         if (size !== expected) {
           throw new ProtocolError(

@@ -236,14 +236,14 @@ export interface ExtendedMessage {
  * ```ts
  * import type { HashRequestMessage } from "@bittern/bittern";
  *
- * declare const piecesRoot: Uint8Array;
+ * declare const piecesRoot: Uint8Array; // a file of 2000 pieces: 2048 wide, 11 layers to the root
  * const message: HashRequestMessage = {
  *   type: "hash-request",
  *   piecesRoot,
  *   baseLayer: 2,
  *   index: 0,
  *   length: 512,
- *   proofLayers: 9,
+ *   proofLayers: 10, // the uncles of 2 layers, up to a child of the root
  * };
  * ```
  */
@@ -264,8 +264,11 @@ export interface HashRequestMessage {
 
 /**
  * BEP 52: the answer to a {@linkcode HashRequestMessage}, echoing its fields: the `length`
- * hashes of the base layer, then the uncle hashes proving their subtree up to the root
- * (bottom up; one for each proof layer above the `log2(length)` the hashes themselves cover).
+ * hashes of the base layer, then the uncle hashes proving their subtree, bottom up: the
+ * sibling of the subtree's root (`log2(length)` layers above the base) and of each ancestor up
+ * to `proofLayers` layers above the base, so `max(0, proofLayers - log2(length) + 1)` of them
+ * (libtorrent's count; `proofLayers` below the base-to-root height, so the last is a child of
+ * the root).
  *
  * @example Checking an answer with the merkle helpers
  * ```ts

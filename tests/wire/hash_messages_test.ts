@@ -54,8 +54,8 @@ Deno.test("hash request and hash reject round-trip through the codec (ids 21, 23
 
 Deno.test("hashes carries the base-layer hashes, then the uncles above their subtree", () => {
   const hashes = new Uint8Array(4 * 32).map((_, i) => i);
-  // 4 hashes cover 2 layers above the base; 5 proof layers leave 3 uncles.
-  const proof = new Uint8Array(3 * 32).fill(7);
+  // 4 hashes: their subtree's root is 2 layers up; proof layers 5 ask the uncles of layers 2..5.
+  const proof = new Uint8Array(4 * 32).fill(7);
   const message: HashesMessage = {
     type: "hashes",
     piecesRoot: root,
@@ -88,7 +88,7 @@ Deno.test("a hashes frame split across chunks decodes once whole", () => {
     baseLayer: 2,
     index: 0,
     length: 512,
-    proofLayers: 9,
+    proofLayers: 8, // below the subtree's root: no uncles
     hashes: new Uint8Array(512 * 32).fill(3),
     proof: new Uint8Array(0),
   });

@@ -42,7 +42,7 @@ interface Chunk {
   readonly index: number;
   /** Hashes asked for (a power of two; those past the file's last piece are padding). */
   readonly length: number;
-  /** Layers from the piece layer up to the root's children: the proof reaches the root. */
+  /** Proof layers up to a child of the root (libtorrent's bound): the proof reaches the root. */
   readonly proofLayers: number;
   /** Peers that rejected it or let it time out. */
   readonly refusedBy: WeakSet<AgentPeer>;
@@ -148,18 +148,18 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
     const level = request.baseLayer - tree.pieceHeight;
     if (level < 0) return "below the piece layer";
     const top = tree.layers.length - 1;
-    if (level > top) return "above the root";
+    // libtorrent's bounds: not the root layer, and the proof stops at a child of the root.
+    if (level >= top) return "the root layer";
     const width = 2 ** (top - level);
     if (request.index + request.length > width) return "outside the layer";
-    // libtorrent's bound: the proof stops below the root.
-    if (level + request.proofLayers > top) return "proof layers above the root";
+    if (level + request.proofLayers >= top) return "proof layers up to the root";
     const nodeAt = (at: number, position: number) => tree.layers[at][position] ?? tree.pads[at];
     const hashes = new Uint8Array(request.length * MERKLE_HASH_LENGTH);
     for (let i = 0; i < request.length; i++) {
       hashes.set(nodeAt(level, request.index + i), i * MERKLE_HASH_LENGTH);
     }
     const covered = Math.log2(request.length);
-    const uncles = Math.max(0, request.proofLayers - covered);
+    const uncles = Math.max(0, request.proofLayers - covered + 1);
     const proof = new Uint8Array(uncles * MERKLE_HASH_LENGTH);
     let position = request.index / request.length;
     for (let i = 0; i < uncles; i++) {
@@ -306,7 +306,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
       if (file.length <= torrent.pieceLength) return;
       const pieces = Math.ceil(file.length / torrent.pieceLength);
       const width = nextPowerOfTwo(pieces);
-      const proofLayers = Math.log2(width);
+      const proofLayers = Math.log2(width) - 1;
       const length = Math.min(hashesPerRequest, width);
       for (let start = 0; start < pieces; start += length) {
         chunks.push({
