@@ -310,8 +310,9 @@ export interface MetadataSession {
    * Hands over the piece layers (by index in `torrent.files`, one 32-byte hash per piece)
    * of every file of more than one piece. The session checks each against its file's
    * `pieces root`, builds the complete torrent (as a .torrent with `piece layers` would give)
-   * and goes on as `metadataReceived` describes; a layer that does not match fails the
-   * session (check them first: `verifyProof`). Later calls do nothing.
+   * and goes on as `metadataReceived` describes; a layer that does not match, or one missing,
+   * fails the session (check them first: `verifyProof`). For a hybrid torrent an empty map is
+   * accepted too: its pieces are then checked by SHA-1 alone. Later calls do nothing.
    */
   pieceLayersReceived(layers: ReadonlyMap<number, Uint8Array>): void;
 }

@@ -382,7 +382,8 @@ export class MagnetSession implements TorrentSession, HostedSession {
     if (this.#engine) return this.#engine.attach(wire, host, port, incoming);
     const key = addressKey(host, port);
     this.#dialing.delete(key);
-    const link = new WireLink(wire);
+    // Under a btmh link's truncated hash a connection speaks v2 (hash requests allowed).
+    const link = new WireLink(wire, undefined, this.magnet.infoHashV2?.subarray(0, 20));
     const ownId = this.#host.peerId;
     const selfConnection = bytesEqual(link.peerId, ownId);
     let duplicate = [...this.#peers.values()].find(({ peer }) =>
@@ -592,7 +593,8 @@ export class MagnetSession implements TorrentSession, HostedSession {
       torrent = parseTorrent(
         metainfoFromInfo(partial.infoBytes, { trackers: this.magnet.trackers, pieceLayers }),
       );
-      if (missesPieceLayers(torrent)) {
+      // A hybrid may go on without layers (SHA-1 checks its pieces), not with some missing.
+      if (missesPieceLayers(torrent) && (torrent.version === 2 || layers.size > 0)) {
         throw new Error(`piece layers: not every file of more than one piece has its layer`);
       }
     } catch (error) {

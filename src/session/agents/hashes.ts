@@ -30,6 +30,12 @@ export interface HashesAgentOptions {
   readonly maxServedPerSecond?: number;
   /** Bytes queued to a peer above which its `hash request`s are rejected. Default 1 MiB. */
   readonly maxQueuedBytes?: number;
+  /**
+   * A hybrid torrent's pieces can be checked by SHA-1 alone: when the layer fetch has made no
+   * progress this long (no v2 peer to ask, or none answering), it goes on without piece
+   * layers, as from a `btih` link. Default 20 000 ms. A v2-only torrent keeps trying.
+   */
+  readonly hybridFallbackMs?: number;
   /** The clock, for tests. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -70,6 +76,7 @@ interface ServedTree {
 }
 
 const MAX_LATE = 64;
+const MAX_DROPPED = 1024;
 
 /**
  * BEP 52 merkle hashes (`hash request`, `hashes`, `hash reject`) as an agent.
@@ -98,6 +105,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
   const requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
   const maxServedPerSecond = options.maxServedPerSecond ?? 64;
   const maxQueuedBytes = options.maxQueuedBytes ?? 1024 * 1024;
+  const hybridFallbackMs = options.hybridFallbackMs ?? 20_000;
   const now = options.now ?? Date.now;
   if (nextPowerOfTwo(hashesPerRequest) !== hashesPerRequest || hashesPerRequest > 8192) {
     throw new RangeError(`hashesPerRequest must be a power of two up to 8192`);
@@ -189,8 +197,18 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
   let chunks: Chunk[] = [];
   let received = new Map<number, Uint8Array>();
   let done = false;
+  /** When the fetch last moved: planned, a run answered, or a v2 peer working on one. */
+  let progressAt = 0;
 
-  const fetchable = (peer: AgentPeer) => !peer.closed;
+  /**
+   * Peers (by address) whose connection closed while our hash request was out: libtorrent
+   * 2.0.8 drops a hybrid's connection made under the v1 hash (even with the v2 bit both ways)
+   * for a hash request. Not asked again in this fetch; bounded.
+   */
+  const droppedUs = new Set<string>();
+  // Only where both sides speak v2: libtorrent drops a peer for a hash request otherwise.
+  const fetchable = (peer: AgentPeer) =>
+    !peer.closed && peer.v2 === true && !droppedUs.has(peer.key);
 
   const pump = () => {
     if (!phase || done) return;
@@ -280,6 +298,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
     const real = Math.min(chunk.length, pieces - chunk.index);
     layer.set(message.hashes.subarray(0, real * MERKLE_HASH_LENGTH), chunk.index * 32);
     chunks = chunks.filter((other) => other !== chunk);
+    progressAt = now();
     if (chunks.length === 0) {
       done = true;
       phase.pieceLayersReceived(received);
@@ -301,6 +320,8 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
     chunks = [];
     received = new Map();
     done = false;
+    droppedUs.clear();
+    progressAt = now();
     torrent.files.forEach((file, index) => {
       if (file.padding || !file.piecesRoot || file.pieceLayer) return;
       if (file.length <= torrent.pieceLength) return;
@@ -349,9 +370,17 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
           withdraw(chunk);
         }
         pump();
+        if (chunks.some((chunk) => chunk.askedOf)) return;
+        if (phase.torrent.version === "hybrid" && at - progressAt >= hybridFallbackMs) {
+          // Nobody serves the layers: SHA-1 checks the pieces of a hybrid just as well.
+          done = true;
+          phase.pieceLayersReceived(new Map());
+        }
       },
       disconnected: (peer) => {
-        for (const chunk of [...stateOf(peer).outstanding]) withdraw(chunk);
+        const outstanding = [...stateOf(peer).outstanding];
+        if (outstanding.length && droppedUs.size < MAX_DROPPED) droppedUs.add(peer.key);
+        for (const chunk of outstanding) withdraw(chunk);
         pump();
       },
       end: () => {
