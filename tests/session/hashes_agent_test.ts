@@ -4,10 +4,13 @@
  */
 import assert from "node:assert/strict";
 import {
+  type AgentPeer,
   createTorrent,
   type HashRequestMessage,
   merkleRoot,
+  type MetadataSession,
   pieceLayerRoot,
+  type Torrent,
   verifyProof,
 } from "../../mod.ts";
 import { hashesAgent } from "../../src/session/agents/hashes.ts";
@@ -106,4 +109,111 @@ Deno.test("hashes agent: past maxServedPerSecond a peer's requests are rejected"
   assert.deepEqual(types, ["hashes", "hashes", "hashes", "hash-reject", "hash-reject"]);
   clock += 1000;
   assert.equal(ask({}).type, "hashes");
+});
+
+/** A v2 connection (hash requests allowed) that records what it is sent. */
+class V2Peer extends FakePeer {
+  readonly v2 = true;
+}
+
+/** A metadata phase with a torrent whose piece layers are wanted. */
+class LayerPhase implements MetadataSession {
+  readonly infoHash = new Uint8Array(20);
+  readonly maxMetadataSize = 1 << 24;
+  readonly peerList: AgentPeer[] = [];
+  readonly strikes: string[] = [];
+  layers: ReadonlyMap<number, Uint8Array> | undefined;
+  constructor(readonly torrent: Torrent) {}
+  peers(): Iterable<AgentPeer> {
+    return this.peerList.filter((peer) => !peer.closed);
+  }
+  addPeers(): void {}
+  strike(peer: AgentPeer): void {
+    this.strikes.push(peer.key);
+  }
+  ban(): void {}
+  metadataReceived(): void {}
+  pieceLayersReceived(layers: ReadonlyMap<number, Uint8Array>): void {
+    this.layers = layers;
+  }
+}
+
+async function fetchSetup(format: "v2" | "hybrid", now: () => number) {
+  const { torrent } = await createTorrent(
+    { name: "f.bin", data: payload(100 * PIECE - 10, 8) },
+    { pieceLength: PIECE, format },
+  );
+  // The fetch sees the torrent as an info dictionary gives it: no piece layers.
+  const bare: Torrent = {
+    ...torrent,
+    files: torrent.files.map(({ pieceLayer: _, ...file }) => file),
+  };
+  const serving = hashesAgent();
+  serving.attach!(new FakeSession(torrent));
+  const agent = hashesAgent({ hashesPerRequest: 64, requestTimeoutMs: 1000, now });
+  const phase = new LayerPhase(bare);
+  agent.beforeMetadata!.start!(phase);
+  const join = (peer: FakePeer) => {
+    phase.peerList.push(peer);
+    agent.beforeMetadata!.connected!(peer);
+  };
+  /** Answers `peer`'s hash requests as an honest seeder would. */
+  const answer = (peer: FakePeer) => {
+    for (const request of peer.sent.splice(0)) {
+      if (request.type !== "hash-request") continue;
+      const responder = new FakePeer("10.9.9.9");
+      serving.consumes!["hash-request"]!(responder, request);
+      const reply = responder.sent[0];
+      if (reply.type === "hashes") agent.beforeMetadata!.consumes!.hashes!(peer, reply);
+    }
+  };
+  return { torrent, agent, phase, join, answer };
+}
+
+Deno.test("hashes fetch: runs of 64 with proofs; a reject and a timeout move a run to another peer", async () => {
+  let clock = 0;
+  const { torrent, agent, phase, join, answer } = await fetchSetup("v2", () => clock);
+  const refuser = new V2Peer("10.0.0.1");
+  const sleeper = new V2Peer("10.0.0.2");
+  const v1Only = new FakePeer("10.0.0.3"); // no v2: never asked
+  join(refuser);
+  join(sleeper);
+  join(v1Only);
+  agent.beforeMetadata!.pieceLayersWanted!(phase.torrent);
+  const requests = [...refuser.sent, ...sleeper.sent];
+  // 100 pieces, 128 wide: two runs of 64 with uncles up to a child of the root.
+  assert.deepEqual(
+    requests.map((m) => m.type === "hash-request" && [m.index, m.length, m.proofLayers]).sort(),
+    [[0, 64, 6], [64, 64, 6]],
+  );
+  assert.equal(v1Only.sent.length, 0);
+  for (const request of refuser.sent.splice(0)) {
+    if (request.type === "hash-request") {
+      agent.beforeMetadata!.consumes!["hash-reject"]!(refuser, { ...request, type: "hash-reject" });
+    }
+  }
+  clock += 1500;
+  agent.beforeMetadata!.tick!();
+  // The rejected runs went to the sleeper; its own, timed out, to the refuser.
+  answer(sleeper);
+  answer(refuser);
+  clock += 1500;
+  agent.beforeMetadata!.tick!();
+  answer(sleeper);
+  answer(refuser);
+  assert.deepEqual(phase.layers?.get(0), torrent.files[0].pieceLayer);
+  assert.deepEqual(phase.strikes, []);
+});
+
+Deno.test("hashes fetch: a hybrid with nobody serving layers goes on without them", async () => {
+  let clock = 0;
+  const { agent, phase, join } = await fetchSetup("hybrid", () => clock);
+  join(new FakePeer("10.0.0.3")); // v1 only
+  agent.beforeMetadata!.pieceLayersWanted!(phase.torrent);
+  clock += 19_000;
+  agent.beforeMetadata!.tick!();
+  assert.equal(phase.layers, undefined);
+  clock += 2_000;
+  agent.beforeMetadata!.tick!();
+  assert.deepEqual(phase.layers && [...phase.layers], []);
 });
