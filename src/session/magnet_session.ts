@@ -166,12 +166,12 @@ export class MagnetSession implements TorrentSession, HostedSession {
     });
     this.#engineOpened.catch(() => {});
     const peers = this.#peers;
-    const self = this;
+    const partial = () => this.#partial;
     this.#view = {
       infoHash: magnet.infoHash,
       infoHashV2: magnet.infoHashV2,
       get torrent() {
-        return self.#partial;
+        return partial();
       },
       maxMetadataSize: config.maxMetadataSize,
       peers: () => [...peers.values()].map((entry) => entry.peer),
