@@ -19,8 +19,9 @@ export interface TorrentProblem {
 
 /**
  * Why a well-formed torrent cannot be used, for a program to tell apart:
- * `v2-only-unsupported` — a v2-only torrent or magnet (no v1 info hash) was given to a
- * `Runtime`, which cannot download v2-only torrents yet (parsing and `bittern info` work).
+ * `v2-only-unsupported` — a v2-only magnet link (no v1 info hash), or a v2-only torrent
+ * lacking a file's `piece layers`, was given to a `Runtime`, which cannot download those yet
+ * (parsing and `bittern info` work; v2-only torrents with their piece layers download).
  *
  * @example
  * ```ts

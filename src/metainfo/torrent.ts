@@ -67,7 +67,7 @@ export type TorrentVersion = 1 | 2 | "hybrid";
  * Every v1 field keeps its meaning for v1 and hybrid torrents. A v2-only torrent
  * has no SHA-1 piece hashes: {@linkcode Torrent.pieceHashes} is empty and
  * {@linkcode Torrent.infoHash} is the truncated v2 info hash (what the wire and
- * trackers use); such a torrent can be inspected but not yet downloaded.
+ * trackers use); its pieces are verified by their SHA-256 merkle trees alone.
  */
 export interface Torrent {
   /**

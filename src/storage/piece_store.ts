@@ -6,6 +6,7 @@
  * v2 and hybrid pieces also hash each 16 KiB leaf as it arrives, in any order, and check
  * the piece's merkle root (see `v2_pieces.ts`); a hybrid piece must pass both.
  */
+import { MERKLE_BLOCK_SIZE, MERKLE_HASH_LENGTH } from "../metainfo/merkle.ts";
 import {
   pieceHashAt,
   pieceLengthAt,
@@ -14,7 +15,6 @@ import {
 } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { BlockPool } from "../util/block_pool.ts";
-import { MERKLE_BLOCK_SIZE, MERKLE_HASH_LENGTH } from "../metainfo/merkle.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { StorageError } from "./errors.ts";
 import { type IncrementalSha1, NodeCryptoHasher, type Sha1Hasher } from "./hasher.ts";
@@ -279,9 +279,9 @@ export class PieceStore {
   ): Promise<PieceStore> {
     const visible = visibleFileIndices(torrent);
     for (const index of options.wantedFiles ?? []) checkFileIndex(index, visible.length);
-    // Back-ends index `torrent.files` (padding included).
     // Before storage creates anything: a v2 torrent this store cannot verify is refused.
     const v2 = v2PiecesOf(torrent, options.blockSize ?? DEFAULT_BLOCK_SIZE);
+    // Back-ends index `torrent.files` (padding included).
     const opened = await storage.open(torrent, {
       wantedFiles: options.wantedFiles?.map((index) => visible[index]),
     });
@@ -941,7 +941,7 @@ export class PieceStore {
     const bits = new Bitfield(this.torrent.pieceCount);
     if (this.#v2 && !this.#hasSha1) {
       for (let piece = 0; piece < this.torrent.pieceCount; piece++) {
-        if (this.#v2.shape(piece).file < 0) bits.set(piece);
+        if (this.#v2.paddingOnly(piece)) bits.set(piece);
       }
     }
     return bits;
@@ -983,7 +983,7 @@ export class PieceStore {
   async #readAndHash(piece: number, withV2 = true): Promise<boolean> {
     const v2 = withV2 ? this.#v2 : undefined;
     // Padding only (v2-only): zeros by definition, nothing to read.
-    if (v2 && !this.#hasSha1 && v2.shape(piece).file < 0) return true;
+    if (v2 && !this.#hasSha1 && v2.paddingOnly(piece)) return true;
     const length = pieceLengthAt(this.torrent, piece);
     const pooled = this.storage.readInto
       ? this.#spareBuffers.pop() ?? new Uint8Array(this.torrent.pieceLength)

@@ -144,6 +144,24 @@ export class V2Pieces {
   }
 
   /**
+   * Whether piece `piece` holds no file data, only padding (O(1), no allocation).
+   *
+   * @example
+   * ```ts ignore
+   * import { V2Pieces, type Torrent } from "./v2_pieces.ts";
+   *
+   * declare const torrent: Torrent;
+   * console.log(new V2Pieces(torrent).paddingOnly(0)); // false
+   * ```
+   *
+   * @param piece Piece index.
+   * @returns True for a piece of padding only.
+   */
+  paddingOnly(piece: number): boolean {
+    return this.#fileOf[piece] < 0;
+  }
+
+  /**
    * How piece `piece` is checked.
    *
    * @example

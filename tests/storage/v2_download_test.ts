@@ -7,10 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { BencodeDict, decode, encode } from "../../src/bencode/mod.ts";
+import { type BencodeDict, decode, encode } from "../../src/bencode/mod.ts";
 import { TorrentError } from "../../src/metainfo/errors.ts";
 import { parseTorrent } from "../../src/metainfo/mod.ts";
 import { Runtime } from "../../src/session/runtime.ts";
+import { StorageError } from "../../src/storage/errors.ts";
 import { FileSystemStorage } from "../../src/storage/filesystem.ts";
 import { MemoryStorage } from "../../src/storage/memory.ts";
 import { corruptBlocks } from "../session/hostile_peers.ts";
@@ -124,6 +125,41 @@ Deno.test("a peer sending wrong blocks of a v2 torrent has its pieces failed; th
         20_000,
         "closing",
       );
+    }
+  });
+});
+
+Deno.test("a hybrid whose SHA-1 and v2 hashes disagree stops its session with inconsistent-hashes", async () => {
+  const fixture = await makeV2Torrent("hybrid");
+  // Hand-made: piece 0's SHA-1 no longer describes the data its v2 tree describes.
+  const pieceHashes = fixture.torrent.pieceHashes.slice();
+  pieceHashes[3] ^= 0x10;
+  const inconsistent = { ...fixture.torrent, pieceHashes };
+  await withTempDir(async (root) => {
+    const seedDir = join(root, "seed");
+    await writeFiles(seedDir, fixture);
+    const seeder = new Runtime({ listen });
+    const leecher = new Runtime({ listen });
+    try {
+      await seeder.add(fixture.bytes, { storage: new FileSystemStorage(seedDir) });
+      const session = await leecher.add(inconsistent, {
+        storage: new FileSystemStorage(join(root, "leech")),
+        peers: [{ host: "127.0.0.1", port: seeder.port! }],
+      });
+      const banned: string[] = [];
+      session.events.on("peer-banned", ({ address }) => banned.push(address));
+      const errored = new Promise<Error>((resolve) =>
+        session.events.on("error", ({ error }) => resolve(error))
+      );
+      await assert.rejects(
+        within(session.completed, 30_000, "the inconsistent download"),
+        (error) => error instanceof StorageError && error.kind === "inconsistent-hashes",
+      );
+      const error = await within(errored, 5_000, "the error event");
+      assert.match(error.message, /piece 0.*matches its v2 merkle hash but not its SHA-1/);
+      assert.deepEqual(banned, [], "the honest seeder is not blamed for the torrent");
+    } finally {
+      await within(Promise.all([leecher.close(), seeder.close()]), 20_000, "closing");
     }
   });
 });
