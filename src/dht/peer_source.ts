@@ -42,8 +42,9 @@ export interface DhtOptions extends Omit<DhtNodeOptions, "host" | "port" | "id" 
 const MAX_DHT_PEERS_REMEMBERED = 4096;
 
 /**
- * The DHT peer source of a runtime: `get_peers` for each torrent, announcing our port, again
- * every 15 minutes (sooner while nothing is found). Private torrents are never looked up
+ * The DHT peer source of a runtime: `get_peers` for each torrent (a hybrid's under both its
+ * info hashes, BEP 52), announcing our port, again every 15 minutes (sooner while nothing is
+ * found). Private torrents are never looked up
  * (BEP 27); a magnet link whose torrent turns out private stops at its next round.
  *
  * @example A runtime-independent use

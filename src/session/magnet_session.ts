@@ -206,6 +206,18 @@ export class MagnetSession implements TorrentSession, HostedSession {
     return this.#torrent !== undefined;
   }
 
+  /** A hybrid's truncated v2 info hash, once known (a link with both `xt`s, or the metadata). */
+  get infoHashV2Bytes(): Uint8Array | undefined {
+    if (this.magnet.version === "hybrid") return this.magnet.infoHashV2?.subarray(0, 20);
+    return this.#torrent?.version === "hybrid" ? this.#torrent.infoHashV2Truncated : undefined;
+  }
+
+  /** Whether the torrent is known to have a v2 info hash (BEP 52): its handshakes set the v2 bit. */
+  get hasV2(): boolean {
+    return this.magnet.version !== 1 ||
+      (this.#torrent !== undefined && this.#torrent.version !== 1);
+  }
+
   get wireContext(): Torrent | undefined {
     return this.#torrent;
   }
@@ -757,6 +769,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
       },
       infoHash: this.magnet.infoHash,
       infoHashHex: this.magnet.infoHashHex,
+      infoHashV2: this.magnet.version === "hybrid" ? this.infoHashV2Bytes : undefined,
       trackers: this.magnet.trackers.map((url) => [url]),
       peerId: this.#host.peerId,
       port: this.#host.port ?? 0,

@@ -8,7 +8,7 @@ import { createSelector } from "../picker/named.ts";
 import { FileSystemStorage } from "../storage/filesystem.ts";
 import { NodeCryptoHasher, type Sha1Hasher } from "../storage/hasher.ts";
 import { PieceStore } from "../storage/piece_store.ts";
-import { toHex } from "../util/bytes.ts";
+import { fromHex, toHex } from "../util/bytes.ts";
 import { BandwidthLimiter } from "../util/bandwidth.ts";
 import { explainPermission, PermissionError } from "../util/permissions.ts";
 import { isWebSeedUrl } from "../metainfo/web_seeds.ts";
@@ -195,7 +195,9 @@ export class Runtime {
         perIp <= 1 ? peer.host : addressKey(peer.host, peer.listenPort ?? peer.port),
       removed: (engine) => {
         if (this.#sessions.get(engine.infoHash) === engine) {
-          for (const key of infoHashKeys(engine)) this.#sessions.delete(key);
+          for (const [key, session] of this.#sessions) {
+            if (session === engine) this.#sessions.delete(key);
+          }
           this.#encryption.delete(engine.infoHash);
         }
         this.#handlers.delete(engine);
@@ -304,7 +306,9 @@ export class Runtime {
     if (typeof source === "string" && /^magnet:/i.test(source)) {
       const magnet = parseMagnet(source);
       return await this.#reserve(
-        [magnet.infoHashHex],
+        magnet.version === "hybrid" && magnet.infoHashV2
+          ? [magnet.infoHashHex, toHex(magnet.infoHashV2.subarray(0, 20))]
+          : [magnet.infoHashHex],
         (parsed) => this.#openMagnet(parsed, options),
         magnet,
       );
@@ -411,6 +415,13 @@ export class Runtime {
           : undefined,
       true,
     );
+    // A hybrid's session is reachable under its truncated v2 hash too: registered already for a
+    // link with both `xt`s, added once the metadata shows a hybrid for a `btih`-only one.
+    session.events.on("metadata", ({ torrent }) => {
+      const key = torrent.version === "hybrid" && toHex(torrent.infoHashV2Truncated!);
+      if (!key || this.#sessions.get(session.infoHash) !== session) return;
+      if (!this.#sessions.has(key)) this.#sessions.set(key, session);
+    });
     if (options.start !== false) session.start();
     return Promise.resolve(session);
   }
@@ -468,8 +479,9 @@ export class Runtime {
         metadataSize,
       }),
       new FastExtension(),
-      // Never for a v1-only torrent: libtorrent drops a peer setting the v2 bit there.
-      ...session.hasV2 ? [new V2Extension()] : [],
+      // Never for a v1-only torrent: libtorrent drops a peer setting the v2 bit there (a magnet
+      // link's torrent sets it once its metadata shows a v2 hash).
+      new V2Extension(() => session.hasV2 === true),
       ...dht && this.#dht ? [this.#dht.handshakeHandler()] : [],
       ...this.#options.handshakeHandlers ?? [],
       ...options.handshakeHandlers ?? [],
@@ -532,7 +544,7 @@ export class Runtime {
     ];
   }
 
-  /** The session of a torrent, by hex info hash. */
+  /** The session of a torrent, by hex info hash (a hybrid's v1 or truncated v2 hash). */
   get(infoHashHex: string): TorrentSession | undefined {
     return this.#sessions.get(infoHashHex.toLowerCase());
   }
@@ -667,10 +679,9 @@ export class Runtime {
 
   /** The info hashes an incoming MSE connection may ask for (a hybrid torrent's both). */
   *#encryptedTorrents(): Generator<Uint8Array> {
-    for (const session of new Set(this.#sessions.values())) {
+    for (const [key, session] of this.#sessions) {
       if (this.#encryption.get(session.infoHash) === "off") continue;
-      yield session.infoHashBytes;
-      if (session.infoHashV2Bytes) yield session.infoHashV2Bytes;
+      yield key === session.infoHash ? session.infoHashBytes : fromHex(key)!;
     }
   }
 

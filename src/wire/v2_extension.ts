@@ -29,13 +29,24 @@ import { ReservedBits, setReservedBit } from "./handshake.ts";
 export class V2Extension implements HandshakeHandler {
   /** Handler name. */
   readonly name = "bep52";
+  readonly #enabled: () => boolean;
 
   /**
-   * Sets the v2 bit.
+   * Creates the handler.
+   *
+   * @param enabled Asked at each handshake (default: always): e.g. whether a magnet link's
+   * torrent is known to have a v2 info hash yet.
+   */
+  constructor(enabled: () => boolean = () => true) {
+    this.#enabled = enabled;
+  }
+
+  /**
+   * Sets the v2 bit (when enabled).
    *
    * @param context The connection's handshake context.
    */
   onLocalHandshake(context: HandshakeContext): void {
-    setReservedBit(context.reserved, ReservedBits.v2);
+    if (this.#enabled()) setReservedBit(context.reserved, ReservedBits.v2);
   }
 }

@@ -12,13 +12,15 @@ import {
   type HandshakeHandler,
   hasReservedBit,
   parseTorrent,
+  PeerWire,
   ReservedBits,
   Runtime,
   toHex,
   type Torrent,
+  V2Extension,
 } from "../../mod.ts";
 import { payload } from "../session/helpers.ts";
-import { assertFixture, type FixturePayload, withTimeout } from "./fixture.ts";
+import { assertFixture, type FixturePayload, withTimeout, writeFixture } from "./fixture.ts";
 import { hasLibtorrent, LtPeer } from "./lt_process.ts";
 
 const libtorrent = await hasLibtorrent();
@@ -192,3 +194,46 @@ for (const format of ["hybrid", "v2"] as const) {
       }),
   });
 }
+
+Deno.test({
+  name: `interop: libtorrent drops a peer setting the v2 bit for a v1-only torrent${why}`,
+  ignore,
+  fn: () =>
+    withDirs(async (seedDir) => {
+      const { torrentPath, bytes } = await writeFixture(seedDir, undefined, V2_SWARM);
+      const torrent = parseTorrent(bytes);
+      assert.equal(torrent.version, 1);
+      const seeder = await LtPeer.start(["seed", "--torrent", torrentPath, "--data", seedDir]);
+      let dials = 0;
+      const dial = async (handlers: HandshakeHandler[]) => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: seeder.port });
+        return await PeerWire.connect(conn, {
+          infoHash: torrent.infoHash,
+          peerId: new TextEncoder().encode(`-XX0001-v2bitprobe0${++dials}`),
+          handlers,
+        });
+      };
+      try {
+        // libtorrent drops handshakes until its torrent has started (about 0.5 s after it
+        // listens): a plain dial that succeeds shows it is ready.
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const plain = await dial([]).catch((error) => {
+            if (Date.now() > deadline) throw error;
+          });
+          if (plain) {
+            assert.equal(toHex(plain.remote.infoHash), torrent.infoHashHex);
+            plain.close();
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        // Why the runtime sets the bit only for torrents with a v2 hash.
+        await assert.rejects(dial([new V2Extension()]), /closed/);
+        // ...and only for that: a plain peer is still welcome.
+        (await dial([])).close();
+      } finally {
+        await seeder.close();
+      }
+    }),
+});

@@ -187,3 +187,45 @@ Deno.test("hybrid: the tracker is told both info hashes; peers of either swarm f
     await tracker.close();
   }
 });
+
+Deno.test("hybrid: a magnet link's session is reachable under the v2 hash once the metadata shows a hybrid", async () => {
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen: LISTEN, dht: false });
+  const leecher = new Runtime({ maxConnectionsPerIp: 64, listen: LISTEN, dht: false });
+  try {
+    const { torrent, data } = await hybrid();
+    await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
+    const v2Hex = toHex(v2Of(torrent));
+    const session = await leecher.add(`magnet:?xt=urn:btih:${torrent.infoHashHex}`, {
+      storage: new MemoryStorage(),
+      peers: [{ host: "127.0.0.1", port: seeder.port! }],
+    });
+    assert.equal(leecher.get(v2Hex), undefined, "not known as a hybrid yet");
+    await within(session.completed, 20_000, "download from the magnet link");
+    assert.equal(leecher.get(v2Hex), session);
+    // Now a peer reaches it under the v2 hash, and the v1 hash's handshake carries the v2 bit.
+    const wire = await handshake(leecher.port!, v2Of(torrent), { v2Bit: true });
+    assert.equal(wire.supportsV2, true);
+    wire.close();
+    const v1 = await handshake(leecher.port!, torrent.infoHash);
+    assert.ok(hasReservedBit(v1.remote.reserved, ReservedBits.v2));
+    v1.close();
+  } finally {
+    await Promise.all([seeder.close(), leecher.close()]);
+  }
+});
+
+Deno.test("hybrid: a magnet link with both `xt`s holds both info hashes", async () => {
+  const runtime = new Runtime({ listen: LISTEN, dht: false });
+  try {
+    const { torrent } = await hybrid();
+    const link =
+      `magnet:?xt=urn:btih:${torrent.infoHashHex}&xt=urn:btmh:1220${torrent.infoHashV2Hex}`;
+    const session = await runtime.add(link, { storage: new MemoryStorage(), start: false });
+    assert.equal(runtime.get(toHex(v2Of(torrent))), session);
+    await assert.rejects(runtime.add(torrent, { storage: new MemoryStorage() }), /already/);
+    await session.stop();
+    assert.equal(runtime.get(toHex(v2Of(torrent))), undefined, "both keys go with the session");
+  } finally {
+    await runtime.close();
+  }
+});
