@@ -190,17 +190,6 @@ export class MagnetSession implements TorrentSession, HostedSession {
     );
   }
 
-  /** A hybrid link's (btih and btmh) truncated v2 info hash: reachable under it too. */
-  get infoHashV2Bytes(): Uint8Array | undefined {
-    const v2 = this.magnet.infoHashV2;
-    return v2 && this.magnet.version === "hybrid" ? v2.slice(0, 20) : undefined;
-  }
-
-  /** Whether the link has a v2 info hash (`btmh`): its handshakes set the v2 bit. */
-  get hasV2(): boolean {
-    return this.magnet.infoHashV2 !== undefined;
-  }
-
   /** Whether the metadata is known. */
   get hasMetadata(): boolean {
     return this.#torrent !== undefined;
