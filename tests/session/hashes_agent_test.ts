@@ -217,3 +217,30 @@ Deno.test("hashes fetch: a hybrid with nobody serving layers goes on without the
   agent.beforeMetadata!.tick!();
   assert.deepEqual(phase.layers && [...phase.layers], []);
 });
+
+Deno.test("hashes agent: a large file's tree is built in the background; requests are rejected until then", async () => {
+  const { torrent } = await createTorrent(
+    { name: "s.bin", data: payload(100 * PIECE - 10, 8) },
+    { pieceLength: PIECE, format: "v2" },
+  );
+  const agent = hashesAgent({ maxSyncTreePieces: 10 });
+  agent.attach!(new FakeSession(torrent));
+  const peer = new FakePeer("10.0.0.9");
+  const request: HashRequestMessage = {
+    type: "hash-request",
+    piecesRoot: torrent.files[0].piecesRoot!,
+    baseLayer: 1,
+    index: 0,
+    length: 32,
+    proofLayers: 6,
+  };
+  agent.consumes!["hash-request"]!(peer, request);
+  assert.equal(peer.sent.pop()?.type, "hash-reject");
+  // 127 pair hashes: one slice, then the tree is there.
+  for (let tries = 0; tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    agent.consumes!["hash-request"]!(peer, request);
+    if (peer.sent.pop()?.type === "hashes") return;
+  }
+  assert.fail("the tree was never built");
+});

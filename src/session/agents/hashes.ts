@@ -7,7 +7,6 @@ import type {
 import {
   hashPair,
   MERKLE_HASH_LENGTH,
-  merkleLayers,
   merkleRoot,
   nextPowerOfTwo,
   pieceHeight,
@@ -36,6 +35,12 @@ export interface HashesAgentOptions {
    * layers, as from a `btih` link. Default 20 000 ms. A v2-only torrent keeps trying.
    */
   readonly hybridFallbackMs?: number;
+  /**
+   * Pieces of a file whose serving tree (the layers above its piece layer, built on the first
+   * request) is built at once; a larger file's is built in the background in slices of 4096
+   * pair hashes, its requests rejected meanwhile. Default 16 384 (about 16 ms of hashing).
+   */
+  readonly maxSyncTreePieces?: number;
   /** The clock, for tests. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -76,6 +81,9 @@ interface ServedTree {
 }
 
 const MAX_LATE = 64;
+/** Pair hashes per slice of a background tree build. */
+const TREE_SLICE = 4096;
+
 const MAX_DROPPED = 1024;
 
 /**
@@ -106,6 +114,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
   const maxServedPerSecond = options.maxServedPerSecond ?? 64;
   const maxQueuedBytes = options.maxQueuedBytes ?? 1024 * 1024;
   const hybridFallbackMs = options.hybridFallbackMs ?? 20_000;
+  const maxSyncTreePieces = options.maxSyncTreePieces ?? 16_384;
   const now = options.now ?? Date.now;
   if (nextPowerOfTwo(hashesPerRequest) !== hashesPerRequest || hashesPerRequest > 8192) {
     throw new RangeError(`hashesPerRequest must be a power of two up to 8192`);
@@ -125,34 +134,68 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
   let session: AgentSession | undefined;
   /** Files with a known tree, by hex root: the file and its piece layer. */
   let servable = new Map<string, { length: number; layer: Uint8Array }>();
+  /** Built trees, and files whose tree is being built in the background. */
   const trees = new Map<string, ServedTree>();
+  const building = new Set<string>();
 
+  /**
+   * A file's tree above its piece layer: built at once for up to `maxSyncTreePieces` pieces,
+   * else in the background in slices (`undefined` until done: requests are rejected
+   * meanwhile), so a huge file never blocks the event loop for long.
+   */
   const treeOf = (key: string): ServedTree | undefined => {
     const cached = trees.get(key);
     if (cached) return cached;
     const file = servable.get(key);
-    if (!file || !session) return undefined;
-    const height = pieceHeight(session.torrent.pieceLength);
-    const pieces: Uint8Array[] = [];
-    for (let at = 0; at < file.layer.length; at += MERKLE_HASH_LENGTH) {
-      pieces.push(file.layer.subarray(at, at + MERKLE_HASH_LENGTH));
+    if (!file || !session || building.has(key)) return undefined;
+    const owner = session;
+    const build = buildTree(key, file.layer, pieceHeight(owner.torrent.pieceLength));
+    if (file.layer.length / MERKLE_HASH_LENGTH <= maxSyncTreePieces) {
+      for (let step = build.next(); !step.done; step = build.next()) { /* no pause */ }
+    } else {
+      building.add(key);
+      void (async () => {
+        // Each step hashes about TREE_SLICE pairs; the session may detach meanwhile.
+        for (let step = build.next(); !step.done; step = build.next()) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          if (session !== owner) return;
+        }
+        building.delete(key);
+      })();
+      return undefined;
     }
-    const pad = zeroSubtreeRoot(height);
-    const layers = merkleLayers(pieces, nextPowerOfTwo(pieces.length), pad);
-    const pads = [pad];
-    for (let level = 1; level < layers.length; level++) {
-      pads.push(hashPair(pads[level - 1], pads[level - 1]));
-    }
-    const tree = { layers, pads, pieceHeight: height };
-    trees.set(key, tree);
-    return tree;
+    return trees.get(key);
   };
+
+  /** Builds the tree over `layer` in slices, storing it in `trees` under `key` when done. */
+  function* buildTree(key: string, layer: Uint8Array, height: number): Generator<void> {
+    const pieces: Uint8Array[] = [];
+    for (let at = 0; at < layer.length; at += MERKLE_HASH_LENGTH) {
+      pieces.push(layer.subarray(at, at + MERKLE_HASH_LENGTH));
+    }
+    const pads = [zeroSubtreeRoot(height)];
+    const layers = [pieces];
+    let hashed = 0;
+    for (let width = nextPowerOfTwo(pieces.length); width > 1; width /= 2) {
+      const below = layers[layers.length - 1];
+      const pad = pads[pads.length - 1];
+      const above: Uint8Array[] = [];
+      for (let i = 0; i < below.length; i += 2) {
+        above.push(hashPair(below[i], i + 1 < below.length ? below[i + 1] : pad));
+        if (++hashed % TREE_SLICE === 0) yield;
+      }
+      layers.push(above);
+      pads.push(hashPair(pad, pad));
+    }
+    trees.set(key, { layers, pads, pieceHeight: height });
+  }
 
   /** The answer to `request`, or a reason to reject it. */
   const answer = (request: HashRequestMessage): HashesMessage | string => {
     const key = toHex(request.piecesRoot);
     if (!servable.has(key)) return "unknown pieces root";
-    const tree = treeOf(key)!;
+    const tree = treeOf(key);
+    if (!tree) return "its tree is being computed";
     const level = request.baseLayer - tree.pieceHeight;
     if (level < 0) return "below the piece layer";
     const top = tree.layers.length - 1;
@@ -392,6 +435,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
       session = attached;
       servable = new Map();
       trees.clear();
+      building.clear();
       const torrent = attached.torrent;
       for (const file of torrent.files) {
         if (!file.piecesRoot || file.padding || file.length === 0) continue;
@@ -408,6 +452,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
       session = undefined;
       servable = new Map();
       trees.clear();
+      building.clear();
     },
   };
 }
