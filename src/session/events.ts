@@ -40,9 +40,10 @@ export interface PeerInfo {
 export interface SessionEvents {
   /**
    * A session added from a magnet link is fetching the metadata (about once a
-   * second until it arrives): `peers` connected.
+   * second until it arrives): `peers` connected; `stage` `"piece layers"` once the info
+   * dictionary is in and a `btmh` link's v2 piece layers are being fetched (BEP 52).
    */
-  "metadata-progress": { readonly peers: number };
+  "metadata-progress": { readonly peers: number; readonly stage?: "info" | "piece layers" };
   /** The metadata of a session added from a magnet link arrived and checked out. */
   metadata: { readonly torrent: Torrent };
   /**

@@ -571,10 +571,6 @@ export class MagnetSession implements TorrentSession, HostedSession {
     // A btmh link's v2 files are verified by their piece layers, which the info lacks (BEP 52).
     if (this.magnet.infoHashV2 && missesPieceLayers(torrent)) {
       this.#partial = torrent;
-      this.events.emit("warning", {
-        source: "metadata",
-        message: `info dictionary of ${torrent.name} received; fetching its v2 piece layers`,
-      });
       this.#forPhase((phase) => phase.pieceLayersWanted?.(torrent));
       return;
     }
@@ -713,7 +709,10 @@ export class MagnetSession implements TorrentSession, HostedSession {
     }
     this.#connectMore();
     this.#checkStalled();
-    this.events.emit("metadata-progress", { peers: this.#peers.size });
+    this.events.emit("metadata-progress", {
+      peers: this.#peers.size,
+      stage: this.#partial ? "piece layers" : "info",
+    });
   }
 
   #checkStalled(): void {
