@@ -16,6 +16,7 @@ import {
 import type { Torrent } from "../../metainfo/torrent.ts";
 import { toHex } from "../../util/bytes.ts";
 import type { HashesMessage, HashRequestMessage } from "../../wire/messages.ts";
+import { LeafHashServer } from "./leaf_hashes.ts";
 
 /** Options of {@linkcode hashesAgent}. */
 export interface HashesAgentOptions {
@@ -132,6 +133,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
 
   // --- Serving -------------------------------------------------------------------------------
   let session: AgentSession | undefined;
+  const leafHashes = new LeafHashServer();
   /** Files with a known tree, by hex root: the file and its piece layer. */
   let servable = new Map<string, { length: number; layer: Uint8Array }>();
   /** Built trees, and files whose tree is being built in the background. */
@@ -231,6 +233,22 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
       ? "over the limit"
       : answer(request);
     state.served++;
+    if (reply === "below the piece layer" && session) {
+      // One verified piece's leaves, for a peer repairing a failed piece: read back and hashed.
+      const owner = session;
+      void leafHashes.answer(owner, peer, request, answer).then((leaves) => {
+        if (session === owner && !peer.closed) sendReply(peer, request, leaves);
+      });
+      return;
+    }
+    sendReply(peer, request, reply);
+  };
+
+  const sendReply = (
+    peer: AgentPeer,
+    request: HashRequestMessage,
+    reply: HashesMessage | string,
+  ) => {
     if (typeof reply === "string") peer.send({ ...request, type: "hash-reject" });
     else peer.send(reply);
   };
