@@ -215,6 +215,13 @@ export interface AgentSession {
    */
   readBlockNow(block: BlockRef): { bytes: Uint8Array; release(): void } | undefined;
   /**
+   * After piece `index` of a v2 or hybrid torrent failed: keeps its blocks whose 16 KiB leaves
+   * match `leafHashes` (the piece's leaf hashes from a BEP 52 `hashes` answer, which the
+   * caller proved against the piece's hash) and returns the blocks to fetch again, or
+   * `undefined` when every block is (see `PieceStore.keepGoodBlocks`).
+   */
+  keepGoodBlocks(index: number, leafHashes: Uint8Array): readonly number[] | undefined;
+  /**
    * Counts a strike against the peer (e.g. it alone sent a piece that failed);
    * the session's `maxHashFailures`-th strike bans it. Strikes follow the
    * peer like bans do.

@@ -12,6 +12,11 @@ export interface SessionStats {
   readonly pieceCount: number;
   /** Payload bytes received this session (including discarded ones). */
   readonly downloaded: number;
+  /**
+   * Bytes of pieces that failed their hash check, thrown away to be fetched again: the whole
+   * piece, or for a v2 piece repaired by its leaf hashes (BEP 52) only its bad blocks.
+   */
+  readonly wastedBytes: number;
   /** Payload bytes sent this session. */
   readonly uploaded: number;
   /** Receive rate, bytes per second. */

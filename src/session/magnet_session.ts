@@ -234,6 +234,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
       verifiedPieces: 0,
       pieceCount: 0,
       downloaded: 0,
+      wastedBytes: 0,
       uploaded: 0,
       downloadRate: 0,
       uploadRate: 0,
