@@ -42,7 +42,7 @@ async function setup(options: Parameters<typeof hashesAgent>[0] = {}) {
     agent.consumes!["hash-request"]!(peer, request);
     return peer.sent.pop()!;
   };
-  return { torrent, file, ask };
+  return { torrent, file, ask, agent, peer };
 }
 
 const split = (bytes: Uint8Array) => {
@@ -89,7 +89,6 @@ Deno.test("hashes agent: rejects unknown roots, block layers, out of bounds, pro
   const { ask } = await setup();
   const cases: [string, Partial<HashRequestMessage>][] = [
     ["unknown root", { piecesRoot: new Uint8Array(32).fill(1) }],
-    ["block layer", { baseLayer: 0 }],
     ["past the layer", { index: 128, length: 32 }],
     ["the root layer", { baseLayer: 8, length: 1, proofLayers: 0 }],
     ["above the root", { baseLayer: 9, length: 1, proofLayers: 0 }],
@@ -99,6 +98,31 @@ Deno.test("hashes agent: rejects unknown roots, block layers, out of bounds, pro
     const answer = ask(fields);
     assert.equal(answer.type, "hash-reject", name);
     if (answer.type === "hash-reject") assert.equal(answer.length, fields.length ?? 32, name);
+  }
+});
+
+Deno.test("hashes agent: leaf-layer requests other than one verified piece's leaves are rejected", async () => {
+  const { file, agent, peer } = await setup();
+  const cases: [string, Partial<HashRequestMessage>][] = [
+    ["not one piece's leaves", { index: 0, length: 32 }],
+    ["unaligned", { index: 1, length: 2 }],
+    ["a piece not verified", { index: 2, length: 2 }],
+  ];
+  for (const [name, fields] of cases) {
+    const request: HashRequestMessage = {
+      type: "hash-request",
+      piecesRoot: file.piecesRoot!,
+      baseLayer: 0,
+      index: 0,
+      length: 2,
+      proofLayers: 0,
+      ...fields,
+    };
+    agent.consumes!["hash-request"]!(peer, request);
+    // Leaf answers are read back from storage: they come asynchronously.
+    for (let turn = 0; turn < 10 && peer.sent.length === 0; turn++) await Promise.resolve();
+    const answer = peer.sent.pop()!;
+    assert.equal(answer?.type, "hash-reject", name);
   }
 });
 
