@@ -187,22 +187,31 @@ Deno.test("hashes fetch: runs of 64 with proofs; a reject and a timeout move a r
     [[0, 64, 6], [64, 64, 6]],
   );
   assert.equal(v1Only.sent.length, 0);
+  // The refuser rejects its run: it goes to the sleeper at once.
   for (const request of refuser.sent.splice(0)) {
     if (request.type === "hash-request") {
       agent.beforeMetadata!.consumes!["hash-reject"]!(refuser, { ...request, type: "hash-reject" });
     }
   }
+  assert.equal(sleeper.sent.length, 2);
+  assert.equal(refuser.sent.length, 0, "a rejected run is not asked again of its refuser at once");
+  // The sleeper lets both time out: the one the refuser never saw goes to it.
   clock += 1500;
   agent.beforeMetadata!.tick!();
-  // The rejected runs went to the sleeper; its own, timed out, to the refuser.
-  answer(sleeper);
+  assert.equal(refuser.sent.length, 1);
   answer(refuser);
-  clock += 1500;
+  assert.equal(phase.layers?.size, undefined, "one run still missing");
+  // The other run, refused by both, is asked again only after the refusal back-off.
   agent.beforeMetadata!.tick!();
-  answer(sleeper);
+  assert.equal(refuser.sent.length + sleeper.sent.length, 2, "nothing new before the back-off");
+  clock += 10_000;
+  agent.beforeMetadata!.tick!();
   answer(refuser);
   assert.deepEqual(phase.layers?.get(0), torrent.files[0].pieceLayer);
+  // The sleeper's late answers are not held against it.
+  answer(sleeper);
   assert.deepEqual(phase.strikes, []);
+  assert.equal(sleeper.closeReason, undefined);
 });
 
 Deno.test("hashes fetch: a hybrid with nobody serving layers goes on without them", async () => {

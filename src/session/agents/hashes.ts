@@ -55,8 +55,8 @@ interface Chunk {
   readonly length: number;
   /** Proof layers up to a child of the root (libtorrent's bound): the proof reaches the root. */
   readonly proofLayers: number;
-  /** Peers that rejected it or let it time out. */
-  readonly refusedBy: WeakSet<AgentPeer>;
+  /** Peers that rejected it or let it time out, and when: not asked again for a while. */
+  readonly refusedBy: WeakMap<AgentPeer, number>;
   askedOf?: AgentPeer;
   askedAt?: number;
 }
@@ -85,6 +85,8 @@ const MAX_LATE = 64;
 const TREE_SLICE = 4096;
 
 const MAX_DROPPED = 1024;
+/** A peer that rejected a run (or let it time out) is asked for it again after this long. */
+const REFUSAL_BACKOFF_MS = 10_000;
 
 /**
  * BEP 52 merkle hashes (`hash request`, `hashes`, `hash reject`) as an agent.
@@ -263,7 +265,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
       for (let tries = 0; tries < peers.length; tries++) {
         const peer = peers[turn++ % peers.length];
         const state = stateOf(peer);
-        if (chunk.refusedBy.has(peer) || state.outstanding.size >= maxRequestsPerPeer) continue;
+        if (refused(chunk, peer) || state.outstanding.size >= maxRequestsPerPeer) continue;
         chunk.askedOf = peer;
         chunk.askedAt = now();
         state.outstanding.add(chunk);
@@ -271,12 +273,11 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
         break;
       }
     }
-    // Every connected peer refused some run: forget the refusals, to ask again next time.
-    for (const chunk of chunks) {
-      if (!chunk.askedOf && peers.every((peer) => chunk.refusedBy.has(peer))) {
-        for (const peer of peers) chunk.refusedBy.delete(peer);
-      }
-    }
+  };
+
+  const refused = (chunk: Chunk, peer: AgentPeer) => {
+    const at = chunk.refusedBy.get(peer);
+    return at !== undefined && now() - at < REFUSAL_BACKOFF_MS;
   };
 
   const requestFor = (chunk: Chunk): HashRequestMessage => ({
@@ -328,7 +329,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
     }
     const subtree = merkleRoot(hashes, hashes.length);
     if (!verifyProof(subtree, chunk.index / chunk.length, uncles, chunk.root)) {
-      chunk.refusedBy.add(peer);
+      chunk.refusedBy.set(peer, now());
       phase.strike(peer, "sent piece hashes that do not lead to the file's pieces root");
       peer.close("BEP 52: hashes that do not lead to the pieces root");
       pump();
@@ -355,7 +356,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
     const chunk = findChunk(peer, message);
     if (!chunk) return; // a reject of nothing we asked: harmless
     withdraw(chunk);
-    chunk.refusedBy.add(peer);
+    chunk.refusedBy.set(peer, now());
     pump();
   };
 
@@ -379,7 +380,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
           index: start,
           length,
           proofLayers,
-          refusedBy: new WeakSet(),
+          refusedBy: new WeakMap(),
         });
       }
     });
@@ -409,7 +410,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
           if (!chunk.askedOf || at - chunk.askedAt! < requestTimeoutMs) continue;
           const late = stateOf(chunk.askedOf).late;
           if (late.size < MAX_LATE) late.add(requestKey(requestFor(chunk)));
-          chunk.refusedBy.add(chunk.askedOf);
+          chunk.refusedBy.set(chunk.askedOf, at);
           withdraw(chunk);
         }
         pump();
