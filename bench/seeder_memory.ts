@@ -228,16 +228,7 @@ async function honestLeecher(torrentPath: string, dataDir: string, port: number)
   const started = performance.now();
   let leecher: LtPeer | undefined;
   try {
-    leecher = await LtPeer.start([
-      "leech",
-      "--plain",
-      "--torrent",
-      torrentPath,
-      "--out",
-      out,
-      "--peer",
-      `127.0.0.1:${port}`,
-    ]);
+    leecher = await LtPeer.leech(torrentPath, out, port, ["--plain"]);
     try {
       await leecher.waitFor((event) => event.event === "finished", HONEST_TIMEOUT_MS);
     } catch (error) {

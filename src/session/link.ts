@@ -1,6 +1,8 @@
 import type { BencodeDict } from "../bencode/mod.ts";
+import type { BlockRef } from "../agents/agent.ts";
 import type { ExtendedMessage, Message } from "../wire/messages.ts";
 import type { PeerWire } from "../wire/peer_wire.ts";
+import { requestProblem } from "../wire/request_check.ts";
 import type { PeerLink } from "./peer.ts";
 
 /** Extended messages the session passes through as raw payloads. */
@@ -61,6 +63,18 @@ export class WireLink implements PeerLink {
 
   get queuedBytes(): number {
     return this.#wire.queuedBytes;
+  }
+
+  /** Why the peer's request for `block` can never be served (see `requestProblem`), if so. */
+  requestProblem(block: BlockRef): string | undefined {
+    const wire = this.#wire;
+    return requestProblem(
+      wire.context,
+      wire.limits.maxRequestLength,
+      block.index,
+      block.begin,
+      block.length,
+    );
   }
 
   supports(name: string): boolean {

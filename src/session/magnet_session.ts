@@ -5,7 +5,6 @@ import { parseTorrent } from "../metainfo/parse.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerSourceContext } from "../peers/source.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
-import { bytesEqual } from "../util/bytes.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { Emitter } from "../util/emitter.ts";
 import { DEFAULT_WIRE_LIMITS } from "../wire/limits.ts";
@@ -15,6 +14,7 @@ import type { SessionConfig } from "./core.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { HostedSession } from "./hosted.ts";
 import type { RateLimits } from "./options.ts";
+import { admitConnection } from "./duplicates.ts";
 import { WireLink } from "./link.ts";
 import { MAX_ALLOWED_FAST, MAX_SUGGESTED, Peer, PeerViolation } from "./peer.ts";
 import { PeerPool } from "./pool.ts";
@@ -22,7 +22,6 @@ import {
   announceStats,
   describeFailure,
   failureCode,
-  keepsNewConnection,
   type SessionEngine,
   type SessionHost,
   type TorrentSession,
@@ -385,19 +384,9 @@ export class MagnetSession implements TorrentSession, HostedSession {
     this.#dialing.delete(key);
     // Under a btmh link's truncated hash a connection speaks v2 (hash requests allowed).
     const link = new WireLink(wire, undefined, this.magnet.infoHashV2?.subarray(0, 20));
-    const ownId = this.#host.peerId;
-    const selfConnection = bytesEqual(link.peerId, ownId);
-    let duplicate = [...this.#peers.values()].find(({ peer }) =>
-      bytesEqual(peer.peerId, link.peerId)
-    )?.peer;
-    if (duplicate && keepsNewConnection(ownId, link.peerId, incoming, duplicate.incoming)) {
-      duplicate.close("duplicate connection (the one the lower peer id dialled is kept)");
-      duplicate = undefined;
-    }
-    if (selfConnection || duplicate || !this.accepts(key, host, port)) {
-      if (selfConnection) this.#pool.exclude(key);
-      else if (duplicate && !incoming) this.#pool.failed(key, "duplicate");
-      else if (!incoming) this.#pool.released(key);
+    const connection = { ownId: this.#host.peerId, peerId: link.peerId, incoming, key };
+    const connected = [...this.#peers.values()].map(({ peer }) => peer);
+    if (!admitConnection(connection, connected, this.#pool, () => this.accepts(key, host, port))) {
       link.close();
       return;
     }
@@ -409,6 +398,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
       maxUploadQueue: config.maxUploadQueue,
       requestTimeoutMs: config.requestTimeoutMs,
       maxUnrequestedBlocks: config.maxUnrequestedBlocks,
+      requestProblem: (block) => link.requestProblem(block),
       has: () => false,
       countDownload: () => {},
       countUpload: () => {},

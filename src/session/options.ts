@@ -56,6 +56,13 @@ export interface RuntimeOptions {
    * the peer refuses it; incoming ones may be either (see {@linkcode EncryptionPolicy}).
    */
   readonly encryption?: EncryptionPolicy;
+  /**
+   * The fast extension (BEP 6) for every torrent (a torrent's own
+   * `fastExtension` wins). Default `true`. With `false` our handshake does not
+   * set its bit, so it is never negotiated: a peer's five fast messages are
+   * then a protocol error that closes it.
+   */
+  readonly fastExtension?: boolean;
   /** Our 20-byte peer id. Default: a fresh BEP 20 id `-BIxxxx-` + random. */
   readonly peerId?: Uint8Array;
   /** Most connections, all torrents together (dialling included). Default 200. */
@@ -126,6 +133,8 @@ export interface SessionOptions extends Partial<SessionConfig> {
   readonly agents?: readonly MessagingAgent[];
   /** MSE/PE for this torrent's connections. Default: the runtime's `encryption`. */
   readonly encryption?: EncryptionPolicy;
+  /** The fast extension (BEP 6) for this torrent. Default: the runtime's `fastExtension`. */
+  readonly fastExtension?: boolean;
   /** Extra handshake handlers for this torrent. */
   readonly handshakeHandlers?: readonly HandshakeHandler[];
   /** Peers to connect to at once (a static peer source). */

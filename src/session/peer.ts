@@ -46,6 +46,11 @@ export interface PeerPolicy {
   readonly requestTimeoutMs: number;
   /** Unrequested blocks tolerated before the peer is closed. */
   readonly maxUnrequestedBlocks: number;
+  /**
+   * Why the peer's request (or cancel) for `block` can never be served: out of
+   * range, empty, over the block limit; `undefined` when well formed.
+   */
+  requestProblem(block: BlockRef): string | undefined;
   /** Whether we have verified piece `index` (requests for others are void). */
   has(index: number): boolean;
   /** Counts payload received (requested blocks only), for the session's totals. */
@@ -59,6 +64,13 @@ export interface PeerPolicy {
  * those in flight when it got our choke are rejected, not held against it.
  */
 const CHOKED_REQUEST_SLACK = 50;
+
+/**
+ * Malformed requests (out of range, empty, over the block limit) a fast peer may send: each is
+ * rejected, as libtorrent does, since one is a plausible mistake; past this many it is abuse.
+ * (libtorrent's own bound, for choked peers, is 300.)
+ */
+export const MAX_INVALID_REQUESTS = 300;
 
 /** A block's number for look-ups: piece and offset in one safe integer. */
 function blockKey(index: number, begin: number): number {
@@ -126,6 +138,8 @@ export class Peer implements AgentPeer {
   #unrequestedRejects = 0;
   /** Requests rejected because we choke the peer, since we last unchoked it. */
   #chokedRejects = 0;
+  /** Malformed requests rejected (fast extension only: otherwise the wire drops the peer). */
+  #invalidRequests = 0;
 
   /**
    * @param link The connection.
@@ -335,6 +349,8 @@ export class Peer implements AgentPeer {
       }
       case "request": {
         const { index } = message;
+        // Fast: the wire passes malformed requests on, to be rejected (bounded) like others.
+        if (this.#fast && this.#rejectsMalformed(message)) return undefined;
         // A choked peer's requests are void (BEP 3) but for allowed-fast pieces (BEP 6); so are
         // requests for pieces we lack and, past a full queue, any. With the fast extension each
         // is answered with a reject.
@@ -360,6 +376,8 @@ export class Peer implements AgentPeer {
         return queued ? message : undefined;
       }
       case "cancel":
+        // Fast: a malformed one (unchecked by the wire) matches nothing queued.
+        if (this.#fast && this.#policy.requestProblem(message) !== undefined) return undefined;
         // BEP 6: a cancelled request is answered too, by a reject when it was still queued.
         if (this.#peerRequests.remove(message.index, message.begin)) this.#reject(message);
         return message;
@@ -606,6 +624,23 @@ export class Peer implements AgentPeer {
       begin: block.begin,
       length: block.length,
     });
+  }
+
+  /**
+   * Rejects `request` when it is malformed and says so; throws once the peer sent more than
+   * {@linkcode MAX_INVALID_REQUESTS} of them.
+   */
+  #rejectsMalformed(request: BlockRef): boolean {
+    const problem = this.#policy.requestProblem(request);
+    if (problem === undefined) return false;
+    if (++this.#invalidRequests > MAX_INVALID_REQUESTS) {
+      throw new PeerViolation(
+        "invalid-requests",
+        `sent ${this.#invalidRequests} invalid requests, the last for ${problem}`,
+      );
+    }
+    this.#reject(request);
+    return true;
   }
 
   /**

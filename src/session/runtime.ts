@@ -478,7 +478,7 @@ export class Runtime {
         requestQueueLength: config.maxUploadQueue,
         metadataSize,
       }),
-      new FastExtension(),
+      ...options.fastExtension ?? this.#options.fastExtension ?? true ? [new FastExtension()] : [],
       // Never for a v1-only torrent: libtorrent drops a peer setting the v2 bit there (a magnet
       // link's torrent sets it once its metadata shows a v2 hash).
       new V2Extension(() => session.hasV2 === true),

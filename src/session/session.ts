@@ -5,7 +5,6 @@ import type { PeerSourceContext } from "../peers/source.ts";
 import type { PieceSelector } from "../picker/selector.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
-import { bytesEqual } from "../util/bytes.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import type { BandwidthLimiter } from "../util/bandwidth.ts";
 import type { Emitter } from "../util/emitter.ts";
@@ -20,6 +19,7 @@ import { uploadAgent } from "./agents/upload.ts";
 import { type SessionConfig, SessionCore } from "./core.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { HostedSession } from "./hosted.ts";
+import { admitConnection } from "./duplicates.ts";
 import { WireLink } from "./link.ts";
 import { Peer, PeerViolation } from "./peer.ts";
 import type { RateLimits } from "./options.ts";
@@ -81,31 +81,6 @@ export interface Handover {
   readonly pending?: Promise<Message | undefined>;
 }
 
-/**
- * Two connections to one peer (each side dialled the other at once): both
- * sides keep the one the lower peer id dialled, as libtorrent does, so they
- * never each close a different one. Whether the new connection is that one
- * and the old one is not.
- */
-export function keepsNewConnection(
-  ownId: Uint8Array,
-  peerId: Uint8Array,
-  newIncoming: boolean,
-  oldIncoming: boolean,
-): boolean {
-  let weAreLower = false;
-  for (let i = 0; i < ownId.length; i++) {
-    if (ownId[i] !== peerId[i]) {
-      weAreLower = ownId[i] < peerId[i];
-      break;
-    }
-  }
-  // The lower id dialled it: our outgoing connection when we are lower, else our incoming one.
-  const kept = (connectionIncoming: boolean) =>
-    weAreLower ? !connectionIncoming : connectionIncoming;
-  return kept(newIncoming) && !kept(oldIncoming);
-}
-
 /** Why we closed a peer ourselves: not held against it when it is tried again. */
 const OUR_REASONS = /^(paused|both complete|session stopped|completed)/;
 
@@ -126,6 +101,8 @@ export class SessionEngine implements TorrentSession, HostedSession {
   #resolveCompleted!: (stats: SessionStats) => void;
   #rejectCompleted!: (error: Error) => void;
   #stopped = false;
+  /** What the storage could not do at open (BEP 47 symlinks), said once at the first start. */
+  readonly #storageWarnings: string[];
   #completedOnce = false;
   /** When the resume file was last written, and whether pieces verified since. */
   #resumeSavedAt = Date.now();
@@ -151,6 +128,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     this.#host = host;
     this.#sources = sources;
     this.torrent = store.torrent;
+    this.#storageWarnings = [...store.storage.warnings ?? []];
     const core = new SessionCore(
       store,
       config,
@@ -264,6 +242,9 @@ export class SessionEngine implements TorrentSession, HostedSession {
       name: this.torrent.name,
       verifiedPieces: core.store.verified.count(),
     });
+    for (const message of this.#storageWarnings.splice(0)) {
+      this.events.emit("warning", { source: "storage", message });
+    }
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     const port = this.#host.port;
     if (port) {
@@ -430,21 +411,15 @@ export class SessionEngine implements TorrentSession, HostedSession {
     const key = addressKey(host, port);
     this.#dialing.delete(key);
     const link = new WireLink(wire, handover?.pending, this.torrent.infoHashV2Truncated);
-    const ownId = this.#host.peerId;
-    const selfConnection = bytesEqual(link.peerId, ownId);
-    let duplicate = [...core.peerMap.values()].find((other) =>
-      bytesEqual(other.peerId, link.peerId)
-    );
-    if (duplicate && keepsNewConnection(ownId, link.peerId, incoming, duplicate.incoming)) {
-      // Both sides dialled at once: each keeps the same one of the two connections.
-      duplicate.close("duplicate connection (the one the lower peer id dialled is kept)");
-      duplicate = undefined;
-    }
-    if (selfConnection || duplicate || !this.accepts(key, host, port)) {
-      if (selfConnection) core.pool.exclude(key);
-      // Connected already (the other way): no use redialling it every few seconds.
-      else if (duplicate && !incoming) core.pool.failed(key, "duplicate");
-      else if (!incoming) core.pool.released(key);
+    const connection = { ownId: this.#host.peerId, peerId: link.peerId, incoming, key };
+    if (
+      !admitConnection(
+        connection,
+        core.peerMap.values(),
+        core.pool,
+        () => this.accepts(key, host, port),
+      )
+    ) {
       link.close();
       return;
     }
@@ -456,6 +431,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
       maxUploadQueue: config.maxUploadQueue,
       requestTimeoutMs: config.requestTimeoutMs,
       maxUnrequestedBlocks: config.maxUnrequestedBlocks,
+      requestProblem: (block) => link.requestProblem(block),
       has: (index) => store.verified.get(index),
       countDownload: (bytes, now) => core.downloadMeter.add(bytes, now),
       countUpload: (bytes, now) => core.uploadMeter.add(bytes, now),

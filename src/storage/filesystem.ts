@@ -4,6 +4,7 @@
  */
 import type { Torrent } from "../metainfo/torrent.ts";
 import { explainPermission, PermissionError, type PermissionKind } from "../util/permissions.ts";
+import { addExecuteBits, relativeLinkTarget, symlinkPermissionProblem } from "./attributes.ts";
 import { StorageError, toStorageError } from "./errors.ts";
 import { type FileSpan, fileSpans } from "./layout.ts";
 import { read as readAt, write as writeAt } from "node:fs";
@@ -29,7 +30,10 @@ export interface FileSystemStorageOptions {
 /**
  * Stores torrents as files under a directory. Files are created on first write (sparse);
  * handles are opened lazily and capped by an LRU. Needs `--allow-read` and
- * `--allow-write` for the directory only.
+ * `--allow-write` for the directory only. BEP 47: executable (`x`) files are created at
+ * open with execute bits; symlink entries become relative symlinks inside the directory
+ * when Deno allows it (unscoped `--allow-read --allow-write`), else they are skipped with
+ * a warning (`warnings`).
  *
  * @example
  * ```ts
@@ -59,7 +63,8 @@ export class FileSystemStorage implements Storage {
   }
 
   /**
-   * Opens storage for `torrent`, creating the directory and wanted zero-length files.
+   * Opens storage for `torrent`, creating the directory, wanted zero-length and
+   * executable files, and symlinks.
    *
    * @example
    * ```ts
@@ -99,9 +104,9 @@ export class FileSystemStorage implements Storage {
     if (readOnly) return storage;
     const wanted = options.wantedFiles ? new Set(options.wantedFiles) : undefined;
     for (const [index, file] of torrent.files.entries()) {
-      if (file.length === 0 && !file.padding && (!wanted || wanted.has(index))) {
-        await storage.createEmptyFile(index);
-      }
+      if (file.padding || (wanted && !wanted.has(index))) continue;
+      if (file.symlinkTarget) await storage.createSymlink(index, file.symlinkTarget);
+      else if (file.length === 0 || file.executable) await storage.createEmptyFile(index);
     }
     return storage;
   }
@@ -129,6 +134,8 @@ export interface FileSystemTorrentStorage extends TorrentStorage {
   readonly peakOpenFileCount: number;
   /** Size and mtime of each file (`undefined` when missing), for resume files. */
   fileStats(): Promise<(StoredFileStat | undefined)[]>;
+  /** BEP 47 attributes that could not be applied (a symlink skipped), one line each. */
+  readonly warnings: readonly string[];
 }
 
 /** The implementation behind {@linkcode FileSystemTorrentStorage}. */
@@ -141,6 +148,8 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
   readonly #writeOnly: boolean;
   readonly #paths = new Map<number, string>();
   #closed = false;
+  /** @inheritdoc */
+  readonly warnings: string[] = [];
 
   /**
    * Use {@linkcode FileSystemStorage.open} instead.
@@ -325,18 +334,64 @@ class FileSystemTorrentFiles implements FileSystemTorrentStorage {
     this.#refuseReadIfWriteOnly();
     const stats: (StoredFileStat | undefined)[] = [];
     for (const [index, file] of this.#torrent.files.entries()) {
-      stats.push(file.padding ? { length: file.length, mtimeMs: 0 } : await this.#statFile(index));
+      // Symlinks hold no data: their targets' stats are their own files'.
+      stats.push(
+        file.padding || file.symlinkTarget
+          ? { length: file.length, mtimeMs: 0 }
+          : await this.#statFile(index),
+      );
     }
     return stats;
   }
 
-  /** Creates zero-length file `index` (at open: zero-length files are in no piece). */
+  /**
+   * Creates file `index` when missing, at open: zero-length files are in no piece, and
+   * executable ones (BEP 47 `x`) get their execute bits now.
+   */
   async createEmptyFile(index: number): Promise<void> {
     const path = this.#paths.get(index) ?? await this.#resolvePath(index, true, "create");
+    const executable = this.#torrent.files[index].executable === true;
     try {
-      await this.#files.use(path, true, () => Promise.resolve());
+      await this.#files.use(path, true, async (handle) => {
+        if (!executable) return;
+        // A filesystem without modes (FAT) refuses: the data is still good.
+        await addExecuteBits(handle).catch((error: Error) =>
+          this.warnings.push(`execute bits of ${path} not set: ${error.message}`)
+        );
+      });
     } catch (error) {
       throw explainOrClassify(error, "write", this.#dirForErrors, "create", path);
+    }
+  }
+
+  /**
+   * Makes symlink entry `index` (BEP 47 `l`) a relative symlink to `target`, inside the
+   * root (both are sanitised segments). Anything in the way, or a missing permission, is
+   * a warning, not a failure: the link carries no data.
+   */
+  async createSymlink(index: number, target: readonly string[]): Promise<void> {
+    const segments = this.#torrent.files[index].path;
+    const shown = segments.join("/");
+    const denied = symlinkPermissionProblem(shown);
+    if (denied) return void this.warnings.push(`symlink ${shown} skipped: ${denied.message}`);
+    const text = relativeLinkTarget(segments, target);
+    try {
+      const path = await this.#resolvePath(index, true, "create");
+      try {
+        await Deno.symlink(text, path);
+      } catch (error) {
+        // Made by an earlier run: the same link is fine; anything else stays untouched.
+        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        if (await Deno.readLink(path).catch(() => undefined) !== text) {
+          throw new StorageError("io", "create", path, "something else is already there");
+        }
+      }
+    } catch (error) {
+      // Our own link from an earlier run, dangling until its target arrives, is no problem.
+      const existing = await Deno.readLink(`${this.#root.path}/${shown}`).catch(() => undefined);
+      if (existing === text) return;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.warnings.push(`symlink ${shown} -> ${text} skipped: ${reason}`);
     }
   }
 

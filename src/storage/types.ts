@@ -129,6 +129,12 @@ export interface TorrentStorage {
    * files leave it out, and resume files are then not used.
    */
   fileStats?(): Promise<(StoredFileStat | undefined)[]>;
+  /**
+   * Optional: what opening could not do but did not stop it (the filesystem back-end: a
+   * BEP 47 symlink it could not make), one line each. The session reports each once as a
+   * `warning` event (source `storage`) when it starts.
+   */
+  readonly warnings?: readonly string[];
 }
 
 /** Options a session passes when opening storage for a torrent. */

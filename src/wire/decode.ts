@@ -38,7 +38,9 @@ export interface DecoderOptions {
    * Whether the fast extension (BEP 6) was negotiated: both handshakes set
    * the fast bit. Without it its five messages are a `fast-not-negotiated`
    * {@linkcode ProtocolError}. Default false; settable later through
-   * {@linkcode FrameDecoder.fast}.
+   * {@linkcode FrameDecoder.fast}. With it, a `request` or `cancel` is not
+   * checked for its length and range: the receiver rejects a bad one
+   * (`reject-request`) rather than dropping the peer.
    */
   readonly fast?: boolean;
 }
@@ -322,6 +324,9 @@ export class FrameDecoder {
         const index = readUint32(bytes, start);
         const begin = readUint32(bytes, start + 4);
         const length = readUint32(bytes, start + 8);
+        // With the fast extension the receiver answers a bad request with a reject instead
+        // (BEP 6, as libtorrent does): passed on unchecked, like a cancel that may follow it.
+        if (this.fast) return { type, index, begin, length };
         if (length === 0) {
           throw new ProtocolError("bad-request", `${type} for 0 bytes at ${index}:${begin}`, {
             index,

@@ -393,6 +393,11 @@ export class PeerWire implements AsyncIterable<Message> {
     this.#reader.context = context;
   }
 
+  /** The limits in force on what the peer sends, defaults filled in. */
+  get limits(): ResolvedWireLimits {
+    return this.#limits;
+  }
+
   /** Whether {@linkcode PeerWire.close} has run (by us, the peer, or an error). */
   get isClosed(): boolean {
     return this.#isClosed;

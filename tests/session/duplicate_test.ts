@@ -1,6 +1,6 @@
 /** Two connections to one peer (both sides dialled at once): both sides keep the same one. */
 import assert from "node:assert/strict";
-import { keepsNewConnection } from "../../src/session/session.ts";
+import { keepsNewConnection } from "../../src/session/duplicates.ts";
 
 const low = new TextEncoder().encode("-BI0100-aaaaaaaaaaaa");
 const high = new TextEncoder().encode("-BI0100-bbbbbbbbbbbb");

@@ -345,3 +345,136 @@ Deno.test("fast session: a magnet link holds the seeder's have_all until the met
     await seeder.close();
   }
 });
+
+Deno.test("fast session: malformed requests are rejected and the leecher is served; a flood of them is dropped", async () => {
+  // 32 KiB pieces, the last one 5000 bytes.
+  const { torrent, data } = await singleFile("fast-malformed.bin", 32768 * 7 + 5000, 32768);
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen });
+  const conns: Deno.Conn[] = [];
+  try {
+    const session = await seeder.add(torrent, { storage: await seededMemory(torrent, data) });
+    const reasons: string[] = [];
+    const disconnected = new Promise<void>((resolve) =>
+      session.events.on("peer-disconnected", ({ reason }) => {
+        reasons.push(reason);
+        resolve();
+      })
+    );
+    const dial = async (name: string) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: seeder.port! });
+      conns.push(conn);
+      await writeAll(conn, handshakeBytes(torrent, true, name));
+      await readHandshake(conn, { timeout: 10_000 });
+      const reader = new MessageReader(conn, { context: torrent, fast: true });
+      const next = () => within(reader.next(), 10_000, `${name}: next message`);
+      return { reader, next, send: (m: Message[]) => writeAll(conn, concat(m.map(encodeMessage))) };
+    };
+
+    const honest = await dial("honest");
+    await honest.send([{ type: "have-none" }, { type: "interested" }]);
+    for (let message = await honest.next(); message?.type !== "unchoke";) {
+      assert.ok(message, "connection ended before the unchoke");
+      message = await honest.next();
+    }
+    const malformed = [
+      { index: 0, begin: 0, length: 0 }, // zero length
+      { index: 0, begin: 0, length: 32768 }, // over the 16 KiB block limit
+      { index: 1, begin: 32768 - 100, length: 16384 }, // past the end of the piece
+      { index: 7, begin: 0, length: 16384 }, // past the end of the 5000-byte last piece
+      { index: 8, begin: 0, length: 16384 }, // no such piece
+    ];
+    const good = { index: 7, begin: 0, length: 5000 };
+    await honest.send([
+      ...malformed.map((block): Message => ({ type: "request", ...block })),
+      { type: "request", ...good },
+    ]);
+    const rejects: Message[] = [];
+    let served: Uint8Array | undefined;
+    while (!served) {
+      const message = await honest.next();
+      assert.ok(message, "the honest leecher was dropped");
+      if (message.type === "reject-request") rejects.push(message);
+      if (message.type === "piece") served = message.block.slice();
+    }
+    assert.deepEqual(rejects, malformed.map((block) => ({ type: "reject-request", ...block })));
+    assert.deepEqual(served, data.subarray(7 * 32768));
+
+    // Past the bound, malformed requests are abuse: that peer goes, the honest one stays.
+    const abuser = await dial("abuser");
+    await abuser.send(
+      // Exactly one over: nothing left unread when it closes (no reset before our reads).
+      Array.from({ length: 301 }, (): Message => ({
+        type: "request",
+        index: 0,
+        begin: 0,
+        length: 65536,
+      })),
+    );
+    let rejected = 0;
+    try {
+      for (let message = await abuser.next(); message; message = await abuser.next()) {
+        if (message.type === "reject-request") rejected++;
+      }
+    } catch { /* reset by the seeder */ }
+    await within(disconnected, 10_000, "abuser dropped");
+    // Each was answered until the last (rejects still queued at the close may be lost).
+    assert.ok(rejected <= 300, `${rejected} rejects`);
+    assert.equal(reasons.length, 1);
+    assert.match(reasons[0], /sent 301 invalid requests, the last for 65536 bytes/);
+    assert.equal(session.stats().peers, 1);
+  } finally {
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+    await seeder.close();
+  }
+});
+
+Deno.test("fast session: fastExtension false leaves the bit unset; a peer's fast message then closes it", async () => {
+  const off = await singleFile("fast-off.bin", 16384 * 8);
+  const on = await singleFile("fast-on-again.bin", 16384 * 8);
+  // Off for the runtime, on again for one torrent.
+  const seeder = new Runtime({ maxConnectionsPerIp: 64, listen, fastExtension: false });
+  const conns: Deno.Conn[] = [];
+  try {
+    const offSession = await seeder.add(off.torrent, {
+      storage: await seededMemory(off.torrent, off.data),
+    });
+    await seeder.add(on.torrent, {
+      storage: await seededMemory(on.torrent, on.data),
+      fastExtension: true,
+    });
+    const dropped = new Promise<string>((resolve) =>
+      offSession.events.on("peer-disconnected", ({ reason }) => resolve(reason))
+    );
+    const dial = async (torrent: Torrent) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: seeder.port! });
+      conns.push(conn);
+      await writeAll(conn, handshakeBytes(torrent, true, "bit"));
+      const remote = await readHandshake(conn, { timeout: 10_000 });
+      const fast = (remote.reserved[7] & 0x04) !== 0;
+      const reader = new MessageReader(conn, { context: torrent, fast });
+      const first = await within(reader.next(), 10_000, "first message");
+      return { conn, reader, fast, first: first?.type };
+    };
+    const withFast = await dial(on.torrent);
+    assert.deepEqual([withFast.fast, withFast.first], [true, "have-all"]);
+    const without = await dial(off.torrent);
+    // Not negotiated: a complete seeder says bitfield, not have_all.
+    assert.deepEqual([without.fast, without.first], [false, "bitfield"]);
+    await writeAll(without.conn, encodeMessage({ type: "have-all" }));
+    assert.match(
+      await within(dropped, 10_000, "fast message without the extension"),
+      /have-all .*without the fast extension/,
+    );
+  } finally {
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+    await seeder.close();
+  }
+});

@@ -4,9 +4,15 @@
  */
 import assert from "node:assert/strict";
 import type { BencodeDict } from "../../src/bencode/mod.ts";
-import { Peer, type PeerLink, PeerViolation } from "../../src/session/peer.ts";
+import {
+  MAX_INVALID_REQUESTS,
+  Peer,
+  type PeerLink,
+  PeerViolation,
+} from "../../src/session/peer.ts";
 import { Bitfield } from "../../src/util/bitfield.ts";
 import type { Message } from "../../src/wire/messages.ts";
+import { requestProblem } from "../../src/wire/request_check.ts";
 
 class FakeLink implements PeerLink {
   readonly peerId = new Uint8Array(20).fill(7);
@@ -37,6 +43,8 @@ class FakeLink implements PeerLink {
 }
 
 const PIECES = 10;
+/** 1 MiB pieces, the last one 20 000 bytes. */
+const CONTEXT = { pieceCount: PIECES, pieceLength: 1 << 20, length: 9 * (1 << 20) + 20_000 };
 
 function makePeer(fast = true, ours = [0, 1, 2]) {
   const link = new FakeLink(fast);
@@ -46,6 +54,7 @@ function makePeer(fast = true, ours = [0, 1, 2]) {
     maxUploadQueue: 4,
     requestTimeoutMs: 60_000,
     maxUnrequestedBlocks: 2,
+    requestProblem: (b) => requestProblem(CONTEXT, 16384, b.index, b.begin, b.length),
     has: (index) => ours.includes(index),
     countDownload: () => {},
     countUpload: () => {},
@@ -213,4 +222,47 @@ Deno.test("Peer fast: a flood of requests while choked is requests-while-choked"
   assert.throws(() => {
     for (let i = 0; i < 1000; i++) peer.receive(request(0, (i % 64) * 16384));
   }, violation("requests-while-choked"));
+});
+
+Deno.test("Peer fast: a malformed request is rejected, not queued, and the peer stays", () => {
+  const { peer, link } = makePeer(true, [0, 1, 2, 9]);
+  peer.unchoke();
+  link.take();
+  const malformed = [
+    block(0, 0, 0), // zero length
+    block(0, 0, 16385), // over the 16 KiB block limit
+    block(0, (1 << 20) - 100, 16384), // past the end of the piece
+    block(9, 16384, 16384), // past the end of the short last piece
+    block(PIECES, 0, 16384), // no such piece
+  ];
+  for (const bad of malformed) {
+    assert.equal(peer.receive({ type: "request", ...bad }), undefined);
+  }
+  assert.deepEqual(link.take(), malformed.map((bad) => ({ type: "reject-request", ...bad })));
+  assert.equal(peer.peerRequests, 0);
+  // A malformed cancel matches nothing and reaches no agent.
+  assert.equal(peer.receive({ type: "cancel", ...block(0, 0, 0) }), undefined);
+  assert.deepEqual(link.take(), []);
+  // The same peer's good requests are still served.
+  const good = request(9, 0);
+  assert.equal(peer.receive(good), good);
+  assert.equal(peer.peerRequests, 1);
+  assert.equal(peer.closed, false);
+});
+
+Deno.test("Peer fast: past MAX_INVALID_REQUESTS malformed requests the peer is invalid-requests", () => {
+  const { peer, link } = makePeer();
+  peer.unchoke();
+  for (let i = 0; i < MAX_INVALID_REQUESTS; i++) {
+    assert.equal(peer.receive({ type: "request", ...block(0, 0, 32768) }), undefined);
+  }
+  assert.equal(link.take().filter((m) => m.type === "reject-request").length, MAX_INVALID_REQUESTS);
+  assert.throws(
+    () => peer.receive({ type: "request", ...block(0, 0, 32768) }),
+    (error: unknown) =>
+      error instanceof PeerViolation && error.code === "invalid-requests" &&
+      /301 invalid requests, the last for 32768 bytes, over the 16384-byte block limit/.test(
+        error.message,
+      ),
+  );
 });

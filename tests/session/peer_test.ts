@@ -59,7 +59,7 @@ interface Harness {
 }
 
 function makePeer(
-  options: Partial<Omit<PeerPolicy, "has" | "countDownload" | "countUpload">> & {
+  options: Partial<Omit<PeerPolicy, "has" | "countDownload" | "countUpload" | "requestProblem">> & {
     incoming?: boolean;
     ours?: number[];
   } = {},
@@ -74,6 +74,7 @@ function makePeer(
     maxUploadQueue: options.maxUploadQueue ?? 4,
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
     maxUnrequestedBlocks: options.maxUnrequestedBlocks ?? 2,
+    requestProblem: () => undefined,
     has: (index) => ours.has(index),
     countDownload: (bytes) => downloaded.push(bytes),
     countUpload: (bytes) => uploaded.push(bytes),
@@ -333,6 +334,7 @@ Deno.test({
       maxUploadQueue: 4,
       requestTimeoutMs: 60_000,
       maxUnrequestedBlocks: 2,
+      requestProblem: () => undefined,
       has: (index) => verified.get(index), // as the session's policy does
       countDownload: () => {},
       countUpload: () => {},

@@ -1,15 +1,20 @@
 /**
  * The v2 piece arithmetic against libtorrent's own hashes: libtorrent 2.0 (python3-libtorrent)
  * makes v2-only and hybrid torrents of files of odd sizes; a PieceStore recheck over the same
- * files finds every piece good, and a changed byte fails exactly its piece. Skipped when
- * libtorrent is absent.
+ * files finds every piece good, and a changed byte fails exactly its piece. And against the
+ * bytes libtorrent serves (padding included): a Bittern leecher downloads both kinds from a
+ * libtorrent seeder, every piece verified. Skipped when libtorrent is absent.
  */
 import assert from "node:assert/strict";
 import { parseTorrent } from "../../src/metainfo/mod.ts";
 import { FileSystemStorage } from "../../src/storage/filesystem.ts";
 import { PieceStore } from "../../src/storage/piece_store.ts";
-import { hasLibtorrent } from "../interop/lt_process.ts";
+import { join } from "node:path";
+import { Runtime } from "../../src/session/runtime.ts";
+import { hasLibtorrent, LtPeer } from "../interop/lt_process.ts";
+import { within } from "../session/helpers.ts";
 import { patternBytes, withTempDir } from "./fixture.ts";
+import { makeV2Torrent } from "./v2_fixture.ts";
 
 const libtorrent = await hasLibtorrent();
 if (!libtorrent) {
@@ -79,6 +84,84 @@ for (const [label, flags] of [["v2-only", 32], ["hybrid", 0]] as const) {
           [...Array(torrent.pieceCount).keys()].filter((piece) => !after.get(piece)),
           [bad],
         );
+      });
+    },
+  });
+}
+
+for (const format of ["v2", "hybrid"] as const) {
+  Deno.test({
+    name: `a Bittern leecher downloads a ${format} torrent from a libtorrent seeder, verified`,
+    ignore: !libtorrent,
+    async fn() {
+      const fixture = await makeV2Torrent(format);
+      await withTempDir(async (dir) => {
+        for (const [path, content] of fixture.contents) {
+          await Deno.mkdir(join(dir, "seed", path, ".."), { recursive: true });
+          await Deno.writeFile(join(dir, "seed", path), content);
+        }
+        await Deno.writeFile(join(dir, "t.torrent"), fixture.bytes);
+        const seeder = await LtPeer.start([
+          "seed",
+          "--torrent",
+          join(dir, "t.torrent"),
+          "--data",
+          join(dir, "seed"),
+        ]);
+        const leecher = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+        try {
+          const session = await leecher.add(fixture.bytes, {
+            storage: new FileSystemStorage(join(dir, "leech")),
+            peers: [{ host: "127.0.0.1", port: seeder.port }],
+          });
+          let failed = 0;
+          session.events.on("piece-failed", () => failed++);
+          await within(session.completed, 30_000, `${format} download from libtorrent`);
+          assert.equal(failed, 0);
+          await leecher.close();
+          for (const [path, content] of fixture.contents) {
+            assert.deepEqual(await Deno.readFile(join(dir, "leech", path)), content, path);
+          }
+        } finally {
+          await within(Promise.all([leecher.close(), seeder.close()]), 20_000, "closing");
+        }
+      });
+    },
+  });
+}
+
+for (const format of ["v2", "hybrid"] as const) {
+  Deno.test({
+    name:
+      `a libtorrent leecher downloads a ${format} torrent from a Bittern seeder that rechecked it`,
+    ignore: !libtorrent,
+    async fn() {
+      const fixture = await makeV2Torrent(format);
+      await withTempDir(async (dir) => {
+        for (const [path, content] of fixture.contents) {
+          await Deno.mkdir(join(dir, "seed", path, ".."), { recursive: true });
+          await Deno.writeFile(join(dir, "seed", path), content);
+        }
+        await Deno.writeFile(join(dir, "t.torrent"), fixture.bytes);
+        const seeder = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
+        let leecher: LtPeer | undefined;
+        try {
+          const seeding = await seeder.add(fixture.bytes, {
+            storage: new FileSystemStorage(join(dir, "seed")),
+          });
+          assert.equal(seeding.stats().verifiedPieces, fixture.torrent.pieceCount);
+          leecher = await LtPeer.leech(join(dir, "t.torrent"), join(dir, "leech"), seeder.port);
+          await leecher.waitFor((event) => event.event === "finished", 30_000);
+          for (const [path, content] of fixture.contents) {
+            assert.deepEqual(await Deno.readFile(join(dir, "leech", path)), content, path);
+          }
+        } finally {
+          await within(
+            Promise.all([seeder.close(), leecher?.close()]),
+            20_000,
+            "closing",
+          );
+        }
       });
     },
   });

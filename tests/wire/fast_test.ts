@@ -74,6 +74,30 @@ Deno.test("fast codec: each message is fast-not-negotiated without the fast bit"
   }
 });
 
+Deno.test("fast codec: malformed requests and cancels pass to the session (to reject) only with the bit", () => {
+  const malformed: Message[] = [
+    { type: "request", index: 0, begin: 0, length: 0 },
+    { type: "request", index: 0, begin: 0, length: 32768 },
+    { type: "request", index: 0, begin: 32768 - 100, length: 16384 },
+    { type: "request", index: 10, begin: 0, length: 16384 },
+    { type: "cancel", index: 10, begin: 0, length: 16384 },
+  ];
+  for (const message of malformed) {
+    assert.deepEqual(decode(encodeMessage(message), true), [message]);
+    assert.throws(
+      () => decode(encodeMessage(message), false),
+      (error: unknown) =>
+        error instanceof ProtocolError &&
+        ["bad-request", "request-too-large", "out-of-range"].includes(error.code),
+    );
+  }
+  // The frame itself is still checked: a request is 12 bytes.
+  assert.throws(
+    () => decode(new Uint8Array([0, 0, 0, 5, MessageId.request, 0, 0, 0, 0]), true),
+    (error: unknown) => error instanceof ProtocolError && error.code === "bad-length",
+  );
+});
+
 Deno.test("fast codec: wrong body lengths are bad-length; indexes are not range-checked", () => {
   const frame = (id: number, body: number[]) =>
     new Uint8Array([0, 0, 0, body.length + 1, id, ...body]);
