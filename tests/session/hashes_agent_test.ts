@@ -42,7 +42,7 @@ async function setup(options: Parameters<typeof hashesAgent>[0] = {}) {
     agent.consumes!["hash-request"]!(peer, request);
     return peer.sent.pop()!;
   };
-  return { torrent, file, ask };
+  return { torrent, file, ask, peerOf: () => peer };
 }
 
 const split = (bytes: Uint8Array) => {
@@ -104,11 +104,16 @@ Deno.test("hashes agent: rejects unknown roots, block layers, out of bounds, pro
 
 Deno.test("hashes agent: past maxServedPerSecond a peer's requests are rejected", async () => {
   let clock = 0;
-  const { ask } = await setup({ maxServedPerSecond: 3, now: () => clock });
+  const { ask, peerOf } = await setup({ maxServedPerSecond: 3, now: () => clock });
   const types = [0, 1, 2, 3, 4].map(() => ask({}).type);
   assert.deepEqual(types, ["hashes", "hashes", "hashes", "hash-reject", "hash-reject"]);
   clock += 1000;
   assert.equal(ask({}).type, "hashes");
+  // Four times the limit in a second is a flood: the peer is closed.
+  for (let i = 0; i < 11; i++) ask({});
+  assert.equal(peerOf().closeReason, undefined);
+  ask({});
+  assert.match(peerOf().closeReason ?? "", /more than 12 hash requests a second/);
 });
 
 /** A v2 connection (hash requests allowed) that records what it is sent. */

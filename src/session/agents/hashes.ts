@@ -25,7 +25,10 @@ export interface HashesAgentOptions {
   readonly maxRequestsPerPeer?: number;
   /** A request unanswered this long goes to another peer. Default 20 000 ms. */
   readonly requestTimeoutMs?: number;
-  /** `hash request`s served to one peer per second; more are rejected. Default 64. */
+  /**
+   * `hash request`s served to one peer per second; more are rejected, and four times as many
+   * close the peer. Default 64.
+   */
   readonly maxServedPerSecond?: number;
   /** Bytes queued to a peer above which its `hash request`s are rejected. Default 1 MiB. */
   readonly maxQueuedBytes?: number;
@@ -85,6 +88,8 @@ const MAX_LATE = 64;
 const TREE_SLICE = 4096;
 
 const MAX_DROPPED = 1024;
+/** Hash requests a second, as a multiple of `maxServedPerSecond`, that close the peer. */
+const FLOOD_FACTOR = 4;
 /** A peer that rejected a run (or let it time out) is asked for it again after this long. */
 const REFUSAL_BACKOFF_MS = 10_000;
 
@@ -97,8 +102,8 @@ const REFUSAL_BACKOFF_MS = 10_000;
  * asked for, computed from the piece layer (once per file, on first request).
  * It rejects (`hash reject`) requests for unknown roots, for layers below the
  * piece layer (their hashes would mean reading and hashing the data), out of
- * the tree's bounds, beyond `maxServedPerSecond` per peer, or while
- * `maxQueuedBytes` wait for the peer's socket.
+ * the tree's bounds, beyond `maxServedPerSecond` per peer (four times as many close it), or
+ * while `maxQueuedBytes` wait for the peer's socket.
  *
  * Fetching: a session started from a `btmh` magnet link learns only the info
  * dictionary, which has no `piece layers`. In the metadata phase's last step
@@ -229,10 +234,16 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
       state.served = 0;
       state.servedSince = at;
     }
-    const reply = state.served >= maxServedPerSecond || peer.queuedBytes > maxQueuedBytes
+    state.served++;
+    // Even rejects cost a queued frame each: a flood past this is a hostile peer.
+    if (state.served > maxServedPerSecond * FLOOD_FACTOR) {
+      return peer.close(
+        `BEP 52: more than ${maxServedPerSecond * FLOOD_FACTOR} hash requests a second`,
+      );
+    }
+    const reply = state.served > maxServedPerSecond || peer.queuedBytes > maxQueuedBytes
       ? "over the limit"
       : answer(request);
-    state.served++;
     if (typeof reply === "string") peer.send({ ...request, type: "hash-reject" });
     else peer.send(reply);
   };
