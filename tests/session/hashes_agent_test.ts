@@ -42,7 +42,7 @@ async function setup(options: Parameters<typeof hashesAgent>[0] = {}) {
     agent.consumes!["hash-request"]!(peer, request);
     return peer.sent.pop()!;
   };
-  return { torrent, file, ask, agent, peer };
+  return { torrent, file, ask, agent, peer, peerOf: () => peer };
 }
 
 const split = (bytes: Uint8Array) => {
@@ -128,11 +128,16 @@ Deno.test("hashes agent: leaf-layer requests other than one verified piece's lea
 
 Deno.test("hashes agent: past maxServedPerSecond a peer's requests are rejected", async () => {
   let clock = 0;
-  const { ask } = await setup({ maxServedPerSecond: 3, now: () => clock });
+  const { ask, peerOf } = await setup({ maxServedPerSecond: 3, now: () => clock });
   const types = [0, 1, 2, 3, 4].map(() => ask({}).type);
   assert.deepEqual(types, ["hashes", "hashes", "hashes", "hash-reject", "hash-reject"]);
   clock += 1000;
   assert.equal(ask({}).type, "hashes");
+  // Four times the limit in a second is a flood: the peer is closed.
+  for (let i = 0; i < 11; i++) ask({});
+  assert.equal(peerOf().closeReason, undefined);
+  ask({});
+  assert.match(peerOf().closeReason ?? "", /more than 12 hash requests a second/);
 });
 
 /** A v2 connection (hash requests allowed) that records what it is sent. */
@@ -211,22 +216,31 @@ Deno.test("hashes fetch: runs of 64 with proofs; a reject and a timeout move a r
     [[0, 64, 6], [64, 64, 6]],
   );
   assert.equal(v1Only.sent.length, 0);
+  // The refuser rejects its run: it goes to the sleeper at once.
   for (const request of refuser.sent.splice(0)) {
     if (request.type === "hash-request") {
       agent.beforeMetadata!.consumes!["hash-reject"]!(refuser, { ...request, type: "hash-reject" });
     }
   }
+  assert.equal(sleeper.sent.length, 2);
+  assert.equal(refuser.sent.length, 0, "a rejected run is not asked again of its refuser at once");
+  // The sleeper lets both time out: the one the refuser never saw goes to it.
   clock += 1500;
   agent.beforeMetadata!.tick!();
-  // The rejected runs went to the sleeper; its own, timed out, to the refuser.
-  answer(sleeper);
+  assert.equal(refuser.sent.length, 1);
   answer(refuser);
-  clock += 1500;
+  assert.equal(phase.layers?.size, undefined, "one run still missing");
+  // The other run, refused by both, is asked again only after the refusal back-off.
   agent.beforeMetadata!.tick!();
-  answer(sleeper);
+  assert.equal(refuser.sent.length + sleeper.sent.length, 2, "nothing new before the back-off");
+  clock += 10_000;
+  agent.beforeMetadata!.tick!();
   answer(refuser);
   assert.deepEqual(phase.layers?.get(0), torrent.files[0].pieceLayer);
+  // The sleeper's late answers are not held against it.
+  answer(sleeper);
   assert.deepEqual(phase.strikes, []);
+  assert.equal(sleeper.closeReason, undefined);
 });
 
 Deno.test("hashes fetch: a hybrid with nobody serving layers goes on without them", async () => {

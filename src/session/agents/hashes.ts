@@ -26,7 +26,10 @@ export interface HashesAgentOptions {
   readonly maxRequestsPerPeer?: number;
   /** A request unanswered this long goes to another peer. Default 20 000 ms. */
   readonly requestTimeoutMs?: number;
-  /** `hash request`s served to one peer per second; more are rejected. Default 64. */
+  /**
+   * `hash request`s served to one peer per second; more are rejected, and four times as many
+   * close the peer. Default 64.
+   */
   readonly maxServedPerSecond?: number;
   /** Bytes queued to a peer above which its `hash request`s are rejected. Default 1 MiB. */
   readonly maxQueuedBytes?: number;
@@ -56,8 +59,8 @@ interface Chunk {
   readonly length: number;
   /** Proof layers up to a child of the root (libtorrent's bound): the proof reaches the root. */
   readonly proofLayers: number;
-  /** Peers that rejected it or let it time out. */
-  readonly refusedBy: WeakSet<AgentPeer>;
+  /** Peers that rejected it or let it time out, and when: not asked again for a while. */
+  readonly refusedBy: WeakMap<AgentPeer, number>;
   askedOf?: AgentPeer;
   askedAt?: number;
 }
@@ -86,6 +89,10 @@ const MAX_LATE = 64;
 const TREE_SLICE = 4096;
 
 const MAX_DROPPED = 1024;
+/** Hash requests a second, as a multiple of `maxServedPerSecond`, that close the peer. */
+const FLOOD_FACTOR = 4;
+/** A peer that rejected a run (or let it time out) is asked for it again after this long. */
+const REFUSAL_BACKOFF_MS = 10_000;
 
 /**
  * BEP 52 merkle hashes (`hash request`, `hashes`, `hash reject`) as an agent.
@@ -96,8 +103,8 @@ const MAX_DROPPED = 1024;
  * asked for, computed from the piece layer (once per file, on first request).
  * It rejects (`hash reject`) requests for unknown roots, for layers below the
  * piece layer (their hashes would mean reading and hashing the data), out of
- * the tree's bounds, beyond `maxServedPerSecond` per peer, or while
- * `maxQueuedBytes` wait for the peer's socket.
+ * the tree's bounds, beyond `maxServedPerSecond` per peer (four times as many close it), or
+ * while `maxQueuedBytes` wait for the peer's socket.
  *
  * Fetching: a session started from a `btmh` magnet link learns only the info
  * dictionary, which has no `piece layers`. In the metadata phase's last step
@@ -229,10 +236,16 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
       state.served = 0;
       state.servedSince = at;
     }
-    const reply = state.served >= maxServedPerSecond || peer.queuedBytes > maxQueuedBytes
+    state.served++;
+    // Even rejects cost a queued frame each: a flood past this is a hostile peer.
+    if (state.served > maxServedPerSecond * FLOOD_FACTOR) {
+      return peer.close(
+        `BEP 52: more than ${maxServedPerSecond * FLOOD_FACTOR} hash requests a second`,
+      );
+    }
+    const reply = state.served > maxServedPerSecond || peer.queuedBytes > maxQueuedBytes
       ? "over the limit"
       : answer(request);
-    state.served++;
     if (reply === "below the piece layer" && session) {
       // One verified piece's leaves, for a peer repairing a failed piece: read back and hashed.
       const owner = session;
@@ -281,7 +294,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
       for (let tries = 0; tries < peers.length; tries++) {
         const peer = peers[turn++ % peers.length];
         const state = stateOf(peer);
-        if (chunk.refusedBy.has(peer) || state.outstanding.size >= maxRequestsPerPeer) continue;
+        if (refused(chunk, peer) || state.outstanding.size >= maxRequestsPerPeer) continue;
         chunk.askedOf = peer;
         chunk.askedAt = now();
         state.outstanding.add(chunk);
@@ -289,12 +302,11 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
         break;
       }
     }
-    // Every connected peer refused some run: forget the refusals, to ask again next time.
-    for (const chunk of chunks) {
-      if (!chunk.askedOf && peers.every((peer) => chunk.refusedBy.has(peer))) {
-        for (const peer of peers) chunk.refusedBy.delete(peer);
-      }
-    }
+  };
+
+  const refused = (chunk: Chunk, peer: AgentPeer) => {
+    const at = chunk.refusedBy.get(peer);
+    return at !== undefined && now() - at < REFUSAL_BACKOFF_MS;
   };
 
   const requestFor = (chunk: Chunk): HashRequestMessage => ({
@@ -346,7 +358,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
     }
     const subtree = merkleRoot(hashes, hashes.length);
     if (!verifyProof(subtree, chunk.index / chunk.length, uncles, chunk.root)) {
-      chunk.refusedBy.add(peer);
+      chunk.refusedBy.set(peer, now());
       phase.strike(peer, "sent piece hashes that do not lead to the file's pieces root");
       peer.close("BEP 52: hashes that do not lead to the pieces root");
       pump();
@@ -373,7 +385,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
     const chunk = findChunk(peer, message);
     if (!chunk) return; // a reject of nothing we asked: harmless
     withdraw(chunk);
-    chunk.refusedBy.add(peer);
+    chunk.refusedBy.set(peer, now());
     pump();
   };
 
@@ -397,7 +409,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
           index: start,
           length,
           proofLayers,
-          refusedBy: new WeakSet(),
+          refusedBy: new WeakMap(),
         });
       }
     });
@@ -427,7 +439,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
           if (!chunk.askedOf || at - chunk.askedAt! < requestTimeoutMs) continue;
           const late = stateOf(chunk.askedOf).late;
           if (late.size < MAX_LATE) late.add(requestKey(requestFor(chunk)));
-          chunk.refusedBy.add(chunk.askedOf);
+          chunk.refusedBy.set(chunk.askedOf, at);
           withdraw(chunk);
         }
         pump();
