@@ -98,6 +98,11 @@ export interface AgentPeer extends PeerAddress {
    * the bit only for torrents with a v2 info hash). Absent means no.
    */
   readonly v2?: boolean;
+  /**
+   * The 20-byte info hash the connection was made under (a hybrid's v1 hash or its truncated
+   * v2 hash); absent (a web seed) means the torrent's `infoHash`.
+   */
+  readonly infoHash?: Uint8Array;
   /** Pieces the peer lets us request while it chokes us (its `allowed-fast`; in range, bounded). */
   readonly allowedFast: ReadonlySet<number>;
   /** Pieces we let the peer request while we choke it ({@linkcode AgentPeer.allowFast}). */
