@@ -348,7 +348,7 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
     pieceFailed(index) {
       // v2: the piece's blocks stay received (nothing refetched) while a v2 peer is asked for
       // its leaf hashes, which tell the bad blocks apart.
-      if (repair.start(index, session.peers())) return;
+      if (repair.start(index, repairCandidates(index))) return;
       refetchWhole(index);
     },
     tick() {
@@ -391,7 +391,17 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
 
   /** Asks the next v2 peer for a failed piece's leaves, or refetches it whole. */
   function retryRepair(index: number): void {
-    if (!repair.retry(index, session.peers())) refetchWhole(index);
+    if (!repair.retry(index, repairCandidates(index))) refetchWhole(index);
+  }
+
+  /** Peers to ask for a failed piece's leaves: those that sent none of its blocks first. */
+  function repairCandidates(index: number): AgentPeer[] {
+    const senders = new Set(blocks.downloads.get(index)?.origins.map((origin) => origin?.sender));
+    const peers = [...session.peers()];
+    return [
+      ...peers.filter((peer) => !senders.has(peer)),
+      ...peers.filter((peer) => senders.has(peer)),
+    ];
   }
 
   /**
