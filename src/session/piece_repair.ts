@@ -13,11 +13,21 @@ export type RepairAnswer =
 interface Pending {
   readonly range: PieceLeafRange;
   readonly request: HashRequestMessage;
-  /** Peers that rejected, timed out, dropped or lied: not asked again for it. */
+  /** Peers that timed out, dropped or lied: not asked again for it. */
   readonly refused: WeakSet<AgentPeer>;
+  /** Peers that rejected it, and when: asked again after {@linkcode REJECT_BACKOFF_MS}. */
+  readonly rejectedAt: WeakMap<AgentPeer, number>;
+  /** When the piece failed: after the timeout, nobody answering means giving up. */
+  readonly startedAt: number;
   askedOf: AgentPeer | undefined;
   askedAt: number;
 }
+
+/**
+ * A peer that rejected a request is asked again after this (libtorrent waits 3 s): a busy
+ * seeder rejects while much waits for its socket.
+ */
+const REJECT_BACKOFF_MS = 3000;
 
 /**
  * The download agent's bookkeeping for repairing failed v2 pieces (as libtorrent's
@@ -67,6 +77,8 @@ export class PieceRepair {
         proofLayers: 0,
       },
       refused: new WeakSet(),
+      rejectedAt: new WeakMap(),
+      startedAt: this.#now(),
       askedOf: undefined,
       askedAt: 0,
     };
@@ -92,12 +104,12 @@ export class PieceRepair {
   rejected(peer: AgentPeer, message: HashRequestMessage): number | undefined {
     const pending = this.#find(peer, message);
     if (!pending) return undefined;
-    pending.refused.add(peer);
+    pending.rejectedAt.set(peer, this.#now());
     pending.askedOf = undefined;
     return pending.range.piece;
   }
 
-  /** Pieces whose request timed out or whose peer is gone, to ask again. */
+  /** Pieces whose request timed out, whose peer is gone, or waiting for a peer: to ask again. */
   stalled(): number[] {
     const at = this.#now();
     const pieces: number[] = [];
@@ -117,17 +129,33 @@ export class PieceRepair {
     return pending !== undefined && this.#ask(pending, peers);
   }
 
+  /**
+   * Asks the first peer that may be asked now; with none, waits (true) while a peer that
+   * rejected may be asked again before the timeout, else gives up (false, forgotten).
+   */
   #ask(pending: Pending, peers: Iterable<AgentPeer>): boolean {
+    const at = this.#now();
+    let later = false;
     for (const peer of peers) {
       if (
         peer.closed || peer.v2 !== true || !peer.pieces.get(pending.range.piece) ||
         pending.refused.has(peer)
       ) continue;
+      const rejected = pending.rejectedAt.get(peer);
+      if (rejected !== undefined) {
+        // Past the timeout a peer that rejected is not asked again: no endless ping-pong.
+        if (at - pending.startedAt >= this.#timeoutMs) continue;
+        if (at - rejected < REJECT_BACKOFF_MS) {
+          later = true;
+          continue;
+        }
+      }
       pending.askedOf = peer;
-      pending.askedAt = this.#now();
+      pending.askedAt = at;
       peer.send(pending.request);
       return true;
     }
+    if (later && at - pending.startedAt < this.#timeoutMs) return true;
     this.#pending.delete(pending.range.piece);
     return false;
   }

@@ -91,6 +91,20 @@ Deno.test("PieceRepair: a reject, a timeout and a drop move on; with nobody left
   assert.equal(repair.rejected(a, a.sent.pop() as HashRequestMessage), 2);
   assert.equal(repair.retry(2, peers), true);
   assert.equal(b.sent.length, 1);
+  // A peer that rejected is asked again after 3 s, as libtorrent does; meanwhile the piece waits.
+  const alone = await setup();
+  const busy = new V2Peer("10.0.0.9", torrent.pieceCount);
+  assert.equal(alone.repair.start(2, [busy]), true);
+  assert.equal(alone.repair.rejected(busy, busy.sent.pop() as HashRequestMessage), 2);
+  assert.equal(alone.repair.retry(2, [busy]), true, "waiting for the back-off");
+  assert.equal(busy.sent.length, 0);
+  alone.advance(3000);
+  assert.deepEqual(alone.repair.stalled(), [2]);
+  assert.equal(alone.repair.retry(2, [busy]), true);
+  assert.equal(busy.sent.length, 1, "asked again");
+  assert.equal(alone.repair.rejected(busy, busy.sent.pop() as HashRequestMessage), 2);
+  alone.advance(7000);
+  assert.equal(alone.repair.retry(2, [busy]), false, "past the timeout: given up");
   assert.deepEqual(repair.stalled(), [], "not timed out yet");
   advance(10_000);
   assert.deepEqual(repair.stalled(), [2]);

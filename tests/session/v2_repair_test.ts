@@ -1,5 +1,5 @@
 /**
- * End to end on 127.0.0.1: a failed v2 piece (1 MiB pieces, 64 blocks) is repaired by its
+ * End to end on 127.0.0.1: a failed v2 or hybrid piece (1 MiB pieces, 64 blocks) is repaired by its
  * leaf hashes (BEP 52 `hash request`, base layer 0): only the bad block is fetched again,
  * exactly its sender is struck, the honest seeder never; a peer answering with leaf hashes
  * that do not lead to the piece's hash is struck and the piece is fetched again whole.
@@ -25,9 +25,9 @@ const listen = { hostname: "127.0.0.1", port: 0 };
 const MiB = 1024 * 1024;
 const BLOCK = 16384;
 
-async function fixture(): Promise<V2Fixture> {
+async function fixture(format: "v2" | "hybrid" = "v2"): Promise<V2Fixture> {
   return await makeV2Torrent(
-    "v2",
+    format,
     [
       { path: ["big.bin"], data: patternBytes(6 * MiB + 12345, 5) },
       { path: ["small.bin"], data: patternBytes(300_000, 6) },
@@ -162,38 +162,47 @@ async function assertSameFiles(dir: string, fixture: V2Fixture): Promise<void> {
   }
 }
 
-Deno.test("v2 repair: one bad block of a 1 MiB piece is fetched again alone, its sender struck", async () => {
-  const v2 = await fixture();
-  await withTempDir(async (root) => {
-    const seedDir = join(root, "seed");
-    await writeFiles(seedDir, v2);
-    const seeder = new Runtime({ listen, maxConnectionsPerIp: 10 });
-    const leecher = new Runtime({ listen, maxConnectionsPerIp: 10 });
-    const liar = corruptPeer(v2.torrent, v2.data, "reject");
-    try {
-      await seeder.add(v2.bytes, { storage: new FileSystemStorage(seedDir) });
-      const session = await leecher.add(v2.bytes, {
-        storage: new FileSystemStorage(join(root, "leech")),
-        peers: [{ host: "127.0.0.1", port: liar.port }, { host: "127.0.0.1", port: seeder.port! }],
-        maxHashFailures: 1,
-      });
-      const failed: number[] = [];
-      const banned: { address: string; reason: string }[] = [];
-      session.events.on("piece-failed", ({ index }) => failed.push(index));
-      session.events.on("peer-banned", (event) => banned.push(event));
-      const stats = await within(session.completed, 60_000, "the download");
-      assert.equal(liar.counts.corrupted, 1, "the liar sent its one bad block");
-      assert.equal(failed.length, 1, "one piece failed");
-      assert.equal(stats.wastedBytes, BLOCK, "one block wasted, not a 1 MiB piece");
-      assert.deepEqual(banned.map((event) => event.address), [liar.address]);
-      assert.match(banned[0].reason, /leaf hashes/);
-      await within(leecher.close(), 20_000, "closing the leecher");
-      await assertSameFiles(join(root, "leech"), v2);
-    } finally {
-      await within(Promise.all([leecher.close(), seeder.close(), liar.close()]), 20_000, "closing");
-    }
+for (const format of ["v2", "hybrid"] as const) {
+  Deno.test(`${format} repair: one bad block of a 1 MiB piece is fetched again alone, its sender struck`, async () => {
+    const v2 = await fixture(format);
+    await withTempDir(async (root) => {
+      const seedDir = join(root, "seed");
+      await writeFiles(seedDir, v2);
+      const seeder = new Runtime({ listen, maxConnectionsPerIp: 10 });
+      const leecher = new Runtime({ listen, maxConnectionsPerIp: 10 });
+      const liar = corruptPeer(v2.torrent, v2.data, "reject");
+      try {
+        await seeder.add(v2.bytes, { storage: new FileSystemStorage(seedDir) });
+        const session = await leecher.add(v2.bytes, {
+          storage: new FileSystemStorage(join(root, "leech")),
+          peers: [{ host: "127.0.0.1", port: liar.port }, {
+            host: "127.0.0.1",
+            port: seeder.port!,
+          }],
+          maxHashFailures: 1,
+        });
+        const failed: number[] = [];
+        const banned: { address: string; reason: string }[] = [];
+        session.events.on("piece-failed", ({ index }) => failed.push(index));
+        session.events.on("peer-banned", (event) => banned.push(event));
+        const stats = await within(session.completed, 60_000, "the download");
+        assert.equal(liar.counts.corrupted, 1, "the liar sent its one bad block");
+        assert.equal(failed.length, 1, "one piece failed");
+        assert.equal(stats.wastedBytes, BLOCK, "one block wasted, not a 1 MiB piece");
+        assert.deepEqual(banned.map((event) => event.address), [liar.address]);
+        assert.match(banned[0].reason, /leaf hashes/);
+        await within(leecher.close(), 20_000, "closing the leecher");
+        await assertSameFiles(join(root, "leech"), v2);
+      } finally {
+        await within(
+          Promise.all([leecher.close(), seeder.close(), liar.close()]),
+          20_000,
+          "closing",
+        );
+      }
+    });
   });
-});
+}
 
 Deno.test("v2 repair: forged leaf hashes strike their sender and the piece is fetched again whole", async () => {
   const v2 = await fixture();
