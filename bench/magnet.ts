@@ -21,7 +21,7 @@ const SKIPPED =
   "skipped: /usr/bin/python3 cannot import libtorrent (apt-get install python3-libtorrent)";
 
 /** Milliseconds from spawning `bittern download <magnet>` to its first verified piece. */
-async function bitternFirstPiece(magnet: string): Promise<number> {
+export async function bitternFirstPiece(magnet: string): Promise<number> {
   const out = await Deno.makeTempDir();
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
@@ -68,7 +68,7 @@ async function bitternFirstPiece(magnet: string): Promise<number> {
 }
 
 /** Milliseconds from spawning a libtorrent client on the magnet to its first verified piece. */
-async function libtorrentFirstPiece(magnet: string, port: number): Promise<number> {
+export async function libtorrentFirstPiece(magnet: string, port: number): Promise<number> {
   const out = await Deno.makeTempDir();
   const started = performance.now();
   const leecher = await LtPeer.start([
@@ -92,7 +92,7 @@ async function libtorrentFirstPiece(magnet: string, port: number): Promise<numbe
   }
 }
 
-const median = (values: number[]) => {
+export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;

@@ -4,10 +4,11 @@
  *
  * `deno task bench [name...]` runs only the named ones
  * (bencode, metainfo, wire, storage, download, memory, scale, swarm, seeder-memory, pieces, magnet,
- * profile, dht, ratelimit, webseed, stream);
+ * btmh, profile, dht, ratelimit, webseed, stream);
  * options after the names go to each, e.g. `deno task bench seeder-memory --scenario flood`.
  */
 import { run as bencode } from "./bencode.ts";
+import { run as btmh } from "./btmh.ts";
 import { run as dht } from "./dht.ts";
 import { run as download, runMemory as memory } from "./download.ts";
 import { run as magnet } from "./magnet.ts";
@@ -37,6 +38,7 @@ const benches: Record<string, (options: string[]) => unknown> = {
   "seeder-memory": seederMemory,
   pieces: () => pieces(),
   magnet: () => magnet(),
+  btmh: () => btmh(),
   profile: () => profile(),
   dht,
   ratelimit,

@@ -234,12 +234,19 @@ function filesProblem(torrent: Torrent, files: number[] | undefined): string | u
 
 /**
  * Writes the .torrent: a magnet's trackers (one tier each) and web seeds (`ws`, as `url-list`),
- * or the torrent's own.
+ * or the torrent's own, and the v2 files' piece layers (fetched by BEP 52 hash requests for a
+ * `btmh` magnet).
  */
 async function saveTorrent(path: string, torrent: Torrent, magnet: Magnet | undefined) {
   const trackers = magnet ? magnet.trackers : torrent.announce.flat();
   const webSeeds = magnet
     ? magnet.webSeeds
     : (torrent.webSeeds ?? []).filter((seed) => seed.kind === "getright").map((seed) => seed.url);
-  await Deno.writeFile(path, metainfoFromInfo(torrent.infoBytes, { trackers, webSeeds }));
+  const pieceLayers = torrent.files.flatMap((file) =>
+    file.piecesRoot && file.pieceLayer ? [{ root: file.piecesRoot, layer: file.pieceLayer }] : []
+  );
+  await Deno.writeFile(
+    path,
+    metainfoFromInfo(torrent.infoBytes, { trackers, webSeeds, pieceLayers }),
+  );
 }

@@ -136,7 +136,10 @@ export function render(session: TorrentSession, mode: OutputMode, name: string):
     session.events.on("progress", (stats) => show(statusLine(title, stats))),
     session.events.on(
       "metadata-progress",
-      ({ peers }) => show(`${title}  fetching metadata (${peers} peers)`),
+      ({ peers, stage }) =>
+        show(
+          `${title}  fetching ${stage === "piece layers" ? stage : "metadata"} (${peers} peers)`,
+        ),
     ),
     session.events.on("metadata", ({ torrent }) => {
       title = torrent.name;

@@ -98,6 +98,11 @@ export interface AgentPeer extends PeerAddress {
    * the bit only for torrents with a v2 info hash). Absent means no.
    */
   readonly v2?: boolean;
+  /**
+   * The 20-byte info hash the connection was made under (a hybrid's v1 hash or its truncated
+   * v2 hash); absent (a web seed) means the torrent's `infoHash`.
+   */
+  readonly infoHash?: Uint8Array;
   /** Pieces the peer lets us request while it chokes us (its `allowed-fast`; in range, bounded). */
   readonly allowedFast: ReadonlySet<number>;
   /** Pieces we let the peer request while we choke it ({@linkcode AgentPeer.allowFast}). */
@@ -215,6 +220,13 @@ export interface AgentSession {
    */
   readBlockNow(block: BlockRef): { bytes: Uint8Array; release(): void } | undefined;
   /**
+   * After piece `index` of a v2 or hybrid torrent failed: keeps its blocks whose 16 KiB leaves
+   * match `leafHashes` (the piece's leaf hashes from a BEP 52 `hashes` answer, which the
+   * caller proved against the piece's hash) and returns the blocks to fetch again, or
+   * `undefined` when every block is (see `PieceStore.keepGoodBlocks`).
+   */
+  keepGoodBlocks(index: number, leafHashes: Uint8Array): readonly number[] | undefined;
+  /**
    * Counts a strike against the peer (e.g. it alone sent a piece that failed);
    * the session's `maxHashFailures`-th strike bans it. Strikes follow the
    * peer like bans do.
@@ -268,8 +280,17 @@ export interface AgentSession {
  * ```
  */
 export interface MetadataSession {
-  /** The torrent's 20-byte info hash (SHA-1 of its info dictionary). */
+  /**
+   * The torrent's 20-byte info hash: SHA-1 of its info dictionary (`btih`), or for a v2-only
+   * link (`btmh` alone) the first 20 bytes of {@linkcode MetadataSession.infoHashV2}.
+   */
   readonly infoHash: Uint8Array;
+  /**
+   * The 32-byte v2 info hash (SHA-256 of the info dictionary) when the link has `btmh`: an
+   * info dictionary must match it, and {@linkcode MetadataSession.infoHash} too unless that
+   * is only its truncation (a v2-only link).
+   */
+  readonly infoHashV2?: Uint8Array;
   /** Largest info dictionary accepted, in bytes (the session's `maxMetadataSize`). */
   readonly maxMetadataSize: number;
   /** The connected peers. */
@@ -285,8 +306,27 @@ export interface MetadataSession {
    * {@linkcode MetadataSession.infoHash}. The session parses it, opens its
    * storage and continues with the same connections into the piece exchange;
    * every agent's `beforeMetadata.end` runs, then `attach`. Later calls do nothing.
+   *
+   * A v2 or hybrid torrent from a `btmh` link first needs its files' piece layers, which
+   * an info dictionary lacks: {@linkcode MetadataSession.torrent} is set and every agent's
+   * `beforeMetadata.pieceLayersWanted` runs; the phase goes on until
+   * {@linkcode MetadataSession.pieceLayersReceived}.
    */
   metadataReceived(info: Uint8Array): void;
+  /**
+   * The torrent parsed from the info dictionary while its v2 piece layers are being fetched
+   * (files of more than one piece have `piecesRoot` but no `pieceLayer`); `undefined` before.
+   */
+  readonly torrent: Torrent | undefined;
+  /**
+   * Hands over the piece layers (by index in `torrent.files`, one 32-byte hash per piece)
+   * of every file of more than one piece. The session checks each against its file's
+   * `pieces root`, builds the complete torrent (as a .torrent with `piece layers` would give)
+   * and goes on as `metadataReceived` describes; a layer that does not match, or one missing,
+   * fails the session (check them first: `verifyProof`). For a hybrid torrent an empty map is
+   * accepted too: its pieces are then checked by SHA-1 alone. Later calls do nothing.
+   */
+  pieceLayersReceived(layers: ReadonlyMap<number, Uint8Array>): void;
 }
 
 /**
@@ -314,6 +354,17 @@ export interface MetadataPhaseAgent {
   readonly consumesExtended?: Readonly<
     Record<string, (peer: AgentPeer, payload: Uint8Array) => void>
   >;
+  /**
+   * Handlers for the standard messages the phase does not hold (`bitfield`, `have` and the
+   * fast extension's piece messages wait for the piece count): e.g. BEP 52 `hashes`.
+   */
+  readonly consumes?: MessageHandlers;
+  /**
+   * The info dictionary is known ({@linkcode MetadataSession.torrent}) but the piece layers of
+   * its v2 files are not: an agent that fetches them (the built-in `hashes` agent does, by
+   * BEP 52 `hash request`) hands them over with {@linkcode MetadataSession.pieceLayersReceived}.
+   */
+  pieceLayersWanted?(torrent: Torrent): void;
   /** Called about once a second for each peer. */
   produce?(peer: AgentPeer): void;
   /** Called about once a second. */

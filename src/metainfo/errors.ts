@@ -19,9 +19,9 @@ export interface TorrentProblem {
 
 /**
  * Why a well-formed torrent cannot be used, for a program to tell apart:
- * `v2-only-unsupported` — a v2-only magnet link (no v1 info hash), or a v2-only torrent
- * lacking a file's `piece layers`, was given to a `Runtime`, which cannot download those yet
- * (parsing and `bittern info` work; v2-only torrents with their piece layers download).
+ * `v2-only-unsupported` — a v2-only torrent lacking a file's `piece layers` was given to a
+ * `Runtime` or `PieceStore`, which cannot verify its pieces (parsing and `bittern info` work;
+ * a `btmh` magnet link fetches the layers from peers).
  *
  * @example
  * ```ts
@@ -105,9 +105,11 @@ export function torrentError(path: string, expected: string, options?: ErrorOpti
 }
 
 /**
- * Refuses a v2-only torrent or magnet link (version 2: no v1 info hash) where a download
- * would start: Bittern parses them, but cannot download them yet. Throws a
+ * Refuses a v2-only torrent or magnet link (version 2: no v1 info hash). Throws a
  * {@linkcode TorrentError} with code `v2-only-unsupported`; v1 and hybrid pass.
+ *
+ * @deprecated The `Runtime` downloads v2-only torrents and `btmh` magnet links; nothing in
+ * Bittern calls this any more. Kept for callers that want to refuse them themselves.
  *
  * @example
  * ```ts

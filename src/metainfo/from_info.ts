@@ -10,6 +10,12 @@ export interface MetainfoFromInfoOptions {
    * more as a list. Those that are not http(s) URLs are left out.
    */
   readonly webSeeds?: readonly string[];
+  /**
+   * BEP 52 `piece layers` for a v2 or hybrid info dictionary: each file's 32-byte
+   * `pieces root` with its piece layer (one 32-byte hash per piece). Written as given;
+   * `parseTorrent` checks them against the roots.
+   */
+  readonly pieceLayers?: readonly { readonly root: Uint8Array; readonly layer: Uint8Array }[];
 }
 
 const utf8 = new TextEncoder();
@@ -40,20 +46,37 @@ export function metainfoFromInfo(
 ): Uint8Array {
   const trackers = options.trackers ?? [];
   const webSeeds = [...new Set(options.webSeeds ?? [])].filter(isWebSeedUrl);
-  // Keys in canonical order: announce, announce-list, info, url-list. `info` is spliced in raw.
+  // Keys in canonical order: announce, announce-list, info, piece layers, url-list. `info` is spliced in raw.
   const head = trackers.length
     ? encode({ announce: trackers[0], "announce-list": trackers.map((url) => [url]) })
     : encode({});
   const tail = webSeeds.length
     ? encode({ "url-list": webSeeds.length === 1 ? webSeeds[0] : webSeeds })
     : encode({});
-  const key = utf8.encode("4:info");
-  // Both dictionaries lose their `d` or `e`: head `d...` + 4:info + info + tail `...e`.
-  const out = new Uint8Array(head.length - 1 + key.length + info.length + tail.length - 1);
+  const parts = [head.subarray(0, head.length - 1), utf8.encode("4:info"), info];
+  const layers = [...options.pieceLayers ?? []].sort((a, b) => compareBytes(a.root, b.root));
+  if (layers.length) {
+    // "piece layers" sorts after "info"; its keys are raw 32-byte roots, in byte order.
+    parts.push(utf8.encode("12:piece layersd"));
+    for (const { root, layer } of layers) {
+      parts.push(utf8.encode(`${root.length}:`), root, utf8.encode(`${layer.length}:`), layer);
+    }
+    parts.push(utf8.encode("e"));
+  }
+  // The tail dictionary loses its `d`: it closes the whole document.
+  parts.push(tail.subarray(1));
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
-  for (const part of [head.subarray(0, -1), key, info, tail.subarray(1)]) {
+  for (const part of parts) {
     out.set(part, at);
     at += part.length;
   }
   return out;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
 }

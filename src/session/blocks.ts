@@ -302,6 +302,24 @@ export class BlockTracker {
     return origins;
   }
 
+  /**
+   * Only blocks `bad` of the failed piece are to fetch again (a v2 piece repaired by its leaf
+   * hashes): they are FREE again, the others stay received. Returns who sent each bad block.
+   */
+  failBlocks(piece: number, bad: readonly number[]): (BlockOrigin | undefined)[] {
+    const download = this.downloads.get(piece);
+    if (!download) return [];
+    const origins = bad.map((block) => download.origins[block]);
+    for (const block of bad) {
+      if (download.states[block] !== RECEIVED) continue;
+      download.received--;
+      download.origins[block] = undefined;
+      download.requesters[block] = 0;
+      this.#free(download, block);
+    }
+    return origins;
+  }
+
   /** `peer` stopped fetching (gone, choking, snubbing): its exclusive pieces go to the next. */
   disown(peer: AgentPeer): void {
     for (const download of this.downloads.values()) {

@@ -6,7 +6,7 @@ import type {
   MessagingAgent,
   PeerAddress,
 } from "../agents/agent.ts";
-import type { Torrent } from "../metainfo/torrent.ts";
+import { pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
 import { PiecePriorities } from "../picker/priority.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
 import { addressKey } from "../util/address.ts";
@@ -117,6 +117,8 @@ export class SessionCore implements AgentSession {
   readonly #uploads: UploadBuffers;
   /** Bytes handed to storage and not yet written. */
   #pendingWriteBytes = 0;
+  /** Bytes of failed pieces thrown away (a repaired v2 piece's good blocks given back). */
+  #wastedBytes = 0;
   /** Resolvers waiting for pending writes to drop below the limit. */
   #writeWaiters: (() => void)[] = [];
   /** Called when a write fails: the session stops. */
@@ -305,6 +307,7 @@ export class SessionCore implements AgentSession {
             this.forAgents((agent) => agent.pieceVerified?.(index));
             this.onPieceVerified(index);
           } else {
+            this.#wastedBytes += pieceLengthAt(this.torrent, index);
             this.events.emit("piece-failed", { index, peers: senders });
             this.forAgents((agent) => agent.pieceFailed?.(index));
           }
@@ -317,6 +320,21 @@ export class SessionCore implements AgentSession {
         throw error;
       },
     );
+  }
+
+  /** @inheritdoc */
+  keepGoodBlocks(index: number, leafHashes: Uint8Array): readonly number[] | undefined {
+    const bad = this.store.keepGoodBlocks(index, leafHashes);
+    if (bad) {
+      const { blockSize } = this.store;
+      const pieceLength = pieceLengthAt(this.torrent, index);
+      const badBytes = bad.reduce(
+        (sum, block) => sum + Math.min(blockSize, pieceLength - block * blockSize),
+        0,
+      );
+      this.#wastedBytes -= pieceLength - badBytes;
+    }
+    return bad;
   }
 
   /** @inheritdoc */
@@ -357,6 +375,7 @@ export class SessionCore implements AgentSession {
       verifiedPieces: store.verified.count(),
       pieceCount: torrent.pieceCount,
       downloaded: this.downloadMeter.total,
+      wastedBytes: this.#wastedBytes,
       uploaded: this.uploadMeter.total,
       downloadRate,
       uploadRate: this.uploadMeter.rate(),

@@ -12,6 +12,11 @@ export interface SessionStats {
   readonly pieceCount: number;
   /** Payload bytes received this session (including discarded ones). */
   readonly downloaded: number;
+  /**
+   * Bytes of pieces that failed their hash check, thrown away to be fetched again: the whole
+   * piece, or for a v2 piece repaired by its leaf hashes (BEP 52) only its bad blocks.
+   */
+  readonly wastedBytes: number;
   /** Payload bytes sent this session. */
   readonly uploaded: number;
   /** Receive rate, bytes per second. */
@@ -40,9 +45,10 @@ export interface PeerInfo {
 export interface SessionEvents {
   /**
    * A session added from a magnet link is fetching the metadata (about once a
-   * second until it arrives): `peers` connected.
+   * second until it arrives): `peers` connected; `stage` `"piece layers"` once the info
+   * dictionary is in and a `btmh` link's v2 piece layers are being fetched (BEP 52).
    */
-  "metadata-progress": { readonly peers: number };
+  "metadata-progress": { readonly peers: number; readonly stage?: "info" | "piece layers" };
   /** The metadata of a session added from a magnet link arrived and checked out. */
   metadata: { readonly torrent: Torrent };
   /**

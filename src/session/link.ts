@@ -61,6 +61,10 @@ export class WireLink implements PeerLink {
     return this.#v2;
   }
 
+  get infoHash(): Uint8Array {
+    return this.#wire.remote.infoHash;
+  }
+
   get queuedBytes(): number {
     return this.#wire.queuedBytes;
   }

@@ -2,7 +2,6 @@ import type { AgentPeer, MessagingAgent, MetadataSession } from "../agents/agent
 import { metainfoFromInfo } from "../metainfo/from_info.ts";
 import type { Magnet } from "../metainfo/magnet.ts";
 import { parseTorrent } from "../metainfo/parse.ts";
-import { assertDownloadable } from "../metainfo/errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerSourceContext } from "../peers/source.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
@@ -99,6 +98,8 @@ export class MagnetSession implements TorrentSession, HostedSession {
   readonly #view: MetadataSession;
   #engine: SessionEngine | undefined;
   #torrent: Torrent | undefined;
+  /** The info dictionary's torrent while its v2 piece layers are fetched (BEP 52). */
+  #partial: Torrent | undefined;
   #wantedFiles: readonly number[] | undefined;
   /** Rate limits set before the metadata arrived, for the torrent's session. */
   #limits: RateLimits;
@@ -164,14 +165,20 @@ export class MagnetSession implements TorrentSession, HostedSession {
     });
     this.#engineOpened.catch(() => {});
     const peers = this.#peers;
+    const partial = () => this.#partial;
     this.#view = {
       infoHash: magnet.infoHash,
+      infoHashV2: magnet.infoHashV2,
+      get torrent() {
+        return partial();
+      },
       maxMetadataSize: config.maxMetadataSize,
       peers: () => [...peers.values()].map((entry) => entry.peer),
       addPeers: (addresses, source) => this.addPeers(addresses, source),
       strike: (peer, reason) => this.#strike(peer, reason),
       ban: (peer, reason) => this.#ban(peer, reason),
       metadataReceived: (info) => this.#metadataReceived(info),
+      pieceLayersReceived: (layers) => this.#pieceLayersReceived(layers),
     };
   }
 
@@ -227,6 +234,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
       verifiedPieces: 0,
       pieceCount: 0,
       downloaded: 0,
+      wastedBytes: 0,
       uploaded: 0,
       downloadRate: 0,
       uploadRate: 0,
@@ -375,7 +383,8 @@ export class MagnetSession implements TorrentSession, HostedSession {
     if (this.#engine) return this.#engine.attach(wire, host, port, incoming);
     const key = addressKey(host, port);
     this.#dialing.delete(key);
-    const link = new WireLink(wire);
+    // Under a btmh link's truncated hash a connection speaks v2 (hash requests allowed).
+    const link = new WireLink(wire, undefined, this.magnet.infoHashV2?.subarray(0, 20));
     const connection = { ownId: this.#host.peerId, peerId: link.peerId, incoming, key };
     const connected = [...this.#peers.values()].map(({ peer }) => peer);
     if (!admitConnection(connection, connected, this.#pool, () => this.accepts(key, host, port))) {
@@ -482,9 +491,18 @@ export class MagnetSession implements TorrentSession, HostedSession {
         entry.haves = haves;
         return;
       }
-      default:
+      default: {
         // Choke and interest apply; requests are void (we have nothing) and unasked blocks count.
-        peer.receive(message);
+        const passed = peer.receive(message);
+        if (!passed) return;
+        for (const agent of this.#agents) {
+          if (peer.closed) return;
+          const handler = agent.beforeMetadata?.consumes?.[passed.type] as
+            | ((peer: AgentPeer, message: Message) => void)
+            | undefined;
+          handler?.(peer, passed);
+        }
+      }
     }
   }
 
@@ -533,15 +551,47 @@ export class MagnetSession implements TorrentSession, HostedSession {
   }
 
   #metadataReceived(info: Uint8Array): void {
-    if (this.#torrent || this.#stopped) return;
+    if (this.#torrent || this.#partial || this.#stopped) return;
     let torrent: Torrent;
     try {
       torrent = parseTorrent(metainfoFromInfo(info, { trackers: this.magnet.trackers }));
-      assertDownloadable(torrent);
     } catch (error) {
       // The bytes match the info hash, so every peer would send the same: the magnet is unusable.
       return this.#fail(error as Error);
     }
+    // A btmh link's v2 files are verified by their piece layers, which the info lacks (BEP 52).
+    if (this.magnet.infoHashV2 && missesPieceLayers(torrent)) {
+      this.#partial = torrent;
+      this.#forPhase((phase) => phase.pieceLayersWanted?.(torrent));
+      return;
+    }
+    this.#metadataComplete(torrent);
+  }
+
+  #pieceLayersReceived(layers: ReadonlyMap<number, Uint8Array>): void {
+    const partial = this.#partial;
+    if (!partial || this.#torrent || this.#stopped) return;
+    let torrent: Torrent;
+    try {
+      const pieceLayers = [...layers].map(([index, layer]) => {
+        const root = partial.files[index]?.piecesRoot;
+        if (!root) throw new Error(`piece layers: file ${index} has no pieces root`);
+        return { root, layer };
+      });
+      torrent = parseTorrent(
+        metainfoFromInfo(partial.infoBytes, { trackers: this.magnet.trackers, pieceLayers }),
+      );
+      // A hybrid may go on without layers (SHA-1 checks its pieces), not with some missing.
+      if (missesPieceLayers(torrent) && (torrent.version === 2 || layers.size > 0)) {
+        throw new Error(`piece layers: not every file of more than one piece has its layer`);
+      }
+    } catch (error) {
+      return this.#fail(error as Error);
+    }
+    this.#metadataComplete(torrent);
+  }
+
+  #metadataComplete(torrent: Torrent): void {
     this.#torrent = torrent;
     if (torrent.private) this.#privateOnly();
     this.#endPhase();
@@ -661,7 +711,10 @@ export class MagnetSession implements TorrentSession, HostedSession {
     }
     this.#connectMore();
     this.#checkStalled();
-    this.events.emit("metadata-progress", { peers: this.#peers.size });
+    this.events.emit("metadata-progress", {
+      peers: this.#peers.size,
+      stage: this.#partial ? "piece layers" : "info",
+    });
   }
 
   #checkStalled(): void {
@@ -750,6 +803,15 @@ function checkAnnouncement(
       `sent ${what} without pieces it announced before`,
     );
   }
+}
+
+/** Whether a v2 file of more than one piece lacks its piece layer. */
+function missesPieceLayers(torrent: Torrent): boolean {
+  return torrent.version !== 1 &&
+    torrent.files.some((file) =>
+      file.piecesRoot !== undefined && !file.padding && file.pieceLayer === undefined &&
+      file.length > torrent.pieceLength
+    );
 }
 
 function info(peer: AgentPeer): PeerInfo {

@@ -20,6 +20,8 @@ export interface PeerLink {
   readonly fast: boolean;
   /** Whether the connection speaks v2 (BEP 52: see `AgentPeer.v2`); absent: no. */
   readonly v2?: boolean;
+  /** The 20-byte info hash the connection was made under; absent: the torrent's. */
+  readonly infoHash?: Uint8Array;
   /** Bytes queued and not yet written to the socket. */
   readonly queuedBytes: number;
   /** Whether the remote announced extension `name`. */
@@ -177,6 +179,11 @@ export class Peer implements AgentPeer {
   /** @inheritdoc */
   get v2(): boolean {
     return this.#link.v2 ?? false;
+  }
+
+  /** @inheritdoc */
+  get infoHash(): Uint8Array | undefined {
+    return this.#link.infoHash;
   }
 
   /** @inheritdoc */

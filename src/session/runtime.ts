@@ -1,7 +1,6 @@
 import { fetchTorrent } from "../fetch/registry.ts";
 import { type Magnet, parseMagnet } from "../metainfo/magnet.ts";
 import { parseTorrent } from "../metainfo/parse.ts";
-import { assertDownloadable } from "../metainfo/errors.ts";
 import { type Torrent, visibleFiles } from "../metainfo/torrent.ts";
 import { clientName } from "../peers/client_name.ts";
 import { generatePeerId } from "../peers/peer_id.ts";
@@ -37,6 +36,7 @@ import type { MessagingAgent } from "../agents/agent.ts";
 import { addressKey, type PeerAddress } from "../util/address.ts";
 import { Emitter } from "../util/emitter.ts";
 import { DhtPeerSource } from "../dht/peer_source.ts";
+import { hashesAgent } from "./agents/hashes.ts";
 import { metadataAgent } from "./agents/metadata.ts";
 import type { SessionConfig } from "./core.ts";
 import type { RuntimeEvents } from "./events.ts";
@@ -305,7 +305,6 @@ export class Runtime {
     checkWebSeedOptions(options.webSeeds ?? []);
     if (typeof source === "string" && /^magnet:/i.test(source)) {
       const magnet = parseMagnet(source);
-      assertDownloadable(magnet); // v2 sessions are not built yet
       return await this.#reserve(
         magnet.version === "hybrid" && magnet.infoHashV2
           ? [magnet.infoHashHex, toHex(magnet.infoHashV2.subarray(0, 20))]
@@ -495,8 +494,9 @@ export class Runtime {
   }
 
   /**
-   * Built-in optional agents and the user's: metadata exchange (BEP 9) and
-   * PEX unless the torrent is private (`undefined`: a magnet link, not known yet).
+   * Built-in optional agents and the user's: BEP 52 merkle hashes (serving piece layers,
+   * fetching a btmh magnet's), metadata exchange (BEP 9) and PEX unless the torrent is
+   * private (`undefined`: a magnet link, not known yet).
    */
   #agentsFor(
     isPrivate: boolean | undefined,
@@ -505,6 +505,7 @@ export class Runtime {
     const agents: MessagingAgent[] = [];
     let pex: MessagingAgent | undefined;
     let dht: MessagingAgent | undefined;
+    agents.push(hashesAgent());
     if (!isPrivate) {
       agents.push(metadataAgent());
       if (options.pex !== false) {

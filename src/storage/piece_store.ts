@@ -22,12 +22,14 @@ import { checkPieceRange, filePieceRange } from "./layout.ts";
 import { Limiter } from "./limiter.ts";
 import { loadResume, saveResume } from "./resume.ts";
 import type { Storage, TorrentStorage } from "./types.ts";
-import { hashLeaves, V2Pieces, type V2PieceShape } from "./v2_pieces.ts";
+import { badBlocks, hashLeaves, V2Pieces, type V2PieceShape } from "./v2_pieces.ts";
 
 /** The usual request size (BEP 3 clients use 16 KiB). */
 export const DEFAULT_BLOCK_SIZE = 16384;
 
 const SPARE_BUFFER_BYTES = 32 * 1024 * 1024;
+/** Failed v2 pieces whose leaves as received are kept for {@linkcode PieceStore.keepGoodBlocks}. */
+const MAX_FAILED_RECORDS = 64;
 /** Default of {@linkcode PieceStoreOptions.writeBufferBytes}. */
 const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Running hashes for a custom hasher without `incremental`. */
@@ -124,6 +126,15 @@ interface PieceProgress {
   dirtyPadding: Set<number> | undefined;
 }
 
+/** What a failed v2 piece's blocks were, kept until its good blocks are kept or it restarts. */
+interface FailedPiece {
+  readonly shape: V2PieceShape;
+  /** Leaf hashes as received. */
+  readonly leaves: Uint8Array;
+  /** Blocks whose padding bytes were not zero. */
+  readonly dirtyPadding: ReadonlySet<number> | undefined;
+}
+
 /** Contiguous blocks of one piece, gathered into one buffer for one storage write. */
 interface WriteBatch {
   readonly piece: number;
@@ -188,6 +199,8 @@ export class PieceStore {
   /** Indices into `torrent.files` of the visible files (no padding). */
   readonly #visible: readonly number[];
   readonly #inProgress = new Map<number, PieceProgress>();
+  /** Failed v2 pieces that can keep their good blocks (bounded, oldest dropped first). */
+  readonly #failed = new Map<number, FailedPiece>();
   /** Piece-sized buffers reused for read-back (fresh ones cost more than the read). */
   readonly #spareBuffers: Uint8Array[] = [];
   readonly #maxSpareBuffers: number;
@@ -568,6 +581,8 @@ export class PieceStore {
     if (this.#verified.get(piece)) return NOTHING_STORED;
     let progress = this.#inProgress.get(piece);
     if (!progress) {
+      // The piece starts over: what failed before can no longer be kept.
+      this.#failed.delete(piece);
       const shape = this.#v2?.shape(piece);
       progress = {
         received: new Bitfield(this.blockCount(piece)),
@@ -719,6 +734,7 @@ export class PieceStore {
       (good): BlockWriteResult => {
         this.#inProgress.delete(piece);
         if (good) this.#markVerified(piece);
+        else this.#rememberFailure(piece, progress);
         const status = good ? "verified" : "failed";
         return progress.leaves ? { piece, status, leafHashes: progress.leaves } : { piece, status };
       },
@@ -727,6 +743,73 @@ export class PieceStore {
         throw error;
       },
     );
+  }
+
+  /**
+   * After a v2 or hybrid piece failed: keeps its blocks whose 16 KiB leaves match
+   * `trustedLeaves` (the piece's leaf hashes, from a BEP 52 `hashes` answer the caller proved
+   * against the piece's hash), so that only the others are fetched again. Those blocks were
+   * written already; they count as received, and the piece verifies once the bad ones are
+   * written again. Returns the bad blocks' indices (a block is bad when a leaf differs or its
+   * padding bytes were not zero), or `undefined` when nothing is kept: the failure is not known
+   * (a v1 piece, a block of the piece was written since, over 64 failures ago, a recheck), no
+   * block differs, or a hybrid's SHA-1 could not read the kept blocks back (write-only).
+   *
+   * @example
+   * ```ts
+   * import type { PieceStore } from "@bittern/bittern";
+   *
+   * declare const store: PieceStore;
+   * declare const trusted: Uint8Array; // 32 bytes per leaf of piece 4, proven by its piece hash
+   * const bad = store.keepGoodBlocks(4, trusted);
+   * if (bad) console.log(`fetch blocks ${bad.join(", ")} of piece 4 again`);
+   * ```
+   *
+   * @param piece Piece index.
+   * @param trustedLeaves The piece's leaf hashes (32 bytes each; those past its data ignored).
+   * @returns The blocks to fetch again, or `undefined` when every block is.
+   * @throws {StorageError} `out-of-range` when `trustedLeaves` does not hash to the piece's
+   * expected v2 hash (the caller did not prove them).
+   */
+  keepGoodBlocks(piece: number, trustedLeaves: Uint8Array): number[] | undefined {
+    checkPieceRange(this.torrent, piece, 0, 0, "keep blocks");
+    const failed = this.#failed.get(piece);
+    if (!failed || this.#inProgress.has(piece) || this.#verified.get(piece)) return undefined;
+    const { shape } = failed;
+    const leafBytes = shape.dataLeaves * MERKLE_HASH_LENGTH;
+    const trusted = trustedLeaves.subarray(0, leafBytes);
+    if (trusted.length !== leafBytes || this.#v2!.matches(piece, trusted) !== true) {
+      throw new StorageError(
+        "out-of-range",
+        "keep blocks",
+        `piece ${piece}`,
+        "the leaf hashes given do not hash to the piece's v2 hash",
+      );
+    }
+    this.#failed.delete(piece);
+    // A hybrid's SHA-1 reads kept blocks back; write-only storage cannot.
+    if (this.#hasSha1 && this.storage.readable === false) return undefined;
+    const count = this.blockCount(piece);
+    const bad = badBlocks(failed.leaves, trusted, count, this.blockSize, failed.dirtyPadding);
+    if (bad.length === 0) return undefined;
+    const received = new Bitfield(count);
+    for (let block = 0; block < count; block++) received.set(block);
+    for (const block of bad) received.set(block, false);
+    this.#inProgress.set(piece, {
+      received,
+      writing: new Set(),
+      verifying: false,
+      // Kept blocks are read back for the SHA-1 (bad ones before them are hashed as they come).
+      hash: this.#hasSha1 ? this.#incremental() : undefined,
+      hashed: 0,
+      ahead: undefined,
+      batch: undefined,
+      shape,
+      // A copy: the failed result handed these to its caller.
+      leaves: failed.leaves.slice(),
+      dirtyPadding: undefined,
+    });
+    return bad;
   }
 
   /**
@@ -809,6 +892,7 @@ export class PieceStore {
     const verified = this.#paddingOnlyPieces();
     await this.#settleBatches();
     this.#inProgress.clear();
+    this.#failed.clear();
     let next = 0;
     let checked = 0;
     // A few lanes each read then hash one piece at a time, so reading overlaps hashing.
@@ -931,6 +1015,16 @@ export class PieceStore {
     const clean = hashLeaves(data, offset, progress.shape!.dataLength, progress.leaves!);
     if (clean) progress.dirtyPadding?.delete(block);
     else (progress.dirtyPadding ??= new Set()).add(block);
+  }
+
+  /** Keeps a failed v2 piece's leaves as received, for {@linkcode PieceStore.keepGoodBlocks}. */
+  #rememberFailure(piece: number, progress: PieceProgress): void {
+    const { shape, leaves } = progress;
+    if (!shape?.expected || !leaves) return;
+    if (this.#failed.size >= MAX_FAILED_RECORDS) {
+      this.#failed.delete(this.#failed.keys().next().value!);
+    }
+    this.#failed.set(piece, { shape, leaves, dirtyPadding: progress.dirtyPadding });
   }
 
   /**

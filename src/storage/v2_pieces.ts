@@ -316,3 +316,50 @@ function allZero(bytes: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (bytes[i] !== 0) return false;
   return true;
 }
+
+/**
+ * The blocks of a failed v2 piece to fetch again: those holding a leaf whose hash as received
+ * differs from `trusted` (the piece's leaf hashes, proven against its piece hash), and those
+ * whose padding bytes were not zero (`dirty`). With 16 KiB blocks, block `i` is leaf `i`; a
+ * larger block spans several leaves; a block of padding only is bad only when dirty.
+ *
+ * @example
+ * ```ts ignore
+ * import { badBlocks } from "./v2_pieces.ts";
+ *
+ * declare const received: Uint8Array; // 32 bytes per data leaf, as the piece arrived
+ * declare const trusted: Uint8Array; // the same leaves from a proven `hashes` answer
+ * console.log(badBlocks(received, trusted, 64, 16384)); // e.g. [17]
+ * ```
+ *
+ * @param received Leaf hashes of the piece's data as received (32 bytes each).
+ * @param trusted The true leaf hashes, at least as many.
+ * @param blockCount Blocks in the piece.
+ * @param blockSize Bytes per block (a multiple of 16 KiB).
+ * @param dirty Blocks whose padding bytes were not zero.
+ * @returns The bad blocks' indices, in order.
+ */
+export function badBlocks(
+  received: Uint8Array,
+  trusted: Uint8Array,
+  blockCount: number,
+  blockSize: number,
+  dirty?: ReadonlySet<number>,
+): number[] {
+  const leavesPerBlock = blockSize / MERKLE_BLOCK_SIZE;
+  const dataLeaves = received.length / MERKLE_HASH_LENGTH;
+  const bad: number[] = [];
+  for (let block = 0; block < blockCount; block++) {
+    let good = !dirty?.has(block);
+    const end = Math.min((block + 1) * leavesPerBlock, dataLeaves);
+    for (let leaf = block * leavesPerBlock; good && leaf < end; leaf++) {
+      const at = leaf * MERKLE_HASH_LENGTH;
+      good = bytesEqual(
+        received.subarray(at, at + MERKLE_HASH_LENGTH),
+        trusted.subarray(at, at + MERKLE_HASH_LENGTH),
+      );
+    }
+    if (!good) bad.push(block);
+  }
+  return bad;
+}

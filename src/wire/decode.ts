@@ -52,6 +52,16 @@ const STATE_BY_ID = [Messages.choke, Messages.unchoke, Messages.interested, Mess
 const EMPTY = new Uint8Array(0);
 /** Length prefix + message id. */
 const HEADER_LENGTH = 5;
+/** A BEP 52 hash message's fixed part: pieces root, base layer, index, length, proof layers. */
+const HASH_REQUEST_BODY = 32 + 4 * 4;
+const HASH_SIZE = 32;
+/** Most layers a file's merkle tree can have (2^64 leaves is far beyond any file). */
+const MAX_TREE_LAYERS = 64;
+
+/** The largest `hashes` frame (id included) with at most `maxHashCount` hashes. */
+function maxHashesFrame(maxHashCount: number): number {
+  return 1 + HASH_REQUEST_BODY + (maxHashCount + MAX_TREE_LAYERS) * HASH_SIZE;
+}
 
 /**
  * Turns socket chunks into messages, incrementally and with as little copying
@@ -253,11 +263,18 @@ export class FrameDecoder {
       limit = limits.maxBitfieldLength + 1;
     } else if (id === MessageId.extended) {
       limit = limits.maxExtendedLength + 2;
+    } else if (id === MessageId.hashes) {
+      limit = maxHashesFrame(limits.maxHashCount);
     } else if (id === -1) {
       const bitfield = this.context
         ? Math.ceil(this.context.pieceCount / 8)
         : limits.maxBitfieldLength;
-      limit = Math.max(limits.maxBlockLength + 9, bitfield + 1, limits.maxExtendedLength + 2);
+      limit = Math.max(
+        limits.maxBlockLength + 9,
+        bitfield + 1,
+        limits.maxExtendedLength + 2,
+        maxHashesFrame(limits.maxHashCount),
+      );
     } else {
       limit = limits.maxBlockLength + 9;
     }
@@ -359,9 +376,68 @@ export class FrameDecoder {
         if (size < 1) throw badLength("extended", size, "at least 1");
         return { type: "extended", id: bytes[start], payload: bytes.subarray(start + 1, end) };
       }
+      case MessageId.hashRequest:
+      case MessageId.hashReject: {
+        const type = id === MessageId.hashRequest ? "hash-request" : "hash-reject";
+        if (size !== HASH_REQUEST_BODY) throw badLength(type, size, `${HASH_REQUEST_BODY}`);
+        return { type, ...this.#hashFields(type, bytes, start) };
+      }
+      case MessageId.hashes: {
+        if (size < HASH_REQUEST_BODY) {
+          throw badLength("hashes", size, `at least ${HASH_REQUEST_BODY}`);
+        }
+        const fields = this.#hashFields("hashes", bytes, start);
+        // libtorrent's count (the reference): the hashes cover log2(length) layers, and the
+        // proof has an uncle for each further layer up to and including `proofLayers`.
+        const uncles = Math.max(0, fields.proofLayers - Math.log2(fields.length) + 1);
+        const expected = HASH_REQUEST_BODY + (fields.length + uncles) * HASH_SIZE;
+        if (size !== expected) {
+          throw new ProtocolError(
+            "bad-hash-request",
+            `hashes message of ${size} bytes for ${fields.length} hashes and ${uncles} ` +
+              `proof hashes (expected ${expected})`,
+            { size, expected, length: fields.length, proofLayers: fields.proofLayers },
+          );
+        }
+        const hashesStart = start + HASH_REQUEST_BODY;
+        const proofStart = hashesStart + fields.length * HASH_SIZE;
+        return {
+          type: "hashes",
+          ...fields,
+          hashes: bytes.subarray(hashesStart, proofStart),
+          proof: bytes.subarray(proofStart, end),
+        };
+      }
       default:
         return { type: "unknown", id, payload: bytes.subarray(start, end) };
     }
+  }
+
+  /** Reads and checks the fields the three BEP 52 messages share. */
+  #hashFields(type: string, bytes: Uint8Array, start: number) {
+    const piecesRoot = bytes.subarray(start, start + HASH_SIZE);
+    const baseLayer = readUint32(bytes, start + 32);
+    const index = readUint32(bytes, start + 36);
+    const length = readUint32(bytes, start + 40);
+    const proofLayers = readUint32(bytes, start + 44);
+    const limit = this.#limits.maxHashCount;
+    let problem: string | undefined;
+    if (length === 0 || (length & (length - 1)) !== 0) {
+      problem = `a length of ${length} (not a power of two)`;
+    } else if (length > limit) problem = `a length of ${length} (more than ${limit} hashes)`;
+    else if (index % length !== 0) problem = `index ${index} (not a multiple of length ${length})`;
+    else if (baseLayer > MAX_TREE_LAYERS) problem = `base layer ${baseLayer}`;
+    else if (proofLayers > MAX_TREE_LAYERS) problem = `${proofLayers} proof layers`;
+    if (problem) {
+      throw new ProtocolError("bad-hash-request", `${type} message with ${problem}`, {
+        type,
+        baseLayer,
+        index,
+        length,
+        proofLayers,
+      });
+    }
+    return { piecesRoot, baseLayer, index, length, proofLayers };
   }
 
   #checkFast(type: string): void {

@@ -200,6 +200,32 @@ export function encodeMessage(message: Message): Uint8Array {
       bytes.set(message.payload, 6);
       return bytes;
     }
+    case "hash-request":
+    case "hash-reject":
+    case "hashes": {
+      const hashes = message.type === "hashes" ? message.hashes.length + message.proof.length : 0;
+      const id = message.type === "hash-request"
+        ? MessageId.hashRequest
+        : message.type === "hash-reject"
+        ? MessageId.hashReject
+        : MessageId.hashes;
+      if (message.piecesRoot.length !== 32) {
+        throw new WireOptionsError(
+          `wire encode: ${message.type} pieces root must be 32 bytes, got ${message.piecesRoot.length}`,
+        );
+      }
+      const bytes = frame(id, 48 + hashes);
+      bytes.set(message.piecesRoot, 5);
+      writeUint32(bytes, 37, checkUint32(message.baseLayer, `${message.type} base layer`));
+      writeUint32(bytes, 41, checkUint32(message.index, `${message.type} index`));
+      writeUint32(bytes, 45, checkUint32(message.length, `${message.type} length`));
+      writeUint32(bytes, 49, checkUint32(message.proofLayers, `${message.type} proof layers`));
+      if (message.type === "hashes") {
+        bytes.set(message.hashes, 53);
+        bytes.set(message.proof, 53 + message.hashes.length);
+      }
+      return bytes;
+    }
     case "unknown": {
       const bytes = frame(checkByte(message.id, "message id"), message.payload.length);
       bytes.set(message.payload, 5);

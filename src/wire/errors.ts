@@ -9,6 +9,9 @@
  * - `bad-request`: a request or cancel for zero bytes.
  * - `fast-not-negotiated`: a fast extension message (BEP 6: have all/none, suggest, reject,
  *   allowed fast) on a connection where either side did not set the fast bit.
+ * - `bad-hash-request`: a BEP 52 `hash request`, `hashes` or `hash reject` whose `length` is
+ *   not a power of two, exceeds `WireLimits.maxHashCount`, or does not divide `index`, or with
+ *   more than 64 proof layers, or a `hashes` whose size does not match its fields.
  * - `handshake-timeout`: the handshake did not arrive in time.
  * - `bad-handshake`: the handshake is not the BitTorrent protocol, or names another torrent.
  * - `unknown-info-hash`: an incoming handshake for a torrent we do not serve.
@@ -44,6 +47,7 @@ export type ProtocolErrorCode =
   | "request-too-large"
   | "bad-request"
   | "fast-not-negotiated"
+  | "bad-hash-request"
   | "handshake-timeout"
   | "bad-handshake"
   | "unknown-info-hash"

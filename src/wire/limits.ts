@@ -45,6 +45,12 @@ export interface WireLimits {
    * closes the connection with `too-many-extended-handshakes`. Default 5.
    */
   readonly maxExtendedHandshakes?: number;
+  /**
+   * Most hashes a BEP 52 `hash request`, `hashes` or `hash reject` may name (its `length`);
+   * it bounds a `hashes` frame to about 32 bytes times this. Default 8192, libtorrent's
+   * limit (512 piece hashes is what libtorrent and Bittern ask for).
+   */
+  readonly maxHashCount?: number;
   /** Milliseconds to wait for the peer's handshake. Default 10 000. */
   readonly handshakeTimeout?: number;
 }
@@ -79,6 +85,7 @@ export const DEFAULT_WIRE_LIMITS: ResolvedWireLimits = Object.freeze({
   maxExtendedLength: 64 * 1024,
   maxMetadataSize: 16 * 1024 * 1024,
   maxExtendedHandshakes: 5,
+  maxHashCount: 8192,
   handshakeTimeout: 10_000,
 });
 

@@ -1,6 +1,6 @@
 /**
  * Message ids of the peer wire protocol (BEP 3, plus `port` from BEP 5, the fast extension's
- * five from BEP 6 and `extended` from BEP 10).
+ * five from BEP 6, `extended` from BEP 10 and BEP 52's three merkle hash messages).
  *
  * @example
  * ```ts
@@ -26,6 +26,9 @@ export const MessageId = {
   rejectRequest: 16,
   allowedFast: 17,
   extended: 20,
+  hashRequest: 21,
+  hashes: 22,
+  hashReject: 23,
 } as const;
 
 /**
@@ -221,6 +224,85 @@ export interface ExtendedMessage {
   readonly payload: Uint8Array;
 }
 /**
+ * BEP 52: a request for `length` hashes of layer `baseLayer` (0: the 16 KiB blocks' layer)
+ * of the merkle tree whose root is `piecesRoot`, from `index` on, with the uncle hashes of
+ * `proofLayers` layers above them (`hash-request`); or the refusal to answer one, echoing
+ * its fields (`hash-reject`).
+ *
+ * The codec checks the shape: `length` a power of two up to `WireLimits.maxHashCount`,
+ * `index` a multiple of `length`, `proofLayers` at most 64.
+ *
+ * @example Asking for the first 512 piece hashes of a file (64 KiB pieces: layer 2)
+ * ```ts
+ * import type { HashRequestMessage } from "@bittern/bittern";
+ *
+ * declare const piecesRoot: Uint8Array; // a file of 2000 pieces: 2048 wide, 11 layers to the root
+ * const message: HashRequestMessage = {
+ *   type: "hash-request",
+ *   piecesRoot,
+ *   baseLayer: 2,
+ *   index: 0,
+ *   length: 512,
+ *   proofLayers: 10, // the uncles of 2 layers, up to a child of the root
+ * };
+ * ```
+ */
+export interface HashRequestMessage {
+  /** Discriminant. */
+  readonly type: "hash-request" | "hash-reject";
+  /** The file's 32-byte `pieces root`. */
+  readonly piecesRoot: Uint8Array;
+  /** The layer asked for, counted from the leaves (16 KiB blocks) up. */
+  readonly baseLayer: number;
+  /** The first hash's position in its layer; a multiple of `length`. */
+  readonly index: number;
+  /** How many hashes: a power of two. */
+  readonly length: number;
+  /** How many layers, from the base layer up, the proof covers. */
+  readonly proofLayers: number;
+}
+
+/**
+ * BEP 52: the answer to a {@linkcode HashRequestMessage}, echoing its fields: the `length`
+ * hashes of the base layer, then the uncle hashes proving their subtree, bottom up: the
+ * sibling of the subtree's root (`log2(length)` layers above the base) and of each ancestor up
+ * to `proofLayers` layers above the base, so `max(0, proofLayers - log2(length) + 1)` of them
+ * (libtorrent's count; `proofLayers` below the base-to-root height, so the last is a child of
+ * the root).
+ *
+ * @example Checking an answer with the merkle helpers
+ * ```ts
+ * import { type HashesMessage, merkleRoot, verifyProof } from "@bittern/bittern";
+ *
+ * declare const message: HashesMessage;
+ * const hashes = [];
+ * for (let at = 0; at < message.hashes.length; at += 32) hashes.push(message.hashes.subarray(at, at + 32));
+ * const subtree = merkleRoot(hashes, hashes.length);
+ * const uncles = [];
+ * for (let at = 0; at < message.proof.length; at += 32) uncles.push(message.proof.subarray(at, at + 32));
+ * console.log(verifyProof(subtree, message.index / message.length, uncles, message.piecesRoot));
+ * ```
+ */
+export interface HashesMessage {
+  /** Discriminant. */
+  readonly type: "hashes";
+  /** The file's 32-byte `pieces root`. */
+  readonly piecesRoot: Uint8Array;
+  /** The layer of `hashes`, counted from the leaves up. */
+  readonly baseLayer: number;
+  /** The first hash's position in its layer. */
+  readonly index: number;
+  /** How many base-layer hashes: a power of two. */
+  readonly length: number;
+  /** How many layers, from the base layer up, the answer covers. */
+  readonly proofLayers: number;
+  /** `length` 32-byte hashes of the base layer (a view, valid during the handler). */
+  readonly hashes: Uint8Array;
+  /** The uncle hashes, 32 bytes each, bottom up (a view, valid during the handler). */
+  readonly proof: Uint8Array;
+}
+
+/**
  * A message with an id this codec does not know; it is passed on, never fatal.
  *
  * @example
@@ -271,6 +353,8 @@ export type Message =
   | FastPieceMessage
   | RejectRequestMessage
   | ExtendedMessage
+  | HashRequestMessage
+  | HashesMessage
   | UnknownMessage;
 
 /**

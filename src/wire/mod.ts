@@ -24,6 +24,8 @@ export type {
   BlockRequestMessage,
   ExtendedMessage,
   FastPieceMessage,
+  HashesMessage,
+  HashRequestMessage,
   HaveAllMessage,
   HaveMessage,
   KeepAliveMessage,

@@ -1,6 +1,6 @@
 /**
  * v2 (BEP 52) and hybrid metainfo: what parseTorrent exposes, what it refuses, and which
- * v2-only sources a Runtime refuses (btmh-only magnets, torrents without piece layers).
+ * v2-only sources a Runtime refuses (torrents without piece layers).
  */
 import assert from "node:assert/strict";
 import { encode } from "../../src/bencode/mod.ts";
@@ -150,18 +150,15 @@ Deno.test("BEP 47 in v1: symlink without length, pad without path, executable an
   assert.equal(torrent.files[3].hidden, true);
 });
 
-Deno.test("a Runtime takes v2-only torrents, refuses btmh-only magnets and torrents without layers", async () => {
+Deno.test("a Runtime takes v2-only torrents and btmh-only magnets, refuses torrents without layers", async () => {
   await using runtime = new Runtime({ listen: false });
   const v2Only = parseTorrent(buildV2Torrent([{ path: ["a"], length: 9 }]));
-  await assert.rejects(
-    runtime.add(`magnet:?xt=urn:btmh:1220${v2Only.infoHashV2Hex}`, {
-      storage: new MemoryStorage(),
-      start: false,
-    }),
-    (error: unknown) =>
-      error instanceof TorrentError && error.code === "v2-only-unsupported" &&
-      /v2-only torrents is not supported yet/.test(error.message),
-  );
+  const magnet = await runtime.add(`magnet:?xt=urn:btmh:1220${v2Only.infoHashV2Hex}`, {
+    storage: new MemoryStorage(),
+    start: false,
+  });
+  assert.equal(magnet.infoHash, v2Only.infoHashHex);
+  await magnet.stop();
   const noLayers = buildV2Torrent([{ path: ["big"], length: 40_000 }], { layers: "none" });
   await assert.rejects(
     runtime.add(noLayers, { storage: new MemoryStorage(), start: false }),

@@ -138,6 +138,9 @@ export class FakeSession implements AgentSession {
   readBlockNow(): undefined {
     throw new Error("FakeSession.readBlockNow is not expected here");
   }
+  keepGoodBlocks(): undefined {
+    return undefined;
+  }
   strike(): void {}
   ban(): void {}
   readonly downloadLimiter: BandwidthLimiter = new BandwidthLimiter();

@@ -47,7 +47,8 @@ class Phase implements MetadataSession {
   readonly strikes: string[] = [];
   readonly bans: string[] = [];
   received: Uint8Array | undefined;
-  constructor(readonly infoHash: Uint8Array, readonly maxMetadataSize = 16 * 1024 * 1024) {}
+  infoHashV2: Uint8Array | undefined;
+  constructor(public infoHash: Uint8Array, readonly maxMetadataSize = 16 * 1024 * 1024) {}
   peers(): Iterable<AgentPeer> {
     return this.peerList.filter((peer) => !peer.closed);
   }
@@ -61,6 +62,8 @@ class Phase implements MetadataSession {
   metadataReceived(info: Uint8Array): void {
     this.received = info;
   }
+  readonly torrent = undefined;
+  pieceLayersReceived(): void {}
 }
 
 const INFO = payload(40_000, 11); // three pieces: 16 KiB, 16 KiB, 7232 bytes
@@ -289,5 +292,32 @@ Deno.test("metadata messages: round trip, and malformed ones named", () => {
     ] as const
   ) {
     assert.throws(() => decodeMetadataMessage(text.encode(payload)), expected);
+  }
+});
+
+const INFO_HASH_V2 = new Uint8Array(createHash("sha256").update(INFO).digest());
+
+Deno.test("metadata agent: a btmh link's info dictionary is checked by SHA-256 (and SHA-1 with btih too)", () => {
+  for (
+    const [name, v1, v2, accepted] of [
+      ["v2-only, right", INFO_HASH_V2.slice(0, 20), INFO_HASH_V2, true],
+      ["hybrid, both right", INFO_HASH, INFO_HASH_V2, true],
+      [
+        "hybrid, SHA-256 wrong",
+        INFO_HASH,
+        INFO_HASH_V2.map((byte, i) => i ? byte : byte ^ 1),
+        false,
+      ],
+      ["hybrid, SHA-1 wrong", INFO_HASH.map((byte, i) => i ? byte : byte ^ 1), INFO_HASH_V2, false],
+    ] as const
+  ) {
+    const peer = new MetadataPeer("10.0.0.1", INFO.length);
+    const { phase, deliver, join } = setup([]);
+    phase.infoHash = v1;
+    phase.infoHashV2 = v2;
+    join(peer);
+    drain(peer, deliver);
+    assert.deepEqual(phase.received, accepted ? INFO : undefined, name);
+    assert.deepEqual(phase.strikes, accepted ? [] : [peer.key], name);
   }
 });

@@ -27,7 +27,7 @@ export const everyMessage: Message[] = [
   { type: "port", port: 6881 },
   { type: "extended", id: 0, payload: new TextEncoder().encode("d1:md6:ut_pexi1eee") },
   { type: "extended", id: 3, payload: new Uint8Array(0) },
-  { type: "unknown", id: 21, payload: new Uint8Array([0, 0, 0, 5]) },
+  { type: "unknown", id: 24, payload: new Uint8Array([0, 0, 0, 5]) },
   { type: "unknown", id: 255, payload: new Uint8Array(0) },
 ];
 

@@ -93,7 +93,7 @@ Deno.test("malformed: without torrent context, ranges are unchecked but bounds h
 });
 
 Deno.test("malformed: unknown ids within bounds are passed on, not fatal", () => {
-  const bytes = new Uint8Array([...frame(21, [1, 2, 3]), ...encodeMessage({ type: "unchoke" })]);
+  const bytes = new Uint8Array([...frame(24, [1, 2, 3]), ...encodeMessage({ type: "unchoke" })]);
   const messages = decodeCase(bytes);
   assert.deepEqual(messages.map((message) => message.type), ["unknown", "unchoke"]);
 });

@@ -6,6 +6,7 @@ import type { Bitfield } from "../../util/bitfield.ts";
 import { addressKey } from "../../util/address.ts";
 import { toHex } from "../../util/bytes.ts";
 import { BlockTracker } from "../blocks.ts";
+import { PieceRepair } from "../piece_repair.ts";
 import { SmartBan } from "../smart_ban.ts";
 
 /** Options of {@linkcode downloadAgent}. */
@@ -21,6 +22,11 @@ export interface DownloadAgentOptions {
    * taking the place of ordinary requests in a full pipeline.
    */
   readonly priorities?: PiecePriorities;
+  /**
+   * How long a v2 peer may take to answer for a failed piece's leaf hashes before the next
+   * is asked (default 10 000 ms).
+   */
+  readonly leafHashTimeoutMs?: number;
 }
 
 /** Peers asked at once for a block of a critical piece (endgame for one piece). */
@@ -56,6 +62,7 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
   const { selector } = options;
   let session!: AgentSession;
   let blocks!: BlockTracker;
+  let repair!: PieceRepair;
   const state = new WeakMap<AgentPeer, PeerDownload>();
   const smartBan = new SmartBan((peer) => addressKey(peer.host, peer.listenPort ?? peer.port));
   const eligible = (index: number) => session.needs(index) && !blocks.downloads.has(index);
@@ -245,6 +252,7 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
     attach(attached) {
       session = attached;
       blocks = new BlockTracker(session.torrent, options.blockSize);
+      repair = new PieceRepair(session.torrent, options.leafHashTimeoutMs ?? 10_000);
       initSelector();
       // A reader opened, moved or sought: its pieces go to the front of every pipeline.
       stopPriorities = options.priorities?.onChange(() => fillAll());
@@ -282,6 +290,23 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
         if (key !== undefined) blocks.release(key);
         // Others may take the block now; this peer asks again on its next refill, not at once.
         for (const other of session.peers()) if (other !== peer) fill(other);
+      },
+      hashes(peer, message) {
+        const answer = repair.answer(peer, message);
+        if (!answer) return; // not ours (the hashes agent's, or late)
+        if ("unproven" in answer) {
+          session.strike(
+            peer,
+            `sent leaf hashes of piece ${answer.piece} that do not lead to its hash`,
+          );
+          peer.close("BEP 52: leaf hashes that do not lead to the piece's hash");
+          return retryRepair(answer.piece);
+        }
+        repaired(answer.piece, answer.leaves);
+      },
+      "hash-reject"(peer, message) {
+        const piece = repair.rejected(peer, message);
+        if (piece !== undefined) retryRepair(piece);
       },
       piece(peer, message) {
         const { index, begin, block } = message;
@@ -321,11 +346,13 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
       }
     },
     pieceFailed(index) {
-      const { strike } = smartBan.failed(index, blocks.fail(index));
-      for (const peer of strike) {
-        session.strike(peer, `sent piece ${index}, which failed the hash check`);
-      }
-      fillAll();
+      // v2: the piece's blocks stay received (nothing refetched) while a v2 peer is asked for
+      // its leaf hashes, which tell the bad blocks apart.
+      if (repair.start(index, repairCandidates(index))) return;
+      refetchWhole(index);
+    },
+    tick() {
+      for (const piece of repair.stalled()) retryRepair(piece);
     },
     wantedChanged() {
       initSelector();
@@ -352,6 +379,50 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
       state.delete(peer);
     },
   };
+
+  /** A failed piece is fetched again whole: smart ban (after libtorrent's) finds the liars. */
+  function refetchWhole(index: number): void {
+    const { strike } = smartBan.failed(index, blocks.fail(index));
+    for (const peer of strike) {
+      session.strike(peer, `sent piece ${index}, which failed the hash check`);
+    }
+    fillAll();
+  }
+
+  /** Asks the next v2 peer for a failed piece's leaves, or refetches it whole. */
+  function retryRepair(index: number): void {
+    if (!repair.retry(index, repairCandidates(index))) refetchWhole(index);
+  }
+
+  /** Peers to ask for a failed piece's leaves: those that sent none of its blocks first. */
+  function repairCandidates(index: number): AgentPeer[] {
+    const senders = new Set(blocks.downloads.get(index)?.origins.map((origin) => origin?.sender));
+    const peers = [...session.peers()];
+    return [
+      ...peers.filter((peer) => !senders.has(peer)),
+      ...peers.filter((peer) => senders.has(peer)),
+    ];
+  }
+
+  /**
+   * A failed piece's proven leaves arrived: its good blocks are kept, only the bad ones are
+   * fetched again, and exactly their senders are struck.
+   */
+  function repaired(index: number, leaves: Uint8Array): void {
+    let bad: readonly number[] | undefined;
+    try {
+      bad = session.keepGoodBlocks(index, leaves);
+    } catch {
+      bad = undefined;
+    }
+    if (!bad) return refetchWhole(index);
+    const liars = new Set<AgentPeer>();
+    for (const origin of blocks.failBlocks(index, bad)) if (origin) liars.add(origin.sender);
+    for (const peer of liars) {
+      session.strike(peer, `sent corrupt blocks of piece ${index} (BEP 52 leaf hashes)`);
+    }
+    fillAll();
+  }
 
   /** The peer's pieces were announced (bitfield, `have-all`, `have-none`): recount. */
   function piecesAnnounced(peer: AgentPeer): void {

@@ -174,8 +174,7 @@ export function metadataAgent(options: MetadataAgentOptions = {}): MessagingAgen
     for (const [index, piece] of pieces.entries()) {
       assembled.set(piece!, index * METADATA_PIECE_SIZE);
     }
-    const digest = createHash("sha1").update(assembled).digest();
-    if (phase!.infoHash.every((byte, i) => byte === digest[i])) {
+    if (matchesInfoHashes(phase!, assembled)) {
       done = true;
       phase!.metadataReceived(assembled);
       return;
@@ -299,4 +298,20 @@ export function metadataAgent(options: MetadataAgentOptions = {}): MessagingAgen
       },
     },
   };
+}
+
+/**
+ * Whether `info` is the link's info dictionary: SHA-256 against the v2 hash (`btmh`) when
+ * given, SHA-1 against the v1 hash (`btih`) unless the link has none (v2-only: its 20-byte
+ * hash is the v2 hash truncated).
+ */
+function matchesInfoHashes(phase: MetadataSession, info: Uint8Array): boolean {
+  const { infoHash, infoHashV2 } = phase;
+  if (infoHashV2) {
+    const digest = createHash("sha256").update(info).digest();
+    if (!infoHashV2.every((byte, i) => byte === digest[i])) return false;
+    if (infoHash.every((byte, i) => byte === infoHashV2[i])) return true;
+  }
+  const digest = createHash("sha1").update(info).digest();
+  return infoHash.every((byte, i) => byte === digest[i]);
 }

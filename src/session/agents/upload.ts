@@ -49,7 +49,8 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
     const { torrent, verified } = session;
     const set = allowedFastSet({
       address,
-      infoHash: torrent.infoHash,
+      // The connection's hash, as libtorrent: a hybrid's v2 swarm draws from the v2 hash.
+      infoHash: peer.infoHash ?? torrent.infoHash,
       pieceCount: torrent.pieceCount,
       size: allowedFastSetSize,
       skip: (index) => peer.pieces.get(index) || !verified.get(index),
