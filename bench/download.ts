@@ -145,6 +145,8 @@ export interface ProcessRun {
   readonly completedSeconds: number;
   /** The process's peak RSS (`ru_maxrss`, i.e. `VmHWM` at exit; NaN without GNU time), MiB. */
   readonly peakRssMiB: number;
+  /** CPU seconds the process used, user plus system (NaN without GNU time). */
+  readonly cpuSeconds: number;
 }
 
 /**
@@ -203,10 +205,14 @@ export async function bitternLeech(
       "--no-dht",
       ...encryption ? ["--encryption", encryption] : [],
     ];
-    const [program, ...args] = timed ? [GNU_TIME, "-f", "%M", "-o", rssFile, ...command] : command;
+    const [program, ...args] = timed
+      ? [GNU_TIME, "-f", "%M %U %S", "-o", rssFile, ...command]
+      : command;
     const started = performance.now();
     const child = new Deno.Command(program, {
       args,
+      // Deno's update check would look up dl.deno.land: the bench stays on loopback.
+      env: { DENO_NO_UPDATE_CHECK: "1" },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -229,11 +235,12 @@ export async function bitternLeech(
     if (!status.success || Number.isNaN(completedSeconds)) {
       throw new Error(`bittern download failed (${status.code}): ${stderr}${stdout.slice(-500)}`);
     }
-    const peakKib = timed
-      ? Number((await Deno.readTextFile(rssFile)).trim().split("\n").at(-1))
-      : NaN;
+    // GNU time's last line: peak RSS in KiB, user and system CPU seconds.
+    const [peakKib, user, system] = timed
+      ? (await Deno.readTextFile(rssFile)).trim().split("\n").at(-1)!.split(" ").map(Number)
+      : [NaN, NaN, NaN];
     await Deno.remove(rssFile);
-    return { seconds, completedSeconds, peakRssMiB: peakKib / 1024 };
+    return { seconds, completedSeconds, peakRssMiB: peakKib / 1024, cpuSeconds: user + system };
   } finally {
     await Deno.remove(out, { recursive: true });
   }
