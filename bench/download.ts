@@ -3,7 +3,10 @@
  * Download and seeding throughput against libtorrent on 127.0.0.1, in one run:
  *
  * - download: a libtorrent seeder serves a generated torrent; a libtorrent
- *   leecher and then Bittern (in a fresh process) each download it.
+ *   leecher and then Bittern each download it, both as whole processes timed
+ *   from spawn (start-up included): the libtorrent leecher to its "finished"
+ *   event, Bittern's headline CLI command (`cli.ts download`) to its exit (and,
+ *   in the row below, to its "downloaded" line, as libtorrent is timed).
  * - seeding: a libtorrent leecher downloads from a Bittern seeder, compared
  *   with the same leecher from the libtorrent seeder.
  * - both again encrypted: libtorrent with encryption forced (MSE/RC4 only,
@@ -13,7 +16,8 @@
  * (outgoing connections start with an MSE handshake, and plaintext is chosen
  * when both are offered), as the speed goals are stated against it; Bittern
  * runs with its default (`prefer`), so both sides handshake alike.
- * - memory: peak RSS of a Bittern download of 1 GiB, in a fresh process.
+ * - memory: peak RSS (`ru_maxrss` from GNU time: the kernel's `VmHWM`) of the same CLI command
+ *   downloading 1 GiB.
  *
  * Run: `deno task bench download memory` or
  * `deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-run bench/download.ts [MiB]`.
@@ -22,7 +26,6 @@ import { join } from "node:path";
 import { createTorrent, type EncryptionPolicy, FileSystemStorage, Runtime } from "../mod.ts";
 import { hasLibtorrent, LtPeer } from "../tests/interop/lt_process.ts";
 
-const CHILD = new URL("./download_child.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const SKIPPED =
   "skipped: /usr/bin/python3 cannot import libtorrent (apt-get install python3-libtorrent)";
@@ -132,34 +135,135 @@ export async function libtorrentLeech(
   }
 }
 
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+/** One Bittern download as a whole process: the headline CLI command, spawn to exit. */
+export interface ProcessRun {
+  /** Seconds from spawn to exit (start-up, module load and shutdown included). */
+  readonly seconds: number;
+  /** Seconds from spawn to the CLI's "downloaded" line (as the libtorrent leecher is timed). */
+  readonly completedSeconds: number;
+  /** The process's peak RSS (`ru_maxrss`, i.e. `VmHWM` at exit; NaN without GNU time), MiB. */
+  readonly peakRssMiB: number;
+  /** CPU seconds the process used, user plus system (NaN without GNU time). */
+  readonly cpuSeconds: number;
+}
+
 /**
- * Runs bench/download_child.ts (a Bittern download in a fresh process) with `v8Flags` and, if
- * given, the `encryption` policy.
+ * GNU time, whose `%M` is the child's `ru_maxrss` from `wait4`: its peak resident set, the
+ * `VmHWM` the kernel keeps, read once at exit. (Polling /proc/<pid>/status from here would need
+ * `--allow-all` in Deno 2.)
  */
-async function bitternLeech(
+const GNU_TIME = "/usr/bin/time";
+
+/** Whether {@linkcode GNU_TIME} is there (without it, peak RSS is NaN). */
+async function hasGnuTime(): Promise<boolean> {
+  try {
+    return (await Deno.stat(GNU_TIME)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Downloads `torrentPath` from 127.0.0.1:`port` with the headline command, in a fresh process
+ * with no V8 flags unless `v8Flags`:
+ * `deno run --allow-net --allow-read --allow-write cli.ts download <torrent> --out DIR --peer
+ * 127.0.0.1:PORT` (scoped to 127.0.0.1, plus `--port 0 --no-dht` so nothing leaves loopback),
+ * with `--encryption` if given. The parent times spawn to exit; the peak RSS comes from
+ * {@linkcode GNU_TIME}.
+ */
+export async function bitternLeech(
   torrentPath: string,
   port: number,
   v8Flags: string[] = [],
   encryption?: EncryptionPolicy,
-): Promise<{ seconds: number; peakRssMiB: number }> {
-  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
+): Promise<ProcessRun> {
+  const out = await Deno.makeTempDir();
+  try {
+    const rssFile = await Deno.makeTempFile({ suffix: ".rss" });
+    const timed = await hasGnuTime();
+    const command = [
+      Deno.execPath(),
       "run",
       `--config=${CONFIG}`,
       ...v8Flags.map((flag) => `--v8-flags=${flag}`),
       "--allow-net=127.0.0.1",
       "--allow-read",
       "--allow-write",
-      CHILD,
+      CLI,
+      "download",
       torrentPath,
-      String(port),
-      ...encryption ? [encryption] : [],
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!success) throw new Error(`download child failed: ${new TextDecoder().decode(stderr)}`);
-  return JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!);
+      "--out",
+      out,
+      "--peer",
+      `127.0.0.1:${port}`,
+      "--bind",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--no-dht",
+      ...encryption ? ["--encryption", encryption] : [],
+    ];
+    const [program, ...args] = timed
+      ? [GNU_TIME, "-f", "%M %U %S", "-o", rssFile, ...command]
+      : command;
+    const started = performance.now();
+    const child = new Deno.Command(program, {
+      args,
+      // Deno's update check would look up dl.deno.land: the bench stays on loopback.
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let completedSeconds = NaN;
+    const lines = (async () => {
+      let text = "";
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        text += chunk;
+        if (Number.isNaN(completedSeconds) && /^downloaded /m.test(text)) {
+          completedSeconds = (performance.now() - started) / 1000;
+        }
+      }
+      return text;
+    })();
+    const errors = new Response(child.stderr).text();
+    const status = await child.status;
+    const seconds = (performance.now() - started) / 1000;
+    const [stdout, stderr] = await Promise.all([lines, errors]);
+    if (!status.success || Number.isNaN(completedSeconds)) {
+      throw new Error(`bittern download failed (${status.code}): ${stderr}${stdout.slice(-500)}`);
+    }
+    // GNU time's last line: peak RSS in KiB, user and system CPU seconds.
+    const [peakKib, user, system] = timed
+      ? (await Deno.readTextFile(rssFile)).trim().split("\n").at(-1)!.split(" ").map(Number)
+      : [NaN, NaN, NaN];
+    await Deno.remove(rssFile);
+    return { seconds, completedSeconds, peakRssMiB: peakKib / 1024, cpuSeconds: user + system };
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+}
+
+/**
+ * Median seconds of `rounds` runs of `deno run cli.ts --help` (the CLI's whole module graph
+ * loaded, nothing done): the start-up every CLI download pays. The first run also warms Deno's
+ * transpile cache, as a user's second run would find it.
+ */
+export async function cliStartup(rounds = 3): Promise<number> {
+  const seconds: number[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    const started = performance.now();
+    const { success } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", `--config=${CONFIG}`, CLI, "--help"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (!success) throw new Error("cli.ts --help failed");
+    if (round > 0) seconds.push((performance.now() - started) / 1000);
+  }
+  return median(seconds);
 }
 
 function line(label: string, ours: number, theirs: number, unit = "MiB/s"): string {
@@ -192,6 +296,7 @@ export async function run(mib = 256, rounds = 3): Promise<void> {
   };
   try {
     const { torrentPath, bytes } = await fixture(dir, mib, 3);
+    console.log(`start-up of deno run cli.ts --help: ${(await cliStartup()).toFixed(2)} s`);
     for (let round = 1; round <= rounds; round++) {
       console.log(`round ${round}`);
       await runRound(dir, mib, torrentPath, bytes, record);
@@ -224,13 +329,20 @@ async function runRound(
     const seeder = await libtorrentSeeder(torrentPath, dir, encrypted);
     let ltSeconds: number;
     let ourSeconds: number;
+    let completedSeconds: number;
     try {
       ltSeconds = await libtorrentLeech(torrentPath, seeder.port, encrypted);
-      ({ seconds: ourSeconds } = await bitternLeech(torrentPath, seeder.port, [], policy));
+      ({ seconds: ourSeconds, completedSeconds } = await bitternLeech(
+        torrentPath,
+        seeder.port,
+        [],
+        policy,
+      ));
     } finally {
       await seeder.close();
     }
     record(`download from a libtorrent seeder${suffix}`, mib / ourSeconds, mib / ltSeconds);
+    record(`  the same, spawn to "downloaded"${suffix}`, mib / completedSeconds, mib / ltSeconds);
 
     const runtime = new Runtime({
       maxConnectionsPerIp: 64,

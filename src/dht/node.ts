@@ -5,9 +5,9 @@
  * the routing table all have fixed maxima, and no datagram can throw out of the handler.
  */
 import dgram from "node:dgram";
-import { lookup as dnsLookup } from "node:dns/promises";
 import { addressKey, type PeerAddress } from "../util/address.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
+import { lookupHost } from "../util/dns.ts";
 import { explainPermission, PermissionError } from "../util/permissions.ts";
 import { DhtError, KrpcErrorCode } from "./errors.ts";
 import {
@@ -333,7 +333,7 @@ export class DhtNode {
       // A loopback node cannot reach the outside: do not even ask the resolver.
       if (this.#loopbackOnly && address.host !== "localhost") return undefined;
       try {
-        const found = await dnsLookup(address.host, { family: 4 });
+        const found = await lookupHost(address.host, { family: 4 });
         return { host: found.address, port: address.port };
       } catch {
         return undefined;

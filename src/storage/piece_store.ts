@@ -893,6 +893,13 @@ export class PieceStore {
     await this.#settleBatches();
     this.#inProgress.clear();
     this.#failed.clear();
+    // No file on disk (a fresh download): nothing can verify, and reading each piece would fail.
+    if (await this.#nothingStored()) {
+      onProgress?.({ checked: total, total, verified: 0 });
+      this.#verified = verified;
+      this.#recount();
+      return verified;
+    }
     let next = 0;
     let checked = 0;
     // A few lanes each read then hash one piece at a time, so reading overlaps hashing.
@@ -908,6 +915,17 @@ export class PieceStore {
     this.#verified = verified;
     this.#recount();
     return verified;
+  }
+
+  /** Whether the back-end reports that none of the torrent's files exists (padding aside). */
+  async #nothingStored(): Promise<boolean> {
+    if (!this.storage.fileStats || this.storage.readable === false) return false;
+    try {
+      const stats = await this.storage.fileStats();
+      return stats.every((stat, index) => stat === undefined || this.torrent.files[index].padding);
+    } catch {
+      return false; // Cannot tell: the piece-by-piece recheck says.
+    }
   }
 
   /**

@@ -9,9 +9,9 @@
  * with the defaults, sends at 0 s, 15 s and 45 s, and a `timeout` error at 60 s.
  */
 import dgram from "node:dgram";
-import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { toHex } from "../util/bytes.ts";
+import { lookupHost } from "../util/dns.ts";
 import { explainPermission } from "../util/permissions.ts";
 import { checkAnnounceParams } from "./announce.ts";
 import { decodeCompactPeers } from "./compact.ts";
@@ -111,7 +111,7 @@ async function resolveTarget(url: string, signal: AbortSignal): Promise<Target> 
   if (literal === 4 || literal === 6) return { address: host, port, family: literal, urlData };
   let found: { address: string; family: number };
   try {
-    found = await bounded(lookup(host), signal);
+    found = await bounded(lookupHost(host), signal);
   } catch (error) {
     if (signal.aborted) throw error;
     const explained = explainPermission(error, "net", host);

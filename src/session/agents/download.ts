@@ -32,6 +32,13 @@ export interface DownloadAgentOptions {
 /** Peers asked at once for a block of a critical piece (endgame for one piece). */
 const CRITICAL_REQUESTERS = 2;
 
+/**
+ * Most free pipeline slots a block's arrival leaves unfilled: the pipeline is refilled once
+ * this many (at most a quarter of its depth) are free, so the requests go out together in one
+ * socket write instead of one write per block received.
+ */
+const REFILL_BATCH = 16;
+
 /** What the agent keeps per peer. */
 interface PeerDownload {
   /** Requests to keep in flight (slow start; back to 1 when snubbed). */
@@ -243,6 +250,12 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
     blocks.disown(peer);
   };
 
+  /** After a block: refills once a batch of slots is free (see {@linkcode REFILL_BATCH}). */
+  const refill = (peer: AgentPeer) => {
+    const limit = Math.min(stateOf(peer).depth, peer.maxOutstanding);
+    if (limit - peer.outstanding >= Math.max(1, Math.min(REFILL_BATCH, limit >> 2))) fill(peer);
+  };
+
   const fillAll = () => {
     for (const peer of session.peers()) fill(peer);
   };
@@ -312,7 +325,7 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
         const { index, begin, block } = message;
         const key = blocks.keyOf(index, begin, block.length);
         // A late endgame duplicate, or a block of a piece that verified meanwhile.
-        if (key === undefined || blocks.isReceived(key)) return fill(peer);
+        if (key === undefined || blocks.isReceived(key)) return refill(peer);
         const hash = smartBan.shouldHash(index, peer)
           ? toHex(createHash("sha1").update(block).digest())
           : undefined;
@@ -330,7 +343,7 @@ export function downloadAgent(options: DownloadAgentOptions): MessagingAgent {
           },
           () => blocks.unreceive(key), // The session fails and reports the storage error.
         );
-        fill(peer);
+        refill(peer);
       },
     },
     pieceVerified(index) {
