@@ -595,13 +595,13 @@ export class Runtime {
 
   /** Counts a connection (or attempt) to `host`; the returned function uncounts it once. */
   #count(host: string): () => void {
-    this.#connections++;
+    this.#host.uploads.connections = ++this.#connections;
     this.#perIp.set(host, (this.#perIp.get(host) ?? 0) + 1);
     let counted = true;
     return () => {
       if (!counted) return;
       counted = false;
-      this.#connections--;
+      this.#host.uploads.connections = --this.#connections;
       const left = (this.#perIp.get(host) ?? 1) - 1;
       if (left > 0) this.#perIp.set(host, left);
       else this.#perIp.delete(host);
