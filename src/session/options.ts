@@ -79,7 +79,8 @@ export interface RuntimeOptions {
   readonly maxConnectionsPerIp?: number;
   /**
    * Bytes of blocks read for uploading that may wait for sockets at once,
-   * all torrents together (uploads wait beyond it). Default 8 MiB.
+   * all torrents together (uploads wait beyond it). Default 8 MiB; below it the
+   * bound follows the open connections (64 KiB each, at least 1 MiB).
    */
   readonly maxUploadBufferBytes?: number;
   /** Handshake handlers for every torrent (after the built-in BEP 10 handler). */

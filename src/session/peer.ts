@@ -2,6 +2,7 @@ import type { BencodeDict } from "../bencode/mod.ts";
 import type { AgentPeer, BlockRef } from "../agents/agent.ts";
 import { addressKey } from "../util/address.ts";
 import { Bitfield } from "../util/bitfield.ts";
+import { NumberMap } from "../util/number_map.ts";
 import type { Message } from "../wire/messages.ts";
 import { RateMeter } from "./rate.ts";
 import { RequestQueue } from "./request_queue.ts";
@@ -117,7 +118,7 @@ export class Peer implements AgentPeer {
   #peerChoking = true;
   #peerInterested = false;
   /** Our requests: block key -> length, in the order sent. */
-  readonly #outstanding = new Map<number, number>();
+  readonly #outstanding = new NumberMap();
   /** Requests withdrawn (cancelled, or voided by a choke) whose blocks may still arrive. */
   readonly #withdrawn = new Set<number>();
   /** The peer's requests to us, in order: block key -> the request. */
@@ -535,7 +536,9 @@ export class Peer implements AgentPeer {
 
   /** @inheritdoc */
   *outstandingRequests(): Iterable<BlockRef> {
-    for (const [key, length] of this.#outstanding) {
+    for (const key of this.#outstanding.keys()) {
+      const length = this.#outstanding.get(key);
+      if (length === undefined) continue;
       const index = Math.floor(key / 0x1_0000_0000);
       yield { index, begin: key - index * 0x1_0000_0000, length };
     }

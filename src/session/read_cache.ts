@@ -42,7 +42,7 @@ export interface ReadCacheOptions {
  * only while a read slot is free, and window buffers are reused.
  */
 export class ReadCache {
-  readonly #maxBytes: number;
+  #maxBytes: number;
   readonly #reads: Limiter;
   /** Window key -> window, in least-recently-used order. */
   readonly #windows = new Map<number, Window>();
@@ -55,6 +55,19 @@ export class ReadCache {
   constructor(options: ReadCacheOptions = {}) {
     this.#maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
     this.#reads = new Limiter(options.maxReads ?? 4);
+  }
+
+  /**
+   * Most bytes of windows kept. Lowering it drops idle spare buffers beyond it now; cached
+   * windows beyond it go as new ones are read.
+   */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+  set maxBytes(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+    const keep = Math.floor(maxBytes / WINDOW);
+    if (this.#spare.length > keep) this.#spare.length = keep;
   }
 
   /**

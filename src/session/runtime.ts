@@ -64,7 +64,7 @@ function selectOnly(torrent: Torrent, magnet: Magnet): number[] | undefined {
 
 /**
  * Buffers of every connection: one reused read buffer, and reads and coalesced
- * writes of at most 256 KiB. Larger ones gain nothing measurable on loopback
+ * writes of at most 128 KiB. Larger ones gain nothing measurable on loopback
  * and would cost up to 2 MiB per busy connection.
  */
 const SOCKET_BUFFERS = {
@@ -72,6 +72,25 @@ const SOCKET_BUFFERS = {
   readBufferLength: 128 * 1024,
   writer: { maxWriteLength: 128 * 1024 },
 } as const;
+/**
+ * Read buffers of all connections together, beyond which a new connection's largest read
+ * buffer shrinks (to 32 KiB at least, the smallest): with many busy connections, their read
+ * buffers at full size were most of the memory per connection, and each one's share of the
+ * bandwidth needs no large reads.
+ */
+const READ_BUFFERS_BYTES = 2 * 1024 * 1024;
+const MIN_READ_BUFFER = 32 * 1024;
+
+/** {@linkcode SOCKET_BUFFERS} for a connection among `connections` (itself included). */
+function socketBuffers(connections: number): {
+  readonly reuseReadBuffer: boolean;
+  readonly readBufferLength: number;
+  readonly writer: typeof SOCKET_BUFFERS.writer;
+} {
+  const share = Math.floor(READ_BUFFERS_BYTES / Math.max(1, connections));
+  if (share >= SOCKET_BUFFERS.readBufferLength) return SOCKET_BUFFERS;
+  return { ...SOCKET_BUFFERS, readBufferLength: Math.max(MIN_READ_BUFFER, share) };
+}
 
 /**
  * The shared runtime: one listening socket for every torrent, outgoing
@@ -616,13 +635,13 @@ export class Runtime {
 
   /** Counts a connection (or attempt) to `host`; the returned function uncounts it once. */
   #count(host: string): () => void {
-    this.#connections++;
+    this.#host.uploads.connections = ++this.#connections;
     this.#perIp.set(host, (this.#perIp.get(host) ?? 0) + 1);
     let counted = true;
     return () => {
       if (!counted) return;
       counted = false;
-      this.#connections--;
+      this.#host.uploads.connections = --this.#connections;
       const left = (this.#perIp.get(host) ?? 1) - 1;
       if (left > 0) this.#perIp.set(host, left);
       else this.#perIp.delete(host);
@@ -646,7 +665,7 @@ export class Runtime {
         peerId: this.peerId,
         limits: this.#options.limits,
         writeTimeout: this.#options.writeTimeoutMs,
-        ...SOCKET_BUFFERS,
+        ...socketBuffers(this.#connections),
         findTorrent: (infoHash) => {
           engine = this.#sessions.get(toHex(infoHash));
           const key = addressKey(remote.hostname, remote.port);
@@ -736,7 +755,7 @@ export class Runtime {
       handlers: this.#handlers.get(engine),
       limits: this.#options.limits,
       writeTimeout: this.#options.writeTimeoutMs,
-      ...SOCKET_BUFFERS,
+      ...socketBuffers(this.#connections),
       context: engine.wireContext,
       signal,
     });

@@ -112,6 +112,8 @@ export class OpenFiles {
   readonly #maxOpen: number;
   readonly #opener: FileOpener;
   readonly #entries = new Map<string, Entry>();
+  /** The path last inserted into `#entries` (the most recently used). */
+  #latest: string | undefined;
   readonly #closing = new Set<Promise<void>>();
   #waiters: (() => void)[] = [];
   #descriptors = 0;
@@ -165,8 +167,7 @@ export class OpenFiles {
   ): Promise<T> {
     let entry = this.#entries.get(path);
     if (entry) {
-      this.#entries.delete(path);
-      this.#entries.set(path, entry);
+      this.#touch(path, entry);
       entry.busy++;
     } else {
       entry = await this.#admit(path, create);
@@ -198,8 +199,7 @@ export class OpenFiles {
   acquireOpen(path: string): OpenFileLease | undefined {
     const entry = this.#entries.get(path);
     if (!entry?.handle) return undefined;
-    this.#entries.delete(path);
-    this.#entries.set(path, entry);
+    this.#touch(path, entry);
     entry.busy++;
     return entry as OpenFileLease;
   }
@@ -272,6 +272,7 @@ export class OpenFiles {
       if (this.#entries.size + this.#closing.size < this.#maxOpen) {
         const entry: Entry = { file: this.#opener(path, create), busy: 1 };
         this.#entries.set(path, entry);
+        this.#latest = path;
         entry.file.then((handle) => entry.handle = handle, () => {
           if (this.#entries.get(path) === entry) this.#entries.delete(path);
           this.#wake();
@@ -281,6 +282,18 @@ export class OpenFiles {
       this.#evictIdle();
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
+  }
+
+  /**
+   * Makes `path` the most recently used. The same file again (every block of a download,
+   * mostly) moves nothing: each delete and re-insert leaves the Map a deleted slot, and its
+   * rehashes were a steady stream of garbage.
+   */
+  #touch(path: string, entry: Entry): void {
+    if (this.#latest === path) return;
+    this.#entries.delete(path);
+    this.#entries.set(path, entry);
+    this.#latest = path;
   }
 
   /** Starts closing the least recently used idle file, if any. */

@@ -7,7 +7,7 @@
  */
 export class BlockPool {
   readonly #blockSize: number;
-  readonly #maxFree: number;
+  #maxFree: number;
   readonly #free: Uint8Array[] = [];
 
   /**
@@ -17,6 +17,15 @@ export class BlockPool {
   constructor(blockSize: number, maxFree: number) {
     this.#blockSize = blockSize;
     this.#maxFree = maxFree;
+  }
+
+  /** Most idle buffers kept; lowering it lets the extra ones go now. */
+  get maxFree(): number {
+    return this.#maxFree;
+  }
+  set maxFree(maxFree: number) {
+    this.#maxFree = maxFree;
+    if (this.#free.length > maxFree) this.#free.length = Math.max(0, maxFree);
   }
 
   /** A copy of `bytes` in a pooled buffer (when block-sized). */

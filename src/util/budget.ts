@@ -4,14 +4,26 @@
  * as a runtime's blocks on their way to sockets.
  */
 export class ByteBudget {
-  /** Most bytes in use at once (one acquisition larger than this still goes through alone). */
-  readonly limit: number;
+  #limit: number;
   #used = 0;
   readonly #waiters: { readonly bytes: number; readonly resolve: () => void }[] = [];
 
   /** @param limit Most bytes in use at once. */
   constructor(limit: number) {
-    this.limit = limit;
+    this.#limit = limit;
+  }
+
+  /**
+   * Most bytes in use at once (one acquisition larger than this still goes through alone).
+   * Raising it lets waiters in; lowering it makes later acquisitions wait until enough is
+   * released (nothing taken is revoked).
+   */
+  get limit(): number {
+    return this.#limit;
+  }
+  set limit(limit: number) {
+    this.#limit = limit;
+    this.release(0);
   }
 
   /** Bytes in use. */
@@ -64,6 +76,6 @@ export class ByteBudget {
   }
 
   #fits(bytes: number): boolean {
-    return this.#used === 0 || this.#used + bytes <= this.limit;
+    return this.#used === 0 || this.#used + bytes <= this.#limit;
   }
 }

@@ -311,6 +311,7 @@ export class MessageWriter {
     this.#queuedBytes = 0;
     this.#inFlight = 0;
     // A write may still be reading the buffer in use: it is left to the garbage collector.
+    if (this.#inUse) this.#buffers.discard(this.#inUse);
     this.#inUse = undefined;
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
     for (const drainer of this.#drainers.splice(0)) drainer.reject(error);

@@ -99,3 +99,23 @@ Deno.test("ByteBudget: tryAcquire takes only what fits now, and never jumps the 
   await waiting;
   assert.equal(budget.used, 60);
 });
+
+Deno.test("ByteBudget: a raised limit lets waiters in; a lowered one holds later acquisitions", async () => {
+  const budget = new ByteBudget(100);
+  const granted: string[] = [];
+  acquire(budget, 80, "a", granted);
+  acquire(budget, 50, "b", granted);
+  await settle();
+  assert.deepEqual(granted, ["a"]);
+  budget.limit = 200;
+  await settle();
+  assert.deepEqual(granted, ["a", "b"]);
+  budget.limit = 100; // nothing taken is revoked
+  assert.equal(budget.used, 130);
+  acquire(budget, 10, "c", granted);
+  await settle();
+  assert.deepEqual(granted, ["a", "b"]);
+  budget.release(80);
+  await settle();
+  assert.deepEqual(granted, ["a", "b", "c"]);
+});

@@ -148,3 +148,20 @@ Deno.test("decoder (reuseSplitFrames): frames split across chunks decode right, 
     else assert.equal(buffers.size, blocks.length);
   }
 });
+
+Deno.test("WriteBufferPool: past maxIdleBytes, keeps as many idle as are in use, then lets them go", () => {
+  const pool = new WriteBufferPool(WRITE_MIN);
+  const taken = Array.from({ length: 8 }, () => pool.take(WRITE_MIN));
+  assert.equal(pool.inUseBytes, 8 * WRITE_MIN);
+  // Half come back while half are still writing: all four are kept for the next writes.
+  for (const buffer of taken.splice(0, 4)) pool.give(buffer);
+  assert.equal(pool.idleBytes, 4 * WRITE_MIN);
+  const reused = Array.from({ length: 4 }, () => pool.take(WRITE_MIN));
+  assert.equal(pool.idleBytes, 0);
+  for (const buffer of reused) pool.give(buffer);
+  // The burst ends: once nothing is in use, only maxIdleBytes stay idle.
+  taken.splice(0, 1).forEach((buffer) => pool.discard(buffer)); // an abandoned write
+  for (const buffer of taken) pool.give(buffer);
+  assert.equal(pool.inUseBytes, 0);
+  assert.equal(pool.idleBytes, WRITE_MIN);
+});
