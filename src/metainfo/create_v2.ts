@@ -5,6 +5,7 @@
  */
 import type { Encodable } from "../bencode/mod.ts";
 import type { SourceFile } from "./create_source.ts";
+import { compareBytes } from "../util/bytes.ts";
 import { torrentError } from "./errors.ts";
 import { MerkleFileHasher } from "./merkle.ts";
 import { PieceHasher } from "./piece_hasher.ts";
@@ -75,13 +76,6 @@ function comparePaths(a: readonly Uint8Array[], b: readonly Uint8Array[]): numbe
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const order = compareBytes(a[i], b[i]);
     if (order !== 0) return order;
-  }
-  return a.length - b.length;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return a[i] - b[i];
   }
   return a.length - b.length;
 }

@@ -1,4 +1,5 @@
 import { encode } from "../bencode/encode.ts";
+import { compareBytes } from "../util/bytes.ts";
 import { isWebSeedUrl } from "./web_seeds.ts";
 
 /** Options for {@linkcode metainfoFromInfo}. */
@@ -72,11 +73,4 @@ export function metainfoFromInfo(
     at += part.length;
   }
   return out;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return a[i] - b[i];
-  }
-  return a.length - b.length;
 }

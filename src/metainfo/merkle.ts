@@ -187,6 +187,32 @@ export function merkleRoot(
 }
 
 /**
+ * Views of the 32-byte hashes concatenated in `bytes` (a piece layer, a `hashes` message's
+ * hashes or proof), the first `count` of them (all by default). No bytes are copied.
+ *
+ * @example
+ * ```ts ignore
+ * import { splitHashes } from "./merkle.ts";
+ *
+ * console.log(splitHashes(new Uint8Array(96)).length); // 3
+ * ```
+ *
+ * @param bytes Hashes, 32 bytes each.
+ * @param count How many to take from the start.
+ * @returns One 32-byte view per hash.
+ */
+export function splitHashes(
+  bytes: Uint8Array,
+  count: number = Math.floor(bytes.length / MERKLE_HASH_LENGTH),
+): Uint8Array[] {
+  const hashes: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    hashes.push(bytes.subarray(i * MERKLE_HASH_LENGTH, (i + 1) * MERKLE_HASH_LENGTH));
+  }
+  return hashes;
+}
+
+/**
  * The root of a file's merkle tree from its piece layer (the hashes of its
  * `pieceLength`-byte subtrees, as in `piece layers`): the layer is padded up to
  * a power of two with the root of an all-zero piece-sized subtree.

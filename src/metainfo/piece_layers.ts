@@ -9,7 +9,7 @@ import type { BencodeValue } from "../bencode/mod.ts";
 import { bytesToBinary } from "../bencode/dict.ts";
 import { toHex } from "../util/bytes.ts";
 import { torrentError } from "./errors.ts";
-import { MERKLE_HASH_LENGTH, pieceLayerRoot } from "./merkle.ts";
+import { MERKLE_HASH_LENGTH, pieceLayerRoot, splitHashes } from "./merkle.ts";
 
 /** A file whose layer may be in `piece layers`. */
 export interface LayeredFile {
@@ -65,11 +65,7 @@ export function checkPieceLayers(
     if (layer.length !== pieces * MERKLE_HASH_LENGTH) {
       throw torrentError(where, `${pieces} hashes (one per piece), found ${layer.length / 32}`);
     }
-    const hashes: Uint8Array[] = [];
-    for (let at = 0; at < layer.length; at += MERKLE_HASH_LENGTH) {
-      hashes.push(layer.subarray(at, at + MERKLE_HASH_LENGTH));
-    }
-    const computed = pieceLayerRoot(hashes, pieceLength);
+    const computed = pieceLayerRoot(splitHashes(layer), pieceLength);
     if (toHex(computed) !== toHex(root)) {
       throw torrentError(where, "hashes whose merkle root is the file's pieces root");
     }

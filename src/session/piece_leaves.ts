@@ -4,7 +4,12 @@
  * as many leaves as the piece's subtree has (a power of two). Both the download agent (asking
  * for a failed piece's leaves) and the hashes agent (answering) use it.
  */
-import { MERKLE_BLOCK_SIZE, MERKLE_HASH_LENGTH, merkleRoot } from "../metainfo/merkle.ts";
+import {
+  MERKLE_BLOCK_SIZE,
+  MERKLE_HASH_LENGTH,
+  merkleRoot,
+  splitHashes,
+} from "../metainfo/merkle.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import { V2Pieces } from "../storage/v2_pieces.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
@@ -116,9 +121,5 @@ export class PieceLeaves {
  */
 export function leavesProven(range: PieceLeafRange, leaves: Uint8Array): boolean {
   if (leaves.length !== range.length * MERKLE_HASH_LENGTH) return false;
-  const list: Uint8Array[] = [];
-  for (let at = 0; at < leaves.length; at += MERKLE_HASH_LENGTH) {
-    list.push(leaves.subarray(at, at + MERKLE_HASH_LENGTH));
-  }
-  return bytesEqual(merkleRoot(list, range.length), range.expected);
+  return bytesEqual(merkleRoot(splitHashes(leaves), range.length), range.expected);
 }

@@ -17,6 +17,7 @@ import {
   MERKLE_HASH_LENGTH,
   merkleRoot,
   nextPowerOfTwo,
+  splitHashes,
 } from "../metainfo/merkle.ts";
 import { pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
 import { bytesEqual } from "../util/bytes.ts";
@@ -305,11 +306,7 @@ export function hashLeaves(
 }
 
 function rootOf(leaves: Uint8Array, shape: V2PieceShape): Uint8Array {
-  const list: Uint8Array[] = [];
-  for (let i = 0; i < shape.dataLeaves; i++) {
-    list.push(leaves.subarray(i * MERKLE_HASH_LENGTH, (i + 1) * MERKLE_HASH_LENGTH));
-  }
-  return merkleRoot(list, shape.treeLeaves);
+  return merkleRoot(splitHashes(leaves, shape.dataLeaves), shape.treeLeaves);
 }
 
 function allZero(bytes: Uint8Array, start: number, end: number): boolean {

@@ -61,3 +61,20 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Orders byte strings as bencode orders dictionary keys: byte by byte, a prefix first.
+ *
+ * @example
+ * ```ts ignore
+ * import { compareBytes } from "./bytes.ts";
+ *
+ * console.log(compareBytes(new Uint8Array([1]), new Uint8Array([1, 0])) < 0); // true
+ * ```
+ */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
+}

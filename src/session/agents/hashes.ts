@@ -10,6 +10,7 @@ import {
   merkleRoot,
   nextPowerOfTwo,
   pieceHeight,
+  splitHashes,
   verifyProof,
   zeroSubtreeRoot,
 } from "../../metainfo/merkle.ts";
@@ -178,10 +179,7 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
 
   /** Builds the tree over `layer` in slices, storing it in `trees` under `key` when done. */
   function* buildTree(key: string, layer: Uint8Array, height: number): Generator<void> {
-    const pieces: Uint8Array[] = [];
-    for (let at = 0; at < layer.length; at += MERKLE_HASH_LENGTH) {
-      pieces.push(layer.subarray(at, at + MERKLE_HASH_LENGTH));
-    }
+    const pieces = splitHashes(layer);
     const pads = [zeroSubtreeRoot(height)];
     const layers = [pieces];
     let hashed = 0;
@@ -348,14 +346,8 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
     }
     withdraw(chunk);
     const torrent = phase.torrent!;
-    const hashes: Uint8Array[] = [];
-    for (let at = 0; at < message.hashes.length; at += MERKLE_HASH_LENGTH) {
-      hashes.push(message.hashes.subarray(at, at + MERKLE_HASH_LENGTH));
-    }
-    const uncles: Uint8Array[] = [];
-    for (let at = 0; at < message.proof.length; at += MERKLE_HASH_LENGTH) {
-      uncles.push(message.proof.subarray(at, at + MERKLE_HASH_LENGTH));
-    }
+    const hashes = splitHashes(message.hashes);
+    const uncles = splitHashes(message.proof);
     const subtree = merkleRoot(hashes, hashes.length);
     if (!verifyProof(subtree, chunk.index / chunk.length, uncles, chunk.root)) {
       chunk.refusedBy.set(peer, now());
