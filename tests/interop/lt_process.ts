@@ -2,7 +2,11 @@
  * Runs tests/interop/lt_peer.py (a libtorrent peer) as a child process and
  * waits on the JSON events it prints.
  */
+import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseTorrent, type Torrent } from "../../mod.ts";
+import type { FixturePayload } from "./fixture.ts";
 
 /** Whether the Debian libtorrent bindings are importable by /usr/bin/python3. */
 export async function hasLibtorrent(): Promise<boolean> {
@@ -16,6 +20,47 @@ export async function hasLibtorrent(): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+const CREATE_HELPER = fileURLToPath(new URL("./lt_create_helper.py", import.meta.url));
+
+/**
+ * Writes `payload` under `dir/<name>/` and has libtorrent make a `format` torrent of it with
+ * `pieceSize`-byte pieces (lt_create_helper.py `make`), saved as `dir/<format>.torrent`.
+ */
+export async function libtorrentTorrent(
+  dir: string,
+  payload: FixturePayload,
+  format: "v2" | "hybrid",
+  pieceSize: number,
+): Promise<{ path: string; torrent: Torrent }> {
+  for (const file of payload.files) {
+    const path = join(dir, payload.name, ...file.path);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    await Deno.writeFile(path, file.data);
+  }
+  const path = join(dir, `${format}.torrent`);
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [
+      CREATE_HELPER,
+      "make",
+      "--path",
+      join(dir, payload.name),
+      "--out",
+      path,
+      "--piece-size",
+      String(pieceSize),
+      "--format",
+      format,
+    ],
+    stdout: "null",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  assert.ok(out.success, `lt_create_helper.py failed: ${new TextDecoder().decode(out.stderr)}`);
+  const torrent = parseTorrent(await Deno.readFile(path));
+  assert.equal(torrent.version, format === "v2" ? 2 : "hybrid");
+  return { path, torrent };
 }
 
 /** One event line of lt_peer.py. */

@@ -6,7 +6,6 @@
  * bit; libtorrent 2.0.8 answers under the hash asked, as Bittern does.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import {
   FileSystemStorage,
   type HandshakeHandler,
@@ -22,14 +21,12 @@ import {
 } from "../../mod.ts";
 import { payload } from "../session/helpers.ts";
 import { assertFixture, type FixturePayload, withTimeout, writeFixture } from "./fixture.ts";
-import { hasLibtorrent, LtPeer } from "./lt_process.ts";
+import { hasLibtorrent, libtorrentTorrent, LtPeer } from "./lt_process.ts";
 
 const libtorrent = await hasLibtorrent();
 const ignore = !libtorrent;
 /** Shown in the test name when skipped, so the reason is in the report. */
 const why = ignore ? " [skipped: /usr/bin/python3 cannot import libtorrent]" : "";
-
-const HELPER = new URL("./lt_create_helper.py", import.meta.url).pathname;
 
 /** Several files: nested, empty, non-ASCII, none a whole number of pieces. */
 const V2_SWARM: FixturePayload = {
@@ -41,40 +38,6 @@ const V2_SWARM: FixturePayload = {
     { path: ["gamma-é.bin"], data: payload(345_678, 43) },
   ],
 };
-
-/** Writes the payload under `dir/<name>/` and has libtorrent make a `format` torrent of it. */
-async function libtorrentTorrent(
-  dir: string,
-  format: "v2" | "hybrid",
-): Promise<{ path: string; torrent: Torrent }> {
-  for (const file of V2_SWARM.files) {
-    const path = join(dir, V2_SWARM.name, ...file.path);
-    await Deno.mkdir(join(path, ".."), { recursive: true });
-    await Deno.writeFile(path, file.data);
-  }
-  const path = join(dir, `${format}.torrent`);
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: [
-      HELPER,
-      "make",
-      "--path",
-      join(dir, V2_SWARM.name),
-      "--out",
-      path,
-      "--piece-size",
-      "65536",
-      "--format",
-      format,
-    ],
-    stdout: "null",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  assert.ok(out.success, `lt_create_helper.py failed: ${new TextDecoder().decode(out.stderr)}`);
-  const torrent = parseTorrent(await Deno.readFile(path));
-  assert.equal(torrent.version, format === "v2" ? 2 : "hybrid");
-  return { path, torrent };
-}
 
 /** Records, as hex, the info hash each handshake asked for and the one it was answered with. */
 function recorder(): { handler: HandshakeHandler; seen: Seen[] } {
@@ -138,7 +101,7 @@ for (const { format, swarm } of DOWNLOADS) {
     ignore,
     fn: () =>
       withDirs(async (seedDir, leechDir) => {
-        const { path, torrent } = await libtorrentTorrent(seedDir, format);
+        const { path, torrent } = await libtorrentTorrent(seedDir, V2_SWARM, format, 65536);
         const seeder = await LtPeer.start(["seed", "--torrent", path, "--data", seedDir]);
         const seen = recorder();
         const runtime = new Runtime({
@@ -172,7 +135,7 @@ for (const format of ["hybrid", "v2"] as const) {
     ignore,
     fn: () =>
       withDirs(async (seedDir, leechDir) => {
-        const { path, torrent } = await libtorrentTorrent(seedDir, format);
+        const { path, torrent } = await libtorrentTorrent(seedDir, V2_SWARM, format, 65536);
         const seen = recorder();
         const runtime = new Runtime({
           maxConnectionsPerIp: 64,

@@ -5,24 +5,14 @@
  * other given only the magnet link and the peer.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import {
-  FileSystemStorage,
-  formatMagnet,
-  type MessagingAgent,
-  parseTorrent,
-  Runtime,
-  type Torrent,
-} from "../../mod.ts";
+import { FileSystemStorage, formatMagnet, type MessagingAgent, Runtime } from "../../mod.ts";
 import { payload } from "../session/helpers.ts";
 import { assertFixture, type FixturePayload, withTimeout } from "./fixture.ts";
-import { hasLibtorrent, LtPeer } from "./lt_process.ts";
+import { hasLibtorrent, libtorrentTorrent, LtPeer } from "./lt_process.ts";
 
 const libtorrent = await hasLibtorrent();
 const ignore = !libtorrent;
 const why = ignore ? " [skipped: /usr/bin/python3 cannot import libtorrent]" : "";
-
-const HELPER = new URL("./lt_create_helper.py", import.meta.url).pathname;
 
 /** Files of many pieces (several hash runs for the first: 700 pieces of 16 KiB) and of one. */
 const PAYLOAD: FixturePayload = {
@@ -34,38 +24,9 @@ const PAYLOAD: FixturePayload = {
   ],
 };
 
-/** Writes the payload under `dir/<name>/` and has libtorrent make a v2-only torrent of it. */
-async function libtorrentV2(
-  dir: string,
-  format: "v2" | "hybrid" = "v2",
-): Promise<{ path: string; torrent: Torrent }> {
-  for (const file of PAYLOAD.files) {
-    const path = join(dir, PAYLOAD.name, ...file.path);
-    await Deno.mkdir(join(path, ".."), { recursive: true });
-    await Deno.writeFile(path, file.data);
-  }
-  const path = join(dir, "v2.torrent");
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: [
-      HELPER,
-      "make",
-      "--path",
-      join(dir, PAYLOAD.name),
-      "--out",
-      path,
-      "--piece-size",
-      "16384",
-      "--format",
-      format,
-    ],
-    stdout: "null",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  assert.ok(out.success, `lt_create_helper.py failed: ${new TextDecoder().decode(out.stderr)}`);
-  const torrent = parseTorrent(await Deno.readFile(path));
-  assert.equal(torrent.version, format === "v2" ? 2 : "hybrid");
-  return { path, torrent };
+/** libtorrent's `format` torrent (v2-only by default) of the payload, written under `dir`. */
+function libtorrentV2(dir: string, format: "v2" | "hybrid" = "v2") {
+  return libtorrentTorrent(dir, PAYLOAD, format, 16384);
 }
 
 async function withDirs(run: (seedDir: string, leechDir: string) => Promise<void>) {

@@ -6,12 +6,11 @@
  * libtorrent seeder, every piece verified. Skipped when libtorrent is absent.
  */
 import assert from "node:assert/strict";
-import { parseTorrent } from "../../src/metainfo/mod.ts";
 import { FileSystemStorage } from "../../src/storage/filesystem.ts";
 import { PieceStore } from "../../src/storage/piece_store.ts";
 import { join } from "node:path";
 import { Runtime } from "../../src/session/runtime.ts";
-import { hasLibtorrent, LtPeer } from "../interop/lt_process.ts";
+import { hasLibtorrent, libtorrentTorrent, LtPeer } from "../interop/lt_process.ts";
 import { within } from "../session/helpers.ts";
 import { patternBytes, withTempDir } from "./fixture.ts";
 import { makeV2Torrent } from "./v2_fixture.ts";
@@ -22,16 +21,6 @@ if (!libtorrent) {
   console.warn("libtorrent v2 recheck tests skipped: /usr/bin/python3 cannot import libtorrent");
 }
 
-const MAKE = `
-import sys, libtorrent as lt
-dir, out, flags, piece = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-fs = lt.file_storage()
-lt.add_files(fs, dir + "/set")
-t = lt.create_torrent(fs, piece, flags)
-lt.set_piece_hashes(t, dir)
-open(out, "wb").write(lt.bencode(t.generate()))
-`;
-
 const PIECE = 32768;
 /** Smaller than a block, a block and a byte, exactly one piece, several pieces and a part. */
 const SIZES: [string, number][] = [
@@ -41,24 +30,18 @@ const SIZES: [string, number][] = [
   ["d.bin", 3 * PIECE + 777],
 ];
 
-for (const [label, flags] of [["v2-only", 32], ["hybrid", 0]] as const) {
+for (const label of ["v2-only", "hybrid"] as const) {
   Deno.test({
     name: `a ${label} torrent made by libtorrent rechecks good, and a changed byte fails its piece`,
     ignore: !libtorrent,
     async fn() {
       await withTempDir(async (dir) => {
-        await Deno.mkdir(`${dir}/set`);
-        for (const [i, [name, size]] of SIZES.entries()) {
-          await Deno.writeFile(`${dir}/set/${name}`, patternBytes(size, 40 + i));
-        }
-        const out = `${dir}/x.torrent`;
-        const made = await new Deno.Command("/usr/bin/python3", {
-          args: ["-c", MAKE, dir, out, String(flags), String(PIECE)],
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        assert.ok(made.success, new TextDecoder().decode(made.stderr));
-        const torrent = parseTorrent(await Deno.readFile(out));
+        const files = SIZES.map(([name, size], i) => ({
+          path: [name],
+          data: patternBytes(size, 40 + i),
+        }));
+        const format = label === "hybrid" ? "hybrid" : "v2";
+        const { torrent } = await libtorrentTorrent(dir, { name: "set", files }, format, PIECE);
         assert.equal(torrent.version, label === "hybrid" ? "hybrid" : 2);
         const recheck = async () => {
           const store = await PieceStore.open(torrent, new FileSystemStorage(dir), {
