@@ -3,10 +3,10 @@
  * repairing a failed piece asks them (libtorrent's `verify_block_hashes`): the piece is read
  * back 16 KiB at a time and each leaf hashed. Used by the `hashes` agent.
  */
-import { createHash } from "node:crypto";
 import type { AgentPeer, AgentSession } from "../../agents/agent.ts";
 import { MERKLE_BLOCK_SIZE, MERKLE_HASH_LENGTH } from "../../metainfo/merkle.ts";
 import type { HashesMessage, HashRequestMessage } from "../../wire/messages.ts";
+import { hashLeaves } from "../../storage/v2_pieces.ts";
 import { PieceLeaves } from "../piece_leaves.ts";
 
 /**
@@ -72,8 +72,7 @@ export class LeafHashServer {
         const length = Math.min(MERKLE_BLOCK_SIZE, range.dataLength - begin);
         const block = await session.readBlock({ index: piece, begin, length });
         try {
-          const digest = createHash("sha256").update(block.bytes).digest();
-          hashes.set(digest, (begin / MERKLE_BLOCK_SIZE) * MERKLE_HASH_LENGTH);
+          hashLeaves(block.bytes, begin, range.dataLength, hashes);
         } finally {
           block.release();
         }
