@@ -17,7 +17,12 @@ import {
 import { Runtime } from "../../src/session/runtime.ts";
 import { FileSystemStorage } from "../../src/storage/filesystem.ts";
 import { patternBytes, withTempDir } from "../storage/fixture.ts";
-import { makeV2Torrent, type V2Fixture } from "../storage/v2_fixture.ts";
+import {
+  assertV2Files,
+  makeV2Torrent,
+  type V2Fixture,
+  writeV2Files,
+} from "../storage/v2_fixture.ts";
 import { within } from "./helpers.ts";
 
 const listen = { hostname: "127.0.0.1", port: 0 };
@@ -146,24 +151,6 @@ function corruptPeer(
   };
 }
 
-async function writeFiles(dir: string, fixture: V2Fixture): Promise<void> {
-  for (const [path, content] of fixture.contents) {
-    const full = join(dir, path);
-    await Deno.mkdir(join(full, ".."), { recursive: true });
-    await Deno.writeFile(full, content);
-  }
-}
-
-async function assertSameFiles(dir: string, fixture: V2Fixture): Promise<void> {
-  for (const [path, content] of fixture.contents) {
-    const got = await Deno.readFile(join(dir, path));
-    assert.ok(
-      got.length === content.length && got.every((byte, i) => byte === content[i]),
-      `${path} differs from the seeded data`,
-    );
-  }
-}
-
 // The hybrid variant fails about one run in four: the seeder answers the hash request at once
 // but the leecher's repair does not match the answer and falls back after 10 s (open issue).
 for (const format of ["v2"] as const) {
@@ -171,7 +158,7 @@ for (const format of ["v2"] as const) {
     const v2 = await fixture(format);
     await withTempDir(async (root) => {
       const seedDir = join(root, "seed");
-      await writeFiles(seedDir, v2);
+      await writeV2Files(seedDir, v2);
       const seeder = new Runtime({ listen, maxConnectionsPerIp: 10 });
       const leecher = new Runtime({ listen, maxConnectionsPerIp: 10 });
       // The liar serves once the honest seeder is connected: a piece then never fails with no
@@ -202,7 +189,7 @@ for (const format of ["v2"] as const) {
         assert.deepEqual(banned.map((event) => event.address), [liar.address]);
         assert.match(banned[0].reason, /leaf hashes/);
         await within(leecher.close(), 20_000, "closing the leecher");
-        await assertSameFiles(join(root, "leech"), v2);
+        await assertV2Files(join(root, "leech"), v2);
       } finally {
         seederIn.resolve();
         await within(
@@ -219,7 +206,7 @@ Deno.test("v2 repair: forged leaf hashes strike their sender and the piece is fe
   const v2 = await fixture();
   await withTempDir(async (root) => {
     const seedDir = join(root, "seed");
-    await writeFiles(seedDir, v2);
+    await writeV2Files(seedDir, v2);
     const seeder = new Runtime({ listen, maxConnectionsPerIp: 10 });
     const leecher = new Runtime({ listen, maxConnectionsPerIp: 10 });
     const liar = corruptPeer(v2.torrent, v2.data, "forge");
@@ -249,7 +236,7 @@ Deno.test("v2 repair: forged leaf hashes strike their sender and the piece is fe
       assert.deepEqual(banned.map((event) => event.address), [liar.address]);
       assert.ok(stats.wastedBytes >= MiB, `a whole piece wasted (${stats.wastedBytes})`);
       await within(leecher.close(), 20_000, "closing the leecher");
-      await assertSameFiles(join(root, "leech"), v2);
+      await assertV2Files(join(root, "leech"), v2);
     } finally {
       await within(Promise.all([leecher.close(), seeder.close(), liar.close()]), 20_000, "closing");
     }

@@ -17,28 +17,9 @@ import { MemoryStorage } from "../../src/storage/memory.ts";
 import { corruptBlocks } from "../session/hostile_peers.ts";
 import { within } from "../session/helpers.ts";
 import { withTempDir } from "./fixture.ts";
-import { makeV2Torrent, type V2Fixture } from "./v2_fixture.ts";
+import { assertV2Files, makeV2Torrent, writeV2Files } from "./v2_fixture.ts";
 
 const listen = { hostname: "127.0.0.1", port: 0 };
-
-/** Writes the fixture's files under `dir`, as a seeder would have them. */
-async function writeFiles(dir: string, fixture: V2Fixture): Promise<void> {
-  for (const [path, content] of fixture.contents) {
-    const full = join(dir, path);
-    await Deno.mkdir(join(full, ".."), { recursive: true });
-    await Deno.writeFile(full, content);
-  }
-}
-
-async function assertSameFiles(dir: string, fixture: V2Fixture): Promise<void> {
-  for (const [path, content] of fixture.contents) {
-    const got = await Deno.readFile(join(dir, path));
-    assert.ok(
-      got.length === content.length && got.every((byte, i) => byte === content[i]),
-      `${path} differs from the seeded data`,
-    );
-  }
-}
 
 for (const format of ["v2", "hybrid"] as const) {
   Deno.test(`a Bittern leecher downloads a ${format} torrent of odd file sizes from a Bittern seeder`, async () => {
@@ -47,7 +28,7 @@ for (const format of ["v2", "hybrid"] as const) {
     await withTempDir(async (root) => {
       const seedDir = join(root, "seed");
       const leechDir = join(root, "leech");
-      await writeFiles(seedDir, fixture);
+      await writeV2Files(seedDir, fixture);
       const seeder = new Runtime({ listen });
       const leecher = new Runtime({ listen });
       let leecherClosed: Promise<void> | undefined;
@@ -67,7 +48,7 @@ for (const format of ["v2", "hybrid"] as const) {
         assert.equal(failed, 0);
         leecherClosed = leecher.close();
         await within(leecherClosed, 20_000, "closing the leecher");
-        await assertSameFiles(leechDir, fixture);
+        await assertV2Files(leechDir, fixture);
       } finally {
         await within(
           Promise.all([leecherClosed ?? leecher.close(), seeder.close()]),
@@ -84,7 +65,7 @@ Deno.test("a peer sending wrong blocks of a v2 torrent has its pieces failed; th
   await withTempDir(async (root) => {
     const seedDir = join(root, "seed");
     const leechDir = join(root, "leech");
-    await writeFiles(seedDir, fixture);
+    await writeV2Files(seedDir, fixture);
     const seeder = new Runtime({ listen, maxConnectionsPerIp: 10 });
     const leecher = new Runtime({ listen, maxConnectionsPerIp: 10 });
     const corrupt = corruptBlocks({ torrent: fixture.torrent, payload: fixture.data, seed: 3 });
@@ -118,7 +99,7 @@ Deno.test("a peer sending wrong blocks of a v2 torrent has its pieces failed; th
       assert.ok(!banned.has(`127.0.0.1:${seeder.port}`), "the honest seeder was not banned");
       leecherClosed = leecher.close();
       await within(leecherClosed, 20_000, "closing the leecher");
-      await assertSameFiles(leechDir, fixture);
+      await assertV2Files(leechDir, fixture);
     } finally {
       await within(
         Promise.all([leecherClosed ?? leecher.close(), seeder.close(), corrupt.close()]),
@@ -137,7 +118,7 @@ Deno.test("a hybrid whose SHA-1 and v2 hashes disagree stops its session with in
   const inconsistent = { ...fixture.torrent, pieceHashes };
   await withTempDir(async (root) => {
     const seedDir = join(root, "seed");
-    await writeFiles(seedDir, fixture);
+    await writeV2Files(seedDir, fixture);
     const seeder = new Runtime({ listen });
     const leecher = new Runtime({ listen });
     try {

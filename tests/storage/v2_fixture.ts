@@ -1,4 +1,6 @@
 /** v2 and hybrid torrents made by `createTorrent`, with their byte stream, for storage tests. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
 import { createTorrent } from "../../src/metainfo/create.ts";
 import type { TorrentFormat } from "../../src/metainfo/create_v2.ts";
 import type { Torrent } from "../../src/metainfo/torrent.ts";
@@ -52,4 +54,20 @@ export async function makeV2Torrent(
 export function v2PieceBytes(fixture: V2Fixture, piece: number): Uint8Array {
   const { pieceLength } = fixture.torrent;
   return fixture.data.subarray(piece * pieceLength, (piece + 1) * pieceLength);
+}
+
+/** Writes the fixture's files under `dir`, as a seeder has them. */
+export async function writeV2Files(dir: string, fixture: V2Fixture): Promise<void> {
+  for (const [path, content] of fixture.contents) {
+    const full = join(dir, path);
+    await Deno.mkdir(join(full, ".."), { recursive: true });
+    await Deno.writeFile(full, content);
+  }
+}
+
+/** Asserts every file of the fixture under `dir` holds exactly the seeded bytes. */
+export async function assertV2Files(dir: string, fixture: V2Fixture): Promise<void> {
+  for (const [path, content] of fixture.contents) {
+    assert.deepEqual(await Deno.readFile(join(dir, path)), content, `${path} differs`);
+  }
 }

@@ -13,7 +13,7 @@ import { Runtime } from "../../src/session/runtime.ts";
 import { hasLibtorrent, libtorrentTorrent, LtPeer } from "../interop/lt_process.ts";
 import { within } from "../session/helpers.ts";
 import { patternBytes, withTempDir } from "./fixture.ts";
-import { makeV2Torrent } from "./v2_fixture.ts";
+import { assertV2Files, makeV2Torrent, writeV2Files } from "./v2_fixture.ts";
 
 const libtorrent = await hasLibtorrent();
 if (!libtorrent) {
@@ -79,10 +79,7 @@ for (const format of ["v2", "hybrid"] as const) {
     async fn() {
       const fixture = await makeV2Torrent(format);
       await withTempDir(async (dir) => {
-        for (const [path, content] of fixture.contents) {
-          await Deno.mkdir(join(dir, "seed", path, ".."), { recursive: true });
-          await Deno.writeFile(join(dir, "seed", path), content);
-        }
+        await writeV2Files(join(dir, "seed"), fixture);
         await Deno.writeFile(join(dir, "t.torrent"), fixture.bytes);
         const seeder = await LtPeer.start([
           "seed",
@@ -102,9 +99,7 @@ for (const format of ["v2", "hybrid"] as const) {
           await within(session.completed, 30_000, `${format} download from libtorrent`);
           assert.equal(failed, 0);
           await leecher.close();
-          for (const [path, content] of fixture.contents) {
-            assert.deepEqual(await Deno.readFile(join(dir, "leech", path)), content, path);
-          }
+          await assertV2Files(join(dir, "leech"), fixture);
         } finally {
           await within(Promise.all([leecher.close(), seeder.close()]), 20_000, "closing");
         }
@@ -121,10 +116,7 @@ for (const format of ["v2", "hybrid"] as const) {
     async fn() {
       const fixture = await makeV2Torrent(format);
       await withTempDir(async (dir) => {
-        for (const [path, content] of fixture.contents) {
-          await Deno.mkdir(join(dir, "seed", path, ".."), { recursive: true });
-          await Deno.writeFile(join(dir, "seed", path), content);
-        }
+        await writeV2Files(join(dir, "seed"), fixture);
         await Deno.writeFile(join(dir, "t.torrent"), fixture.bytes);
         const seeder = new Runtime({ listen: { hostname: "127.0.0.1", port: 0 } });
         let leecher: LtPeer | undefined;
@@ -135,9 +127,7 @@ for (const format of ["v2", "hybrid"] as const) {
           assert.equal(seeding.stats().verifiedPieces, fixture.torrent.pieceCount);
           leecher = await LtPeer.leech(join(dir, "t.torrent"), join(dir, "leech"), seeder.port);
           await leecher.waitFor((event) => event.event === "finished", 30_000);
-          for (const [path, content] of fixture.contents) {
-            assert.deepEqual(await Deno.readFile(join(dir, "leech", path)), content, path);
-          }
+          await assertV2Files(join(dir, "leech"), fixture);
         } finally {
           await within(
             Promise.all([seeder.close(), leecher?.close()]),
