@@ -32,6 +32,12 @@ const SPARE_BUFFER_BYTES = 32 * 1024 * 1024;
 const MAX_FAILED_RECORDS = 64;
 /** Default of {@linkcode PieceStoreOptions.writeBufferBytes}. */
 const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * Most bytes of blocks kept in memory because they arrived ahead of their piece's running SHA-1
+ * (libtorrent's disk threads finish reads, and so sends, out of order): fed to the hash once the
+ * gap closes instead of being read back from storage when the piece completes.
+ */
+const AHEAD_BUFFER_BYTES = 2 * 1024 * 1024;
 /** Running hashes for a custom hasher without `incremental`. */
 const FALLBACK_HASHER = new NodeCryptoHasher();
 
@@ -112,8 +118,8 @@ interface PieceProgress {
   /** Blocks `[0, hashed)` are in `hash`. */
   hashed: number;
   /**
-   * Copies of blocks that arrived ahead of the hash, kept only when storage
-   * cannot be read back (write-only); fed to the hash once it reaches them.
+   * Copies of blocks that arrived ahead of the hash, fed to it once it reaches them: within the
+   * store's budget, or all of them when storage cannot be read back (write-only).
    */
   ahead: Map<number, Uint8Array> | undefined;
   /** Contiguous blocks copied here on their way to one storage write (batching only). */
@@ -208,6 +214,9 @@ export class PieceStore {
   readonly #verifications: Limiter;
   /** Copies of blocks on their way to storage (callers may reuse what they pass). */
   readonly #blockCopies: BlockPool;
+  /** Copies of blocks ahead of their piece's hash (`PieceProgress.ahead`), and their bytes. */
+  readonly #aheadCopies: BlockPool;
+  #aheadBytes = 0;
   /** Batch size in bytes; 0 when blocks are written one by one. */
   readonly #batchBytes: number;
   readonly #freeBatchBuffers: Uint8Array[] = [];
@@ -250,6 +259,10 @@ export class PieceStore {
     );
     const writeBufferBytes = options.writeBufferBytes ?? WRITE_BUFFER_BYTES;
     this.#blockCopies = new BlockPool(this.blockSize, Math.ceil(writeBufferBytes / this.blockSize));
+    this.#aheadCopies = new BlockPool(
+      this.blockSize,
+      Math.floor(AHEAD_BUFFER_BYTES / this.blockSize),
+    );
     // Batches pay off only when they hold several blocks.
     const batchBytes = options.batchWrites ? storage.writeBatchBytes ?? 0 : 0;
     this.#batchBytes = batchBytes >= 2 * this.blockSize
@@ -590,7 +603,7 @@ export class PieceStore {
         verifying: false,
         hash: this.#hasSha1 ? this.#incremental() : undefined,
         hashed: 0,
-        ahead: this.#hasSha1 && this.storage.readable === false ? new Map() : undefined,
+        ahead: this.#hasSha1 ? new Map() : undefined,
         batch: undefined,
         shape,
         leaves: shape && new Uint8Array(shape.dataLeaves * MERKLE_HASH_LENGTH),
@@ -606,17 +619,16 @@ export class PieceStore {
       progress.hash!.update(data);
       progress.hashed++;
       // Blocks that were waiting for this one can follow it into the hash.
-      for (
-        let next = progress.ahead?.get(progress.hashed);
-        next;
-        next = progress.ahead?.get(progress.hashed)
-      ) {
-        progress.ahead!.delete(progress.hashed);
+      const ahead = progress.ahead;
+      for (let next = ahead?.get(progress.hashed); next; next = ahead!.get(progress.hashed)) {
+        ahead!.delete(progress.hashed);
         progress.hash!.update(next);
+        this.#aheadBytes -= next.length;
+        this.#aheadCopies.release(next);
         progress.hashed++;
       }
-    } else if (progress.ahead && block > progress.hashed) {
-      progress.ahead.set(block, data.slice());
+    } else if (progress.hash !== undefined && block > progress.hashed) {
+      this.#keepAhead(progress, block, data);
     }
     // v2 leaves are independent: every block is hashed as it comes, whatever its order.
     if (progress.leaves && progress.shape) this.#hashLeaves(progress, block, offset, data);
@@ -636,7 +648,7 @@ export class PieceStore {
         this.#blockCopies.release(copy);
         progress.writing.delete(block);
         // The block was hashed but not stored: the running hash no longer matches storage.
-        if (block < progress.hashed) progress.hash = undefined;
+        if (block < progress.hashed) this.#dropHash(progress);
         throw error;
       },
     );
@@ -686,6 +698,35 @@ export class PieceStore {
     return written.promise;
   }
 
+  /**
+   * Keeps a copy of a block that came ahead of its piece's running hash, within
+   * `AHEAD_BUFFER_BYTES` (always when storage cannot be read back: nothing else can hash it).
+   */
+  #keepAhead(progress: PieceProgress, block: number, data: Uint8Array): void {
+    const { ahead } = progress;
+    if (!ahead || ahead.has(block)) return;
+    const readable = this.storage.readable !== false;
+    if (readable && this.#aheadBytes + data.length > AHEAD_BUFFER_BYTES) return;
+    ahead.set(block, this.#aheadCopies.copy(data));
+    this.#aheadBytes += data.length;
+  }
+
+  /** Returns a piece's kept blocks to the pool. */
+  #releaseAhead(progress: PieceProgress): void {
+    if (!progress.ahead?.size) return;
+    for (const copy of progress.ahead.values()) {
+      this.#aheadBytes -= copy.length;
+      this.#aheadCopies.release(copy);
+    }
+    progress.ahead.clear();
+  }
+
+  /** The running hash no longer matches storage: verification reads the piece back. */
+  #dropHash(progress: PieceProgress): void {
+    progress.hash = undefined;
+    this.#releaseAhead(progress);
+  }
+
   /** Whether every block of the piece is stored or on its way. */
   #allIn(progress: PieceProgress): boolean {
     return progress.received.count() + progress.writing.size === progress.received.size;
@@ -718,7 +759,7 @@ export class PieceStore {
       (error) => {
         settle();
         // Its blocks were hashed but not stored: the running hash no longer matches storage.
-        progress.hash = undefined;
+        this.#dropHash(progress);
         written.reject(error);
       },
     );
@@ -730,6 +771,8 @@ export class PieceStore {
   ): BlockWriteResult | Promise<BlockWriteResult> {
     if (!progress.received.hasAll() || progress.verifying) return { piece, status: "stored" };
     progress.verifying = true;
+    // Still ahead: a block before them was not kept (over budget); verification reads back.
+    this.#releaseAhead(progress);
     return this.#verifyPiece(piece, progress).then(
       (good): BlockWriteResult => {
         this.#inProgress.delete(piece);
@@ -891,6 +934,7 @@ export class PieceStore {
     const total = this.torrent.pieceCount;
     const verified = this.#paddingOnlyPieces();
     await this.#settleBatches();
+    for (const progress of this.#inProgress.values()) this.#releaseAhead(progress);
     this.#inProgress.clear();
     this.#failed.clear();
     // No file on disk (a fresh download): nothing can verify, and reading each piece would fail.
@@ -1079,13 +1123,30 @@ export class PieceStore {
   async #finishHash(piece: number, hash: IncrementalSha1, hashed: number): Promise<boolean> {
     const start = hashed * this.blockSize;
     const length = pieceLengthAt(this.torrent, piece) - start;
+    // A reused buffer: a fresh one costs more (zeroing, page faults) than the read itself.
+    const pooled = this.storage.readInto
+      ? this.#spareBuffers.pop() ?? new Uint8Array(this.torrent.pieceLength)
+      : undefined;
     try {
-      hash.update(await this.storage.read(piece, start, length));
+      if (pooled) {
+        const bytes = pooled.subarray(0, length);
+        await this.storage.readInto!(piece, start, bytes);
+        hash.update(bytes);
+      } else {
+        hash.update(await this.storage.read(piece, start, length));
+      }
     } catch (error) {
       if (error instanceof StorageError && error.kind === "not-found") return false;
       throw error;
+    } finally {
+      if (pooled) this.#spareBuffer(pooled);
     }
     return bytesEqual(hash.digest(), pieceHashAt(this.torrent, piece));
+  }
+
+  /** Keeps a piece-sized read-back buffer for reuse (up to `#maxSpareBuffers`). */
+  #spareBuffer(buffer: Uint8Array): void {
+    if (this.#spareBuffers.length < this.#maxSpareBuffers) this.#spareBuffers.push(buffer);
   }
 
   /**
@@ -1125,9 +1186,7 @@ export class PieceStore {
       if (error instanceof StorageError && error.kind === "not-found") return false;
       throw error;
     } finally {
-      if (pooled && this.#spareBuffers.length < this.#maxSpareBuffers) {
-        this.#spareBuffers.push(pooled);
-      }
+      if (pooled) this.#spareBuffer(pooled);
     }
   }
 

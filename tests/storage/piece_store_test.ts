@@ -14,9 +14,11 @@ const KiB = 1024;
 class CountingMapStorage implements Storage {
   readonly pieces = new Map<number, Uint8Array>();
   writes = 0;
+  reads = 0;
   open(torrent: Torrent): Promise<TorrentStorage> {
     return Promise.resolve({
       read: (piece, offset, length) => {
+        this.reads++;
         const bytes = this.pieces.get(piece);
         if (!bytes) {
           return Promise.reject(new StorageError("not-found", "read", `piece ${piece}`, "absent"));
@@ -89,6 +91,53 @@ Deno.test("a custom Map back-end downloads through the piece layer", async () =>
       await store.readBlock(last, 0, 100),
       pieceBytes(fixture, last).subarray(0, 100),
     );
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("blocks that arrive before their piece's earlier ones are hashed without reading back", async () => {
+  const backend = new CountingMapStorage();
+  const store = await PieceStore.open(fixture.torrent, backend, { restore: "none" });
+  try {
+    for (let piece = 0; piece < fixture.torrent.pieceCount; piece++) {
+      const bytes = pieceBytes(fixture, piece);
+      const blocks = store.missingBlocks(piece).reverse();
+      const results = [];
+      for (const { offset, length } of blocks) {
+        const data = bytes.slice(offset, offset + length);
+        // A corrupt later block of piece 1 must still fail it.
+        if (piece === 1 && offset > 0) data[7] ^= 1;
+        results.push(await store.writeBlock(piece, offset, data));
+      }
+      assert.equal(results.at(-1)!.status, piece === 1 ? "failed" : "verified", `piece ${piece}`);
+    }
+    assert.equal(backend.reads, 0, "no piece was read back");
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("more blocks ahead of the hash than the memory budget are read back, and verify", async () => {
+  // One 4 MiB piece: its blocks after the first (4 MiB) are more than the 2 MiB kept ahead.
+  const big = makeTorrent(
+    [{ path: ["big"], content: patternBytes(4 * 1024 * KiB, 5) }],
+    4096 * KiB,
+  );
+  const backend = new CountingMapStorage();
+  const store = await PieceStore.open(big.torrent, backend, { restore: "none" });
+  try {
+    const bytes = pieceBytes(big, 0);
+    const [first, ...rest] = store.missingBlocks(0);
+    for (const { offset, length } of rest) {
+      assert.equal(
+        (await store.writeBlock(0, offset, bytes.slice(offset, offset + length))).status,
+        "stored",
+      );
+    }
+    const result = await store.writeBlock(0, first.offset, bytes.slice(0, first.length));
+    assert.equal(result.status, "verified");
+    assert.ok(backend.reads > 0, "the blocks not kept were read back");
   } finally {
     await store.close();
   }
