@@ -40,7 +40,7 @@ export class TcpTransport implements Transport {
       addr: listener.addr,
       close: () => listener.close(),
       async *[Symbol.asyncIterator]() {
-        for await (const conn of listener) yield markDirect(conn);
+        for await (const conn of listener) yield prepared(conn);
       },
     };
   }
@@ -57,6 +57,15 @@ export class TcpTransport implements Transport {
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<TransportConnection> {
     return Deno.connect({ hostname: address.hostname, port: address.port, signal: options.signal })
-      .then(markDirect);
+      .then(prepared);
   }
+}
+
+/**
+ * Turns Nagle's algorithm off (a request or a short message waits for no ACK: on loopback
+ * Nagle held small writes behind delayed ACKs, ~40 ms each) and marks the connection direct.
+ */
+function prepared(conn: Deno.TcpConn): Deno.TcpConn {
+  conn.setNoDelay(true);
+  return markDirect(conn);
 }
