@@ -126,6 +126,11 @@ export class WireLink implements PeerLink {
     return this.#wire.next();
   }
 
+  /** The next message if it is already read (see `PeerWire.nextBuffered`). */
+  nextBuffered(): Message | undefined {
+    return this.#pending ? undefined : this.#wire.nextBuffered();
+  }
+
   close(): void {
     this.#wire.close();
   }

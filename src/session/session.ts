@@ -461,7 +461,8 @@ export class SessionEngine implements TorrentSession, HostedSession {
     }
     const limiter = core.downloadLimiter;
     for (;;) {
-      const message = await link.next();
+      // Messages already in the read buffer are taken without a promise each.
+      const message = link.nextBuffered() ?? await link.next();
       if (message === undefined || peer.closed) return;
       const payload = message.type === "piece" ? message.block.length : 0;
       if (!this.#receive(peer, link, message)) return;

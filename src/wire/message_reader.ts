@@ -176,19 +176,41 @@ export class MessageReader implements AsyncIterable<Message> {
    */
   async next(): Promise<Message | undefined> {
     for (;;) {
-      const chunk = this.#chunk;
-      while (chunk && this.#pos < chunk.length) {
-        this.#pos = this.#decoder.step(chunk, this.#pos, this.#collect);
-        const message = this.#decoded;
-        if (message) {
-          this.#decoded = undefined;
-          return message;
-        }
-      }
-      this.#chunk = undefined;
+      const message = this.nextBuffered();
+      if (message) return message;
       if (this.#ended) return undefined;
       await this.#fill();
     }
+  }
+
+  /**
+   * The next message when the bytes already read hold all of it, without waiting: a
+   * consumer draining a full read buffer this way pays no promise per message. Throws
+   * {@linkcode ProtocolError} like {@linkcode MessageReader.next}.
+   *
+   * @example
+   * ```ts
+   * import type { MessageReader } from "@bittern/bittern";
+   *
+   * declare const reader: MessageReader;
+   * const message = reader.nextBuffered() ?? await reader.next();
+   * ```
+   *
+   * @returns The next buffered message, or `undefined` when `next` must read first.
+   */
+  nextBuffered(): Message | undefined {
+    const chunk = this.#chunk;
+    if (!chunk) return undefined;
+    while (this.#pos < chunk.length) {
+      this.#pos = this.#decoder.step(chunk, this.#pos, this.#collect);
+      const message = this.#decoded;
+      if (message) {
+        this.#decoded = undefined;
+        return message;
+      }
+    }
+    this.#chunk = undefined;
+    return undefined;
   }
 
   /** Reads the next chunk (or notes the end of the stream). */

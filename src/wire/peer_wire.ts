@@ -209,6 +209,8 @@ export class PeerWire implements AsyncIterable<Message> {
   #resolveExtended!: (handshake: ExtendedHandshake | undefined) => void;
   #timer: ReturnType<typeof setInterval> | undefined;
   #reading = false;
+  /** An extended handshake `nextBuffered` met: `next` applies it (handlers may wait). */
+  #heldHandshake: Message | undefined;
 
   private constructor(
     conn: TransportConnection,
@@ -537,7 +539,8 @@ export class PeerWire implements AsyncIterable<Message> {
     let message: Message | undefined;
     this.#reading = true;
     try {
-      message = await this.#reader.next();
+      message = this.#heldHandshake ?? await this.#reader.next();
+      this.#heldHandshake = undefined;
       if (message?.type === "extended" && message.id === 0) {
         // Small and rare, and kept by the caller: copy it out of the read buffer.
         message = { type: "extended", id: 0, payload: message.payload.slice() };
@@ -551,6 +554,41 @@ export class PeerWire implements AsyncIterable<Message> {
       this.#reading = false;
     }
     if (message === undefined) this.close();
+    return message;
+  }
+
+  /**
+   * The next message when it is already read, without waiting (no promise per message
+   * while a read buffer holds many); `undefined` means: call {@linkcode PeerWire.next}.
+   * An extended handshake is always left to `next`, which applies it first. Throws the
+   * {@linkcode ProtocolError} that closed the connection, like `next`.
+   *
+   * @example
+   * ```ts
+   * import type { PeerWire } from "@bittern/bittern";
+   *
+   * declare const wire: PeerWire;
+   * for (;;) {
+   *   const message = wire.nextBuffered() ?? await wire.next();
+   *   if (message === undefined) break;
+   * }
+   * ```
+   *
+   * @returns The next buffered message, or `undefined`.
+   */
+  nextBuffered(): Message | undefined {
+    if (this.#isClosed || this.#reading || this.#heldHandshake) return undefined;
+    let message: Message | undefined;
+    try {
+      message = this.#reader.nextBuffered();
+    } catch (error) {
+      this.close(error as Error);
+      throw this.#closeError;
+    }
+    if (message?.type === "extended" && message.id === 0) {
+      this.#heldHandshake = message;
+      return undefined;
+    }
     return message;
   }
 

@@ -247,3 +247,30 @@ Deno.test("extended handshake: with reuseReadBuffer it stays intact while many m
     server.close();
   }
 });
+
+Deno.test("extended handshake: nextBuffered leaves an update to next, which applies it in order", async () => {
+  const { client, server } = await bounded(bep10Pair(), "connecting");
+  try {
+    await nextHandshake(client);
+    // One write: the update sits in the read buffer between two haves.
+    server.queue({ type: "have", index: 1 });
+    server.queue(handshakeMessage({ x_chat: 7 }));
+    server.queue({ type: "have", index: 2 });
+    await bounded(server.flush(), "flush");
+    const seen: string[] = [];
+    while (seen.length < 3) {
+      const buffered = client.nextBuffered();
+      const message = buffered ?? await bounded(client.next(), "next");
+      assert.ok(message);
+      if (message.type === "extended") {
+        assert.equal(buffered, undefined, "the update came through next");
+        assert.equal(client.handshake.extensions!.remoteId("x_chat"), 7, "applied first");
+      }
+      seen.push(message.type === "have" ? `have ${message.index}` : message.type);
+    }
+    assert.deepEqual(seen, ["have 1", "extended", "have 2"]);
+  } finally {
+    client.close();
+    server.close();
+  }
+});

@@ -110,6 +110,28 @@ Deno.test("reader: bytes that arrived with the handshake are decoded first", asy
   }
 });
 
+Deno.test("reader: nextBuffered takes the messages already read and never reads", async () => {
+  const [client, server] = await socketPair();
+  try {
+    // interested, have 5, and the length of an unchoke whose id byte comes by the socket.
+    const initialBytes = new Uint8Array([0, 0, 0, 1, 2, 0, 0, 0, 5, 4, 0, 0, 0, 5, 0, 0, 0, 1]);
+    const reader = new MessageReader(server, { initialBytes });
+    assert.equal(reader.nextBuffered(), undefined, "nothing is read before the first next");
+    assert.equal((await reader.next())?.type, "interested");
+    assert.deepEqual(reader.nextBuffered(), { type: "have", index: 5 });
+    assert.equal(reader.nextBuffered(), undefined, "a split frame waits for a read");
+    assert.equal(reader.bytesReceived, initialBytes.length, "nextBuffered did not read");
+    await client.write(new Uint8Array([1]));
+    client.closeWrite();
+    assert.equal((await reader.next())?.type, "unchoke");
+    assert.equal(reader.nextBuffered(), undefined);
+    assert.equal(await reader.next(), undefined);
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
 Deno.test("writer: send waits above the high-water mark and resumes as writes complete", async () => {
   // A sink whose writes complete only when the test says so: back-pressure made visible.
   const pending: (() => void)[] = [];
