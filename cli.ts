@@ -102,6 +102,9 @@ const EXIT_GRACE_MS = 5000;
 if (import.meta.main) {
   // Not Deno.exit at once: work a command leaves behind (a `stopped` announce, bounded by
   // its own timeout) gets to finish; the unref'd timer only fires if something lingers.
+  // Once nothing is left (`unload`), exit there: the runtime's own teardown of the loaded
+  // library took ~10 ms more per run.
+  globalThis.addEventListener("unload", () => Deno.exit());
   Deno.exitCode = await runCli(Deno.args);
   Deno.unrefTimer(setTimeout(() => Deno.exit(), EXIT_GRACE_MS));
 }
