@@ -246,24 +246,43 @@ export async function bitternLeech(
   }
 }
 
-/**
- * Median seconds of `rounds` runs of `deno run cli.ts --help` (the CLI's whole module graph
- * loaded, nothing done): the start-up every CLI download pays. The first run also warms Deno's
- * transpile cache, as a user's second run would find it.
- */
-export async function cliStartup(rounds = 3): Promise<number> {
+/** Median seconds from spawn to exit of `rounds` runs of `deno <args>` (after one unmeasured). */
+async function medianRun(args: string[], rounds: number): Promise<number> {
   const seconds: number[] = [];
   for (let round = 0; round <= rounds; round++) {
     const started = performance.now();
     const { success } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", `--config=${CONFIG}`, CLI, "--help"],
+      args,
+      env: { DENO_NO_UPDATE_CHECK: "1" },
       stdout: "null",
       stderr: "null",
     }).output();
-    if (!success) throw new Error("cli.ts --help failed");
+    if (!success) throw new Error(`deno ${args.join(" ")} failed`);
     if (round > 0) seconds.push((performance.now() - started) / 1000);
   }
   return median(seconds);
+}
+
+/**
+ * The start-up every CLI download pays: median seconds of `rounds` runs of `deno run
+ * --allow-net --allow-write cli.ts download --help` (the download command and the library
+ * loaded, nothing done; `cli.ts --help` alone loads no command), and as the baseline the same
+ * of `deno run` on an empty module in `dir` (Deno's own start-up, which no change here can cut).
+ * The first run of each also warms Deno's transpile and code caches, as a user's second run
+ * would find them.
+ */
+export async function cliStartup(
+  dir: string,
+  rounds = 10,
+): Promise<{ cli: number; bare: number }> {
+  const empty = join(dir, "empty.ts");
+  await Deno.writeTextFile(empty, "export {};\n");
+  const cli = await medianRun(
+    ["run", `--config=${CONFIG}`, "--allow-net", "--allow-write", CLI, "download", "--help"],
+    rounds,
+  );
+  const bare = await medianRun(["run", `--config=${CONFIG}`, empty], rounds);
+  return { cli, bare };
 }
 
 function line(label: string, ours: number, theirs: number, unit = "MiB/s"): string {
@@ -296,7 +315,14 @@ export async function run(mib = 256, rounds = 3): Promise<void> {
   };
   try {
     const { torrentPath, bytes } = await fixture(dir, mib, 3);
-    console.log(`start-up of deno run cli.ts --help: ${(await cliStartup()).toFixed(2)} s`);
+    const startup = await cliStartup(dir);
+    console.log(
+      `${"start-up: cli.ts download --help, to exit".padEnd(44)} bittern ${
+        (startup.cli * 1000).toFixed(0).padStart(7)
+      } ms      bare deno run ${(startup.bare * 1000).toFixed(0).padStart(4)} ms      ratio ${
+        (startup.cli / startup.bare).toFixed(2)
+      }x`,
+    );
     for (let round = 1; round <= rounds; round++) {
       console.log(`round ${round}`);
       await runRound(dir, mib, torrentPath, bytes, record);

@@ -4,11 +4,11 @@
  * checked and bounded: the pending-query table, the rate limiter's map, the peer store and
  * the routing table all have fixed maxima, and no datagram can throw out of the handler.
  */
-import dgram from "node:dgram";
 import { addressKey, type PeerAddress } from "../util/address.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
 import { lookupHost } from "../util/dns.ts";
 import { explainPermission, PermissionError } from "../util/permissions.ts";
+import { createUdpSocket, type UdpRemoteInfo, type UdpSocket } from "../util/udp.ts";
 import { DhtError, KrpcErrorCode } from "./errors.ts";
 import {
   decodeKrpc,
@@ -197,7 +197,7 @@ export class DhtNode {
   readonly #pending = new Map<string, Pending>();
   /** Nodes pinged because their bucket is full: not again for a while. */
   readonly #recentlyPinged = new Map<string, number>();
-  #socket: dgram.Socket | undefined;
+  #socket: UdpSocket | undefined;
   #address: PeerAddress | undefined;
   #listening: Promise<void> | undefined;
   #bootstrapping: Promise<void> | undefined;
@@ -258,7 +258,7 @@ export class DhtNode {
     if (Deno.permissions.querySync({ name: "net", host: wanted }).state !== "granted") {
       throw new PermissionError(`network access to UDP ${wanted}`, `--allow-net=${wanted}`);
     }
-    const socket = dgram.createSocket("udp4");
+    const socket = await createUdpSocket("udp4");
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once("error", reject);
@@ -282,7 +282,7 @@ export class DhtNode {
     this.#socket = socket;
     const bound = socket.address();
     this.#address = { host: bound.address, port: bound.port };
-    socket.on("message", (message: Uint8Array, remote: dgram.RemoteInfo) => {
+    socket.on("message", (message: Uint8Array, remote: UdpRemoteInfo) => {
       try {
         this.#receive(new Uint8Array(message), remote.address, remote.port);
       } catch {

@@ -1,7 +1,9 @@
 /**
  * YAML schema files: parsed with js-yaml, checked field by field (every
  * mistake names its line and column), compiled to the same nodes the
- * builder makes.
+ * builder makes. {@linkcode compileParsedSchema} compiles a document parsed
+ * ahead of time (the shipped schemas), so loading the library runs no YAML
+ * parser.
  */
 import { bareCycle, LazyNode, OneOfNode } from "./combinators.ts";
 import {
@@ -15,6 +17,12 @@ import { SchemaDefinitionError } from "./errors.ts";
 import { type Node, RefineNode, type Schema } from "./node.ts";
 import { AnyNode, BinaryNode, IntegerNode, StringNode } from "./scalars.ts";
 import { parseYaml, type SourceMap } from "./yaml_source.ts";
+
+/** Where a node of the schema document is: a YAML file's {@linkcode SourceMap}, or nowhere. */
+type Locator = Pick<SourceMap, "at">;
+
+/** A document parsed ahead of time has no text: its errors carry no position. */
+const NOWHERE: Locator = { at: () => ({ line: 0, column: 0 }) };
 
 /** A named check usable from a YAML schema's `refine` field. */
 export interface Refinement {
@@ -83,13 +91,13 @@ function quote(names: Iterable<string>): string {
 
 /** Compiles the type expressions of one schema file. */
 class Compiler {
-  readonly #source: SourceMap;
+  readonly #source: Locator;
   readonly #refinements: Readonly<Record<string, Refinement>>;
   readonly #named = new Map<string, LazyNode<unknown>>();
   /** Compiled definitions by YAML object, so aliased (`*anchor`) definitions compile once. */
   readonly #cache = new WeakMap<object, Node>();
 
-  constructor(source: SourceMap, refinements: Readonly<Record<string, Refinement>>) {
+  constructor(source: Locator, refinements: Readonly<Record<string, Refinement>>) {
     this.#source = source;
     this.#refinements = refinements;
   }
@@ -420,6 +428,27 @@ export function loadSchemaDocument(
   }
   const { value, source } = parseYaml(yamlText);
   return new Compiler(source, options.refinements ?? {}).document(value);
+}
+
+/**
+ * Compiles a schema document that was parsed ahead of time: the value js-yaml
+ * gives for a schema file (plain objects, lists, strings, numbers, booleans),
+ * checked and compiled exactly as {@linkcode loadSchemaDocument} does with
+ * the file's text, but without parsing YAML. The shipped metainfo and tracker
+ * schemas use it with modules generated from their YAML
+ * (`tests/schema/parsed_schemas.ts`), which keeps js-yaml off a download's
+ * start-up. Mistakes throw {@linkcode SchemaDefinitionError} without a line
+ * and column (there is no text to point into).
+ *
+ * @param parsed The parsed schema document.
+ * @param options Refinements the document may name.
+ * @returns The root schema and the named types.
+ */
+export function compileParsedSchema(
+  parsed: unknown,
+  options: Pick<LoadSchemaOptions, "refinements"> = {},
+): SchemaDocument {
+  return new Compiler(NOWHERE, options.refinements ?? {}).document(parsed);
 }
 
 /**

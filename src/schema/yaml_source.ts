@@ -4,8 +4,10 @@
  * line and column. js-yaml's `listener` reports each node's open and close;
  * the nesting of those events mirrors the document.
  */
+// Deferred: the library's own schemas are parsed ahead of time, so js-yaml is evaluated only on a
+// user's first loadSchema, not by every program (a download) importing mod.ts.
 // deno-lint-ignore no-import-prefix -- a full specifier, so mod.ts imported by path from another project resolves it
-import jsYaml from "npm:js-yaml@4";
+import defer * as jsYaml from "npm:js-yaml@4";
 import { SchemaDefinitionError } from "./errors.ts";
 
 /** The parts of js-yaml used here, typed (the package ships no types). */
@@ -24,7 +26,8 @@ interface YamlException {
   readonly mark?: { readonly line: number; readonly column: number };
 }
 
-const yaml = jsYaml as YamlModule;
+/** Reading a property of the deferred namespace, not naming it, evaluates js-yaml. */
+const yaml: YamlModule = jsYaml;
 
 /** Deepest YAML nesting accepted in a schema file. */
 const MAX_YAML_DEPTH = 64;

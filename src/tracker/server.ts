@@ -3,10 +3,9 @@
  */
 import { BencodeDict, encode } from "../bencode/mod.ts";
 import type { Encodable } from "../bencode/mod.ts";
-import dgram from "node:dgram";
-import { isIP } from "node:net";
 import { concatBytes, fromHex, toHex } from "../util/bytes.ts";
 import { explainPermission } from "../util/permissions.ts";
+import { createUdpSocket, ipVersion, type UdpRemoteInfo, type UdpSocket } from "../util/udp.ts";
 import { encodeCompactPeer } from "./compact.ts";
 import { parseQueryBytes } from "./percent.ts";
 
@@ -123,7 +122,7 @@ export class TrackerServer {
   readonly #options: TrackerServerOptions;
   readonly #swarms = new Map<string, Swarm>();
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
-  #udp: dgram.Socket | undefined;
+  #udp: UdpSocket | undefined;
   /** UDP connection ids (hex) handed out, with when they stop being accepted. */
   readonly #udpConnections = new Map<string, number>();
   #announces = 0;
@@ -158,7 +157,7 @@ export class TrackerServer {
     }
     await promise;
     if (this.#options.udpPort === undefined) return;
-    const socket = dgram.createSocket(isIP(hostname) === 6 ? "udp6" : "udp4");
+    const socket = await createUdpSocket(await ipVersion(hostname) === 6 ? "udp6" : "udp4");
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once("error", reject);
@@ -173,7 +172,7 @@ export class TrackerServer {
       throw explainPermission(error, "net", `${hostname}:${this.#options.udpPort}`);
     }
     socket.on("error", () => {}); // a failed send to one client is that client's problem
-    socket.on("message", (message: Uint8Array, remote: dgram.RemoteInfo) => {
+    socket.on("message", (message: Uint8Array, remote: UdpRemoteInfo) => {
       const reply = this.#udpRequest(new Uint8Array(message), remote.address);
       if (reply) socket.send(reply, remote.port, remote.address, () => {});
     });

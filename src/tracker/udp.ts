@@ -8,10 +8,9 @@
  * call (lookup, connect, announce or scrape) ends at the `timeout` deadline (default 60 s):
  * with the defaults, sends at 0 s, 15 s and 45 s, and a `timeout` error at 60 s.
  */
-import dgram from "node:dgram";
-import { isIP } from "node:net";
 import { toHex } from "../util/bytes.ts";
 import { lookupHost } from "../util/dns.ts";
+import { createUdpSocket, ipVersion, type UdpRemoteInfo, type UdpSocket } from "../util/udp.ts";
 import { explainPermission } from "../util/permissions.ts";
 import { checkAnnounceParams } from "./announce.ts";
 import { decodeCompactPeers } from "./compact.ts";
@@ -107,7 +106,7 @@ function bounded<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 async function resolveTarget(url: string, signal: AbortSignal): Promise<Target> {
   const { host, port, urlData } = parseUdpUrl(url);
-  const literal = isIP(host);
+  const literal = await ipVersion(host);
   if (literal === 4 || literal === 6) return { address: host, port, family: literal, urlData };
   let found: { address: string; family: number };
   try {
@@ -147,7 +146,7 @@ function randomTransactionId(): number {
 class Exchange {
   readonly #url: string;
   readonly #target: Target;
-  readonly #socket: dgram.Socket;
+  readonly #socket: UdpSocket;
   readonly #signal: AbortSignal;
   readonly #deadline: number;
   readonly #timeout: number;
@@ -159,7 +158,7 @@ class Exchange {
   #wake: (() => void) | undefined;
   #socketError: unknown;
 
-  private constructor(url: string, target: Target, socket: dgram.Socket, options: {
+  private constructor(url: string, target: Target, socket: UdpSocket, options: {
     signal: AbortSignal;
     deadline: number;
     timeout: number;
@@ -174,7 +173,7 @@ class Exchange {
     this.#timeout = options.timeout;
     this.#retryBaseMs = options.retryBaseMs;
     this.#maxAttempts = options.maxAttempts;
-    socket.on("message", (message: Uint8Array, remote: dgram.RemoteInfo) => {
+    socket.on("message", (message: Uint8Array, remote: UdpRemoteInfo) => {
       // Stray datagrams from anyone but the tracker are ignored.
       if (remote.address !== target.address || remote.port !== target.port) return;
       if (this.#inbox.length < 64) this.#inbox.push(new Uint8Array(message));
@@ -194,7 +193,7 @@ class Exchange {
     retryBaseMs: number;
     maxAttempts: number;
   }): Promise<Exchange> {
-    const socket = dgram.createSocket(target.family === 6 ? "udp6" : "udp4");
+    const socket = await createUdpSocket(target.family === 6 ? "udp6" : "udp4");
     const local = localAddress(target);
     try {
       await new Promise<void>((resolve, reject) => {

@@ -5,12 +5,24 @@ import { join } from "node:path";
 const ROOT = new URL("../..", import.meta.url).pathname;
 const PUBLIC = new Set(["mod.ts", "src/testing/mod.ts"]);
 
-/** Relative imports (static, `import`/`export ... from`) of a TypeScript file's source. */
+/**
+ * Relative imports of a TypeScript file's source: static (`import`/`export ... from`) and
+ * literal dynamic ones (`import("./cli/download.ts")`, as cli.ts loads its commands).
+ */
 function relativeImports(source: string): string[] {
-  const specifiers = [...source.matchAll(/^(?:import|export)[^;]*?from\s+"(\.[^"]+)"/gms)];
-  return specifiers.map((match) => match[1]);
+  const statics = [...source.matchAll(/^(?:import|export)[^;]*?from\s+"(\.[^"]+)"/gms)];
+  const dynamics = [...source.matchAll(/\bimport\(\s*"(\.[^"]+)"\s*\)/g)];
+  return [...statics, ...dynamics].map((match) => match[1]);
 }
 
+/** `import(` calls whose argument is not a string literal: the checks here could not see them. */
+function computedImports(source: string): string[] {
+  return [...source.matchAll(/\bimport\(\s*([^)]*)\)/g)]
+    .map((match) => match[1].trim())
+    .filter((argument) => !/^"[^"]+"$/.test(argument));
+}
+
+/** Each CLI module (cli.ts and cli/*.ts) with its relative imports, as paths from the root. */
 async function cliModules(): Promise<Map<string, string[]>> {
   const modules = new Map<string, string[]>();
   const files = ["cli.ts"];
@@ -56,4 +68,25 @@ Deno.test("cli/ modules import each other without cycles", async () => {
     state.set(file, "done");
   };
   for (const file of modules.keys()) visit(file, []);
+});
+
+Deno.test("cli/ loads modules only by literal specifiers, and every module is reachable from cli.ts", async () => {
+  const modules = await cliModules();
+  for (const file of modules.keys()) {
+    const source = await Deno.readTextFile(join(ROOT, file));
+    assert.deepEqual(computedImports(source), [], `${file} imports a computed specifier`);
+  }
+  // cli.ts loads its commands with import("./cli/<command>.ts"): each must be found.
+  const reached = new Set<string>(["cli.ts"]);
+  const pending = ["cli.ts"];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    for (const target of modules.get(file) ?? []) {
+      if (modules.has(target) && !reached.has(target)) {
+        reached.add(target);
+        pending.push(target);
+      }
+    }
+  }
+  assert.deepEqual([...modules.keys()].filter((file) => !reached.has(file)), []);
+  assert.ok(modules.get("cli.ts")?.includes("cli/download.ts"), "cli.ts loads cli/download.ts");
 });

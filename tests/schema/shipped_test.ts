@@ -13,6 +13,8 @@ import {
   type TrackerAnnounceBody,
 } from "../../src/tracker/response_schema.ts";
 
+import { PARSED_SCHEMAS, parseShipped } from "./parsed_schemas.ts";
+
 const bencoded = (value: Encodable) => decode(encode(value));
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -218,4 +220,16 @@ Deno.test("metainfo v2 schema: meta version 2, a file tree, piece layers; leaves
     'info["file tree"]',
     'info["meta version"]',
   ]);
+});
+
+Deno.test("the shipped schemas parsed ahead of time equal what js-yaml makes of their YAML today", () => {
+  assert.equal(PARSED_SCHEMAS.length, 3);
+  for (const { yamlName, yaml, parsedName, parsed, module } of PARSED_SCHEMAS) {
+    const fresh = parseShipped(yaml);
+    const hint = `${parsedName} (${module}) differs from ${yamlName}: ` +
+      "deno run --allow-write tests/schema/parsed_schemas.ts && deno fmt src/";
+    assert.deepEqual(parsed, fresh, hint);
+    // Entries are checked, and their problems listed, in key order: it must match too.
+    assert.equal(JSON.stringify(parsed), JSON.stringify(fresh), hint);
+  }
 });

@@ -7,6 +7,8 @@ import {
   tryValidate,
   validate,
 } from "../../src/schema/mod.ts";
+import { compileParsedSchema } from "../../src/schema/yaml_loader.ts";
+import { parseYaml } from "../../src/schema/yaml_source.ts";
 
 const bencoded = (value: Encodable) => decode(encode(value));
 
@@ -230,4 +232,28 @@ Deno.test("YAML: aliases share one compiled definition (no blow-up)", () => {
   const schema = loadSchema(text);
   assert.equal(validate(schema, 5), 5);
   assert.ok(!tryValidate(schema, bencoded("x")).ok);
+});
+
+Deno.test("YAML: a document parsed ahead of time compiles to the same schema, errors without a position", () => {
+  const schema = compileParsedSchema(parseYaml(TORRENTISH).value).root;
+  const bad = bencoded({ info: { name: "", "piece length": 0, pieces: "", length: 1, files: [] } });
+  const fromText = tryValidate(loadSchema(TORRENTISH), bad);
+  const fromParsed = tryValidate(schema, bad);
+  assert.ok(!fromText.ok && !fromParsed.ok);
+  assert.deepEqual(fromParsed.error.problems, fromText.error.problems);
+  const refinements = { even: { test: (v: unknown) => v === 0, expected: "zero" } };
+  assert.equal(
+    validate(
+      compileParsedSchema({ root: { type: "integer", refine: "even" } }, { refinements }).root,
+      0,
+    ),
+    0,
+  );
+  assert.throws(() => compileParsedSchema({ root: "Missing" }), (error) => {
+    assert.ok(error instanceof SchemaDefinitionError);
+    assert.equal(error.line, 0);
+    assert.match(error.message, /^schema definition: unknown type "Missing"/);
+    return true;
+  });
+  assert.throws(() => compileParsedSchema("root: string"), SchemaDefinitionError);
 });
