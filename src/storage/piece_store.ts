@@ -1229,6 +1229,12 @@ export class PieceStore {
     if (this.#verified.get(piece)) return;
     this.#verified.set(piece);
     if (this.#wanted.get(piece)) this.#verifiedWanted++;
+    // Done: nothing more arrives to use the pools' idle buffers (they would stay until close).
+    if (this.complete && this.#inProgress.size === 0) {
+      this.#aheadCopies.dropIdle();
+      this.#blockCopies.dropIdle();
+      this.#spareBuffers.length = 0;
+    }
   }
 
   /** Recounts `#verifiedWanted` after either bitfield was replaced (O(pieces), rare). */

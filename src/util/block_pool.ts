@@ -50,6 +50,11 @@ export class BlockPool {
     if (this.#free.length > maxFree) this.#free.length = Math.max(0, maxFree);
   }
 
+  /** Lets every idle buffer go now (nothing will need them soon); pooling goes on. */
+  dropIdle(): void {
+    this.#free.length = 0;
+  }
+
   /** Idle buffers kept now. */
   get free(): number {
     return this.#free.length;

@@ -48,5 +48,9 @@ Deno.test("BlockPool: maxFree bounds idle buffers, with or without a peak period
     assert.equal(pool.free, 3);
     pool.maxFree = 1;
     assert.equal(pool.free, 1);
+    pool.dropIdle();
+    assert.equal(pool.free, 0);
+    pool.release(pool.take(BLOCK));
+    assert.equal(pool.free, 1, "still pooling after dropIdle");
   }
 });
