@@ -10,11 +10,20 @@
  * with `--storage filesystem`), divided by the open connection ends of all runtimes (each
  * TCP connection counts twice, once per side).
  *
+ * That peak is one sample, often taken while connections are still being made (few ends, the
+ * garbage of the dials): between runs it read anywhere from 221 to 1930 KiB per end. The
+ * steadier figure: the worst (RSS overhead / connected ends) among the samples with at least
+ * 90% of the most connected ends seen (ends of established peer connections, counted by each
+ * session; dials and handshakes not counted, so the figure errs high rather than low).
+ *
  * The measurement runs in a child process so earlier benchmarks' garbage does not count
  * in its RSS. Not a timed test: nothing fails on slowness.
  *
  * Run: deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-run bench/swarm.ts
- * (`--leechers N --mib M --piece-kib K --tracker --storage filesystem` change the shape.)
+ * (`--leechers N --mib M --piece-kib K --tracker --storage filesystem` change the shape;
+ * `--semi-space-mib N` runs the child with V8's `--max-semi-space-size=N`, to compare: by
+ * default it runs without flags, and V8's young generation then grows to ~55-63 MiB under
+ * this load whatever the number of connections.)
  */
 import { parseArgs } from "node:util";
 import { MemoryStorage, type Storage, type Torrent, type TorrentStorage } from "../mod.ts";
@@ -71,6 +80,19 @@ interface SwarmBenchResult extends SwarmBenchOptions {
   arrayBuffersAtPeakMiB: number;
   /** Most open connection ends seen. */
   peakConnections: number;
+  /** Most connected ends (established peers of all sessions) seen. */
+  peakConnected: number;
+  /** Samples with at least 90% of `peakConnected` connected ends. */
+  steadySamples: number;
+  /** The worst overhead per connected end among those samples, KiB, and that sample's figures. */
+  steadyKibPerEnd: number;
+  steadyConnected: number;
+  steadyOverheadMiB: number;
+  steadyHeapUsedMiB: number;
+  steadyHeapTotalMiB: number;
+  steadyArrayBuffersMiB: number;
+  /** The median overhead per connected end among those samples, KiB. */
+  steadyMedianKibPerEnd: number;
   cpuCount: number;
 }
 
@@ -85,6 +107,14 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
   let heapAtPeak = 0;
   let arrayBuffersAtPeak = 0;
   let peakConnections = 0;
+  /** One per sample once prepared: what the steady figure is picked from after the run. */
+  const samples: {
+    connected: number;
+    overhead: number;
+    heapUsed: number;
+    heapTotal: number;
+    external: number;
+  }[] = [];
   let swarmRef: Awaited<ReturnType<typeof createSwarm>> | undefined;
   const storages: CountingMemoryStorage[] = [];
   const sample = () => {
@@ -94,14 +124,23 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
     const swarm = swarmRef;
     if (!swarm || !preparedRss) return;
     let connections = 0;
+    let connected = 0;
     let held = 0;
     for (const peer of swarm.peers) {
       if (!peer.started) return;
       connections += peer.runtime.connections;
+      connected += peer.session.stats().peers;
     }
     for (const storage of storages) held += storage.held;
     peakConnections = Math.max(peakConnections, connections);
     const overhead = rss - preparedRss - held;
+    samples.push({
+      connected,
+      overhead,
+      heapUsed: usage.heapUsed - preparedUsage.heapUsed,
+      heapTotal: usage.heapTotal - preparedUsage.heapTotal,
+      external: usage.external - preparedUsage.external - held,
+    });
     if (overhead > peakOverhead) {
       peakOverhead = overhead;
       connectionsAtPeakOverhead = connections;
@@ -126,6 +165,9 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
       },
       tracker: options.tracker,
       timeoutMs: 600_000,
+      // The kit's log of received messages (up to 2,000 per peer, copies) is test tooling,
+      // not a client's memory: it was 5-10 MiB of the heap beyond the payload.
+      messageHistory: 0,
     });
     const prepared = performance.now();
     preparedUsage = Deno.memoryUsage();
@@ -140,6 +182,11 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
     const verified = performance.now();
     await swarm.close();
     const closed = performance.now();
+    const peakConnected = Math.max(0, ...samples.map((s) => s.connected));
+    const steady = samples.filter((s) => s.connected > 0 && s.connected >= 0.9 * peakConnected);
+    const perEnd = (s: { overhead: number; connected: number }) => s.overhead / 1024 / s.connected;
+    const worst = steady.reduce((a, b) => perEnd(b) > perEnd(a) ? b : a, steady[0]);
+    const sorted = steady.map(perEnd).sort((a, b) => a - b);
     return {
       ...options,
       prepareSeconds: (prepared - began) / 1000,
@@ -154,6 +201,15 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
       heapAtPeakMiB: heapAtPeak / MiB,
       arrayBuffersAtPeakMiB: arrayBuffersAtPeak / MiB,
       peakConnections,
+      peakConnected,
+      steadySamples: steady.length,
+      steadyKibPerEnd: worst ? perEnd(worst) : NaN,
+      steadyConnected: worst?.connected ?? 0,
+      steadyOverheadMiB: (worst?.overhead ?? NaN) / MiB,
+      steadyHeapUsedMiB: (worst?.heapUsed ?? NaN) / MiB,
+      steadyHeapTotalMiB: (worst?.heapTotal ?? NaN) / MiB,
+      steadyArrayBuffersMiB: (worst?.external ?? NaN) / MiB,
+      steadyMedianKibPerEnd: sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN,
       cpuCount: navigator.hardwareConcurrency,
     };
   } finally {
@@ -161,7 +217,9 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
   }
 }
 
-function parse(args: string[]): SwarmBenchOptions & { child: boolean } {
+function parse(
+  args: string[],
+): SwarmBenchOptions & { child: boolean; semiSpaceMib: number | undefined } {
   const { values } = parseArgs({
     args,
     options: {
@@ -171,6 +229,7 @@ function parse(args: string[]): SwarmBenchOptions & { child: boolean } {
       tracker: { type: "boolean", default: false },
       storage: { type: "string", default: "memory" },
       child: { type: "boolean", default: false },
+      "semi-space-mib": { type: "string" },
     },
   });
   return {
@@ -180,6 +239,9 @@ function parse(args: string[]): SwarmBenchOptions & { child: boolean } {
     tracker: values.tracker,
     storage: values.storage === "filesystem" ? "filesystem" : "memory",
     child: values.child,
+    semiSpaceMib: values["semi-space-mib"] === undefined
+      ? undefined
+      : Number(values["semi-space-mib"]),
   };
 }
 
@@ -191,6 +253,9 @@ export async function run(args: string[] = []): Promise<void> {
     "--allow-net=127.0.0.1",
     "--allow-read",
     "--allow-write",
+    ...(options.semiSpaceMib === undefined
+      ? []
+      : [`--v8-flags=--max-semi-space-size=${options.semiSpaceMib}`]),
     import.meta.filename ?? new URL(import.meta.url).pathname,
     "--child",
     `--leechers=${options.leechers}`,
@@ -211,7 +276,11 @@ export async function run(args: string[] = []): Promise<void> {
     `swarm: 1 seeder + ${result.leechers} leechers, ${result.mib} MiB, ` +
       `${result.pieceKib} KiB pieces, ${result.storage} storage, ${
         result.tracker ? "tracker" : "direct peers"
-      }, one process (${result.cpuCount} CPUs)`,
+      }, one process (${result.cpuCount} CPUs), V8 flags: ${
+        options.semiSpaceMib === undefined
+          ? "none"
+          : `--max-semi-space-size=${options.semiSpaceMib}`
+      }`,
   );
   console.log(
     `  all complete in ${result.downloadSeconds.toFixed(2)} s ` +
@@ -246,6 +315,17 @@ export async function run(args: string[] = []): Promise<void> {
       `of the peak: V8 heap +${result.heapAtPeakMiB.toFixed(0)} MiB, array buffers +${
         result.arrayBuffersAtPeakMiB.toFixed(0)
       } MiB`,
+  );
+  console.log(
+    `  steady: worst ${result.steadyKibPerEnd.toFixed(0)} KiB per connected end ` +
+      `(median ${result.steadyMedianKibPerEnd.toFixed(0)} KiB) among ${result.steadySamples} ` +
+      `samples with >= 90% of the most connected ends (${result.peakConnected}); at the worst: ` +
+      `${
+        result.steadyOverheadMiB.toFixed(0)
+      } MiB beyond payload for ${result.steadyConnected} ends ` +
+      `(V8 heap used +${result.steadyHeapUsedMiB.toFixed(0)} MiB of +${
+        result.steadyHeapTotalMiB.toFixed(0)
+      } MiB reserved, array buffers +${result.steadyArrayBuffersMiB.toFixed(0)} MiB)`,
   );
 }
 

@@ -38,6 +38,12 @@ const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
  * gap closes instead of being read back from storage when the piece completes.
  */
 const AHEAD_BUFFER_BYTES = 2 * 1024 * 1024;
+/**
+ * Pooled block copies kept idle: at most as many as were in use at once within the last
+ * 1–2 s. A fixed bound kept each store's largest burst for good: in the swarm bench (20
+ * leechers) idle ahead copies grew to 17–23 MiB, more than those in use (6–9 MiB).
+ */
+const POOL_PEAK_PERIOD_MS = 1000;
 /** Running hashes for a custom hasher without `incremental`. */
 const FALLBACK_HASHER = new NodeCryptoHasher();
 
@@ -207,9 +213,15 @@ export class PieceStore {
   readonly #inProgress = new Map<number, PieceProgress>();
   /** Failed v2 pieces that can keep their good blocks (bounded, oldest dropped first). */
   readonly #failed = new Map<number, FailedPiece>();
-  /** Piece-sized buffers reused for read-back (fresh ones cost more than the read). */
+  /**
+   * Piece-sized buffers reused for read-back (fresh ones cost more than the read): one per
+   * lane while rechecking, one otherwise (a download reads back only pieces whose early
+   * blocks did not fit `AHEAD_BUFFER_BYTES`; each recheck lane's spare kept for good was
+   * 0.5 MiB per store, 10.5 MiB over the swarm bench's 21).
+   */
   readonly #spareBuffers: Uint8Array[] = [];
   readonly #maxSpareBuffers: number;
+  #rechecking = false;
   /** Bounds concurrent read-back + hash, so verification memory is a few pieces at most. */
   readonly #verifications: Limiter;
   /** Copies of blocks on their way to storage (callers may reuse what they pass). */
@@ -258,10 +270,16 @@ export class PieceStore {
       Math.min(this.#readAhead + 1, Math.floor(SPARE_BUFFER_BYTES / torrent.pieceLength)),
     );
     const writeBufferBytes = options.writeBufferBytes ?? WRITE_BUFFER_BYTES;
-    this.#blockCopies = new BlockPool(this.blockSize, Math.ceil(writeBufferBytes / this.blockSize));
+    const pooling = { peakPeriodMs: POOL_PEAK_PERIOD_MS };
+    this.#blockCopies = new BlockPool(
+      this.blockSize,
+      Math.ceil(writeBufferBytes / this.blockSize),
+      pooling,
+    );
     this.#aheadCopies = new BlockPool(
       this.blockSize,
       Math.floor(AHEAD_BUFFER_BYTES / this.blockSize),
+      pooling,
     );
     // Batches pay off only when they hold several blocks.
     const batchBytes = options.batchWrites ? storage.writeBatchBytes ?? 0 : 0;
@@ -955,7 +973,14 @@ export class PieceStore {
         onProgress?.({ checked, total, verified: verified.count() });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.#readAhead, total) }, lane));
+    this.#rechecking = true;
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.#readAhead, total) }, lane));
+    } finally {
+      this.#rechecking = false;
+      // The lanes' spares are not needed until the next recheck.
+      this.#spareBuffers.length = Math.min(this.#spareBuffers.length, 1);
+    }
     this.#verified = verified;
     this.#recount();
     return verified;
@@ -1144,9 +1169,10 @@ export class PieceStore {
     return bytesEqual(hash.digest(), pieceHashAt(this.torrent, piece));
   }
 
-  /** Keeps a piece-sized read-back buffer for reuse (up to `#maxSpareBuffers`). */
+  /** Keeps a piece-sized read-back buffer for reuse (one per recheck lane, else one). */
   #spareBuffer(buffer: Uint8Array): void {
-    if (this.#spareBuffers.length < this.#maxSpareBuffers) this.#spareBuffers.push(buffer);
+    const max = this.#rechecking ? this.#maxSpareBuffers : 1;
+    if (this.#spareBuffers.length < max) this.#spareBuffers.push(buffer);
   }
 
   /**
@@ -1203,6 +1229,12 @@ export class PieceStore {
     if (this.#verified.get(piece)) return;
     this.#verified.set(piece);
     if (this.#wanted.get(piece)) this.#verifiedWanted++;
+    // Done: nothing more arrives to use the pools' idle buffers (they would stay until close).
+    if (this.complete && this.#inProgress.size === 0) {
+      this.#aheadCopies.dropIdle();
+      this.#blockCopies.dropIdle();
+      this.#spareBuffers.length = 0;
+    }
   }
 
   /** Recounts `#verifiedWanted` after either bitfield was replaced (O(pieces), rare). */

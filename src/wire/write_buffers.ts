@@ -1,13 +1,17 @@
+import { RecentPeak } from "../util/recent_peak.ts";
+
 /**
  * Coalescing buffers for {@linkcode MessageWriter}s, shared so that a
  * connection holds one only while a coalesced write of its own is in flight:
  * an idle or slow-to-refill connection costs no write buffer, and a process
  * with hundreds of connections keeps only as many as write at once. Sizes are
- * powers of two. Idle buffers are kept up to `maxIdleBytes`, or up to the
- * bytes in use when more (hundreds of connections writing at once reuse their
- * buffers instead of dropping them to the garbage collector and allocating
- * new ones: in the swarm bench that churn was 390 MiB of buffers, dead ones
- * piling up between collections); the rest are let go.
+ * powers of two. Idle buffers are kept up to `maxIdleBytes`, or, when more,
+ * up to the most bytes in use at once during the last one to two
+ * `peakPeriodMs` minus those in use now (hundreds of connections writing at
+ * once reuse their buffers instead of dropping them to the garbage collector
+ * and allocating new ones a moment later; keeping only as many as were in use
+ * at each give dropped buffers whenever writes dipped, 152–204 MiB of new
+ * buffers over a swarm bench run); the rest are let go.
  *
  * @example
  * ```ts
@@ -25,14 +29,23 @@ export class WriteBufferPool {
   #inUseBytes = 0;
   /** Idle buffers by length. */
   readonly #idle = new Map<number, Uint8Array[]>();
+  readonly #peak: RecentPeak;
 
   /**
    * Creates an empty pool.
    *
-   * @param maxIdleBytes Most bytes of idle buffers kept. Default 4 MiB.
+   * @param maxIdleBytes Idle bytes kept however little was in use lately. Default 1 MiB.
+   * @param peakPeriodMs Period of the recent peak of bytes in use, up to which idle buffers
+   *   are kept beyond `maxIdleBytes` (it covers the last one to two periods). Default 1000.
+   * @param now Clock in milliseconds (tests drive it). Default `performance.now`.
    */
-  constructor(maxIdleBytes: number = 4 * 1024 * 1024) {
+  constructor(
+    maxIdleBytes: number = 1024 * 1024,
+    peakPeriodMs: number = 1000,
+    now: () => number = () => performance.now(),
+  ) {
     this.#maxIdleBytes = maxIdleBytes;
+    this.#peak = new RecentPeak(peakPeriodMs, now);
   }
 
   /** Bytes of idle buffers kept now. */
@@ -49,6 +62,7 @@ export class WriteBufferPool {
    */
   take(length: number): Uint8Array {
     this.#inUseBytes += length;
+    this.#peak.note(this.#inUseBytes);
     const buffer = this.#idle.get(length)?.pop();
     if (!buffer) return new Uint8Array(length);
     this.#idleBytes -= length;
@@ -77,6 +91,7 @@ export class WriteBufferPool {
    */
   discard(buffer: Uint8Array): void {
     this.#inUseBytes = Math.max(0, this.#inUseBytes - buffer.length);
+    this.#peak.note(this.#inUseBytes);
   }
 
   /**
@@ -87,14 +102,14 @@ export class WriteBufferPool {
    */
   give(buffer: Uint8Array): void {
     this.discard(buffer);
-    const keep = Math.max(this.#maxIdleBytes, this.#inUseBytes);
+    const keep = Math.max(this.#maxIdleBytes, this.#peak.note(this.#inUseBytes) - this.#inUseBytes);
     if (this.#idleBytes + buffer.length <= keep) {
       let list = this.#idle.get(buffer.length);
       if (!list) this.#idle.set(buffer.length, list = []);
       list.push(buffer);
       this.#idleBytes += buffer.length;
     }
-    // Fewer buffers in use than idle ones: the burst is over, the extra ones go.
+    // Less in use than lately: the burst is over, the extra ones go.
     if (this.#idleBytes <= keep) return;
     for (const [length, list] of this.#idle) {
       while (this.#idleBytes > keep && list.length) {

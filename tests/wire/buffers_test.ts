@@ -108,19 +108,23 @@ Deno.test("writer: a coalescing buffer is held only while a write is in flight, 
   assert.equal(writer.queuedBytes, 0);
 });
 
-Deno.test("WriteBufferPool: reuses buffers of a size and keeps at most maxIdleBytes idle", () => {
-  const pool = new WriteBufferPool(2 * WRITE_MIN);
+Deno.test("WriteBufferPool: reuses buffers of a size and, once the recent peak has passed, keeps maxIdleBytes idle", () => {
+  let now = 0;
+  const pool = new WriteBufferPool(2 * WRITE_MIN, 1000, () => now);
   const a = pool.take(WRITE_MIN);
   const b = pool.take(WRITE_MIN);
   const c = pool.take(WRITE_MIN);
   pool.give(a);
   pool.give(b);
-  pool.give(c); // over the bound: dropped
-  assert.equal(pool.idleBytes, 2 * WRITE_MIN);
+  pool.give(c); // beyond maxIdleBytes, but three were in use just now: kept
+  assert.equal(pool.idleBytes, 3 * WRITE_MIN);
+  now += 2000; // two periods with nothing in use
   const again = pool.take(WRITE_MIN);
-  assert.ok(again === a || again === b);
+  assert.ok(again === a || again === b || again === c);
+  pool.give(again); // the recent peak is one buffer now: maxIdleBytes stay
+  assert.equal(pool.idleBytes, 2 * WRITE_MIN);
   assert.equal(pool.take(2 * WRITE_MIN).length, 2 * WRITE_MIN); // another size: new
-  assert.equal(pool.idleBytes, WRITE_MIN);
+  assert.equal(pool.idleBytes, 2 * WRITE_MIN);
 });
 
 Deno.test("decoder (reuseSplitFrames): frames split across chunks decode right, one after another, in one reused buffer", () => {
@@ -149,8 +153,9 @@ Deno.test("decoder (reuseSplitFrames): frames split across chunks decode right, 
   }
 });
 
-Deno.test("WriteBufferPool: past maxIdleBytes, keeps as many idle as are in use, then lets them go", () => {
-  const pool = new WriteBufferPool(WRITE_MIN);
+Deno.test("WriteBufferPool: past maxIdleBytes, keeps up to the peak in use of the last 1-2 periods, then lets them go", () => {
+  let now = 0;
+  const pool = new WriteBufferPool(WRITE_MIN, 1000, () => now);
   const taken = Array.from({ length: 8 }, () => pool.take(WRITE_MIN));
   assert.equal(pool.inUseBytes, 8 * WRITE_MIN);
   // Half come back while half are still writing: all four are kept for the next writes.
@@ -159,9 +164,18 @@ Deno.test("WriteBufferPool: past maxIdleBytes, keeps as many idle as are in use,
   const reused = Array.from({ length: 4 }, () => pool.take(WRITE_MIN));
   assert.equal(pool.idleBytes, 0);
   for (const buffer of reused) pool.give(buffer);
-  // The burst ends: once nothing is in use, only maxIdleBytes stay idle.
+  // The burst ends: eight were in use a moment ago, so what comes back is kept.
   taken.splice(0, 1).forEach((buffer) => pool.discard(buffer)); // an abandoned write
   for (const buffer of taken) pool.give(buffer);
+  assert.equal(pool.inUseBytes, 0);
+  assert.equal(pool.idleBytes, 7 * WRITE_MIN);
+  // One period later the burst is still within the last 1-2 periods: still kept.
+  now += 1000;
+  pool.give(pool.take(WRITE_MIN));
+  assert.equal(pool.idleBytes, 7 * WRITE_MIN);
+  // Another period of one buffer at a time: the peak is one buffer, maxIdleBytes stay.
+  now += 1000;
+  pool.give(pool.take(WRITE_MIN));
   assert.equal(pool.inUseBytes, 0);
   assert.equal(pool.idleBytes, WRITE_MIN);
 });
