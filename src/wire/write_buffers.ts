@@ -90,8 +90,13 @@ export class WriteBufferPool {
    * @param buffer The buffer, whole.
    */
   discard(buffer: Uint8Array): void {
+    this.#release(buffer);
+  }
+
+  /** Counts `buffer` as no longer in use; returns the recent peak of bytes in use. */
+  #release(buffer: Uint8Array): number {
     this.#inUseBytes = Math.max(0, this.#inUseBytes - buffer.length);
-    this.#peak.note(this.#inUseBytes);
+    return this.#peak.note(this.#inUseBytes);
   }
 
   /**
@@ -101,8 +106,8 @@ export class WriteBufferPool {
    * @param buffer The buffer, whole.
    */
   give(buffer: Uint8Array): void {
-    this.discard(buffer);
-    const keep = Math.max(this.#maxIdleBytes, this.#peak.note(this.#inUseBytes) - this.#inUseBytes);
+    const peak = this.#release(buffer);
+    const keep = Math.max(this.#maxIdleBytes, peak - this.#inUseBytes);
     if (this.#idleBytes + buffer.length <= keep) {
       let list = this.#idle.get(buffer.length);
       if (!list) this.#idle.set(buffer.length, list = []);
