@@ -8,6 +8,7 @@ import { decode } from "../bencode/decode.ts";
 import { encode } from "../bencode/encode.ts";
 import type { BencodeValue, Encodable } from "../bencode/types.ts";
 import type { PeerAddress } from "../util/address.ts";
+import { parseIpv4 } from "../util/ip.ts";
 import { DhtError, KrpcErrorCode } from "./errors.ts";
 import { ID_LENGTH } from "./node_id.ts";
 
@@ -255,26 +256,6 @@ export function decodeDhtPeer(bytes: Uint8Array): PeerAddress | undefined {
     host: `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`,
     port: (bytes[4] << 8) | bytes[5],
   };
-}
-
-/**
- * The four bytes of a dotted-quad IPv4 address, or `undefined`.
- *
- * @example
- * ```ts
- * import { parseIpv4 } from "@bittern/bittern";
- *
- * console.log(parseIpv4("127.0.0.1")); // Uint8Array(4) [127, 0, 0, 1]
- * ```
- *
- * @param host An address.
- * @returns Four bytes.
- */
-export function parseIpv4(host: string): Uint8Array | undefined {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  if (!match) return undefined;
-  const bytes = match.slice(1).map(Number);
-  return bytes.every((byte) => byte <= 255) ? new Uint8Array(bytes) : undefined;
 }
 
 /**

@@ -23,8 +23,8 @@ export {
   type KrpcResponse,
   MAX_DATAGRAM,
   type NodeContact,
-  parseIpv4,
 } from "./krpc.ts";
+export { parseIpv4 } from "../util/ip.ts";
 export {
   commonPrefixLength,
   compareDistance,

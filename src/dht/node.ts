@@ -7,6 +7,7 @@
 import { addressKey, type PeerAddress } from "../util/address.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
 import { lookupHost } from "../util/dns.ts";
+import { parseIpv4 } from "../util/ip.ts";
 import { explainPermission, PermissionError } from "../util/permissions.ts";
 import { createUdpSocket, type UdpRemoteInfo, type UdpSocket } from "../util/udp.ts";
 import { DhtError, KrpcErrorCode } from "./errors.ts";
@@ -20,7 +21,6 @@ import {
   type KrpcQuery,
   type KrpcResponse,
   type NodeContact,
-  parseIpv4,
 } from "./krpc.ts";
 import { compareDistance, ID_LENGTH, randomIdWithPrefix, randomNodeId } from "./node_id.ts";
 import { PeerStore, type PeerStoreOptions } from "./peer_store.ts";

@@ -1,6 +1,7 @@
 /**
  * Compact peer lists: BEP 23 (`peers`, 6 bytes per IPv4 peer) and BEP 7 (`peers6`, 18 bytes).
  */
+import { parseIpv4, parseIpv6 } from "../util/ip.ts";
 import type { PeerAddress } from "./types.ts";
 
 /** Bytes per compact IPv4 entry: 4 address bytes + 2 port bytes. */
@@ -73,48 +74,6 @@ export function decodeCompactPeers(bytes: Uint8Array, family: 4 | 6): PeerAddres
   return peers;
 }
 
-function parseIpv4(host: string): number[] | undefined {
-  const parts = host.split(".");
-  if (parts.length !== 4) return undefined;
-  const bytes = parts.map((part) => /^\d{1,3}$/.test(part) ? Number(part) : 256);
-  return bytes.every((byte) => byte <= 255) ? bytes : undefined;
-}
-
-function parseIpv6(host: string): number[] | undefined {
-  const text = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const parseGroups = (part: string): number[] | undefined => {
-    if (part === "") return [];
-    const groups: number[] = [];
-    const pieces = part.split(":");
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i];
-      if (i === pieces.length - 1 && piece.includes(".")) {
-        const v4 = parseIpv4(piece); // IPv4-mapped tail, e.g. ::ffff:1.2.3.4
-        if (!v4) return undefined;
-        groups.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(piece)) {
-        groups.push(parseInt(piece, 16));
-      } else {
-        return undefined;
-      }
-    }
-    return groups;
-  };
-  const head = parseGroups(halves[0]);
-  const tail = halves.length === 2 ? parseGroups(halves[1]) : [];
-  if (!head || !tail) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const groups = [
-    ...head,
-    ...new Array<number>(halves.length === 2 ? missing : 0).fill(0),
-    ...tail,
-  ];
-  return groups.flatMap((group) => [group >> 8, group & 0xff]);
-}
-
 /**
  * Encodes one peer as a compact entry (6 bytes for IPv4, 18 for IPv6), or `undefined` when the
  * host is not an IP literal or the port is out of range.
@@ -134,7 +93,7 @@ export function encodeCompactPeer(
 ): { family: 4 | 6; bytes: Uint8Array } | undefined {
   if (!Number.isInteger(peer.port) || peer.port < 1 || peer.port > 65535) return undefined;
   const v4 = parseIpv4(peer.host);
-  const address = v4 ?? parseIpv6(peer.host);
+  const address = v4 ?? parseIpv6(peer.host.replace(/^\[(.*)\]$/, "$1"));
   if (!address) return undefined;
   const bytes = new Uint8Array(address.length + 2);
   bytes.set(address);

@@ -5,7 +5,8 @@ import { BencodeDict, encode } from "../bencode/mod.ts";
 import type { Encodable } from "../bencode/mod.ts";
 import { concatBytes, fromHex, toHex } from "../util/bytes.ts";
 import { explainPermission } from "../util/permissions.ts";
-import { createUdpSocket, ipVersion, type UdpRemoteInfo, type UdpSocket } from "../util/udp.ts";
+import { ipVersion } from "../util/ip.ts";
+import { createUdpSocket, type UdpRemoteInfo, type UdpSocket } from "../util/udp.ts";
 import { encodeCompactPeer } from "./compact.ts";
 import { parseQueryBytes } from "./percent.ts";
 
@@ -157,7 +158,7 @@ export class TrackerServer {
     }
     await promise;
     if (this.#options.udpPort === undefined) return;
-    const socket = await createUdpSocket(await ipVersion(hostname) === 6 ? "udp6" : "udp4");
+    const socket = await createUdpSocket(ipVersion(hostname) === 6 ? "udp6" : "udp4");
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once("error", reject);

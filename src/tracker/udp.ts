@@ -10,7 +10,8 @@
  */
 import { toHex } from "../util/bytes.ts";
 import { lookupHost } from "../util/dns.ts";
-import { createUdpSocket, ipVersion, type UdpRemoteInfo, type UdpSocket } from "../util/udp.ts";
+import { ipVersion } from "../util/ip.ts";
+import { createUdpSocket, type UdpRemoteInfo, type UdpSocket } from "../util/udp.ts";
 import { explainPermission } from "../util/permissions.ts";
 import { checkAnnounceParams } from "./announce.ts";
 import { decodeCompactPeers } from "./compact.ts";
@@ -106,7 +107,7 @@ function bounded<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 async function resolveTarget(url: string, signal: AbortSignal): Promise<Target> {
   const { host, port, urlData } = parseUdpUrl(url);
-  const literal = await ipVersion(host);
+  const literal = ipVersion(host);
   if (literal === 4 || literal === 6) return { address: host, port, family: literal, urlData };
   let found: { address: string; family: number };
   try {

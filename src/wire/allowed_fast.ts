@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { parseIpv4, parseIpv6 } from "../util/ip.ts";
 
 /**
  * What {@linkcode allowedFastSet} computes a set from.
@@ -110,41 +111,10 @@ export function allowedFastAddress(
 ): Uint8Array | undefined {
   const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
-  const v4 = parseIPv4(mapped ? mapped[1] : bare);
+  const v4 = parseIpv4(mapped ? mapped[1] : bare);
   if (v4) {
     if (options.mask ?? true) v4[3] = 0;
     return v4;
   }
-  return parseIPv6(bare);
-}
-
-function parseIPv4(text: string): Uint8Array | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
-  const bytes = new Uint8Array(4);
-  for (const [i, part] of parts.entries()) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
-    bytes[i] = Number(part);
-  }
-  return bytes;
-}
-
-function parseIPv6(text: string): Uint8Array | undefined {
-  if (!text.includes(":") || text.includes("%")) return undefined;
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (half: string) => half === "" ? [] : half.split(":");
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const all = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...tail];
-  const bytes = new Uint8Array(16);
-  for (const [i, group] of all.entries()) {
-    if (!/^[0-9a-f]{1,4}$/i.test(group)) return undefined;
-    const value = parseInt(group, 16);
-    bytes[i * 2] = value >> 8;
-    bytes[i * 2 + 1] = value & 0xff;
-  }
-  return bytes;
+  return parseIpv6(bare);
 }
