@@ -236,3 +236,24 @@ Deno.test("ReadCache: readNow copies a loaded window's block with no storage rea
   assert.deepEqual(reads.map(([, offset]) => offset), [0, W]);
   await store.close();
 });
+
+Deno.test("ReadCache: a window evicted for a new one hands the new one its buffer", async () => {
+  const { store } = await observedStore();
+  const buffers: ArrayBufferLike[] = [];
+  const readBlockInto = store.readBlockInto.bind(store);
+  store.readBlockInto = (piece, offset, target) => {
+    buffers.push(target.buffer);
+    return readBlockInto(piece, offset, target);
+  };
+  const cache = new ReadCache({ maxBytes: W }); // room for one window
+  // Window after window, each read and done with before the next starts.
+  for (let window = 0; window < 4; window++) {
+    const begin = window * W;
+    assert.deepEqual(await cache.read(store, 0, begin, BLOCK), expected(0, begin, BLOCK));
+  }
+  assert.equal(buffers.length, 4);
+  // One buffer served all four windows (before, each new window allocated its own while
+  // the evicted one's buffer was dropped).
+  assert.equal(new Set(buffers).size, 1);
+  await store.close();
+});
