@@ -15,6 +15,8 @@
  * steadier figure: the worst (RSS overhead / connected ends) among the samples with at least
  * 90% of the most connected ends seen (ends of established peer connections, counted by each
  * session; dials and handshakes not counted, so the figure errs high rather than low).
+ * Beside it, what the connections themselves hold in those samples, per connected end:
+ * `SessionStats.bufferedBytes` (read buffer, write buffer, bytes queued for the peer).
  *
  * The measurement runs in a child process so earlier benchmarks' garbage does not count
  * in its RSS. Not a timed test: nothing fails on slowness.
@@ -93,6 +95,13 @@ interface SwarmBenchResult extends SwarmBenchOptions {
   steadyArrayBuffersMiB: number;
   /** The median overhead per connected end among those samples, KiB. */
   steadyMedianKibPerEnd: number;
+  /**
+   * What the connections themselves hold (`SessionStats.bufferedBytes`: read buffers, write
+   * buffers, bytes queued for peers) per connected end among those samples, KiB: the
+   * worst and the median.
+   */
+  buffersWorstKibPerEnd: number;
+  buffersMedianKibPerEnd: number;
   cpuCount: number;
 }
 
@@ -110,6 +119,7 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
   /** One per sample once prepared: what the steady figure is picked from after the run. */
   const samples: {
     connected: number;
+    buffered: number;
     overhead: number;
     heapUsed: number;
     heapTotal: number;
@@ -125,17 +135,21 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
     if (!swarm || !preparedRss) return;
     let connections = 0;
     let connected = 0;
+    let buffered = 0;
     let held = 0;
     for (const peer of swarm.peers) {
       if (!peer.started) return;
       connections += peer.runtime.connections;
-      connected += peer.session.stats().peers;
+      const stats = peer.session.stats();
+      connected += stats.peers;
+      buffered += stats.bufferedBytes;
     }
     for (const storage of storages) held += storage.held;
     peakConnections = Math.max(peakConnections, connections);
     const overhead = rss - preparedRss - held;
     samples.push({
       connected,
+      buffered,
       overhead,
       heapUsed: usage.heapUsed - preparedUsage.heapUsed,
       heapTotal: usage.heapTotal - preparedUsage.heapTotal,
@@ -187,6 +201,7 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
     const perEnd = (s: { overhead: number; connected: number }) => s.overhead / 1024 / s.connected;
     const worst = steady.reduce((a, b) => perEnd(b) > perEnd(a) ? b : a, steady[0]);
     const sorted = steady.map(perEnd).sort((a, b) => a - b);
+    const buffers = steady.map((s) => s.buffered / 1024 / s.connected).sort((a, b) => a - b);
     return {
       ...options,
       prepareSeconds: (prepared - began) / 1000,
@@ -210,6 +225,8 @@ async function measure(options: SwarmBenchOptions): Promise<SwarmBenchResult> {
       steadyHeapTotalMiB: (worst?.heapTotal ?? NaN) / MiB,
       steadyArrayBuffersMiB: (worst?.external ?? NaN) / MiB,
       steadyMedianKibPerEnd: sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN,
+      buffersWorstKibPerEnd: buffers.length ? buffers[buffers.length - 1] : NaN,
+      buffersMedianKibPerEnd: buffers.length ? buffers[Math.floor(buffers.length / 2)] : NaN,
       cpuCount: navigator.hardwareConcurrency,
     };
   } finally {
@@ -326,6 +343,12 @@ export async function run(args: string[] = []): Promise<void> {
       `(V8 heap used +${result.steadyHeapUsedMiB.toFixed(0)} MiB of +${
         result.steadyHeapTotalMiB.toFixed(0)
       } MiB reserved, array buffers +${result.steadyArrayBuffersMiB.toFixed(0)} MiB)`,
+  );
+  console.log(
+    `  connection buffers (read buffer, write buffer, bytes queued for the peer; ` +
+      `SessionStats.bufferedBytes) in those samples: worst ${
+        result.buffersWorstKibPerEnd.toFixed(0)
+      } KiB per connected end, median ${result.buffersMedianKibPerEnd.toFixed(0)} KiB`,
   );
 }
 

@@ -369,6 +369,8 @@ export class SessionCore implements AgentSession {
     const verifiedBytes = store.verifiedWantedBytes;
     const downloadRate = this.downloadMeter.rate();
     const left = wantedBytes - verifiedBytes;
+    let bufferedBytes = 0;
+    for (const peer of this.peerMap.values()) bufferedBytes += peer.bufferedBytes;
     return {
       verifiedBytes,
       wantedBytes,
@@ -380,6 +382,7 @@ export class SessionCore implements AgentSession {
       downloadRate,
       uploadRate: this.uploadMeter.rate(),
       peers: this.peerMap.size,
+      bufferedBytes,
       eta: left <= 0 ? 0 : downloadRate > 0 ? left / downloadRate : undefined,
       progress: wantedBytes === 0 ? 1 : verifiedBytes / wantedBytes,
     };

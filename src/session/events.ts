@@ -25,6 +25,11 @@ export interface SessionStats {
   readonly uploadRate: number;
   /** Connected peers. */
   readonly peers: number;
+  /**
+   * Bytes the connected peers' connections hold: read buffers, write buffers and bytes
+   * queued for the peers (`PeerWire.bufferedBytes`, summed).
+   */
+  readonly bufferedBytes: number;
   /** Seconds left at the current rate, or `undefined` when unknown. */
   readonly eta: number | undefined;
   /** Fraction of wanted bytes verified, 0..1. */

@@ -69,6 +69,10 @@ export class WireLink implements PeerLink {
     return this.#wire.queuedBytes;
   }
 
+  get bufferedBytes(): number {
+    return this.#wire.bufferedBytes;
+  }
+
   /** Why the peer's request for `block` can never be served (see `requestProblem`), if so. */
   requestProblem(block: BlockRef): string | undefined {
     const wire = this.#wire;

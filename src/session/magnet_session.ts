@@ -239,6 +239,10 @@ export class MagnetSession implements TorrentSession, HostedSession {
       downloadRate: 0,
       uploadRate: 0,
       peers: this.#peers.size,
+      bufferedBytes: [...this.#peers.values()].reduce(
+        (sum, { peer }) => sum + peer.bufferedBytes,
+        0,
+      ),
       eta: undefined,
       progress: 0,
     };

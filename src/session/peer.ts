@@ -25,6 +25,8 @@ export interface PeerLink {
   readonly infoHash?: Uint8Array;
   /** Bytes queued and not yet written to the socket. */
   readonly queuedBytes: number;
+  /** Read and write buffers and queued bytes (`PeerWire.bufferedBytes`). */
+  readonly bufferedBytes: number;
   /** Whether the remote announced extension `name`. */
   supports(name: string): boolean;
   /** Queues a message without waiting; `false` when the connection is closed. */
@@ -289,6 +291,11 @@ export class Peer implements AgentPeer {
   /** @inheritdoc */
   get queuedBytes(): number {
     return this.#link.queuedBytes;
+  }
+
+  /** Read and write buffers and queued bytes of the connection (`PeerWire.bufferedBytes`). */
+  get bufferedBytes(): number {
+    return this.#link.bufferedBytes;
   }
 
   /** Whether the connection is closed. */

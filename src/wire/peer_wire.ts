@@ -419,6 +419,15 @@ export class PeerWire implements AsyncIterable<Message> {
   }
 
   /**
+   * Memory this connection holds now: its read buffer, the coalescing buffer of the write
+   * in flight, and the bytes queued for the peer (blocks waiting for the socket included).
+   * A diagnostic: what one connection costs, as the swarm bench reports it.
+   */
+  get bufferedBytes(): number {
+    return this.#reader.bufferLength + this.#writer.bufferLength + this.#writer.queuedBytes;
+  }
+
+  /**
    * Sends a message; resolves when the send queue has room again
    * (back-pressure). Rejects with the close reason once the connection is closed.
    *

@@ -20,6 +20,7 @@ class FakeLink implements PeerLink {
   readonly remoteRequestQueue: number | undefined = undefined;
   readonly remoteListenPort: number | undefined = undefined;
   readonly queuedBytes = 0;
+  readonly bufferedBytes = 0;
   readonly sent: Message[] = [];
   constructor(readonly fast: boolean) {}
   supports(): boolean {

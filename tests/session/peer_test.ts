@@ -16,6 +16,7 @@ class FakeLink implements PeerLink {
   remoteListenPort: number | undefined = undefined;
   fast = false;
   queuedBytes = 0;
+  bufferedBytes = 0;
   readonly sent: Message[] = [];
   readonly extended: { name: string; payload: Uint8Array }[] = [];
   readonly extensions = new Set<string>();

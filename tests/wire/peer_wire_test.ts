@@ -344,3 +344,28 @@ Deno.test("peer wire: sending after close rejects; close is idempotent", async (
   assert.equal(await server.next(), undefined);
   server.close();
 });
+
+Deno.test("peer wire: bufferedBytes counts the read buffer and what waits for the socket", async () => {
+  const { client, server } = await wirePair();
+  try {
+    const minReadBuffer = 32 * 1024;
+    assert.ok(server.bufferedBytes >= minReadBuffer, `${server.bufferedBytes}`);
+    const idle = server.bufferedBytes;
+    // 8 MiB queued while the client reads nothing: most of it waits in the queue.
+    const sends: Promise<void>[] = [];
+    for (let n = 0; n < 512; n++) {
+      sends.push(server.send({ type: "piece", index: n, begin: 0, block: new Uint8Array(16384) }));
+    }
+    for (const send of sends) send.catch(() => {});
+    assert.ok(server.queuedBytes > 0);
+    assert.ok(server.bufferedBytes >= idle + server.queuedBytes, `${server.bufferedBytes}`);
+    for (let n = 0; n < 512; n++) assert.equal((await client.next())?.type, "piece");
+    await server.flush();
+    assert.equal(server.queuedBytes, 0);
+    // Only the read buffer is left (no write in flight).
+    assert.equal(server.bufferedBytes, idle);
+  } finally {
+    client.close();
+    server.close();
+  }
+});
