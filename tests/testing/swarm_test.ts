@@ -117,11 +117,11 @@ Deno.test("swarm: standard messages are recorded by type and sender", async () =
   // Both sides speak the fast extension (BEP 6): a seed announces itself with have_all.
   const haveAll = await swarm.messageReceived("leecher-0", { type: "have-all", from: "seeder-0" });
   assert.equal(haveAll.kind === "standard" && haveAll.message.type, "have-all");
-  const have = await swarm.messageReceived("seeder-0", {
-    type: "have",
-    test: (message) => message.index === 0,
+  const request = await swarm.messageReceived("seeder-0", {
+    type: "request",
+    test: (message) => message.begin === 0,
   });
-  assert.equal(have.from, "leecher-0");
+  assert.equal(request.from, "leecher-0");
   await swarm.allComplete();
   assert.ok(swarm.peer("leecher-0").received("piece") >= swarm.torrent.pieceCount);
   assert.ok(swarm.peer("leecher-0").messages().length > 0);
