@@ -16,7 +16,7 @@
  * 90% of the most connected ends seen (ends of established peer connections, counted by each
  * session; dials and handshakes not counted, so the figure errs high rather than low).
  * Beside it, what the connections themselves hold in those samples, per connected end:
- * `SessionStats.bufferedBytes` (read buffer, write buffer, bytes queued for the peer).
+ * `SessionStats.bufferedBytes` (read buffers, write buffer, bytes queued for the peer).
  *
  * The measurement runs in a child process so earlier benchmarks' garbage does not count
  * in its RSS. Not a timed test: nothing fails on slowness.
@@ -345,7 +345,7 @@ export async function run(args: string[] = []): Promise<void> {
       } MiB reserved, array buffers +${result.steadyArrayBuffersMiB.toFixed(0)} MiB)`,
   );
   console.log(
-    `  connection buffers (read buffer, write buffer, bytes queued for the peer; ` +
+    `  connection buffers (read buffers, write buffer, bytes queued for the peer; ` +
       `SessionStats.bufferedBytes) in those samples: worst ${
         result.buffersWorstKibPerEnd.toFixed(0)
       } KiB per connected end, median ${result.buffersMedianKibPerEnd.toFixed(0)} KiB`,

@@ -119,6 +119,17 @@ export class FrameDecoder {
     return this.#limits;
   }
 
+  /**
+   * Bytes it holds for frames split across chunks: the kept body buffer (reused for split
+   * frames up to a block's size), or the body of a larger frame being filled.
+   */
+  get bufferedBytes(): number {
+    const body = this.#body && this.#body.buffer !== this.#spareBody?.buffer
+      ? this.#body.length
+      : 0;
+    return (this.#spareBody?.length ?? 0) + body;
+  }
+
   /** Whether part of a frame has been received and more bytes are needed. */
   get midFrame(): boolean {
     return this.#headerFill > 0 || this.#body !== undefined;

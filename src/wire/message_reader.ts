@@ -167,6 +167,14 @@ export class MessageReader implements AsyncIterable<Message> {
   }
 
   /**
+   * Diagnostic: bytes this reader holds, its read buffer and what the decoder keeps for
+   * frames split across reads.
+   */
+  get bufferedBytes(): number {
+    return this.#buffer.length + this.#decoder.bufferedBytes;
+  }
+
+  /**
    * The next message, or `undefined` at the end of the stream. Throws
    * {@linkcode ProtocolError} on a violation; the reader is then unusable.
    * With `reuseBuffer`, the message and any view in it are valid only until

@@ -419,12 +419,13 @@ export class PeerWire implements AsyncIterable<Message> {
   }
 
   /**
-   * Memory this connection holds now: its read buffer, the coalescing buffer of the write
-   * in flight, and the bytes queued for the peer (blocks waiting for the socket included).
+   * Memory this connection holds now: its read buffer (and the decoder's buffer for frames
+   * split across reads), the coalescing buffer of the write in flight, and the bytes queued
+   * for the peer (blocks waiting for the socket included).
    * A diagnostic: what one connection costs, as the swarm bench reports it.
    */
   get bufferedBytes(): number {
-    return this.#reader.bufferLength + this.#writer.bufferLength + this.#writer.queuedBytes;
+    return this.#reader.bufferedBytes + this.#writer.bufferLength + this.#writer.queuedBytes;
   }
 
   /**

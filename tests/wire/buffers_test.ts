@@ -153,6 +153,24 @@ Deno.test("decoder (reuseSplitFrames): frames split across chunks decode right, 
   }
 });
 
+Deno.test("decoder: bufferedBytes counts the body of a split frame, and the kept buffer with reuse", () => {
+  const frame = encodeMessage(piece(1)); // 16,397 bytes: a 16,392-byte body after the id
+  const body = frame.length - 5;
+  for (const reuseSplitFrames of [false, true]) {
+    const decoder = new FrameDecoder({ reuseSplitFrames, limits: { maxBlockLength: 16384 } });
+    assert.equal(decoder.bufferedBytes, 0);
+    const decoded: Message[] = [];
+    decoder.push(frame.subarray(0, 10_000), (message) => decoded.push(message));
+    assert.equal(decoded.length, 0);
+    assert.ok(decoder.bufferedBytes >= body, `${decoder.bufferedBytes}`);
+    decoder.push(frame.subarray(10_000), (message) => decoded.push(message));
+    assert.equal(decoded.length, 1);
+    // Without reuse the body went out with the message; with reuse its buffer stays.
+    if (reuseSplitFrames) assert.ok(decoder.bufferedBytes >= body);
+    else assert.equal(decoder.bufferedBytes, 0);
+  }
+});
+
 Deno.test("WriteBufferPool: past maxIdleBytes, keeps up to the peak in use of the last 1-2 periods, then lets them go", () => {
   let now = 0;
   const pool = new WriteBufferPool(WRITE_MIN, 1000, () => now);
