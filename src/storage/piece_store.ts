@@ -74,11 +74,14 @@ export interface PieceStoreOptions {
   /** How many pieces a recheck reads ahead of the hasher (default: hasher parallelism + 1). */
   readonly readAhead?: number;
   /**
-   * Gather each piece's contiguous blocks into writes of up to the storage's `writeBatchBytes`
-   * (default false: every block is written on its own). A gathered block's promise settles
-   * once its batch is written: when the batch is full, when its piece is complete, or when
+   * Gather each piece's blocks into windows of the storage's `writeBatchBytes` (aligned to the
+   * piece; default false: every block is written on its own), each written as one write once
+   * whole, whatever order its blocks came in (two windows of a piece gather at once). A
+   * gathered block's promise settles once its batch is written: when its window is whole,
+   * when its piece is complete, when a third window of the piece opens, or when
    * {@linkcode PieceStore.flushBatches} or (for batches that did not grow since the last
-   * call) {@linkcode PieceStore.flushIdleBatches} runs. The session does this.
+   * call) {@linkcode PieceStore.flushIdleBatches} runs (a window with gaps: one write per
+   * contiguous run). The session does this.
    */
   readonly batchWrites?: boolean;
   /** Most bytes of idle write buffers (block copies, batches) kept for reuse (default 4 MiB). */
@@ -128,8 +131,11 @@ interface PieceProgress {
    * store's budget, or all of them when storage cannot be read back (write-only).
    */
   ahead: Map<number, Uint8Array> | undefined;
-  /** Contiguous blocks copied here on their way to one storage write (batching only). */
-  batch: WriteBatch | undefined;
+  /**
+   * Windows of blocks gathered on their way to storage (batching only), oldest first: at most
+   * {@linkcode MAX_OPEN_BATCHES} at once.
+   */
+  readonly batches: WriteBatch[];
   /** v2 and hybrid: which file data the piece holds and what its root must be. */
   readonly shape: V2PieceShape | undefined;
   /** v2 and hybrid: SHA-256 of each data leaf (32 bytes each), hashed as blocks arrive. */
@@ -147,23 +153,36 @@ interface FailedPiece {
   readonly dirtyPadding: ReadonlySet<number> | undefined;
 }
 
-/** Contiguous blocks of one piece, gathered into one buffer for one storage write. */
+/**
+ * The blocks of one window of a piece (the batch size, aligned to the piece's start) gathered
+ * into one buffer, each at its place: written as one storage write once the window is whole,
+ * as one write per contiguous run when it must go earlier.
+ */
 interface WriteBatch {
   readonly piece: number;
   readonly progress: PieceProgress;
   /** A pooled buffer of the store's batch size. */
   readonly buffer: Uint8Array;
-  /** Offset inside the piece of `buffer[0]`. */
+  /** Offset inside the piece of the window (and of `buffer[0]`). */
   readonly offset: number;
-  /** Bytes gathered. */
-  length: number;
-  /** Index of the first block gathered. */
+  /** Bytes of the piece the window spans (the batch size, or less at the piece's end). */
+  readonly length: number;
+  /** Index in the piece of the window's first block. */
   readonly firstBlock: number;
+  /** Which of the window's blocks are gathered. */
+  readonly gathered: Bitfield;
   /** Untouched since the last `flushIdleBatches`. */
   idle: boolean;
   /** Settles, for every block gathered, once the batch is written. */
   readonly written: PromiseWithResolvers<PieceProgress>;
 }
+
+/**
+ * Windows of one piece gathering at once. Two let a block that arrives just past a window's end
+ * (libtorrent's disk threads finish reads out of order) start the next without cutting this
+ * one short; opening a third writes the oldest as it is.
+ */
+const MAX_OPEN_BATCHES = 2;
 
 /** What a duplicate block's write resolves to before completion is looked at. */
 const NOTHING_STORED: Promise<undefined> = Promise.resolve(undefined);
@@ -622,7 +641,7 @@ export class PieceStore {
         hash: this.#hasSha1 ? this.#incremental() : undefined,
         hashed: 0,
         ahead: this.#hasSha1 ? new Map() : undefined,
-        batch: undefined,
+        batches: [],
         shape,
         leaves: shape && new Uint8Array(shape.dataLeaves * MERKLE_HASH_LENGTH),
         dirtyPadding: undefined,
@@ -652,8 +671,6 @@ export class PieceStore {
     if (progress.leaves && progress.shape) this.#hashLeaves(progress, block, offset, data);
     progress.writing.add(block);
     if (this.#batchBytes) return this.#gather(piece, progress, block, offset, data);
-    // Nothing else of the piece is still to come: a batch waiting for more goes now.
-    if (progress.batch && this.#allIn(progress)) this.#writeBatch(progress.batch);
     const copy = this.#blockCopies.copy(data);
     return this.storage.write(piece, offset, copy).then(
       () => {
@@ -673,8 +690,8 @@ export class PieceStore {
   }
 
   /**
-   * Copies a block into its piece's batch (a block not following the batch ends it and
-   * begins the next); writes the batch when it is full or nothing more of the piece is due.
+   * Copies a block into its window's batch; writes the batch once every block of its window is
+   * stored or on its way, and every batch of the piece once nothing more of it is due.
    */
   #gather(
     piece: number,
@@ -683,37 +700,46 @@ export class PieceStore {
     offset: number,
     data: Uint8Array,
   ): Promise<PieceProgress> {
-    let batch = progress.batch;
-    if (
-      batch && (batch.offset + batch.length !== offset ||
-        batch.length + data.length > batch.buffer.length)
-    ) {
-      this.#writeBatch(batch);
-      batch = undefined;
-    }
+    const windowStart = offset - offset % this.#batchBytes;
+    let batch = progress.batches.find((open) => open.offset === windowStart);
     if (!batch) {
+      if (progress.batches.length >= MAX_OPEN_BATCHES) this.#writeBatch(progress.batches[0]);
+      const length = Math.min(this.#batchBytes, pieceLengthAt(this.torrent, piece) - windowStart);
       batch = {
         piece,
         progress,
         buffer: this.#freeBatchBuffers.pop() ?? new Uint8Array(this.#batchBytes),
-        offset,
-        length: 0,
-        firstBlock: block,
+        offset: windowStart,
+        length,
+        firstBlock: windowStart / this.blockSize,
+        gathered: new Bitfield(Math.ceil(length / this.blockSize)),
         idle: false,
         written: Promise.withResolvers<PieceProgress>(),
       };
-      progress.batch = batch;
+      progress.batches.push(batch);
       this.#batches.add(batch);
     }
-    batch.buffer.set(data, batch.length);
-    batch.length += data.length;
+    batch.buffer.set(data, offset - windowStart);
+    batch.gathered.set(block - batch.firstBlock);
     batch.idle = false;
     const { written } = batch;
-    // Full, or nothing else of the piece is still to come: no reason to wait.
-    if (batch.length + this.blockSize > batch.buffer.length || this.#allIn(progress)) {
+    // Nothing else of the piece is still to come: no reason to wait.
+    if (this.#allIn(progress)) {
+      for (const open of [...progress.batches]) this.#writeBatch(open);
+    } else if (this.#windowIn(progress, batch)) {
       this.#writeBatch(batch);
     }
     return written.promise;
+  }
+
+  /** Whether every block of `batch`'s window is gathered, stored or being written. */
+  #windowIn(progress: PieceProgress, batch: WriteBatch): boolean {
+    if (batch.gathered.hasAll()) return true;
+    const end = batch.firstBlock + batch.gathered.size;
+    for (let block = batch.firstBlock; block < end; block++) {
+      if (!progress.writing.has(block) && !progress.received.get(block)) return false;
+    }
+    return true;
   }
 
   /**
@@ -750,28 +776,50 @@ export class PieceStore {
     return progress.received.count() + progress.writing.size === progress.received.size;
   }
 
-  /** Starts writing `batch`; its blocks count as received once it is written. */
+  /**
+   * Starts writing `batch` (one write per contiguous run of gathered blocks: one for a whole
+   * window); its blocks count as received once all are written.
+   */
   #writeBatch(batch: WriteBatch): void {
-    const { progress, written } = batch;
+    const { progress, written, gathered, firstBlock } = batch;
     if (!this.#batches.delete(batch)) return;
-    if (progress.batch === batch) progress.batch = undefined;
-    const count = Math.ceil(batch.length / this.blockSize);
-    const settle = () => {
-      for (let block = batch.firstBlock; block < batch.firstBlock + count; block++) {
-        progress.writing.delete(block);
+    progress.batches.splice(progress.batches.indexOf(batch), 1);
+    const writes: Promise<void>[] = [];
+    for (let start = 0; start < gathered.size;) {
+      if (!gathered.get(start)) {
+        start++;
+        continue;
       }
+      let end = start + 1;
+      while (end < gathered.size && gathered.get(end)) end++;
+      const from = start * this.blockSize;
+      const to = Math.min(end * this.blockSize, batch.length);
+      writes.push(
+        this.storage.write(batch.piece, batch.offset + from, batch.buffer.subarray(from, to)),
+      );
+      start = end;
+    }
+    const each = (act: (block: number) => void) => {
+      for (let index = 0; index < gathered.size; index++) {
+        if (gathered.get(index)) act(firstBlock + index);
+      }
+    };
+    const settle = () => {
+      each((block) => progress.writing.delete(block));
       if (this.#freeBatchBuffers.length < this.#maxFreeBatchBuffers) {
         this.#freeBatchBuffers.push(batch.buffer);
       }
       this.#batchesWriting.delete(written.promise);
     };
     this.#batchesWriting.add(written.promise);
-    this.storage.write(batch.piece, batch.offset, batch.buffer.subarray(0, batch.length)).then(
+    // One write, or several that all settle before the buffer goes back to the pool.
+    (writes.length === 1 ? writes[0] : Promise.allSettled(writes).then((results) => {
+      const failure = results.find((result) => result.status === "rejected");
+      if (failure) throw failure.reason;
+    })).then(
       () => {
         settle();
-        for (let block = batch.firstBlock; block < batch.firstBlock + count; block++) {
-          progress.received.set(block);
-        }
+        each((block) => progress.received.set(block));
         written.resolve(progress);
       },
       (error) => {
@@ -864,7 +912,7 @@ export class PieceStore {
       hash: this.#hasSha1 ? this.#incremental() : undefined,
       hashed: 0,
       ahead: undefined,
-      batch: undefined,
+      batches: [],
       shape,
       // A copy: the failed result handed these to its caller.
       leaves: failed.leaves.slice(),

@@ -111,7 +111,7 @@ export interface TorrentStorage {
   /**
    * Optional: the write size this back-end handles best, when one large write costs less than
    * several small ones (the filesystem back-end: 128 KiB). A session then gathers each
-   * piece's contiguous blocks into writes of up to this many bytes. Absent: block by block.
+   * piece's blocks into windows of this many bytes, one write each. Absent: block by block.
    */
   readonly writeBatchBytes?: number;
   /**

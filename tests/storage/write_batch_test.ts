@@ -92,21 +92,60 @@ Deno.test("in-order blocks reach storage as batches of the back-end's size", asy
   }
 });
 
-Deno.test("out-of-order blocks: each contiguous run is one write; the piece still verifies", async () => {
+Deno.test("out-of-order blocks: each window is still one write; the piece verifies", async () => {
   const backend = new RecordingStorage(64 * KiB);
   const store = await PieceStore.open(fixture.torrent, backend, {
     restore: "none",
     batchWrites: true,
   });
   try {
+    // Windows of 4 blocks: 5 opens the second before the first is whole, 7 comes before 6.
     const order = [0, 1, 5, 2, 3, 4, 7, 6];
     const results = await Promise.all(order.map((block) => writeAndScribble(store, 0, block)));
     assert.equal(results.filter((result) => result.status === "verified").length, 1);
     assert.deepEqual(backend.pieces.get(0), pieceBytes(fixture, 0));
-    // A block that does not follow the batch ends it; the last one in writes its batch at once.
     assert.deepEqual(
       backend.writes.map(({ offset, length }) => [offset / BLOCK, length / BLOCK]),
-      [[0, 2], [5, 1], [2, 3], [7, 1], [6, 1]],
+      [[0, 4], [4, 4]],
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("a third window writes the oldest as it is: one write per contiguous run", async () => {
+  // One 256 KiB piece: four windows of 4 blocks with 64 KiB batches.
+  const big = makeTorrent([{ path: ["b"], content: patternBytes(256 * KiB, 9) }], 256 * KiB);
+  const backend = new RecordingStorage(64 * KiB);
+  const store = await PieceStore.open(big.torrent, backend, { restore: "none", batchWrites: true });
+  try {
+    const write = (block: number) =>
+      store.writeBlock(
+        0,
+        block * BLOCK,
+        pieceBytes(big, 0).slice(block * BLOCK, (block + 1) * BLOCK),
+      );
+    const pending = [0, 2, 4].map(write);
+    await Promise.resolve();
+    assert.deepEqual(backend.writes, [], "two windows gather at once");
+    pending.push(write(8)); // a third window: the first goes as it is, around its holes
+    assert.deepEqual(
+      backend.writes.map(({ offset, length }) => [offset / BLOCK, length / BLOCK]),
+      [[0, 1], [2, 1]],
+    );
+    store.flushBatches();
+    for (const result of await Promise.all(pending)) assert.equal(result.status, "stored");
+    assert.deepEqual(
+      backend.writes.map(({ offset, length }) => [offset / BLOCK, length / BLOCK]),
+      [[0, 1], [2, 1], [4, 1], [8, 1]],
+    );
+    assert.deepEqual(
+      backend.pieces.get(0)?.subarray(2 * BLOCK, 3 * BLOCK),
+      pieceBytes(big, 0).subarray(2 * BLOCK, 3 * BLOCK),
+    );
+    assert.deepEqual(
+      store.missingBlocks(0).map((block) => block.offset / BLOCK),
+      [1, 3, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15],
     );
   } finally {
     await store.close();
