@@ -75,6 +75,24 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
         block.release();
       }
     };
+    /**
+     * While this loop waits for upload memory, what its socket takes meanwhile goes back at
+     * once: every loop keeping its sent blocks while waiting for memory that the others keep
+     * stalled a seeder with 15 busy peers (their up to 128 KiB each against 1 MiB in all).
+     * One watch at a time, so a socket that never drains costs one pending promise.
+     */
+    let watching = false;
+    const releaseOnDrain = () => {
+      if (watching || !held.length) return;
+      watching = true;
+      peer.flushed(0).then(
+        () => {
+          watching = false;
+          releaseWritten(peer.queuedBytes);
+        },
+        () => (watching = false),
+      );
+    };
     try {
       // A choked peer's queue holds only requests for pieces we allowed it (BEP 6).
       while (!peer.closed) {
@@ -98,8 +116,13 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
           }
         }
         // Most blocks are in memory already (read with their neighbours): no promise then.
-        const { bytes, release } = session.readBlockNow(request) ??
-          await session.readBlock(request);
+        let read = session.readBlockNow(request);
+        if (!read) {
+          releaseWritten(peer.queuedBytes);
+          releaseOnDrain();
+          read = await session.readBlock(request);
+        }
+        const { bytes, release } = read;
         if (peer.closed || peer.amChoking && !peer.grantedFast.has(request.index)) {
           // Closed, or choked while the block was read: not served (rejected with the fast
           // extension). The block was never queued, so it goes back now.
