@@ -113,7 +113,8 @@ Deno.test("ReadCache: the last piece's short window, and its last block", async 
 
 Deno.test("ReadCache: holds at most maxBytes, evicting the least recently used window", async () => {
   const { store, reads } = await observedStore();
-  const cache = new ReadCache({ maxBytes: 2 * W });
+  // Every window idle at once: eviction is purely least recently used.
+  const cache = new ReadCache({ maxBytes: 2 * W, idleMs: 0 });
   const at = (window: number) => cache.read(store, 0, window * W, BLOCK);
   await at(0);
   await at(1);
@@ -127,6 +128,44 @@ Deno.test("ReadCache: holds at most maxBytes, evicting the least recently used w
   assert.equal(reads.length, 4);
   await at(2);
   assert.deepEqual(reads.map(([, offset]) => offset / W), [0, 1, 2, 0, 2]);
+  await store.close();
+});
+
+Deno.test("ReadCache: a window still in use is kept; a block whose window does not fit is read alone", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache({ maxBytes: 2 * W, idleMs: 60_000 });
+  const at = (window: number, block = 0) => cache.read(store, 0, window * W + block * BLOCK, BLOCK);
+  await at(0);
+  await at(1);
+  // Two peers are partway through windows 0 and 1; a third asks for window 2: evicting
+  // either would read it again for its peer's next block, so the block is read alone.
+  assert.deepEqual(await at(2), expected(0, 2 * W, BLOCK));
+  assert.deepEqual(reads.map(([, offset, length]) => [offset, length]), [
+    [0, W],
+    [W, W],
+    [2 * W, BLOCK],
+  ]);
+  await at(0, 1);
+  await at(1, 1);
+  assert.equal(reads.length, 3); // both windows still cached
+  // A window's last block served makes room at once.
+  await at(0, W / BLOCK - 1);
+  await at(2, 1);
+  assert.deepEqual(reads.at(-1), [0, 2 * W, W]);
+  await store.close();
+});
+
+Deno.test("ReadCache: a window nobody asked for within idleMs makes room for a new one", async () => {
+  const { store, reads } = await observedStore();
+  const cache = new ReadCache({ maxBytes: W, idleMs: 20 });
+  await cache.read(store, 0, 0, BLOCK);
+  await cache.read(store, 0, W, BLOCK); // window 0 still in use: read alone
+  assert.deepEqual(reads.at(-1), [0, W, BLOCK]);
+  await new Promise((resolve) => setTimeout(resolve, 40));
+  await cache.read(store, 0, W, BLOCK); // window 0 idle now: evicted for window 1
+  assert.deepEqual(reads.at(-1), [0, W, W]);
+  await cache.read(store, 0, W + BLOCK, BLOCK);
+  assert.equal(reads.length, 3);
   await store.close();
 });
 
@@ -155,7 +194,7 @@ Deno.test("ReadCache: a failed read is not cached", async () => {
 
 Deno.test("ReadCache: a window evicted while a reader copies from it keeps its bytes; its buffer is reused after", async () => {
   const { store, reads } = await observedStore();
-  const cache = new ReadCache({ maxBytes: W }); // room for one window
+  const cache = new ReadCache({ maxBytes: W, idleMs: 0 }); // room for one window, always evictable
   // Both reads start before either settles: the second evicts the first's window.
   const first = cache.read(store, 0, 0, BLOCK);
   const second = cache.read(store, 0, W, BLOCK);
@@ -245,7 +284,7 @@ Deno.test("ReadCache: a window evicted for a new one hands the new one its buffe
     buffers.push(target.buffer);
     return readBlockInto(piece, offset, target);
   };
-  const cache = new ReadCache({ maxBytes: W }); // room for one window
+  const cache = new ReadCache({ maxBytes: W, idleMs: 0 }); // room for one window, always evictable
   // Window after window, each read and done with before the next starts.
   for (let window = 0; window < 4; window++) {
     const begin = window * W;
