@@ -143,9 +143,7 @@ export class ReadCache {
     const key = this.#key(store, index, windowStart);
     const window = this.#windows.get(key);
     if (!window?.loaded || begin + length > windowStart + window.buffer.length) return false;
-    this.#windows.delete(key);
-    this.#windows.set(key, window);
-    window.used = performance.now();
+    this.#touch(key, window, performance.now());
     if (begin - windowStart >= WINDOW / 2 && this.#reads.idle) {
       this.#prefetch(store, index, windowStart + WINDOW);
     }
@@ -199,9 +197,7 @@ export class ReadCache {
     const cached = this.#windows.get(key);
     const now = performance.now();
     if (cached) {
-      this.#windows.delete(key);
-      this.#windows.set(key, cached);
-      cached.used = now;
+      this.#touch(key, cached, now);
       return cached;
     }
     // Evicting first hands the oldest window's buffer (when read and unused) to this one.
@@ -227,6 +223,13 @@ export class ReadCache {
     // A failed read is not cached; its readers see the error.
     read.catch(() => this.#drop(key, window));
     return window;
+  }
+
+  /** Marks `window` asked for at `now`: the most recently used. */
+  #touch(key: number, window: Window, now: number): void {
+    this.#windows.delete(key);
+    this.#windows.set(key, window);
+    window.used = now;
   }
 
   #drop(key: number, window: Window): void {
