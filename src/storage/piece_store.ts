@@ -799,13 +799,8 @@ export class PieceStore {
       );
       start = end;
     }
-    const each = (act: (block: number) => void) => {
-      for (let index = 0; index < gathered.size; index++) {
-        if (gathered.get(index)) act(firstBlock + index);
-      }
-    };
     const settle = () => {
-      each((block) => progress.writing.delete(block));
+      for (const index of gathered.indices()) progress.writing.delete(firstBlock + index);
       if (this.#freeBatchBuffers.length < this.#maxFreeBatchBuffers) {
         this.#freeBatchBuffers.push(batch.buffer);
       }
@@ -819,7 +814,7 @@ export class PieceStore {
     })).then(
       () => {
         settle();
-        each((block) => progress.received.set(block));
+        for (const index of gathered.indices()) progress.received.set(firstBlock + index);
         written.resolve(progress);
       },
       (error) => {

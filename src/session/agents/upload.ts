@@ -85,13 +85,10 @@ export function uploadAgent(options: UploadAgentOptions): MessagingAgent {
     const releaseOnDrain = () => {
       if (watching || !held.length) return;
       watching = true;
-      peer.flushed(0).then(
-        () => {
-          watching = false;
-          releaseWritten(peer.queuedBytes);
-        },
-        () => (watching = false),
-      );
+      drained(peer, 0).then((open) => {
+        watching = false;
+        if (open) releaseWritten(peer.queuedBytes);
+      });
     };
     try {
       // A choked peer's queue holds only requests for pieces we allowed it (BEP 6).
