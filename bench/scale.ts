@@ -19,8 +19,9 @@ export async function run(torrents = 50, leechers = 4, mib = 2): Promise<void> {
     } connections)`,
   );
   const listen = { hostname: "127.0.0.1", port: 0 };
+  // Every connection comes from 127.0.0.1: the seeder takes them all at once.
   const seeder = new Runtime({
-    maxConnectionsPerIp: 64,
+    maxConnectionsPerIp: torrents * leechers,
     listen,
     maxConnections: torrents * leechers + 10,
   });
