@@ -6,7 +6,9 @@
  *   leecher and then Bittern each download it, both as whole processes timed
  *   from spawn (start-up included): the libtorrent leecher to its "finished"
  *   event, Bittern's headline CLI command (`cli.ts download`) to its exit (and,
- *   in the row below, to its "downloaded" line, as libtorrent is timed).
+ *   in the row below, to its "downloaded" line, as libtorrent is timed); and the
+ *   CPU each process used for it (user plus system, all threads: GNU time for
+ *   Bittern, the leecher's own count at "finished"), as MiB per CPU second.
  * - seeding: a libtorrent leecher downloads from a Bittern seeder, compared
  *   with the same leecher from the libtorrent seeder.
  * - both again encrypted: libtorrent with encryption forced (MSE/RC4 only,
@@ -102,17 +104,25 @@ export function libtorrentSeeder(
   ]);
 }
 
+/** One libtorrent leecher download, a fresh process. */
+export interface LeechRun {
+  /** Seconds from spawn to "finished", or from its first peer with `measure: "transfer"`. */
+  readonly seconds: number;
+  /** CPU seconds the process used until then, user plus system, all threads. */
+  readonly cpuSeconds: number;
+}
+
 /**
- * Seconds for a libtorrent leecher (a fresh process) to download from `port`: default
- * encryption settings, or forced with `forced`. `measure: "transfer"` counts from its first
- * peer on (libtorrent's own figure, without the process's start-up).
+ * A libtorrent leecher (a fresh process) downloading from `port`: default encryption
+ * settings, or forced with `forced`. `measure: "transfer"` counts from its first peer on
+ * (libtorrent's own figure, without the process's start-up).
  */
 export async function libtorrentLeech(
   torrentPath: string,
   port: number,
   forced = false,
   measure: "wall" | "transfer" = "wall",
-): Promise<number> {
+): Promise<LeechRun> {
   const out = await Deno.makeTempDir();
   const started = performance.now();
   const leecher = await LtPeer.start([
@@ -127,8 +137,10 @@ export async function libtorrentLeech(
   ]);
   try {
     const finished = await leecher.waitFor((event) => event.event === "finished", 600_000);
-    if (measure === "transfer") return finished.seconds as number;
-    return (performance.now() - started) / 1000;
+    const seconds = measure === "transfer"
+      ? finished.seconds as number
+      : (performance.now() - started) / 1000;
+    return { seconds, cpuSeconds: finished.cpu as number };
   } finally {
     await leecher.close();
     await Deno.remove(out, { recursive: true });
@@ -309,8 +321,8 @@ export async function run(mib = 256, rounds = 3): Promise<void> {
   if (!await hasLibtorrent()) return console.log(SKIPPED);
   const dir = await Deno.makeTempDir();
   const ratios = new Map<string, number[]>();
-  const record = (label: string, ours: number, theirs: number) => {
-    console.log(line(label, ours, theirs));
+  const record = (label: string, ours: number, theirs: number, unit?: string) => {
+    console.log(line(label, ours, theirs, unit));
     ratios.set(label, [...ratios.get(label) ?? [], ours / theirs]);
   };
   try {
@@ -346,29 +358,38 @@ async function runRound(
   mib: number,
   torrentPath: string,
   bytes: Uint8Array,
-  record: (label: string, ours: number, theirs: number) => void,
+  record: (label: string, ours: number, theirs: number, unit?: string) => void,
 ): Promise<void> {
   for (const encrypted of [false, true]) {
     // Encrypted: every libtorrent side forced to RC4, Bittern requiring it.
     const policy: EncryptionPolicy | undefined = encrypted ? "require" : undefined;
     const suffix = encrypted ? ", encrypted" : "";
     const seeder = await libtorrentSeeder(torrentPath, dir, encrypted);
-    let ltSeconds: number;
-    let ourSeconds: number;
-    let completedSeconds: number;
+    let theirs: LeechRun;
+    let ours: ProcessRun;
     try {
-      ltSeconds = await libtorrentLeech(torrentPath, seeder.port, encrypted);
-      ({ seconds: ourSeconds, completedSeconds } = await bitternLeech(
-        torrentPath,
-        seeder.port,
-        [],
-        policy,
-      ));
+      theirs = await libtorrentLeech(torrentPath, seeder.port, encrypted);
+      ours = await bitternLeech(torrentPath, seeder.port, [], policy);
     } finally {
       await seeder.close();
     }
-    record(`download from a libtorrent seeder${suffix}`, mib / ourSeconds, mib / ltSeconds);
-    record(`  the same, spawn to "downloaded"${suffix}`, mib / completedSeconds, mib / ltSeconds);
+    const ltSeconds = theirs.seconds;
+    record(`download from a libtorrent seeder${suffix}`, mib / ours.seconds, mib / ltSeconds);
+    record(
+      `  the same, spawn to "downloaded"${suffix}`,
+      mib / ours.completedSeconds,
+      mib / ltSeconds,
+    );
+    // CPU per byte hardly depends on when the seeder speeds up: a figure for slower machines,
+    // where both processes keep the CPUs busy.
+    if (!Number.isNaN(ours.cpuSeconds)) {
+      record(
+        `  MiB per CPU second${suffix}`,
+        mib / ours.cpuSeconds,
+        mib / theirs.cpuSeconds,
+        "MiB/CPU-s",
+      );
+    }
 
     const runtime = new Runtime({
       maxConnectionsPerIp: 64,
@@ -378,7 +399,7 @@ async function runRound(
     let ourSeedSeconds: number;
     try {
       await runtime.add(bytes, { storage: new FileSystemStorage(join(dir, "data")) });
-      ourSeedSeconds = await libtorrentLeech(torrentPath, runtime.port!, encrypted);
+      ourSeedSeconds = (await libtorrentLeech(torrentPath, runtime.port!, encrypted)).seconds;
     } finally {
       await runtime.close();
     }

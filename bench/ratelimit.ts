@@ -125,7 +125,7 @@ async function limitedSeed(
     const drained = (async () => {
       for await (const _ of output);
     })();
-    const seconds = await libtorrentLeech(torrentPath, port, false, "transfer");
+    const { seconds } = await libtorrentLeech(torrentPath, port, false, "transfer");
     child.kill("SIGINT");
     await drained;
     return bytes / seconds;

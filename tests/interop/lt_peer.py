@@ -15,7 +15,8 @@
 Prints one JSON object per line on stdout:
   {"event": "listening", "port": N}
   {"event": "progress", "progress": 0.5, "rate": bytes_per_s, "peers": n}
-  {"event": "finished", "seconds": s}   (leech: from first peer to complete)
+  {"event": "finished", "seconds": s, "cpu": s}   (leech: from first peer to complete;
+      cpu: the process's CPU seconds so far, user plus system, all threads)
   {"event": "metadata", "seconds": s}   (leech from a magnet: from adding to metadata known)
   {"event": "first-piece", "seconds": s}   (leech: from adding to the first verified piece)
   {"event": "peers", "peers": ["127.0.0.1:6881", ...]}   (on "peers" in stdin)
@@ -150,7 +151,11 @@ def main():
             emit(event="first-piece", seconds=time.time() - added)
         if args.mode == "leech" and not finished and status.is_seeding:
             finished = True
-            emit(event="finished", seconds=time.time() - (started or time.time()))
+            emit(
+                event="finished",
+                seconds=time.time() - (started or time.time()),
+                cpu=time.process_time(),
+            )
         now = time.time()
         if now - last_progress >= 1:
             last_progress = now
