@@ -9,11 +9,11 @@ import type {
 import { pieceLengthAt, type Torrent } from "../metainfo/torrent.ts";
 import { PiecePriorities } from "../picker/priority.ts";
 import type { PieceStore } from "../storage/piece_store.ts";
-import { addressKey } from "../util/address.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import { BandwidthLimiter } from "../util/bandwidth.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Message } from "../wire/messages.ts";
+import { Bans, type PeerIdentity } from "./bans.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { Peer } from "./peer.ts";
 import { PeerPool } from "./pool.ts";
@@ -86,9 +86,6 @@ export function streamWindowPieces(pieceLength: number): number {
   return Math.min(64, Math.max(2, Math.ceil(STREAM_WINDOW_BYTES / pieceLength)));
 }
 
-/** What names a peer for bans and strikes, so that they survive reconnection. */
-export type PeerIdentity = (peer: AgentPeer) => string;
-
 /**
  * The state of one torrent session that its agents share, and the
  * {@linkcode AgentSession} they see: the torrent, its pieces, the peers,
@@ -110,10 +107,8 @@ export class SessionCore implements AgentSession {
   readonly downloadLimiter: BandwidthLimiter;
   /** @inheritdoc */
   readonly uploadLimiter: BandwidthLimiter;
-  /** Identities banned for the rest of the session. */
-  readonly banned: Set<string> = new Set();
-  readonly #strikes = new Map<string, number>();
-  readonly #identity: PeerIdentity;
+  /** Identities banned for the rest of the session, and strikes towards a ban. */
+  readonly bans: Bans;
   readonly #uploads: UploadBuffers;
   /** Bytes handed to storage and not yet written. */
   #pendingWriteBytes = 0;
@@ -167,7 +162,7 @@ export class SessionCore implements AgentSession {
     this.priorities = new PiecePriorities(store.torrent.pieceCount, {
       windowPieces: streamWindowPieces(store.torrent.pieceLength),
     });
-    this.#identity = identity;
+    this.bans = new Bans(identity);
     this.#uploads = uploads;
   }
 
@@ -252,33 +247,19 @@ export class SessionCore implements AgentSession {
 
   /** @inheritdoc */
   strike(peer: AgentPeer, reason: string): void {
-    const identity = this.#identity(peer);
-    const strikes = (this.#strikes.get(identity) ?? 0) + 1;
-    this.#strikes.set(identity, strikes);
+    const strikes = this.bans.strike(peer);
     if (strikes >= this.config.maxHashFailures) this.ban(peer, `${reason} (strike ${strikes})`);
   }
 
   /** @inheritdoc */
   ban(peer: AgentPeer, reason: string): void {
-    const identity = this.#identity(peer);
-    if (!this.banned.has(identity)) {
-      this.banned.add(identity);
-      this.events.emit("peer-banned", { ...this.info(peer), reason });
-    }
-    this.pool.exclude(peer.key);
-    if (!peer.incoming || peer.listenPort !== undefined) {
-      this.pool.exclude(addressKey(peer.host, peer.listenPort ?? peer.port));
-    }
-    // Every connection of that identity goes (one peer may hold several).
-    for (const other of [...this.peerMap.values()]) {
-      if (this.#identity(other) === identity) other.close(`banned: ${reason}`);
-    }
-    if (!peer.closed) peer.close(`banned: ${reason}`);
-  }
-
-  /** Whether the peer's identity is banned. */
-  isBanned(peer: AgentPeer): boolean {
-    return this.banned.has(this.#identity(peer));
+    this.bans.ban(
+      peer,
+      reason,
+      this.pool,
+      this.peerMap.values(),
+      () => this.events.emit("peer-banned", { ...this.info(peer), reason }),
+    );
   }
 
   /** @inheritdoc */

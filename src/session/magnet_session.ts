@@ -10,6 +10,7 @@ import { Emitter } from "../util/emitter.ts";
 import { DEFAULT_WIRE_LIMITS } from "../wire/limits.ts";
 import type { Message } from "../wire/messages.ts";
 import type { PeerWire } from "../wire/peer_wire.ts";
+import { Bans } from "./bans.ts";
 import type { SessionConfig } from "./core.ts";
 import type { PeerInfo, SessionEvents, SessionStats } from "./events.ts";
 import type { HostedSession } from "./hosted.ts";
@@ -17,7 +18,7 @@ import type { RateLimits } from "./options.ts";
 import { admitConnection } from "./duplicates.ts";
 import { WireLink } from "./link.ts";
 import { MAX_ALLOWED_FAST, MAX_SUGGESTED, Peer, PeerViolation } from "./peer.ts";
-import { PeerPool } from "./pool.ts";
+import { PeerPool, stallReason } from "./pool.ts";
 import {
   announceStats,
   describeFailure,
@@ -93,8 +94,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
   readonly #pool = new PeerPool();
   readonly #peers = new Map<string, PhasePeer>();
   readonly #dialing = new Set<string>();
-  readonly #banned = new Set<string>();
-  readonly #strikes = new Map<string, number>();
+  readonly #bans: Bans;
   readonly #view: MetadataSession;
   #engine: SessionEngine | undefined;
   #torrent: Torrent | undefined;
@@ -140,6 +140,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     wantedFiles?: readonly number[],
   ) {
     this.#host = host;
+    this.#bans = new Bans(host.identity);
     this.magnet = magnet;
     this.infoHash = magnet.infoHashHex;
     this.infoHashBytes = magnet.infoHash;
@@ -365,7 +366,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     if (this.#engine) return this.#engine.accepts(key, host, port);
     if (!this.#running || this.#torrent || this.#peers.has(key)) return false;
     if (this.#peers.size >= this.#config.maxPeers) return false;
-    return !this.#banned.has(host) && !this.#banned.has(addressKey(host, port));
+    return !this.#bans.refuses(host, addressKey(host, port));
   }
 
   dialFailed(address: PeerAddress, error: unknown): void {
@@ -444,7 +445,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     switch (message.type) {
       case "extended": {
         if (message.id === 0) {
-          if (this.#banned.has(this.#host.identity(peer))) return peer.close("banned");
+          if (this.#bans.has(peer)) return peer.close("banned");
           entry.extendedHandshake = message; // the wire made it a copy
           return;
         }
@@ -523,7 +524,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
       }
     }
     if (!peer.incoming) {
-      if (this.#banned.has(this.#host.identity(peer))) this.#pool.exclude(peer.key);
+      if (this.#bans.has(peer)) this.#pool.exclude(peer.key);
       else if (/^(paused|session stopped)/.test(reason)) this.#pool.released(peer.key);
       else this.#pool.failed(peer.key, code);
     }
@@ -532,26 +533,19 @@ export class MagnetSession implements TorrentSession, HostedSession {
   }
 
   #strike(peer: AgentPeer, reason: string): void {
-    const identity = this.#host.identity(peer);
-    const strikes = (this.#strikes.get(identity) ?? 0) + 1;
-    this.#strikes.set(identity, strikes);
+    const strikes = this.#bans.strike(peer);
     if (strikes >= this.#config.maxHashFailures) this.#ban(peer, `${reason} (strike ${strikes})`);
   }
 
   #ban(peer: AgentPeer, reason: string): void {
-    const identity = this.#host.identity(peer);
-    if (!this.#banned.has(identity)) {
-      this.#banned.add(identity);
-      this.events.emit("peer-banned", { ...info(peer), reason });
-    }
-    this.#pool.exclude(peer.key);
-    if (!peer.incoming || peer.listenPort !== undefined) {
-      this.#pool.exclude(addressKey(peer.host, peer.listenPort ?? peer.port));
-    }
-    for (const { peer: other } of [...this.#peers.values()]) {
-      if (this.#host.identity(other) === identity) other.close(`banned: ${reason}`);
-    }
-    if (!peer.closed) peer.close(`banned: ${reason}`);
+    const connected = [...this.#peers.values()].map((entry) => entry.peer);
+    this.#bans.ban(
+      peer,
+      reason,
+      this.#pool,
+      connected,
+      () => this.events.emit("peer-banned", { ...info(peer), reason }),
+    );
   }
 
   #metadataReceived(info: Uint8Array): void {
@@ -645,7 +639,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
       this.events.emit(type, event as never);
     });
     engine.completed.then(this.#resolveCompleted, this.#rejectCompleted);
-    for (const identity of this.#banned) engine.core.banned.add(identity);
+    engine.core.bans.carryOver(this.#bans);
     engine.setLimits(this.#limits);
     this.#engine = engine;
     this.#resolveEngine(engine);
@@ -726,14 +720,8 @@ export class MagnetSession implements TorrentSession, HostedSession {
       this.#stall = undefined;
       return;
     }
-    const { known, backingOff } = this.#pool.summary();
-    if (known > backingOff) return;
-    const reason = known === 0 && this.#banned.size === 0
-      ? `no peers: none of the sources (${this.#sources.names.join(", ") || "none"}) ` +
-        `has offered one yet`
-      : `no usable peers: all ${known + this.#banned.size} known peers failed or were banned` +
-        ` (${this.#banned.size} banned); retrying with back-off`;
-    if (reason === this.#stall) return;
+    const reason = stallReason(this.#pool, this.#bans.size, this.#sources.names);
+    if (reason === undefined || reason === this.#stall) return;
     this.#stall = reason;
     this.events.emit("stalled", { reason });
   }
@@ -743,8 +731,7 @@ export class MagnetSession implements TorrentSession, HostedSession {
     const room = this.#config.maxPeers - this.#peers.size - this.#dialing.size;
     if (room <= 0) return;
     const skip = (address: PeerAddress, key: string) =>
-      this.#peers.has(key) || this.#dialing.has(key) || this.#banned.has(address.host) ||
-      this.#banned.has(key);
+      this.#peers.has(key) || this.#dialing.has(key) || this.#bans.refuses(address.host, key);
     for (const address of this.#pool.take(room, skip)) {
       if (!this.#host.canDial(address)) {
         this.#pool.released(addressKey(address.host, address.port));

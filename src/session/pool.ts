@@ -213,3 +213,21 @@ export class PeerPool {
     this.#perSource.set(candidate.source, this.countFrom(candidate.source) - 1);
   }
 }
+
+/**
+ * Why a torrent with no connection and no dial in progress cannot go on, for its `stalled`
+ * event: no source has offered a peer yet, or every known one failed or was banned (`banned`
+ * identities). `undefined` while the pool holds an address ready to dial.
+ */
+export function stallReason(
+  pool: PeerPool,
+  banned: number,
+  sources: readonly string[],
+): string | undefined {
+  const { known, backingOff } = pool.summary();
+  if (known > backingOff) return undefined; // something is ready and will be dialled
+  return known === 0 && banned === 0
+    ? `no peers: none of the sources (${sources.join(", ") || "none"}) has offered one yet`
+    : `no usable peers: all ${known + banned} known peers failed or were banned` +
+      ` (${banned} banned); retrying with back-off`;
+}

@@ -23,7 +23,7 @@ import { admitConnection } from "./duplicates.ts";
 import { WireLink } from "./link.ts";
 import { Peer, PeerViolation } from "./peer.ts";
 import type { RateLimits } from "./options.ts";
-import type { PeerPool } from "./pool.ts";
+import { type PeerPool, stallReason } from "./pool.ts";
 import type { SourceRunner } from "./sources.ts";
 import type { UploadBuffers } from "./upload_buffers.ts";
 import { WebSeedRunner } from "./web_seeds.ts";
@@ -380,7 +380,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     if (!core.running || core.peerMap.has(key) || core.peerMap.size >= core.config.maxPeers) {
       return false;
     }
-    return !core.banned.has(host) && !core.banned.has(addressKey(host, port));
+    return !core.bans.refuses(host, addressKey(host, port));
   }
 
   /** A dial of `address` did not produce a connection. */
@@ -483,7 +483,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     if (message.type === "extended") {
       if (message.id === 0) {
         // Now the peer's listen port is known: a banned peer that reconnected goes.
-        if (core.isBanned(peer)) {
+        if (core.bans.has(peer)) {
           peer.close("banned");
           return false;
         }
@@ -516,7 +516,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
       } catch { /* an agent's failure must not keep a dead peer around */ }
     }
     if (!peer.incoming) {
-      if (core.isBanned(peer)) core.pool.exclude(peer.key);
+      if (core.bans.has(peer)) core.pool.exclude(peer.key);
       else if (OUR_REASONS.test(reason)) core.pool.released(peer.key);
       else core.pool.failed(peer.key, code);
     }
@@ -601,15 +601,8 @@ export class SessionEngine implements TorrentSession, HostedSession {
       this.#stall = undefined;
       return;
     }
-    const { known, backingOff } = core.pool.summary();
-    if (known > backingOff) return; // something is ready and will be dialled
-    const banned = core.banned.size;
-    const reason = known === 0 && banned === 0
-      ? `no peers: none of the sources (${this.#sources.names.join(", ") || "none"}) ` +
-        `has offered one yet`
-      : `no usable peers: all ${known + banned} known peers failed or were banned` +
-        ` (${banned} banned); retrying with back-off`;
-    if (reason === this.#stall) return;
+    const reason = stallReason(core.pool, core.bans.size, this.#sources.names);
+    if (reason === undefined || reason === this.#stall) return;
     this.#stall = reason;
     this.events.emit("stalled", { reason });
   }
@@ -620,8 +613,7 @@ export class SessionEngine implements TorrentSession, HostedSession {
     const room = core.config.maxPeers - core.peerMap.size - this.#dialing.size;
     if (room <= 0) return;
     const skip = (address: PeerAddress, key: string) =>
-      core.peerMap.has(key) || this.#dialing.has(key) || core.banned.has(address.host) ||
-      core.banned.has(key);
+      core.peerMap.has(key) || this.#dialing.has(key) || core.bans.refuses(address.host, key);
     for (const address of core.pool.take(room, skip)) {
       if (!this.#host.canDial(address)) {
         core.pool.released(addressKey(address.host, address.port));

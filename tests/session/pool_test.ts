@@ -1,6 +1,6 @@
 /** Unit tests of PeerPool: de-duplication, quotas per source, back-off per failure reason. */
 import assert from "node:assert/strict";
-import { PeerPool } from "../../src/session/pool.ts";
+import { PeerPool, stallReason } from "../../src/session/pool.ts";
 import type { PeerAddress } from "../../src/util/address.ts";
 
 const none = () => false;
@@ -228,4 +228,20 @@ Deno.test("PeerPool: forgetSources drops every address of the other sources, con
   assert.deepEqual(offered.sort(), ["10.0.0.1", "10.0.0.4"]);
   // A kept source may offer one of them again.
   assert.equal(pool.add([{ host: "10.0.0.3", port: 1 }], "tracker"), 1);
+});
+
+Deno.test("stallReason: nothing while an address is ready; then why nothing is", () => {
+  const pool = new PeerPool();
+  assert.equal(
+    stallReason(pool, 0, ["tracker", "dht"]),
+    "no peers: none of the sources (tracker, dht) has offered one yet",
+  );
+  assert.match(stallReason(pool, 0, [])!, /\(none\)/);
+  pool.add(hosts("10.0.1", 2), "tracker");
+  assert.equal(stallReason(pool, 0, ["tracker"]), undefined, "two addresses ready to dial");
+  for (const key of keys(pool.take(2, none))) pool.failed(key, "refused");
+  assert.equal(
+    stallReason(pool, 1, ["tracker"]),
+    "no usable peers: all 3 known peers failed or were banned (1 banned); retrying with back-off",
+  );
 });
