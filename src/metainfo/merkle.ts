@@ -126,24 +126,57 @@ export function merkleLayers(
   leafCount: number = nextPowerOfTwo(leaves.length),
   pad: Uint8Array = zeroSubtreeRoot(0),
 ): Uint8Array[][] {
+  const steps = merkleLayersInSteps(leaves, leafCount, pad);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value.layers;
+}
+
+/** A merkle tree's layers (as {@linkcode merkleLayers} gives them) and each layer's padding node. */
+export interface MerkleLayers {
+  /** Leaves first, the one-hash root layer last; padding nodes are not stored. */
+  readonly layers: Uint8Array[][];
+  /** The padding node of each layer: `pad`, then the pair of paddings below. */
+  readonly pads: Uint8Array[];
+}
+
+/**
+ * {@linkcode merkleLayers} in steps: pauses (`yield`) after every `slice` hashes, so a caller
+ * can build a large tree over several turns of the event loop, and returns the layers with
+ * the padding node of each.
+ *
+ * @param leaves The leaf hashes, 32 bytes each.
+ * @param leafCount Leaves after padding: a power of two at least `leaves.length`.
+ * @param pad The padding leaf.
+ * @param slice Hashes between pauses (no pause by default).
+ * @returns A generator whose return value is the tree.
+ */
+export function* merkleLayersInSteps(
+  leaves: readonly Uint8Array[],
+  leafCount: number = nextPowerOfTwo(leaves.length),
+  pad: Uint8Array = zeroSubtreeRoot(0),
+  slice: number = Number.POSITIVE_INFINITY,
+): Generator<void, MerkleLayers> {
   checkLeafCount(leaves.length, leafCount);
   const layers: Uint8Array[][] = [[...leaves]];
-  let width = leafCount;
-  let padding = pad;
-  while (width > 1) {
+  const pads = [pad];
+  let hashed = 0;
+  for (let width = leafCount; width > 1; width /= 2) {
     const below = layers[layers.length - 1];
+    const padding = pads[pads.length - 1];
     const above: Uint8Array[] = [];
     for (let i = 0; i < below.length; i += 2) {
       above.push(hashPair(below[i], i + 1 < below.length ? below[i + 1] : padding));
+      if (++hashed % slice === 0) yield;
     }
-    padding = hashPair(padding, padding);
-    width /= 2;
+    const abovePadding = hashPair(padding, padding);
     // A layer wholly made of padding still needs its one node at the root.
-    if (above.length === 0) above.push(padding);
+    if (above.length === 0) above.push(abovePadding);
     layers.push(above);
+    pads.push(abovePadding);
   }
   if (layers[0].length === 0) layers[0].push(pad);
-  return layers;
+  return { layers, pads };
 }
 
 /**

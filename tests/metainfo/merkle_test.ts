@@ -5,6 +5,7 @@ import {
   MERKLE_BLOCK_SIZE,
   MerkleFileHasher,
   merkleLayers,
+  merkleLayersInSteps,
   merkleRoot,
   pieceLayerRoot,
   proofFor,
@@ -107,6 +108,22 @@ Deno.test("merkleLayers: every layer, the root last", async () => {
   assert.deepEqual(layers[0], leaves);
   assert.deepEqual(layers[1], [await h(leaves[0], leaves[1]), await h(leaves[2], ZERO)]);
   assert.deepEqual(layers[2], [merkleRoot(leaves)]);
+});
+
+Deno.test("merkleLayersInSteps: pauses every `slice` hashes; the same layers, and each layer's padding", async () => {
+  const leaves = Array.from({ length: 5 }, (_, n) => sha256(new Uint8Array([n])));
+  const pad = await h(ZERO, ZERO);
+  const steps = merkleLayersInSteps(leaves, 8, pad, 2);
+  let pauses = 0;
+  let step = steps.next();
+  for (; !step.done; step = steps.next()) pauses++;
+  // 3 + 2 + 1 pair hashes over layers of 5, 3 and 2 nodes: a pause after the 2nd, 4th and 6th.
+  assert.equal(pauses, 3);
+  const { layers, pads } = step.value;
+  assert.deepEqual(layers, merkleLayers(leaves, 8, pad));
+  const pads1 = await h(pad, pad);
+  const pads2 = await h(pads1, pads1);
+  assert.deepEqual(pads, [pad, pads1, pads2, await h(pads2, pads2)], "one per layer, root's too");
 });
 
 Deno.test("pieceLayerRoot pads a piece layer with all-zero piece roots", async () => {

@@ -5,8 +5,8 @@ import type {
   MetadataSession,
 } from "../../agents/agent.ts";
 import {
-  hashPair,
   MERKLE_HASH_LENGTH,
+  merkleLayersInSteps,
   merkleRoot,
   nextPowerOfTwo,
   pieceHeight,
@@ -180,21 +180,9 @@ export function hashesAgent(options: HashesAgentOptions = {}): MessagingAgent {
   /** Builds the tree over `layer` in slices, storing it in `trees` under `key` when done. */
   function* buildTree(key: string, layer: Uint8Array, height: number): Generator<void> {
     const pieces = splitHashes(layer);
-    const pads = [zeroSubtreeRoot(height)];
-    const layers = [pieces];
-    let hashed = 0;
-    for (let width = nextPowerOfTwo(pieces.length); width > 1; width /= 2) {
-      const below = layers[layers.length - 1];
-      const pad = pads[pads.length - 1];
-      const above: Uint8Array[] = [];
-      for (let i = 0; i < below.length; i += 2) {
-        above.push(hashPair(below[i], i + 1 < below.length ? below[i + 1] : pad));
-        if (++hashed % TREE_SLICE === 0) yield;
-      }
-      layers.push(above);
-      pads.push(hashPair(pad, pad));
-    }
-    trees.set(key, { layers, pads, pieceHeight: height });
+    const pad = zeroSubtreeRoot(height);
+    const tree = yield* merkleLayersInSteps(pieces, nextPowerOfTwo(pieces.length), pad, TREE_SLICE);
+    trees.set(key, { ...tree, pieceHeight: height });
   }
 
   /** The answer to `request`, or a reason to reject it. */
