@@ -125,16 +125,7 @@ export async function libtorrentLeech(
 ): Promise<LeechRun> {
   const out = await Deno.makeTempDir();
   const started = performance.now();
-  const leecher = await LtPeer.start([
-    "leech",
-    ...forced ? [FORCED] : [],
-    "--torrent",
-    torrentPath,
-    "--out",
-    out,
-    "--peer",
-    `127.0.0.1:${port}`,
-  ]);
+  const leecher = await LtPeer.leech(torrentPath, out, port, forced ? [FORCED] : []);
   try {
     const finished = await leecher.waitFor((event) => event.event === "finished", 600_000);
     const seconds = measure === "transfer"
