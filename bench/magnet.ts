@@ -71,18 +71,7 @@ export async function bitternFirstPiece(magnet: string): Promise<number> {
 export async function libtorrentFirstPiece(magnet: string, port: number): Promise<number> {
   const out = await Deno.makeTempDir();
   const started = performance.now();
-  const leecher = await LtPeer.start([
-    "leech",
-    "--plain",
-    "--poll",
-    "0.005",
-    "--magnet",
-    magnet,
-    "--out",
-    out,
-    "--peer",
-    `127.0.0.1:${port}`,
-  ]);
+  const leecher = await LtPeer.leech(magnet, out, port, ["--plain", "--poll", "0.005"]);
   try {
     await leecher.waitFor((event) => event.event === "first-piece", 60_000);
     return performance.now() - started;

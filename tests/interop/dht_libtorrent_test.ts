@@ -13,25 +13,6 @@ const libtorrent = await hasLibtorrent();
 const ignore = !libtorrent;
 const why = ignore ? " [skipped: /usr/bin/python3 cannot import libtorrent]" : "";
 
-/** libtorrent DHT-only nodes (no torrent), each joined to all the ones before it. */
-async function startMesh(count: number): Promise<LtPeer[]> {
-  const mesh: LtPeer[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      mesh.push(
-        await LtPeer.start([
-          "dht-node",
-          ...mesh.flatMap((node) => ["--dht-node", `127.0.0.1:${node.port}`]),
-        ]),
-      );
-    }
-  } catch (error) {
-    await Promise.all(mesh.map((node) => node.close()));
-    throw error;
-  }
-  return mesh;
-}
-
 /**
  * Asks `node`'s DHT for `infoHashHex` until an answer lists 127.0.0.1:`port` (an announce
  * takes a moment to land), or rejects after `timeoutMs`.
@@ -71,7 +52,7 @@ Deno.test({
     let runtime: Runtime | undefined;
     const giveUp = new AbortController();
     try {
-      const mesh = await startMesh(3);
+      const mesh = await LtPeer.dhtMesh(3);
       peers.push(...mesh);
       const seeder = await LtPeer.start([
         "seed",
@@ -151,7 +132,7 @@ Deno.test({
     const peers: LtPeer[] = [];
     let runtime: Runtime | undefined;
     try {
-      const mesh = await startMesh(3);
+      const mesh = await LtPeer.dhtMesh(3);
       peers.push(...mesh);
       // Bittern joins the mesh through one node and seeds; its DHT announces the torrent.
       runtime = new Runtime({

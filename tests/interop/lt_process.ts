@@ -109,11 +109,11 @@ export class LtPeer {
   }
 
   /**
-   * Starts a libtorrent leecher of the torrent at `torrentPath` into `outDir`,
-   * told of one peer on 127.0.0.1 at `peerPort`; `extra` adds `lt_peer.py` flags.
+   * Starts a libtorrent leecher of `torrent` (a .torrent file's path, or a magnet link) into
+   * `outDir`, told of one peer on 127.0.0.1 at `peerPort`; `extra` adds `lt_peer.py` flags.
    */
   static leech(
-    torrentPath: string,
+    torrent: string,
     outDir: string,
     peerPort: number | undefined,
     extra: readonly string[] = [],
@@ -121,14 +121,33 @@ export class LtPeer {
     if (peerPort === undefined) throw new Error("the peer to leech from is not listening");
     return LtPeer.start([
       "leech",
-      "--torrent",
-      torrentPath,
+      torrent.startsWith("magnet:") ? "--magnet" : "--torrent",
+      torrent,
       "--out",
       outDir,
       "--peer",
       `127.0.0.1:${peerPort}`,
       ...extra,
     ]);
+  }
+
+  /** libtorrent DHT-only nodes (no torrent), each joined to all the ones before it. */
+  static async dhtMesh(count: number): Promise<LtPeer[]> {
+    const mesh: LtPeer[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        mesh.push(
+          await LtPeer.start([
+            "dht-node",
+            ...mesh.flatMap((node) => ["--dht-node", `127.0.0.1:${node.port}`]),
+          ]),
+        );
+      }
+    } catch (error) {
+      await Promise.all(mesh.map((node) => node.close()));
+      throw error;
+    }
+    return mesh;
   }
 
   async #read(): Promise<void> {

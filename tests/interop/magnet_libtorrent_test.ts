@@ -60,15 +60,7 @@ Deno.test({
     try {
       await runtime.add(fixture.bytes, { storage: new FileSystemStorage(seedDir) });
       const magnet = formatMagnet({ infoHash: fromHex(fixture.infoHashHex)! });
-      leecher = await LtPeer.start([
-        "leech",
-        "--magnet",
-        magnet,
-        "--out",
-        leechDir,
-        "--peer",
-        `127.0.0.1:${runtime.port}`,
-      ]);
+      leecher = await LtPeer.leech(magnet, leechDir, runtime.port);
       await leecher.waitFor((event) => event.event === "metadata", 30_000);
       await leecher.waitFor((event) => event.event === "finished", 60_000);
       await assertFixture(leechDir);

@@ -97,15 +97,11 @@ Deno.test({
           agents: [spy],
         });
         assert.equal(session.stats().progress, 1);
-        leecher = await LtPeer.start([
-          "leech",
-          "--magnet",
+        leecher = await LtPeer.leech(
           formatMagnet({ infoHashV2: torrent.infoHashV2! }),
-          "--out",
           leechDir,
-          "--peer",
-          `127.0.0.1:${runtime.port}`,
-        ]);
+          runtime.port,
+        );
         await leecher.waitFor((event) => event.event === "finished", 60_000);
         await assertFixture(leechDir, { payload: PAYLOAD });
         // libtorrent 2.0.8 asks for each piece layer in runs of up to 512 (here 0+8 for the

@@ -99,25 +99,6 @@ Deno.test({
   },
 });
 
-/** libtorrent DHT-only nodes (no torrent), each joined to all the ones before it. */
-async function startMesh(count: number): Promise<LtPeer[]> {
-  const mesh: LtPeer[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      mesh.push(
-        await LtPeer.start([
-          "dht-node",
-          ...mesh.flatMap((node) => ["--dht-node", `127.0.0.1:${node.port}`]),
-        ]),
-      );
-    }
-  } catch (error) {
-    await Promise.all(mesh.map((node) => node.close()));
-    throw error;
-  }
-  return mesh;
-}
-
 /** Asks `node`'s DHT for `infoHashHex` until an answer lists 127.0.0.1:`port`. */
 async function waitFindable(node: LtPeer, infoHashHex: string, port: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -144,7 +125,7 @@ Deno.test({
     let runtime: Runtime | undefined;
     try {
       const { path, torrent, bytes } = await hybridFixture(seedDir);
-      const mesh = await startMesh(3);
+      const mesh = await LtPeer.dhtMesh(3);
       peers.push(...mesh);
       const seeder = await LtPeer.start([
         "seed",
@@ -201,15 +182,7 @@ for (const link of ["btih", "btmh"] as const) {
         const magnet = link === "btih"
           ? `magnet:?xt=urn:btih:${torrent.infoHashHex}`
           : `magnet:?xt=urn:btmh:1220${torrent.infoHashV2Hex}`;
-        leecher = await LtPeer.start([
-          "leech",
-          "--magnet",
-          magnet,
-          "--out",
-          leechDir,
-          "--peer",
-          `127.0.0.1:${runtime.port}`,
-        ]);
+        leecher = await LtPeer.leech(magnet, leechDir, runtime.port);
         await leecher.waitFor((event) => event.event === "metadata", 60_000);
         await leecher.waitFor((event) => event.event === "finished", 60_000);
         await assertFixture(leechDir, { payload: TWO_SWARMS });
