@@ -1,29 +1,7 @@
 import assert from "node:assert/strict";
 
+import { runMetainfoCommand as run } from "./helpers.ts";
 import { buildV2Torrent } from "./libtorrent_cases.ts";
-
-const CLI = new URL("../../cli/", import.meta.url).href;
-
-/** Runs one of the metainfo commands in a child Deno, as a user would. */
-async function run(
-  command: "create" | "info",
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const code = `
-    import { main } from "${CLI}${command}.ts";
-    Deno.exit(await main(JSON.parse(Deno.args[0])));`;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--no-prompt", "--allow-read", "--allow-write", code, JSON.stringify(args)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 Deno.test("bittern create then bittern info round-trips a directory", async () => {
   const dir = await Deno.makeTempDir();

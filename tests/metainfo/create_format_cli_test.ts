@@ -1,26 +1,10 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { type BencodeDict, decode, locate } from "../../src/bencode/mod.ts";
-
-const CLI = new URL("../../cli/create.ts", import.meta.url).href;
+import { runMetainfoCommand } from "./helpers.ts";
 
 /** Runs `bittern create` in a child Deno, as a user would. */
-async function create(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const code = `
-    import { main } from "${CLI}";
-    Deno.exit(await main(JSON.parse(Deno.args[0])));`;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--no-prompt", "--allow-read", "--allow-write", code, JSON.stringify(args)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+const create = (args: string[]) => runMetainfoCommand("create", args);
 
 function infoHash(bytes: Uint8Array, algorithm: "sha1" | "sha256"): string {
   const span = locate(bytes, ["info"]);

@@ -76,3 +76,26 @@ export function paddedTorrent(
   const bytes = torrentBytes({ name, "piece length": pieceLength, pieces: hashes, files: entries });
   return { bytes, name, files };
 }
+
+const CLI = new URL("../../cli/", import.meta.url).href;
+
+/** Runs one of the metainfo commands (`cli/<command>.ts`) in a child Deno, as a user would. */
+export async function runMetainfoCommand(
+  command: "create" | "info",
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const code = `
+    import { main } from "${CLI}${command}.ts";
+    Deno.exit(await main(JSON.parse(Deno.args[0])));`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-prompt", "--allow-read", "--allow-write", code, JSON.stringify(args)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}

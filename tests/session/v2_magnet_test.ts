@@ -13,7 +13,7 @@ import {
   type Torrent,
   type TorrentFile,
 } from "../../mod.ts";
-import { payload, within } from "./helpers.ts";
+import { payload, seededMemory, within } from "./helpers.ts";
 
 /** The torrent's byte stream: files in order, BEP 47 pad files as zeros. */
 function streamOf(torrent: Torrent, contents: Map<string, Uint8Array>): Uint8Array {
@@ -23,22 +23,6 @@ function streamOf(torrent: Torrent, contents: Map<string, Uint8Array>): Uint8Arr
     out.set(contents.get(file.path.join("/"))!, file.offset);
   }
   return out;
-}
-
-/** Memory storage holding the torrent's byte stream. */
-async function seeded(torrent: Torrent, stream: Uint8Array): Promise<MemoryStorage> {
-  const storage = new MemoryStorage();
-  const opened = await storage.open(torrent);
-  for (let piece = 0; piece < torrent.pieceCount; piece++) {
-    const start = piece * torrent.pieceLength;
-    await opened.write(
-      piece,
-      0,
-      stream.subarray(start, Math.min(start + torrent.pieceLength, stream.length)),
-    );
-  }
-  await opened.close();
-  return storage;
 }
 
 async function readStream(storage: MemoryStorage, torrent: Torrent): Promise<Uint8Array> {
@@ -82,7 +66,7 @@ Deno.test("btmh+btih magnet: piece layers come by hash request, then the data; t
   const seed = runtime();
   const leecher = runtime();
   try {
-    await seed.add(torrent, { storage: await seeded(torrent, stream) });
+    await seed.add(torrent, { storage: await seededMemory(torrent, stream) });
     const storage = new MemoryStorage();
     const magnet = formatMagnet({ infoHash: torrent.infoHash, infoHashV2: torrent.infoHashV2 });
     assert.match(magnet, /btmh/);
@@ -108,7 +92,7 @@ Deno.test("v2-only btmh magnet: info by SHA-256, piece layers by hash request, d
   const seed = runtime();
   const leecher = runtime();
   try {
-    await seed.add(torrent, { storage: await seeded(torrent, stream) });
+    await seed.add(torrent, { storage: await seededMemory(torrent, stream) });
     const storage = new MemoryStorage();
     const magnet = formatMagnet({ infoHashV2: torrent.infoHashV2! });
     assert.doesNotMatch(magnet, /btih/);
@@ -133,7 +117,7 @@ Deno.test("a btmh-only link finds a hybrid seeder under its truncated v2 hash", 
   const seed = runtime();
   const leecher = runtime();
   try {
-    await seed.add(torrent, { storage: await seeded(torrent, stream) });
+    await seed.add(torrent, { storage: await seededMemory(torrent, stream) });
     const storage = new MemoryStorage();
     const session = await leecher.add(formatMagnet({ infoHashV2: torrent.infoHashV2! }), {
       storage,
