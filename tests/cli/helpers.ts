@@ -42,10 +42,14 @@ export function runCli(
   return runDeno(cliArgs(permissions, args));
 }
 
-/** Runs `deno <args>` to its end (at most {@linkcode RUN_TIMEOUT_MS}), collecting its output. */
-export async function runDeno(args: readonly string[]): Promise<CliResult> {
+/**
+ * Runs `deno <args>` (in `cwd`, if given) to its end (at most {@linkcode RUN_TIMEOUT_MS}),
+ * collecting its output.
+ */
+export async function runDeno(args: readonly string[], cwd?: string): Promise<CliResult> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [...args],
+    cwd,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type Encodable, encode } from "../../src/bencode/mod.ts";
+import { type CliResult, runDeno } from "../cli/helpers.ts";
 
 /** SHA-1 of `bytes` as lowercase hex. */
 export function sha1Hex(bytes: Uint8Array): string {
@@ -80,22 +81,16 @@ export function paddedTorrent(
 const CLI = new URL("../../cli/", import.meta.url).href;
 
 /** Runs one of the metainfo commands (`cli/<command>.ts`) in a child Deno, as a user would. */
-export async function runMetainfoCommand(
-  command: "create" | "info",
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runMetainfoCommand(command: "create" | "info", args: string[]): Promise<CliResult> {
   const code = `
     import { main } from "${CLI}${command}.ts";
     Deno.exit(await main(JSON.parse(Deno.args[0])));`;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--no-prompt", "--allow-read", "--allow-write", code, JSON.stringify(args)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return runDeno([
+    "eval",
+    "--no-prompt",
+    "--allow-read",
+    "--allow-write",
+    code,
+    JSON.stringify(args),
+  ]);
 }

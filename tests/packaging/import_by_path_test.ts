@@ -1,25 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { runDeno } from "../cli/helpers.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).href;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
-
-async function denoOutput(args: string[], cwd: string) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 Deno.test("mod.ts imported by path from a project without our deno.json resolves every import", async () => {
   const dir = await Deno.makeTempDir({ prefix: "bittern-import-" });
@@ -35,7 +19,7 @@ Deno.test("mod.ts imported by path from a project without our deno.json resolves
         `console.log(validate(schema, decode(new TextEncoder().encode("d1:ai7ee"))).a);\n` +
         `console.log(toHex(new Uint8Array([0, 171])));\n`,
     );
-    const result = await denoOutput(["run", "--no-lock", "--allow-read", "main.ts"], dir);
+    const result = await runDeno(["run", "--no-lock", "--allow-read", "main.ts"], dir);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, "7\n00ab\n");
   } finally {
@@ -51,6 +35,6 @@ Deno.test("the root import map holds no bench-only packages, and deno.lock match
   }
   // --frozen fails when the lock file would have to change.
   const dir = new URL("../..", import.meta.url).pathname;
-  const result = await denoOutput(["check", "--frozen", "mod.ts", "cli.ts", "bench/main.ts"], dir);
+  const result = await runDeno(["check", "--frozen", "mod.ts", "cli.ts", "bench/main.ts"], dir);
   assert.equal(result.code, 0, result.stderr);
 });
