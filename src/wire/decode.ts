@@ -9,7 +9,7 @@ import {
 import { type Message, MessageId, Messages } from "./messages.ts";
 
 /**
- * Options shared by {@linkcode FrameDecoder} and {@linkcode MessageDecoderStream}.
+ * Options of {@linkcode FrameDecoder} (and so of {@linkcode MessageReader}).
  *
  * @example
  * ```ts

@@ -6,10 +6,10 @@ import { WireOptionsError } from "./errors.ts";
  *
  * @example Accepting 32 KiB blocks
  * ```ts
- * import { MessageDecoderStream, type WireLimits } from "@bittern/bittern";
+ * import { FrameDecoder, type WireLimits } from "@bittern/bittern";
  *
  * const limits: WireLimits = { maxBlockLength: 32 * 1024, maxRequestLength: 32 * 1024 };
- * const decoder = new MessageDecoderStream({ limits });
+ * const decoder = new FrameDecoder({ limits });
  * ```
  */
 export interface WireLimits {
@@ -121,10 +121,10 @@ export function resolveWireLimits(limits: WireLimits = {}): ResolvedWireLimits {
  *
  * @example Using a torrent as context
  * ```ts
- * import { MessageDecoderStream, type Torrent } from "@bittern/bittern";
+ * import { FrameDecoder, type Torrent } from "@bittern/bittern";
  *
  * declare const torrent: Torrent;
- * const decoder = new MessageDecoderStream({ context: torrent });
+ * const decoder = new FrameDecoder({ context: torrent });
  * ```
  */
 export interface WireContext {

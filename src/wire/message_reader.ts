@@ -73,8 +73,7 @@ const MIN_BUFFER_LENGTH = 32 * 1024;
 /**
  * Reads messages from a connection's `ReadableStream` (with a BYOB reader:
  * the bytes land in this reader's buffer, no copy) or any
- * {@linkcode ByteSource}. This is the codec path {@linkcode PeerWire} uses;
- * {@linkcode MessageDecoderStream} is a `TransformStream` form for piping.
+ * {@linkcode ByteSource}. This is the codec path {@linkcode PeerWire} uses.
  *
  * Buffer lifetimes depend on `reuseBuffer`:
  * - Without it (the default), each read goes into the unused tail of a buffer

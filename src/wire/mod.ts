@@ -1,15 +1,16 @@
 /**
  * The peer wire protocol (BEP 3) with the extension protocol (BEP 10):
- * a zero-copy frame decoder (as a `TransformStream` and as a direct socket
- * reader), an encoder, the handshake with pluggable {@linkcode HandshakeHandler}s,
- * named extended messages, and {@linkcode PeerWire}, one connection.
+ * a zero-copy frame decoder, {@linkcode MessageReader} and
+ * {@linkcode MessageWriter} over any connection's streams, an encoder, the
+ * handshake with pluggable {@linkcode HandshakeHandler}s, named extended
+ * messages, and {@linkcode PeerWire}, one connection.
  *
  * @example Decoding a stream of bytes
  * ```ts
- * import { encodeMessage, MessageDecoderStream } from "@bittern/bittern";
+ * import { encodeMessage, MessageReader } from "@bittern/bittern";
  *
  * const bytes = ReadableStream.from([encodeMessage({ type: "have", index: 1 })]);
- * for await (const message of bytes.pipeThrough(new MessageDecoderStream())) {
+ * for await (const message of new MessageReader(bytes)) {
  *   console.log(message); // { type: "have", index: 1 }
  * }
  * ```
@@ -42,8 +43,6 @@ export type { ResolvedWireLimits, WireContext, WireLimits } from "./limits.ts";
 export { encodeMessage } from "./encode.ts";
 export { FrameDecoder } from "./decode.ts";
 export type { DecoderOptions } from "./decode.ts";
-export { MessageDecoderStream, MessageEncoderStream } from "./streams.ts";
-export type { MessageDecoderStreamOptions } from "./streams.ts";
 export { MessageWriter } from "./message_writer.ts";
 export type { ByteSink, MessageWriterOptions } from "./message_writer.ts";
 export { WriteBufferPool } from "./write_buffers.ts";

@@ -4,9 +4,10 @@ import {
   encodeMessage,
   FrameDecoder,
   type Message,
-  MessageDecoderStream,
-  MessageEncoderStream,
+  MessageReader,
+  MessageWriter,
   ProtocolError,
+  StreamSink,
 } from "../../src/wire/mod.ts";
 
 const block = new Uint8Array(16384).map((_, i) => (i * 31) & 0xff);
@@ -94,21 +95,25 @@ Deno.test("codec: the shared payload-less messages are frozen singletons", () =>
   assert.ok(Object.isFrozen(a));
 });
 
-Deno.test("codec: encoder and decoder streams round-trip every message", async () => {
+Deno.test("codec: MessageWriter and MessageReader round-trip every message through a stream pair", async () => {
+  const pipe = new TransformStream<Uint8Array, Uint8Array>();
+  const writing = (async () => {
+    const sink = new StreamSink(pipe.writable);
+    const writer = new MessageWriter(sink);
+    for (const message of everyMessage) await writer.send(message);
+    await writer.flush();
+    sink.close();
+  })();
   const decoded: Message[] = [];
-  await ReadableStream.from(everyMessage)
-    .pipeThrough(new MessageEncoderStream())
-    .pipeThrough(new MessageDecoderStream())
-    .pipeTo(new WritableStream({ write: (message) => void decoded.push(message) }));
+  for await (const message of new MessageReader(pipe.readable)) decoded.push(message);
+  await writing;
   assert.deepEqual(normalise(decoded), normalise(everyMessage));
 });
 
-Deno.test("codec: decoder stream errors with ProtocolError when the stream ends mid-frame", async () => {
+Deno.test("codec: MessageReader over a stream errors with ProtocolError when it ends mid-frame", async () => {
   const bytes = encodeMessage({ type: "have", index: 1 }).subarray(0, 6);
   await assert.rejects(
-    ReadableStream.from([bytes]).pipeThrough(new MessageDecoderStream()).pipeTo(
-      new WritableStream(),
-    ),
+    Array.fromAsync(new MessageReader(ReadableStream.from([bytes]))),
     (error) => error instanceof ProtocolError && error.code === "connection-closed",
   );
 });
