@@ -371,8 +371,8 @@ async function runRound(
       mib / ours.completedSeconds,
       mib / ltSeconds,
     );
-    // CPU per byte hardly depends on when the seeder speeds up: a figure for slower machines,
-    // where both processes keep the CPUs busy.
+    // CPU per byte does not depend on when the seeder speeds up, which sets the pace on a
+    // machine with CPU to spare; it is noisy too (under a CPU second, in 10 ms ticks).
     if (!Number.isNaN(ours.cpuSeconds)) {
       record(
         `  MiB per CPU second${suffix}`,

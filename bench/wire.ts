@@ -97,41 +97,34 @@ const rawDirect: Variant = {
   },
 };
 
-const codecDirect: Variant = {
-  name: "codec: MessageWriter -> MessageReader (PeerWire)",
-  async send(conn, keepGoing) {
-    const writer = new MessageWriter(conn);
-    for (const message of pieces(keepGoing)) await writer.send(message);
-    await writer.flush();
-    conn.closeWrite();
-  },
-  async receive(conn) {
-    let received = 0;
-    for await (const message of new MessageReader(conn, { reuseBuffer: true })) {
-      if (message.type === "piece") received += message.block.length;
-    }
-    return received;
-  },
-};
+/**
+ * Piece messages through `MessageWriter` and `MessageReader`: on the socket itself (as
+ * `PeerWire` reads TCP) or over its Web Streams (the path of every other transport).
+ */
+function codec(name: string, overStreams: boolean): Variant {
+  return {
+    name,
+    async send(conn, keepGoing) {
+      const sink = overStreams ? new StreamSink(conn.writable) : undefined;
+      const writer = new MessageWriter(sink ?? conn);
+      for (const message of pieces(keepGoing)) await writer.send(message);
+      await writer.flush();
+      if (sink) sink.close();
+      else conn.closeWrite();
+    },
+    async receive(conn) {
+      let received = 0;
+      const source = overStreams ? conn.readable : conn;
+      for await (const message of new MessageReader(source, { reuseBuffer: true })) {
+        if (message.type === "piece") received += message.block.length;
+      }
+      return received;
+    },
+  };
+}
 
-/** The path a transport other than TCP takes: the codec over the connection's streams. */
-const codecStreams: Variant = {
-  name: "codec over Web Streams (other transports)",
-  async send(conn, keepGoing) {
-    const sink = new StreamSink(conn.writable);
-    const writer = new MessageWriter(sink);
-    for (const message of pieces(keepGoing)) await writer.send(message);
-    await writer.flush();
-    sink.close();
-  },
-  async receive(conn) {
-    let received = 0;
-    for await (const message of new MessageReader(conn.readable, { reuseBuffer: true })) {
-      if (message.type === "piece") received += message.block.length;
-    }
-    return received;
-  },
-};
+const codecDirect = codec("codec: MessageWriter -> MessageReader (PeerWire)", false);
+const codecStreams = codec("codec over Web Streams (other transports)", true);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
